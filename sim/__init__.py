@@ -1,0 +1,24 @@
+"""hedgesim: an agent-based model of Vietnam's 'bamboo' hedging (see README.md and docs/model.md).
+
+The public API::
+
+    from sim import load_scenario, HedgingModel
+    model = HedgingModel(load_scenario("scenarios/historical_2013_2024.yaml"), seed=1).run()
+    model.series()   # pandas DataFrame, one row per month
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+
+from sim.model import HedgingModel
+from sim.scenario.loader import ScenarioError, content_hash, load_scenario, with_overrides
+from sim.scenario.schema import Scenario
+
+try:
+    __version__ = version("hedgesim")
+except PackageNotFoundError:  # running from a source tree without installing
+    __version__ = "0.0.0+src"
+
+__all__ = ["HedgingModel", "Scenario", "ScenarioError", "content_hash", "load_scenario",
+           "with_overrides", "__version__"]

@@ -1,0 +1,132 @@
+"""The decision cycle every state shares: perceive -> candidates -> score -> rules -> choose -> act.
+
+A country module says only what is particular to it: its ``menu`` (moves and targets), which moves
+are ``available`` in the current world, and their ``utilities``. Everything is arrays over
+``(replicates, menu)``; nothing loops over actions or partners.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import mesa
+import numpy as np
+
+from sim.actions import ACTIONS, Action
+from sim.decision import choose, softmax
+from sim.effects import apply_moves
+from sim.rules.base import Context, Menu, Rule
+
+if TYPE_CHECKING:
+    from sim.model import HedgingModel
+    from sim.state import World
+
+#: a forbidden alternative counts as having shaped a choice when, unconstrained, it would have
+#: taken at least this much probability (keeps the log to rules that mattered that month)
+SHAPING_PROBABILITY = 0.02
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What an actor chose this month: ``chosen[r, j]`` is a menu index or -1 for no move."""
+
+    chosen: np.ndarray  # (R, k)
+    rules: list[list[tuple[str, ...]]]  # [r][j] -> ids of the rules that shaped that choice
+
+
+class StateAgent(mesa.Agent):
+    """A state in the model. Subclasses: one module per country, plus a generic partner."""
+
+    actions_per_month: int = 1
+
+    def __init__(self, model: HedgingModel, name: str, params: Any) -> None:
+        super().__init__(model)
+        self.name = name
+        self.params = params
+        self.index = model.world.index(name)
+        self.menu = Menu.build(self.menu_items(model.world))
+        self.rules: list[Rule] = model.rules_binding(name)
+
+    # --- what a country module provides -------------------------------------------------------
+    def menu_items(self, world: World) -> list[tuple[Action, int]]:
+        raise NotImplementedError
+
+    def available(self, world: World) -> np.ndarray:
+        """``(R, M)`` True where a move is possible at all this month (before any rule)."""
+        return np.ones((world.replicates, len(self.menu)), dtype=bool)
+
+    def utilities(self, world: World) -> np.ndarray:
+        """``(R, M)`` value of each move to this state, before rules."""
+        raise NotImplementedError
+
+    def after_moves(self, world: World, actions: np.ndarray, targets: np.ndarray) -> None:
+        """Consequences beyond the effects table (open a crisis, an offer...). Default: none."""
+
+    @property
+    def temperature(self) -> float:
+        return self.params.temperature
+
+    # --- the shared cycle ----------------------------------------------------------------------
+    @property
+    def world(self) -> World:
+        return self.model.world
+
+    def step(self) -> None:
+        """One month: decide, then act on every chosen move."""
+        decision = self.decide(self.world)
+        self.act(decision)
+
+    def decide(self, world: World) -> Decision:
+        ctx = Context(world, self.index, self.menu)
+        base = np.where(self.available(world), self.utilities(world), -np.inf)
+        scores = base.copy()
+        forbidden_by: list[tuple[str, np.ndarray]] = []
+        reweighted_by: list[tuple[str, np.ndarray]] = []
+        for rule in self.rules:
+            mask = rule.forbid(ctx)
+            if mask is not None:
+                forbidden_by.append((rule.id, mask & np.isfinite(base)))
+                scores = np.where(mask, -np.inf, scores)
+            bonus = rule.reweight(ctx)
+            if bonus is not None:
+                reweighted_by.append((rule.id, bonus))
+                scores = scores + bonus
+        chosen = choose(scores, self.temperature, self.actions_per_month, self.model.rng)
+        return Decision(chosen, self._explain(chosen, base, forbidden_by, reweighted_by))
+
+    def _explain(self, chosen: np.ndarray, base: np.ndarray, forbidden_by: list,
+                 reweighted_by: list) -> list[list[tuple[str, ...]]]:
+        """Rule ids that shaped each choice: a forbidden alternative that mattered, or a bonus on it."""
+        unconstrained = softmax(base, self.temperature)
+        binding = {rid: (unconstrained * mask).sum(axis=1) >= SHAPING_PROBABILITY
+                   for rid, mask in forbidden_by}
+        self.last_binding = binding
+        out = []
+        for r in range(chosen.shape[0]):
+            row = []
+            for m in chosen[r]:
+                ids = [rid for rid, hit in binding.items() if hit[r]]
+                if m >= 0:
+                    ids += [rid for rid, bonus in reweighted_by if abs(bonus[r, m]) > 1e-6]
+                row.append(tuple(dict.fromkeys(ids)))
+            out.append(row)
+        return out
+
+    def act(self, decision: Decision) -> None:
+        world = self.world
+        for j in range(decision.chosen.shape[1]):
+            m = decision.chosen[:, j]
+            actions = np.where(m >= 0, self.menu.actions[np.maximum(m, 0)], -1)
+            targets = self.menu.targets[np.maximum(m, 0)]
+            apply_moves(world, self.index, actions, targets, self.model.scenario.effects_scale)
+            self.after_moves(world, actions, targets)
+            self.model.log_moves(self, actions, targets, [row[j] for row in decision.rules])
+
+    # --- helpers for country modules ------------------------------------------------------------
+    def partners_of(self, world: World, *, exclude: tuple[int, ...] = ()) -> list[int]:
+        return [i for i in range(1, len(world.countries)) if i not in exclude]
+
+    @staticmethod
+    def action_of(index: int) -> Action:
+        return ACTIONS[index]

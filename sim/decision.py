@@ -1,0 +1,41 @@
+"""Bounded-rational choice, as pure array functions (DESIGN.md, "Decision").
+
+Scores have shape ``(R, M)``: R replicates, M candidate moves on the actor's menu. A forbidden move
+scores ``-inf``. Choosing k moves by softmax with temperature, without replacement, is the
+Gumbel-top-k trick (Kool, van Hoof & Welling 2019): add Gumbel noise to score/temperature, keep the
+k largest. Every random number comes from the generator passed in (the model's).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def softmax(scores: np.ndarray, temperature: float) -> np.ndarray:
+    """Choice probabilities along the last axis; ``-inf`` scores get probability 0."""
+    z = scores / temperature
+    z = z - np.max(np.where(np.isfinite(z), z, -np.inf), axis=-1, keepdims=True)
+    e = np.where(np.isfinite(z), np.exp(z), 0.0)
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def choose(scores: np.ndarray, temperature: float, k: int, rng: np.random.Generator) -> np.ndarray:
+    """Pick ``k`` distinct candidates per replicate with softmax probabilities.
+
+    Returns an int array ``(R, k)``; a slot is ``-1`` where fewer than k candidates were allowed.
+    """
+    noise = rng.gumbel(size=scores.shape)
+    keyed = np.where(np.isfinite(scores), scores / temperature + noise, -np.inf)
+    k = min(k, scores.shape[-1])
+    order = np.argsort(-keyed, axis=-1, kind="stable")[..., :k]
+    allowed = np.take_along_axis(np.isfinite(keyed), order, axis=-1)
+    return np.where(allowed, order, -1)
+
+
+def bernoulli(p: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Independent yes/no draws with probabilities ``p`` (any shape)."""
+    return rng.random(np.shape(p)) < p
+
+
+def logistic(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-x))

@@ -1,0 +1,98 @@
+"""World shocks: dated events from the scenario and random events with monthly rates.
+
+An event sets the world (an incident, an offer, sanctions); it never makes a state's choice
+(DESIGN.md, "Mechanisms, not scripts"). Each kind's effect is one function below.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from sim.agents.china import open_crisis
+from sim.agents.powers import open_offer
+from sim.scenario.schema import Event, EventKind, RandomEventSpec
+from sim.state import CHINA, World
+
+
+def _incident(world: World, e: Event, where: np.ndarray) -> None:
+    open_crisis(world, where, e.severity)  # seed 004: HD-981, Haiyang Dizhi 8, Xiang Yang Hong 10
+
+
+def _sanctions(world: World, e: Event, where: np.ndarray) -> None:
+    i = world.index(e.actor or "russia")  # seed 003: sanctions on Russia after Feb 2022
+    world.sanctioned_months[:, i] = np.where(where, np.maximum(world.sanctioned_months[:, i], e.duration),
+                                             world.sanctioned_months[:, i])
+    world.reliability[:, i] = np.clip(world.reliability[:, i] - where * 0.2 * e.severity, 0, 1)
+
+
+def _summit(world: World, e: Event, where: np.ndarray) -> None:
+    i = world.index(e.actor or "china")
+    world.summit[:, i] = np.maximum(world.summit[:, i], where)
+
+
+def _economic_shock(world: World, e: Event, where: np.ndarray) -> None:
+    world.economic_shock[:] = np.where(where, np.maximum(world.economic_shock, e.duration), world.economic_shock)
+    world.shock_severity[:] = np.where(where, e.severity, world.shock_severity)
+
+
+def _foreign_base(world: World, e: Event, where: np.ndarray) -> None:
+    world.threat[:] = np.clip(world.threat + where * 0.15 * e.severity, 0, 1)  # seed 001: Ream
+
+
+def _mekong(world: World, e: Event, where: np.ndarray) -> None:
+    world.threat[:] = np.clip(world.threat + where * 0.05 * e.severity, 0, 1)  # seed 001: dams
+    world.tension[:, CHINA] = np.clip(world.tension[:, CHINA] + where * 0.08 * e.severity, 0, 1)
+
+
+def _upgrade_offer(world: World, e: Event, where: np.ndarray) -> None:
+    i = world.index(e.actor or "united_states")
+    tier = e.value if e.value is not None else world.tier[:, i] + 1
+    open_offer(world, i, where, tier)
+
+
+def _embargo_lifted(world: World, e: Event, where: np.ndarray) -> None:
+    i = world.index(e.actor or "united_states")
+    level = e.value if e.value is not None else world.arms_supplier[:, i] + 0.3 * e.severity
+    world.arms_supplier[:, i] = np.where(where, np.clip(level, 0, 1), world.arms_supplier[:, i])
+
+
+def _leadership_change(world: World, e: Event, where: np.ndarray) -> None:
+    i = world.index(e.actor or "united_states")
+    level = e.value if e.value is not None else world.commitment[:, i]
+    world.commitment[:, i] = np.where(where, np.clip(level, 0, 1), world.commitment[:, i])
+
+
+EFFECTS: dict[EventKind, Callable[[World, Event, np.ndarray], None]] = {
+    EventKind.MARITIME_INCIDENT: _incident,
+    EventKind.SANCTIONS: _sanctions,
+    EventKind.SUMMIT: _summit,
+    EventKind.ECONOMIC_SHOCK: _economic_shock,
+    EventKind.FOREIGN_BASE_NEARBY: _foreign_base,
+    EventKind.MEKONG_DAMS: _mekong,
+    EventKind.UPGRADE_OFFER: _upgrade_offer,
+    EventKind.ARMS_EMBARGO_LIFTED: _embargo_lifted,
+    EventKind.LEADERSHIP_CHANGE: _leadership_change,
+}
+assert set(EFFECTS) == set(EventKind), "every EventKind needs an effect"
+
+
+def fire(world: World, event: Event, where: np.ndarray | None = None) -> None:
+    """Apply one event in the replicates where ``where`` is True (all by default)."""
+    mask = np.ones(world.replicates, dtype=bool) if where is None else where
+    EFFECTS[event.kind](world, event, mask)
+
+
+def draw_random(kind: EventKind, spec: RandomEventSpec, date, world: World,
+                rng: np.random.Generator) -> tuple[Event, np.ndarray]:
+    """Draw this month's random event of ``kind``: which replicates it strikes, and its severity.
+
+    Always consumes the same number of random numbers, so runs stay aligned across replicates.
+    """
+    strikes = rng.random(world.replicates) < spec.monthly_rate
+    severity = float(rng.uniform(*spec.severity))
+    actor = spec.actor or ("china" if kind is EventKind.MARITIME_INCIDENT else None)
+    event = Event(date=date, kind=kind, actor=actor, severity=severity, duration=spec.duration,
+                  label=f"random {kind.value}")
+    return event, strikes

@@ -1,0 +1,79 @@
+"""The monthly outcome series, declared once: name, description, and how to read it off the world.
+
+The hedging index (Kuik 2008; seed 002's "equidistance") is Vietnam's net alignment between the
+United States and China: the difference of its closeness to each over their sum, in [-1, 1];
+0 is equidistance, negative leans to China, positive to the US.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.scenario.schema import Country
+from sim.state import CHINA, VIETNAM, World
+
+EQUIDISTANCE_BAND = 0.2  # |hedging_index| below this counts as equidistant; calibration
+
+
+def closeness(world: World, p: int) -> np.ndarray:
+    """``(R,)`` Vietnam's closeness to state ``p``: tier, trust, defense and trade ties, less tension."""
+    tier = np.minimum(world.tier[:, p], 3) / 3.0
+    return np.clip(0.3 * tier + 0.3 * world.trust[:, p] + 0.25 * world.defense[:, p]
+                   + 0.15 * world.interdependence[:, p] - 0.3 * world.tension[:, p], 0.0, None)
+
+
+def hedging_index(world: World) -> np.ndarray:
+    us = closeness(world, world.index(Country.UNITED_STATES.value))
+    cn = closeness(world, CHINA)
+    return (us - cn) / np.maximum(us + cn, 1e-9)
+
+
+@dataclass(frozen=True)
+class Series:
+    name: str
+    description: str
+    read: Callable[[World], np.ndarray]
+
+
+def series_for(countries: tuple[str, ...]) -> tuple[Series, ...]:
+    """Every monthly column for a world with these states (tiers and trust per partner)."""
+    russia = countries.index(Country.RUSSIA.value)
+    fixed = (
+        Series("hedging_index", "net alignment, -1 China .. +1 US; 0 equidistance", hedging_index),
+        Series("tension_china", "Vietnam-China tension, 0..1", lambda w: w.tension[:, CHINA]),
+        Series("crisis", "1 while a maritime crisis is open", lambda w: (w.escalation > 0) * 1.0),
+        Series("escalation", "crisis-ladder rung 0..5 (5 = use of force)", lambda w: w.escalation),
+        Series("use_of_force", "1 in a month with interstate use of force", lambda w: w.use_of_force),
+        Series("threat_china", "Vietnam's threat perception of China, 0..1", lambda w: w.threat),
+        Series("regime_insecurity", "Vietnam's regime insecurity, 0..1", lambda w: w.regime_insecurity),
+        Series("capability", "Vietnam's military capability, 0..1", lambda w: w.capability),
+        Series("russia_arms_share", "Russia's share of Vietnam's arms purchases",
+               lambda w: w.arms_share[:, russia]),
+        Series("domestic_arms_share", "home production's share of arms", lambda w: w.arms_share[:, VIETNAM]),
+        Series("assurance_acts", "assurance acts toward China this month", lambda w: w.assurance_acts),
+        Series("assurance_debt", "assurance owed to Beijing", lambda w: w.assurance_debt),
+        Series("four_nos_violations", "actions the Four Nos forbid, taken this month",
+               lambda w: w.four_nos_violations),
+        Series("four_nos_binding", "Four-Nos rules that bound a choice this month",
+               lambda w: w.four_nos_binding),
+        Series("china_coercion", "coercive Chinese moves this month", lambda w: w.china_coercion),
+        Series("china_suspicion", "China's suspicion of Vietnam's ties with rivals", lambda w: w.china_suspicion),
+        Series("agreements_signed", "agreements of a Chinese package signed this month",
+               lambda w: w.agreements_signed),
+        Series("agreements_refused", "agreements of a Chinese package refused this month",
+               lambda w: w.agreements_refused),
+        Series("crisis_count", "crises opened so far", lambda w: w.crisis_count),
+    )
+
+    def dyad(kind: str, i: int) -> Callable[[World], np.ndarray]:
+        return lambda w: getattr(w, kind)[:, i]
+
+    per_state = tuple(
+        Series(f"{kind}_{name}", f"Vietnam's {kind} with {name}", dyad(kind, i))
+        for kind in ("tier", "trust", "defense", "interdependence")
+        for i, name in enumerate(countries) if i != VIETNAM
+    )
+    return fixed + per_state

@@ -1,0 +1,166 @@
+"""HedgingModel: the Mesa model built from a Scenario. The monthly step order is written out in
+:meth:`HedgingModel.step`; the world's state lives in arrays (:mod:`sim.state`)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import mesa
+import numpy as np
+import pandas as pd
+
+from sim import dynamics
+from sim.actions import ACTIONS
+from sim.agents.base import StateAgent
+from sim.agents.china import China
+from sim.agents.powers import Japan, Partner, Russia, UnitedStates
+from sim.agents.vietnam import Vietnam
+from sim.calendar import Month, date_of_step
+from sim.events import draw_random, fire
+from sim.metrics import series_for
+from sim.rules import RULES, Rule
+from sim.scenario.schema import Country, Scenario
+from sim.state import initial_world
+
+AGENT_CLASSES: dict[str, type[StateAgent]] = {
+    Country.VIETNAM.value: Vietnam,
+    Country.CHINA.value: China,
+    Country.UNITED_STATES.value: UnitedStates,
+    Country.JAPAN.value: Japan,
+    Country.RUSSIA.value: Russia,
+}
+ACTION_COLUMNS = ("step", "date", "actor", "action", "target", "rules", "detail")
+
+
+class HedgingModel(mesa.Model):
+    """Vietnam's hedging among China, the US, Japan, Russia and any added partners.
+
+    Args:
+        scenario: a loaded :class:`Scenario`, or the path of a YAML scenario.
+        seed: seed of the model's random generator (``mesa.Model(rng=seed)``); all randomness
+            comes from it. Defaults to the scenario's ``seed``.
+        record_actions: keep the action log (turn off for large sweeps).
+    """
+
+    def __init__(self, scenario: Scenario | str | Path, seed: int | None = None,
+                 record_actions: bool = True) -> None:
+        if not isinstance(scenario, Scenario):
+            from sim.scenario.loader import load_scenario
+            scenario = load_scenario(scenario)
+        self.scenario = scenario
+        self.seed_value = int(scenario.seed if seed is None else seed)
+        super().__init__(rng=self.seed_value)
+        self.world = initial_world(scenario)
+        self.baseline = self.world.copy()
+        self.rules: list[Rule] = [RULES[rid](params) for rid, params in scenario.rules.items()
+                                  if params.enabled]
+        self.record_actions = record_actions
+        self._actions: list[tuple] = []
+        self._events_by_step: dict[int, list] = defaultdict(list)
+        for event in scenario.events:
+            self._events_by_step[scenario.start.months_until(event.date) + 1].append(event)
+        self.event_log: list[dict[str, Any]] = []
+
+        self.vietnam = Vietnam(self, Country.VIETNAM.value, scenario.agents[Country.VIETNAM.value])
+        self.china = China(self, Country.CHINA.value, scenario.agents[Country.CHINA.value])
+        self.others: list[StateAgent] = [
+            AGENT_CLASSES.get(name, Partner)(self, name, scenario.agents[name])
+            for name in scenario.partners if name != Country.CHINA.value
+        ]
+        self.russia = next(a for a in self.others if isinstance(a, Russia))
+        self.vietnam.procure_arms(self.world)  # the supply mix at the start
+        self.columns = series_for(self.world.countries)
+        self._series = np.full((scenario.months, self.world.replicates, len(self.columns)), np.nan)
+        self.running = True
+
+    # --------------------------------------------------------------------------------- the month
+    def step(self) -> None:
+        """One calendar month, in this order:
+
+        1. world shocks: the scenario's dated events and random events;
+        2. China moves (it may open or escalate a crisis, or propose a package that Vietnam answers);
+        3. the other powers move, in random order;
+        4. Vietnam moves (``actions_per_month`` distinct moves) and buys arms;
+        5. the world relaxes, clocks run, Russia's reliability moves; the month is recorded.
+        """
+        w = self.world
+        if self.steps > self.scenario.months:
+            self.running = False
+            return
+        w.reset_counters()
+        self.fire_events()
+        self.china.step()
+        w.stood_firm[:] = 0
+        self.agents.select(lambda a: a in self.others).shuffle_do("step")
+        self.vietnam.step()
+        w.four_nos_binding += sum(hit for rid, hit in getattr(self.vietnam, "last_binding", {}).items()
+                                  if RULES[rid].group == "four_nos")
+        self.vietnam.procure_arms(w)
+        self.russia.erode_reliability(w)
+        dynamics.advance_crisis(w)
+        dynamics.relax(w, self.baseline)
+        dynamics.count_down(w)
+        self.record()
+        if self.steps >= self.scenario.months:
+            self.running = False
+
+    def fire_events(self) -> None:
+        date = self.date
+        for event in self._events_by_step.get(self.steps, []):
+            fire(self.world, event)
+            self.event_log.append({"step": self.steps, "date": str(date), "kind": event.kind.value,
+                                   "actor": event.actor, "severity": event.severity, "label": event.label})
+        for kind, spec in self.scenario.random_events.items():
+            event, strikes = draw_random(kind, spec, date, self.world, self.rng)
+            if strikes.any():
+                fire(self.world, event, strikes)
+                self.event_log.append({"step": self.steps, "date": str(date), "kind": kind.value,
+                                       "actor": event.actor, "severity": round(event.severity, 3),
+                                       "label": event.label})
+
+    def run(self, months: int | None = None) -> HedgingModel:
+        """Run to the end of the scenario (or ``months`` more steps); returns self."""
+        todo = self.scenario.months - self.steps if months is None else months
+        for _ in range(max(0, todo)):
+            self.step()
+        return self
+
+    # --------------------------------------------------------------------------------- helpers
+    @property
+    def date(self) -> Month:
+        return date_of_step(self.scenario.start, max(self.steps, 1))
+
+    def rules_binding(self, name: str) -> list[Rule]:
+        return [r for r in self.rules if r.binds == name]
+
+    def record(self) -> None:
+        self._series[self.steps - 1] = np.stack([c.read(self.world) for c in self.columns], axis=-1)
+
+    def log_moves(self, agent: StateAgent, actions: np.ndarray, targets: np.ndarray,
+                  rules: list[tuple[str, ...]], detail: list[str] | None = None) -> None:
+        if not self.record_actions:
+            return
+        date, names = str(self.date), self.world.countries
+        for r, a in enumerate(actions):
+            if a < 0:
+                continue
+            self._actions.append((self.steps, date, agent.name, ACTIONS[a].value, names[targets[r]],
+                                  ";".join(rules[r]), detail[r] if detail else ""))
+
+    # --------------------------------------------------------------------------------- results
+    def series(self) -> pd.DataFrame:
+        """One row per month simulated so far: ``step``, ``date`` and every declared column."""
+        n = min(self.steps, self.scenario.months)
+        df = pd.DataFrame(self._series[:n, 0, :], columns=[c.name for c in self.columns])
+        df.insert(0, "date", [str(date_of_step(self.scenario.start, s)) for s in range(1, n + 1)])
+        df.insert(0, "step", np.arange(1, n + 1))
+        return df
+
+    def actions(self) -> pd.DataFrame:
+        """Every move made so far: step, date, actor, action, target, shaping rules, detail."""
+        return pd.DataFrame(self._actions, columns=list(ACTION_COLUMNS))
+
+    def events(self) -> pd.DataFrame:
+        return pd.DataFrame(self.event_log, columns=["step", "date", "kind", "actor", "severity", "label"])

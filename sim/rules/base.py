@@ -1,0 +1,127 @@
+"""Policy rules: small registered classes (Axelrod's strategies are the model).
+
+A rule has an ``id``, a docstring, the ``source`` it is drawn from, ``Params`` (a pydantic model whose
+first field is ``enabled``) and ``binds``: the state whose choices it constrains. At each decision it
+may *forbid* candidates (a boolean mask) and/or *reweight* them (an additive utility bonus), both as
+arrays over ``(replicates, menu)``. Rules never act; agents do.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict
+
+from sim.actions import INDEX, Action
+from sim.state import World
+
+
+class RuleParams(BaseModel):
+    """Parameters every rule has. Subclasses add their own, each with a comment on its source."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    enabled: bool = True
+
+
+@dataclass(frozen=True)
+class Menu:
+    """An actor's candidate moves: ``actions[m]`` (index into ACTIONS) aimed at ``targets[m]``."""
+
+    actions: np.ndarray  # (M,) int
+    targets: np.ndarray  # (M,) int, index into World.countries
+
+    @classmethod
+    def build(cls, items: list[tuple[Action, int]]) -> Menu:
+        return cls(np.array([INDEX[a] for a, _ in items], dtype=int),
+                   np.array([t for _, t in items], dtype=int))
+
+    def is_(self, *actions: Action) -> np.ndarray:
+        """Boolean (M,) mask of the candidates that are any of ``actions``."""
+        return np.isin(self.actions, [INDEX[a] for a in actions])
+
+    def __len__(self) -> int:
+        return len(self.actions)
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a rule may look at when an actor decides."""
+
+    world: World
+    actor: int
+    menu: Menu
+
+
+class Rule:
+    """Base class. Subclasses set the class attributes and override ``forbid`` and/or ``reweight``."""
+
+    id: ClassVar[str]
+    binds: ClassVar[str]  # a Country value, or "partners"
+    source: ClassVar[str]
+    group: ClassVar[str | None] = None  # e.g. "four_nos": switched together in YAML
+    Params: ClassVar[type[RuleParams]] = RuleParams
+
+    def __init__(self, params: RuleParams | None = None) -> None:
+        self.params = params if params is not None else self.Params()
+
+    @property
+    def enabled(self) -> bool:
+        return self.params.enabled
+
+    def forbid(self, ctx: Context) -> np.ndarray | None:
+        """``(R, M)`` True where this rule forbids the candidate; ``None`` if it forbids nothing."""
+        return None
+
+    def reweight(self, ctx: Context) -> np.ndarray | None:
+        """``(R, M)`` utility added to each candidate; ``None`` if it changes nothing."""
+        return None
+
+    def agreement_bonus(self, world: World, kinds: np.ndarray) -> np.ndarray | None:
+        """Utility added to each proposed agreement ``(R, A)`` of a package; ``kinds`` is (A,)."""
+        return None
+
+    @classmethod
+    def summary(cls) -> str:
+        return (cls.__doc__ or "").strip().splitlines()[0]
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.params!r})"
+
+
+RULES: dict[str, type[Rule]] = {}
+
+
+def register(cls: type[Rule]) -> type[Rule]:
+    """Class decorator: add a rule to the registry (ids must be unique)."""
+    if cls.id in RULES:
+        raise ValueError(f"duplicate rule id {cls.id!r}")
+    RULES[cls.id] = cls
+    return cls
+
+
+def groups() -> dict[str, list[str]]:
+    """Rule groups (e.g. ``four_nos``) and the ids of their members, in registry order."""
+    out: dict[str, list[str]] = {}
+    for rid, cls in RULES.items():
+        if cls.group:
+            out.setdefault(cls.group, []).append(rid)
+    return out
+
+
+def suggest(name: str, valid: list[str]) -> str:
+    """`` (did you mean 'x'?)`` for a near miss, else the list of valid names."""
+    close = difflib.get_close_matches(name, valid, n=1, cutoff=0.6)
+    if close:
+        return f" (did you mean {close[0]!r}?)"
+    return f" (valid: {', '.join(sorted(valid))})"
+
+
+def get_rule(rule_id: str) -> type[Rule]:
+    """Look a rule up by id; an unknown id raises ``KeyError`` naming the valid ones."""
+    try:
+        return RULES[rule_id]
+    except KeyError:
+        raise KeyError(f"unknown rule {rule_id!r}{suggest(rule_id, list(RULES))}") from None

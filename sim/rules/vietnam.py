@@ -1,0 +1,223 @@
+"""Rules that bind Vietnam: the Four Nos, One Depend, assurance toward China, regime security,
+cooperation-and-struggle. Each cites the source it encodes."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import numpy as np
+from pydantic import Field
+
+from sim.actions import ASSURANCE_ACTIONS, AgreementKind, Action
+from sim.rules.base import Context, Rule, RuleParams, register
+from sim.scenario.schema import Country
+from sim.state import CHINA, World
+
+Unit = Annotated[float, Field(ge=0.0, le=1.0)]
+Weight = Annotated[float, Field(ge=0.0, le=10.0)]
+
+
+class _FourNo(Rule):
+    """Base of the four separate Four-Nos rules: each forbids one action outright."""
+
+    binds = Country.VIETNAM.value
+    group = "four_nos"
+    forbidden: Action
+
+    def forbid(self, ctx: Context) -> np.ndarray:
+        hit = ctx.menu.is_(self.forbidden)
+        return np.broadcast_to(hit, (ctx.world.replicates, len(ctx.menu)))
+
+
+@register
+class NoAlliance(_FourNo):
+    """No military alliance with any foreign power (Four Nos, 2019 Defence White Paper)."""
+
+    id = "no_alliance"
+    source = "seed 002 (SCMP: 'four noes'); seed 003 ('Three Nos'); 2019 Defence White Paper"
+    forbidden = Action.FORM_ALLIANCE
+
+
+@register
+class NoForeignBases(_FourNo):
+    """No foreign military bases on Vietnamese soil (Four Nos)."""
+
+    id = "no_foreign_bases"
+    source = "seed 002 (SCMP); seed 003 ('Three Nos'); 2019 Defence White Paper"
+    forbidden = Action.HOST_FOREIGN_BASE
+
+
+@register
+class NoSidingAgainstThird(_FourNo):
+    """No siding with one country against another (Four Nos)."""
+
+    id = "no_siding_against_third"
+    source = "seed 002 (SCMP); seed 004 (The Diplomat); 2019 Defence White Paper"
+    forbidden = Action.SIDE_AGAINST_THIRD
+
+
+@register
+class NoForce(_FourNo):
+    """No use or threat of force in international relations (Four Nos)."""
+
+    id = "no_force"
+    source = "seed 002 (SCMP: 'no use of force in international relations'); 2019 White Paper"
+    forbidden = Action.USE_FORCE
+
+
+class OneDependParams(RuleParams):
+    threat_threshold: Unit = 0.7  # threat above which defense ties may deepen further (seed 004)
+    base_cap: Unit = 0.5  # deepest defense tie allowed below the threshold; calibration
+    weight: Weight = 0.6  # extra value of defense ties per unit of threat above the threshold
+
+
+@register
+class OneDepend(Rule):
+    """One Depend: defense ties with other powers deepen only as circumstances (threat) demand.
+
+    Below ``threat_threshold`` a defense tie may not pass ``base_cap``; above it the cap rises toward
+    1 and defense ties gain value in proportion to the excess threat.
+    """
+
+    id = "one_depend"
+    binds = Country.VIETNAM.value
+    source = "seed 004 ('One Depend'); 2019 Defence White Paper"
+    Params = OneDependParams
+
+    def _excess(self, world: World) -> np.ndarray:
+        p = self.params
+        return np.clip((world.threat - p.threat_threshold) / max(1e-9, 1 - p.threat_threshold), 0, 1)
+
+    def forbid(self, ctx: Context) -> np.ndarray:
+        w, p = ctx.world, self.params
+        cap = p.base_cap + (1 - p.base_cap) * self._excess(w)  # (R,)
+        depth = w.defense[:, ctx.menu.targets]  # (R, M)
+        return ctx.menu.is_(Action.DEFENSE_TIES) & (depth >= cap[:, None])
+
+    def reweight(self, ctx: Context) -> np.ndarray:
+        bonus = self.params.weight * self._excess(ctx.world)[:, None]
+        return np.where(ctx.menu.is_(Action.DEFENSE_TIES), bonus, 0.0)
+
+
+class ChinaFirstParams(RuleParams):
+    assurance_within_months: Annotated[int, Field(ge=1, le=36)] = 3  # debt paid within (seed 004)
+    debt_weight: Weight = 0.5  # value of an assurance act per unit of debt; calibration
+    urgency: Weight = 0.5  # extra value per month of debt age, scaled by the deadline
+
+
+@register
+class ChinaFirst(Rule):
+    """China first: Beijing's tier is never below another's; assurance is owed after deepening.
+
+    (1) No partner may be upgraded above China's tier. (2) Every deepening with another power adds
+    to an assurance debt (actions table); assurance acts toward China gain value with the debt and
+    with how long it has been owed, so the debt is paid within ``assurance_within_months``.
+    """
+
+    id = "china_first"
+    binds = Country.VIETNAM.value
+    source = "seed 004 (policy of assurance: 'always prioritise Beijing'); seeds 000, 002"
+    Params = ChinaFirstParams
+
+    def forbid(self, ctx: Context) -> np.ndarray:
+        w = ctx.world
+        china_tier = w.tier[:, CHINA][:, None]
+        new_tier = np.maximum(w.tier[:, ctx.menu.targets] + 1, w.offer_tier[:, ctx.menu.targets])
+        return ctx.menu.is_(Action.UPGRADE_PARTNERSHIP) & (new_tier > china_tier)
+
+    def reweight(self, ctx: Context) -> np.ndarray:
+        w, p = ctx.world, self.params
+        lateness = w.debt_age / p.assurance_within_months
+        value = w.assurance_debt * (p.debt_weight + p.urgency * lateness)  # (R,)
+        toward_china = ctx.menu.is_(*ASSURANCE_ACTIONS) & (ctx.menu.targets == CHINA)
+        return np.where(toward_china, value[:, None], 0.0)
+
+
+class NotAgainstThirdParams(RuleParams):
+    weight: Weight = 0.4  # cost of a tie per unit of the partner's rivalry with China; calibration
+
+
+@register
+class NotAgainstThirdCountry(Rule):
+    """Ties with others are not aimed at China: deepening with a partner costs in proportion to
+    that partner's open rivalry with Beijing (assurance principle 2)."""
+
+    id = "not_against_third_country"
+    binds = Country.VIETNAM.value
+    source = "seed 004 ('improvements in ties with others are not anti-China'); seed 000 (Giang)"
+    Params = NotAgainstThirdParams
+
+    def reweight(self, ctx: Context) -> np.ndarray:
+        w = ctx.world
+        deepening = ctx.menu.is_(Action.DEFENSE_TIES, Action.UPGRADE_PARTNERSHIP)
+        cost = self.params.weight * w.rivalry[:, ctx.menu.targets] * (0.5 + w.china_suspicion[:, None])
+        return np.where(deepening, -cost, 0.0)
+
+
+class RefuseSensitiveParams(RuleParams):
+    security_penalty: Weight = 1.2  # utility lost by a security-sensitive pact; calibration
+    resource_penalty: Weight = 2.0  # by a strategic-resource (rare earth) pact; calibration
+
+
+@register
+class RefuseSecuritySensitive(Rule):
+    """Refuse security-sensitive deals: pacts touching defense or critical minerals with China are
+    weighed by their security cost and mostly refused."""
+
+    id = "refuse_security_sensitive"
+    binds = Country.VIETNAM.value
+    source = "seed 000 (~10 of 45 refused, incl. critical minerals); seed 001 (rare earths)"
+    Params = RefuseSensitiveParams
+
+    def agreement_bonus(self, world: World, kinds: np.ndarray) -> np.ndarray:
+        p = self.params
+        penalty = np.select([kinds == AgreementKind.SECURITY, kinds == AgreementKind.STRATEGIC_RESOURCE],
+                            [p.security_penalty, p.resource_penalty], 0.0)
+        return np.broadcast_to(-penalty * (0.5 + world.threat[:, None]), (world.replicates, len(kinds)))
+
+
+class RegimeSecurityParams(RuleParams):
+    sensitivity: Weight = 1.0  # how strongly regime fears discount Western ties; calibration
+
+
+@register
+class RegimeSecurity(Rule):
+    """Regime security: US democracy promotion feeds regime insecurity, which lowers the value of
+    upgrades and defense ties with democracy promoters and raises ideological bonding with China."""
+
+    id = "regime_security"
+    binds = Country.VIETNAM.value
+    source = "seed 003 (Summit for Democracy viewed with suspicion); seed 002 (wary of the West)"
+    Params = RegimeSecurityParams
+
+    def reweight(self, ctx: Context) -> np.ndarray:
+        w, s = ctx.world, self.params.sensitivity
+        fear = w.regime_insecurity[:, None]
+        western = ctx.menu.is_(Action.UPGRADE_PARTNERSHIP, Action.DEFENSE_TIES)
+        cost = s * fear * w.democracy_promotion[:, ctx.menu.targets] * 2.0
+        bonding = ctx.menu.is_(Action.IDEOLOGICAL_BONDING)
+        return np.where(western, -cost, 0.0) + np.where(bonding, s * fear * 0.6, 0.0)
+
+
+class CooperateStruggleParams(RuleParams):
+    struggle: Weight = 0.4  # value of protesting and standing firm per unit of severity
+    cooperate: Weight = 0.4  # value of keeping the party channel open in a crisis
+
+
+@register
+class CooperateAndStruggle(Rule):
+    """Cooperate and struggle: in a maritime crisis, protest and stand firm at sea while keeping the
+    party channel to Beijing open; never downgrade the tie over an incident."""
+
+    id = "cooperate_and_struggle"
+    binds = Country.VIETNAM.value
+    source = "Thayer 2011 ('cooperation and struggle'); seed 004 (HD-981, 2019, 2023)"
+    Params = CooperateStruggleParams
+
+    def reweight(self, ctx: Context) -> np.ndarray:
+        w, p = ctx.world, self.params
+        crisis = w.in_crisis[:, None]
+        struggle = ctx.menu.is_(Action.LEGAL_PROTEST, Action.STAND_FIRM)
+        cooperate = ctx.menu.is_(Action.PARTY_VISIT, Action.IDEOLOGICAL_BONDING)
+        return crisis * (np.where(struggle, p.struggle * (0.5 + w.crisis_severity[:, None]), 0.0)
+                         + np.where(cooperate, p.cooperate, 0.0))

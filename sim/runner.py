@@ -1,0 +1,168 @@
+"""Running a scenario for one or many seeds, and writing a run directory atomically.
+
+A run directory holds ``series.csv`` (or ``.parquet``), ``actions.csv``, ``events.csv``,
+``meta.json`` and ``plots/``. It is written to a temporary sibling and renamed into place, so a
+failed run leaves nothing behind, and an existing directory is replaced only when asked (``force``).
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import re
+import shutil
+import sys
+import tempfile
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import mesa
+import numpy as np
+import pandas as pd
+
+from sim.model import HedgingModel
+from sim.scenario.loader import content_hash
+from sim.scenario.schema import Scenario
+
+FLOAT_FORMAT = "%.10g"  # fixed text form, so the same seed gives byte-identical CSV
+
+
+class OutputExistsError(FileExistsError):
+    """The output directory exists and ``force`` was not given."""
+
+
+def replicate_seeds(seed: int, replicates: int) -> list[int]:
+    """Seeds for R replicates: the root seed first, then seeds spawned from a SeedSequence."""
+    if replicates == 1:
+        return [seed]
+    children = np.random.SeedSequence(seed).spawn(replicates - 1)
+    return [seed] + [int(c.generate_state(1, dtype=np.uint32)[0]) for c in children]
+
+
+@dataclass
+class RunResult:
+    """Tables from one or many seeds of a scenario (``replicate`` and ``seed`` columns when many)."""
+
+    scenario: Scenario
+    seeds: list[int]
+    series: pd.DataFrame
+    actions: pd.DataFrame
+    events: pd.DataFrame
+
+
+def run_scenario(scenario: Scenario, seed: int | None = None, replicates: int = 1) -> RunResult:
+    """Run ``replicates`` seeds of ``scenario`` (root seed ``seed`` or the scenario's)."""
+    seeds = replicate_seeds(scenario.seed if seed is None else seed, replicates)
+    tables: dict[str, list[pd.DataFrame]] = {"series": [], "actions": [], "events": []}
+    for r, s in enumerate(seeds):
+        model = HedgingModel(scenario, seed=s).run()
+        for name, df in (("series", model.series()), ("actions", model.actions()),
+                         ("events", model.events())):
+            if replicates > 1:
+                df.insert(0, "seed", s)
+                df.insert(0, "replicate", r)
+            tables[name].append(df)
+    return RunResult(scenario, seeds, *(pd.concat(tables[k], ignore_index=True)
+                                        for k in ("series", "actions", "events")))
+
+
+def safe_name(name: str) -> str:
+    """A scenario name made safe as one path component (no separators, no ``..``)."""
+    cleaned = re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("._") or "scenario"
+    return cleaned[:80]
+
+
+def default_out_dir(scenario: Scenario, seeds: list[int], root: Path = Path("runs")) -> Path:
+    leaf = f"seed-{seeds[0]}" if len(seeds) == 1 else f"seed-{seeds[0]}-x{len(seeds)}"
+    return root / safe_name(scenario.name) / leaf
+
+
+def metadata(result: RunResult, argv: list[str] | None = None) -> dict:
+    from sim import __version__
+    sc = result.scenario
+    return {
+        "scenario": sc.name,
+        "description": sc.description,
+        "scenario_file": sc.source_file,
+        "scenario_hash": content_hash(sc),
+        "seed": result.seeds[0],
+        "seeds": result.seeds,
+        "replicates": len(result.seeds),
+        "start": str(sc.start),
+        "months": sc.months,
+        "hedgesim_version": __version__,
+        "mesa_version": mesa.__version__,
+        "numpy_version": np.__version__,
+        "python_version": platform.python_version(),
+        "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "command": argv if argv is not None else sys.argv,
+        "resolved_scenario": json.loads(sc.model_dump_json(exclude={"source_file"})),
+    }
+
+
+def write_run(result: RunResult, out: Path, *, force: bool = False, fmt: str = "csv",
+              plots: bool = True, argv: list[str] | None = None) -> Path:
+    """Write a run directory at ``out`` atomically; refuse to replace one unless ``force``."""
+    out = Path(out)
+    if out.exists() and not force:
+        raise OutputExistsError(f"{out} already exists (use --force to replace it, or --out DIR)")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        if fmt == "parquet":
+            result.series.to_parquet(tmp / "series.parquet", index=False)
+        else:
+            result.series.to_csv(tmp / "series.csv", index=False, float_format=FLOAT_FORMAT)
+        result.actions.to_csv(tmp / "actions.csv", index=False)
+        result.events.to_csv(tmp / "events.csv", index=False)
+        (tmp / "meta.json").write_text(json.dumps(metadata(result, argv), indent=2) + "\n")
+        if plots:
+            from sim import plots as plotting
+            plotting.write_run_figures(result.series, result.events, tmp / "plots",
+                                       title=result.scenario.name)
+        _swap_into_place(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out
+
+
+def _swap_into_place(tmp: Path, out: Path) -> None:
+    if out.exists():
+        old = out.with_name(f".{out.name}.old")
+        shutil.rmtree(old, ignore_errors=True)
+        out.rename(old)
+        tmp.rename(out)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        tmp.rename(out)
+
+
+def summary(result: RunResult, out: Path | None = None) -> str:
+    """A few lines for the terminal: crises, escalation, force, final tiers, where the files are."""
+    s, sc = result.series, result.scenario
+    per_run = s.groupby("replicate") if "replicate" in s else [(0, s)]
+    crises = [int(g["crisis_count"].iloc[-1]) for _, g in per_run]
+    last = s[s["step"] == s["step"].max()]
+    tiers = {c.removeprefix("tier_"): last[c].median() for c in s.columns if c.startswith("tier_")}
+    lines = [
+        f"{sc.name}: {sc.start} to {sc.end}, {len(result.seeds)} run(s), seed {result.seeds[0]}",
+        f"  crises opened: {_spread(crises)}; highest rung: {int(s['escalation'].max())} "
+        f"of 5; use of force: {'yes' if s['use_of_force'].max() > 0 else 'none'}",
+        f"  hedging index at the end: {last['hedging_index'].median():+.2f} (0 = equidistance); "
+        f"Russia's arms share: {last['russia_arms_share'].median():.0%}",
+        f"  Four-Nos violations: {int(s['four_nos_violations'].sum())}; assurance acts toward China: "
+        f"{int(s['assurance_acts'].sum())}; agreements signed/refused: "
+        f"{int(s['agreements_signed'].sum())}/{int(s['agreements_refused'].sum())}",
+        "  final tiers: " + ", ".join(f"{k} {v:g}" for k, v in tiers.items()),
+    ]
+    if out is not None:
+        lines.append(f"  wrote {out}/ (series, actions, events, meta.json, plots/)")
+    return "\n".join(lines)
+
+
+def _spread(values: list[int]) -> str:
+    if len(values) == 1:
+        return str(values[0])
+    return f"median {np.median(values):g} (range {min(values)}-{max(values)})"

@@ -1,0 +1,133 @@
+"""The world's state as arrays with a leading replicate axis ``R`` (R = 1 for a single Mesa run).
+
+Relations are Vietnam-centric dyads: entry ``[r, p]`` is the relation between Vietnam and state ``p``
+in replicate ``r`` (index 0 is Vietnam itself and is unused for dyads, except ``arms_share[:, 0]``,
+Vietnam's home production). The partners' rivalry with China is a parameter vector, not a dyad.
+Everything here is plain numpy so the same functions can advance many replicates in lockstep.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+
+import numpy as np
+
+from sim.scenario.schema import Country, Scenario
+
+VIETNAM, CHINA = 0, 1
+
+#: crisis ladder rungs (DESIGN.md, "Crisis ladder")
+LADDER = ("none", "presence", "standoff", "water cannon or ramming", "naval clash", "use of force")
+USE_OF_FORCE_RUNG = 5
+
+
+@dataclass
+class World:
+    """Every quantity that changes during a run. Shapes: ``(R,)`` scalars, ``(R, n)`` per state."""
+
+    countries: tuple[str, ...]
+    # Vietnam-centric dyads (R, n)
+    tier: np.ndarray
+    trust: np.ndarray
+    tension: np.ndarray
+    interdependence: np.ndarray
+    defense: np.ndarray
+    # partners' character (R, n); the scenario sets them, events move them
+    commitment: np.ndarray
+    democracy_promotion: np.ndarray
+    reliability: np.ndarray
+    arms_supplier: np.ndarray
+    rivalry: np.ndarray
+    offer_months: np.ndarray  # months an upgrade offer stays open (0 = none)
+    offer_tier: np.ndarray  # tier the open offer would lead to
+    sanctioned_months: np.ndarray
+    summit: np.ndarray  # 1 in a month with a scheduled summit with that state
+    arms_share: np.ndarray  # Vietnam's arms purchases by supplier (index 0: home production)
+    # Vietnam (R,)
+    threat: np.ndarray
+    regime_insecurity: np.ndarray
+    capability: np.ndarray
+    assurance_debt: np.ndarray
+    debt_age: np.ndarray  # months the debt has been owed
+    # China (R,)
+    china_suspicion: np.ndarray
+    community_offer: np.ndarray  # months China's community offer stays open
+    package_cooldown: np.ndarray
+    # crisis (R,)
+    escalation: np.ndarray  # rung 0..5 on the ladder
+    crisis_months: np.ndarray
+    crisis_severity: np.ndarray
+    reputation_cost: np.ndarray
+    crisis_count: np.ndarray
+    assurance_in_crisis: np.ndarray  # Vietnam's assurance acts since the crisis began
+    stood_firm: np.ndarray  # Vietnam stood firm (1) last month
+    red_line: np.ndarray  # memory of red lines crossed (decays)
+    economic_shock: np.ndarray  # months of slowdown left
+    shock_severity: np.ndarray
+    # this month's counters (R,), reset at the start of every step
+    assurance_acts: np.ndarray = field(default=None)  # type: ignore[assignment]
+    four_nos_violations: np.ndarray = field(default=None)  # type: ignore[assignment]
+    china_coercion: np.ndarray = field(default=None)  # type: ignore[assignment]
+    use_of_force: np.ndarray = field(default=None)  # type: ignore[assignment]
+    agreements_signed: np.ndarray = field(default=None)  # type: ignore[assignment]
+    agreements_refused: np.ndarray = field(default=None)  # type: ignore[assignment]
+    four_nos_binding: np.ndarray = field(default=None)  # type: ignore[assignment]
+
+    COUNTERS = ("assurance_acts", "four_nos_violations", "china_coercion", "use_of_force",
+                "agreements_signed", "agreements_refused", "four_nos_binding")
+
+    def __post_init__(self) -> None:
+        self.reset_counters()
+
+    @property
+    def replicates(self) -> int:
+        return self.tier.shape[0]
+
+    @property
+    def in_crisis(self) -> np.ndarray:
+        return self.escalation > 0
+
+    def index(self, name: str) -> int:
+        return self.countries.index(name)
+
+    def reset_counters(self) -> None:
+        for name in self.COUNTERS:
+            setattr(self, name, np.zeros(self.replicates))
+
+    def copy(self) -> World:
+        return World(**{f.name: (getattr(self, f.name).copy()
+                                 if isinstance(getattr(self, f.name), np.ndarray)
+                                 else getattr(self, f.name)) for f in fields(self)})
+
+
+def initial_world(scenario: Scenario, replicates: int = 1) -> World:
+    """The world at the scenario's start month, the same in every replicate."""
+    countries = (Country.VIETNAM.value, *scenario.partners)
+    n, R = len(countries), replicates
+    vn = scenario.agents[Country.VIETNAM.value]
+
+    def per_state(attr: str, default: float = 0.0) -> np.ndarray:
+        row = [default] + [float(getattr(scenario.agents[c], attr)) for c in countries[1:]]
+        return np.tile(np.asarray(row, dtype=float), (R, 1))
+
+    def scalar(value: float) -> np.ndarray:
+        return np.full(R, float(value))
+
+    zeros_n, zeros = np.zeros((R, n)), np.zeros(R)
+    return World(
+        countries=countries,
+        tier=per_state("tier"), trust=per_state("trust"), tension=per_state("tension"),
+        interdependence=per_state("interdependence"), defense=per_state("defense"),
+        commitment=per_state("commitment"), democracy_promotion=per_state("democracy_promotion"),
+        reliability=per_state("reliability", 1.0), arms_supplier=per_state("arms_supplier"),
+        rivalry=per_state("rivalry_with_china"),
+        offer_months=zeros_n.copy(), offer_tier=zeros_n.copy(),
+        sanctioned_months=zeros_n.copy(), summit=zeros_n.copy(), arms_share=zeros_n.copy(),
+        threat=scalar(vn.threat), regime_insecurity=scalar(vn.regime_insecurity),
+        capability=scalar(vn.capability), assurance_debt=zeros.copy(), debt_age=zeros.copy(),
+        china_suspicion=zeros.copy(), community_offer=zeros.copy(), package_cooldown=zeros.copy(),
+        escalation=zeros.copy(), crisis_months=zeros.copy(), crisis_severity=zeros.copy(),
+        reputation_cost=zeros.copy(), crisis_count=zeros.copy(), assurance_in_crisis=zeros.copy(),
+        stood_firm=zeros.copy(), red_line=zeros.copy(), economic_shock=zeros.copy(),
+        shock_severity=zeros.copy(),
+    )
