@@ -56,7 +56,7 @@ class China(StateAgent):
         a = p.assertiveness
         suspicion, interdep = world.china_suspicion, world.interdependence[:, CHINA]
         gain_pressing = 1.2 * a + 0.3 * world.stood_firm + 0.2 * world.crisis_severity
-        fatigue = 0.15 * world.crisis_months
+        fatigue = 0.2 * world.crisis_months
         values = {
             Action.GRAY_ZONE_INCIDENT: 0.7 * a + 0.3 * suspicion - 0.6 * interdep - 1.0,
             Action.ESCALATE: gain_pressing - self.cost_of_pressing(world),

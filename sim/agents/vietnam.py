@@ -36,6 +36,7 @@ CHINA_MOVES = (Action.PARTY_VISIT, Action.IDEOLOGICAL_BONDING, Action.JOIN_COMMU
 PARTNER_MOVES = (Action.DEFENSE_TIES, Action.UPGRADE_PARTNERSHIP, Action.TRADE_DEAL,
                  Action.FORM_ALLIANCE, Action.HOST_FOREIGN_BASE, Action.SIDE_AGAINST_THIRD)
 SELF_MOVES = (Action.MODERNISE, Action.HOLD)
+ALLIANCE_DEPTH = 0.8  # a defense tie this deep already is an alliance: no second one to form
 
 
 class Vietnam(StateAgent):
@@ -57,8 +58,10 @@ class Vietnam(StateAgent):
         return ~((m.is_(Action.STAND_FIRM, Action.USE_FORCE, Action.LEGAL_PROTEST) & ~crisis)
                  | (m.is_(Action.UPGRADE_PARTNERSHIP) & ~upgrade_open)
                  | (m.is_(Action.JOIN_COMMUNITY) & ~(world.community_offer[:, None] > 0))
-                 | (m.is_(Action.DEFENSE_TIES, Action.FORM_ALLIANCE, Action.HOST_FOREIGN_BASE)
-                    & (world.defense[:, t] >= 0.99)))
+                 | (m.is_(Action.DEFENSE_TIES) & (world.defense[:, t] >= 0.99))
+                 | (m.is_(Action.SIDE_AGAINST_THIRD) & (world.red_line[:, None] >= 0.5))
+                 | (m.is_(Action.FORM_ALLIANCE, Action.HOST_FOREIGN_BASE)
+                    & (world.defense[:, t] >= ALLIANCE_DEPTH)))
 
     def weights(self, world: World) -> np.ndarray:
         """Goal weights ``(R, 5)`` after Kuik's regime switches."""
@@ -118,16 +121,17 @@ class Vietnam(StateAgent):
         add(Action.TRADE_DEAL, P, 0.15 + 0.1 * summit)
         add(Action.TRADE_DEAL, A, np.where(t == CHINA, -0.15, 0.25 * np.maximum(dependence_gap, 0)))
         add(Action.TRADE_DEAL, T, np.where(t == CHINA, 0.1, 0.0))
-        add(Action.FORM_ALLIANCE, S, 1.5 * threat * commit)
-        add(Action.FORM_ALLIANCE, A, -0.3)
-        add(Action.FORM_ALLIANCE, T, -0.5 * (1.0 - threat))
-        add(Action.HOST_FOREIGN_BASE, S, 1.3 * threat * commit)
+        # what the Four Nos forbid pays off only under high threat (convex in threat)
+        add(Action.FORM_ALLIANCE, S, 1.6 * threat**2 * commit)
+        add(Action.FORM_ALLIANCE, A, -0.35)
+        add(Action.FORM_ALLIANCE, T, -0.6 * (1.0 - threat))
+        add(Action.HOST_FOREIGN_BASE, S, 1.4 * threat**2 * commit)
         add(Action.HOST_FOREIGN_BASE, A, -0.5)
-        add(Action.HOST_FOREIGN_BASE, T, -0.5 * (1.0 - threat))
-        add(Action.SIDE_AGAINST_THIRD, S, 1.0 * threat * rivalry)
-        add(Action.SIDE_AGAINST_THIRD, A, -0.2)
-        add(Action.SIDE_AGAINST_THIRD, T, -0.4 * (1.0 - threat))
-        add(Action.USE_FORCE, S, 0.3 + 0.8 * sev + 0.6 * esc)
+        add(Action.HOST_FOREIGN_BASE, T, -0.6 * (1.0 - threat))
+        add(Action.SIDE_AGAINST_THIRD, S, 1.2 * threat**2 * rivalry)
+        add(Action.SIDE_AGAINST_THIRD, A, -0.25)
+        add(Action.SIDE_AGAINST_THIRD, T, -0.5 * (1.0 - threat))
+        add(Action.USE_FORCE, S, 0.8 * sev**2 + 0.8 * esc**2)
         add(Action.USE_FORCE, T, -0.8)
         add(Action.USE_FORCE, P, -0.3)
         return g
@@ -161,8 +165,8 @@ class Vietnam(StateAgent):
         value = np.select(
             [kinds == AgreementKind.SYMBOLIC, kinds == AgreementKind.ECONOMIC,
              kinds == AgreementKind.SECURITY, kinds == AgreementKind.STRATEGIC_RESOURCE],
-            [(0.4 + 0.3 * debt) * w[:, [Goal.STABILITY]],
-             0.5 * w[:, [Goal.PROSPERITY]],
+            [(0.8 + 0.3 * debt) * w[:, [Goal.STABILITY]],
+             0.8 * w[:, [Goal.PROSPERITY]],
              0.3 * w[:, [Goal.STABILITY]] - 0.4 * threat * w[:, [Goal.SECURITY]],
              0.4 * w[:, [Goal.PROSPERITY]] - 0.5 * threat * w[:, [Goal.SECURITY]]])
         for rule in self.rules:

@@ -45,7 +45,7 @@ class Tier(int, Enum):
 class VietnamParams(Frozen):
     """Vietnam, the hedger. Goal weights follow Le Hong Hiep 2013 and Kuik 2008."""
 
-    temperature: Positive = 0.25  # softmax temperature of choice (bounded rationality); calibration
+    temperature: Positive = 0.1  # softmax temperature of choice (bounded rationality); calibration
     actions_per_month: Annotated[int, Field(ge=1, le=5)] = 2  # distinct moves a month; calibration
     weight_security: Annotated[float, Field(ge=0, le=5)] = 1.0  # deterrence, sovereignty (seed 004)
     weight_autonomy: Annotated[float, Field(ge=0, le=5)] = 0.8  # multi-vector diversification (seed 003)
