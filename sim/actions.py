@@ -110,12 +110,12 @@ class ActionSpec:
 C = Channel
 ACTION_TABLE: tuple[ActionSpec, ...] = (
     ActionSpec(Action.PARTY_VISIT, Family.ASSURANCE,
-               {C.DYAD_TRUST: 0.04, C.DYAD_TENSION: -0.05, C.ASSURANCE_DEBT: -0.6,
+               {C.DYAD_TRUST: 0.04, C.DYAD_TENSION: -0.02, C.ASSURANCE_DEBT: -0.6,
                 C.CHINA_SUSPICION: -0.15},
                "seed 004 (HD-981: inter-party ties evoked); seed 003 (Trong to Beijing 2022)",
                "returns", True, "high-level or party-to-party visit to Beijing"),
     ActionSpec(Action.IDEOLOGICAL_BONDING, Family.ASSURANCE,
-               {C.DYAD_TRUST: 0.03, C.DYAD_TENSION: -0.03, C.REGIME_INSECURITY: -0.05,
+               {C.DYAD_TRUST: 0.03, C.DYAD_TENSION: -0.01, C.REGIME_INSECURITY: -0.05,
                 C.ASSURANCE_DEBT: -0.4, C.CHINA_SUSPICION: -0.1},
                "seed 003 (joint fight against 'colour revolutions'); seed 004 (shared ideology)",
                "risk", True, "communist solidarity, shared regime-security agenda"),

@@ -8,7 +8,7 @@ import numpy as np
 from sim.state import CHINA, World
 
 DECAY = {  # monthly share of the gap to the baseline closed; calibration (docs/model.md)
-    "threat": 0.05, "tension": 0.04, "trust": 0.01, "regime_insecurity": 0.03,
+    "threat": 0.05, "tension": 0.08, "trust": 0.01, "regime_insecurity": 0.03,
     "interdependence": 0.02,
 }
 DEFENSE_UPKEEP = 0.005  # defense ties fade without exercises and visits; calibration

@@ -11,7 +11,7 @@ from collections.abc import Callable
 import numpy as np
 
 from sim.agents.china import open_crisis
-from sim.agents.powers import open_offer
+from sim.agents.partner import open_offer
 from sim.scenario.schema import Event, EventKind, RandomEventSpec
 from sim.state import CHINA, World
 

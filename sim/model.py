@@ -15,7 +15,10 @@ from sim import dynamics
 from sim.actions import ACTIONS
 from sim.agents.base import StateAgent
 from sim.agents.china import China
-from sim.agents.powers import Japan, Partner, Russia, UnitedStates
+from sim.agents.japan import Japan
+from sim.agents.partner import Partner
+from sim.agents.russia import Russia
+from sim.agents.united_states import UnitedStates
 from sim.agents.vietnam import Vietnam
 from sim.calendar import Month, date_of_step
 from sim.events import draw_random, fire

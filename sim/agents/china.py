@@ -39,7 +39,7 @@ class China(StateAgent):
     def status_anxiety(self, world: World) -> np.ndarray:
         """``(R,)``: rivals at or above China's tier, weighted by rivalry, plus suspicion."""
         parity = (world.tier[:, 2:] >= world.tier[:, [CHINA]]) * world.rivalry[:, 2:]
-        return self.params.status_sensitivity * (parity.sum(axis=1) + 0.5 * world.china_suspicion)
+        return self.params.status_sensitivity * (parity.sum(axis=1) + 0.25 * world.china_suspicion)
 
     def cost_of_pressing(self, world: World) -> np.ndarray:
         """``(R,)``: what one more rung would cost Beijing (DESIGN.md, "Crisis ladder")."""

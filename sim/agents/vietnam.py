@@ -13,11 +13,10 @@ from enum import IntEnum
 
 import numpy as np
 
-from sim.actions import Action, AgreementKind
+from sim.actions import INDEX, Action, AgreementKind
 from sim.agents.base import StateAgent
 from sim.decision import bernoulli, logistic, softmax
 from sim.effects import apply_moves
-from sim.actions import INDEX
 from sim.scenario.schema import Country
 from sim.state import CHINA, VIETNAM, World
 

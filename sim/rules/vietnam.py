@@ -8,7 +8,7 @@ from typing import Annotated
 import numpy as np
 from pydantic import Field
 
-from sim.actions import ASSURANCE_ACTIONS, AgreementKind, Action
+from sim.actions import ASSURANCE_ACTIONS, Action, AgreementKind
 from sim.rules.base import Context, Rule, RuleParams, register
 from sim.scenario.schema import Country
 from sim.state import CHINA, World

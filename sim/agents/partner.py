@@ -1,8 +1,5 @@
-"""The United States, Japan, Russia and any added partner: each engages Vietnam in its own way.
-
-They share one shape (offer upgrades, aid, sell arms) with different repertoires and weights, so
-they live together here; each class's docstring names its sources.
-"""
+"""A generic partner state (India, South Korea, Australia...), and the base of the US, Japan and
+Russia: offers upgrades, aid and arms. A scenario adds one with ``type: partner``."""
 
 from __future__ import annotations
 
@@ -10,7 +7,6 @@ import numpy as np
 
 from sim.actions import INDEX, Action
 from sim.agents.base import StateAgent
-from sim.scenario.schema import Country
 from sim.state import CHINA, VIETNAM, World
 
 OFFER_OPEN_MONTHS = 12  # calibration: an upgrade offer stays on the table for a year
@@ -55,41 +51,6 @@ class Partner(StateAgent):
     def after_moves(self, world: World, actions: np.ndarray, targets: np.ndarray) -> None:
         offered = actions == INDEX[Action.UPGRADE_OFFER]
         open_offer(world, self.index, offered, world.tier[:, self.index] + 1)
-
-
-class UnitedStates(Partner):
-    """The US: upgrade offers, maritime aid, democracy promotion and CAATSA pressure (seeds 000,
-    002, 003). Arms sales only once a scenario lifts the embargo (Oct 2014 / May 2016)."""
-
-    MOVES = (Action.UPGRADE_OFFER, Action.MARITIME_AID, Action.DEMOCRACY_PROMOTION,
-             Action.SANCTIONS_PRESSURE, Action.ARMS_SALE, Action.HOLD)
-
-    def after_moves(self, world: World, actions: np.ndarray, targets: np.ndarray) -> None:
-        super().after_moves(world, actions, targets)
-        pressed = actions == INDEX[Action.SANCTIONS_PRESSURE]
-        russia = world.index(Country.RUSSIA.value)
-        world.arms_supplier[:, russia] *= np.where(pressed, 0.9, 1.0)  # CAATSA raises the price
-
-
-class Japan(Partner):
-    """Japan: upgrade offers, ODA and coast-guard capacity building (seeds 000, 001)."""
-
-    MOVES = (Action.UPGRADE_OFFER, Action.ODA, Action.COAST_GUARD_AID, Action.HOLD)
-
-
-class Russia(Partner):
-    """Russia: arms sales and ideological solidarity; its reliability falls under sanctions and
-    with its dependence on China, while shared history keeps its tier (seed 003)."""
-
-    MOVES = (Action.ARMS_SALE, Action.IDEOLOGICAL_SOLIDARITY, Action.UPGRADE_OFFER, Action.HOLD)
-
-    def erode_reliability(self, world: World) -> None:
-        """Monthly: sanctions cut reliability; without them it recovers slowly toward its start."""
-        me, p = self.index, self.params
-        sanctioned = world.sanctioned_months[:, me] > 0
-        target = p.reliability * (1.0 - 0.5 * p.dependence_on_china)
-        drift = np.where(sanctioned, -0.03 * world.reliability[:, me], 0.01 * (target - world.reliability[:, me]))
-        world.reliability[:, me] = np.clip(world.reliability[:, me] + drift, 0, 1)
 
 
 def open_offer(world: World, partner: int, where: np.ndarray, tier: np.ndarray | float) -> None:

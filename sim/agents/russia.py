@@ -1,0 +1,24 @@
+"""Russia (seed 003)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.actions import Action
+from sim.agents.partner import Partner
+from sim.state import World
+
+
+class Russia(Partner):
+    """Russia: arms sales and ideological solidarity; its reliability falls under sanctions and
+    with its dependence on China, while shared history keeps its tier (seed 003)."""
+
+    MOVES = (Action.ARMS_SALE, Action.IDEOLOGICAL_SOLIDARITY, Action.UPGRADE_OFFER, Action.HOLD)
+
+    def erode_reliability(self, world: World) -> None:
+        """Monthly: sanctions cut reliability; without them it recovers slowly toward its start."""
+        me, p = self.index, self.params
+        sanctioned = world.sanctioned_months[:, me] > 0
+        target = p.reliability * (1.0 - 0.5 * p.dependence_on_china)
+        drift = np.where(sanctioned, -0.03 * world.reliability[:, me], 0.01 * (target - world.reliability[:, me]))
+        world.reliability[:, me] = np.clip(world.reliability[:, me] + drift, 0, 1)
