@@ -9,7 +9,7 @@ from __future__ import annotations
 from enum import Enum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator, model_validator
 
 from sim.calendar import Month, coerce_month
 
@@ -192,6 +192,10 @@ class Event(Frozen):
     def _month(cls, v: Any) -> Month:
         return coerce_month(v)
 
+    @field_serializer("date")
+    def _month_text(self, v: Month) -> str:
+        return str(v)
+
 
 class RandomEventSpec(Frozen):
     """A shock that strikes at random with a monthly rate, drawn from the model's generator."""
@@ -228,6 +232,10 @@ class Scenario(Frozen):
     @classmethod
     def _month(cls, v: Any) -> Month:
         return coerce_month(v)
+
+    @field_serializer("start")
+    def _month_text(self, v: Month) -> str:
+        return str(v)
 
     @property
     def end(self) -> Month:
