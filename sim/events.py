@@ -17,10 +17,12 @@ from sim.state import CHINA, World
 
 
 def _incident(world: World, e: Event, where: np.ndarray) -> None:
+    """Opens a crisis (or deepens the open one): first rung by severity; threat and tension rise. Seed 004."""
     open_crisis(world, where, e.severity)  # seed 004: HD-981, Haiyang Dizhi 8, Xiang Yang Hong 10
 
 
 def _sanctions(world: World, e: Event, where: np.ndarray) -> None:
+    """Sanctions on `actor` for `duration` months: reliability drops at once and erodes monthly. Seed 003."""
     i = world.index(e.actor or "russia")  # seed 003: sanctions on Russia after Feb 2022
     world.sanctioned_months[:, i] = np.where(where, np.maximum(world.sanctioned_months[:, i], e.duration),
                                              world.sanctioned_months[:, i])
@@ -28,37 +30,44 @@ def _sanctions(world: World, e: Event, where: np.ndarray) -> None:
 
 
 def _summit(world: World, e: Event, where: np.ndarray) -> None:
+    """A scheduled summit with `actor` this month: visits and deals with it are worth more."""
     i = world.index(e.actor or "china")
     world.summit[:, i] = np.maximum(world.summit[:, i], where)
 
 
 def _economic_shock(world: World, e: Event, where: np.ndarray) -> None:
+    """A slowdown for `duration` months: prosperity weighs (1 + severity) times more. Seed 000."""
     world.economic_shock[:] = np.where(where, np.maximum(world.economic_shock, e.duration), world.economic_shock)
     world.shock_severity[:] = np.where(where, e.severity, world.shock_severity)
 
 
 def _foreign_base(world: World, e: Event, where: np.ndarray) -> None:
+    """A foreign naval base near Vietnam (e.g. Ream, Cambodia): threat rises. Seed 001."""
     world.threat[:] = np.clip(world.threat + where * 0.15 * e.severity, 0, 1)  # seed 001: Ream
 
 
 def _mekong(world: World, e: Event, where: np.ndarray) -> None:
+    """Upstream dams hit the Mekong delta: threat and tension with China rise. Seed 001."""
     world.threat[:] = np.clip(world.threat + where * 0.05 * e.severity, 0, 1)  # seed 001: dams
     world.tension[:, CHINA] = np.clip(world.tension[:, CHINA] + where * 0.08 * e.severity, 0, 1)
 
 
 def _upgrade_offer(world: World, e: Event, where: np.ndarray) -> None:
+    """`actor` offers a higher tier (`value`, default one up) for 12 months; Vietnam decides."""
     i = world.index(e.actor or "united_states")
     tier = e.value if e.value is not None else world.tier[:, i] + 1
     open_offer(world, i, where, tier)
 
 
 def _embargo_lifted(world: World, e: Event, where: np.ndarray) -> None:
+    """`actor` may now sell arms: its arms-supplier attractiveness becomes `value`."""
     i = world.index(e.actor or "united_states")
     level = e.value if e.value is not None else world.arms_supplier[:, i] + 0.3 * e.severity
     world.arms_supplier[:, i] = np.where(where, np.clip(level, 0, 1), world.arms_supplier[:, i])
 
 
 def _leadership_change(world: World, e: Event, where: np.ndarray) -> None:
+    """A new leadership in `actor`: its commitment becomes `value`."""
     i = world.index(e.actor or "united_states")
     level = e.value if e.value is not None else world.commitment[:, i]
     world.commitment[:, i] = np.where(where, np.clip(level, 0, 1), world.commitment[:, i])
