@@ -45,17 +45,19 @@ class HedgingModel(mesa.Model):
         seed: seed of the model's random generator (``mesa.Model(rng=seed)``); all randomness
             comes from it. Defaults to the scenario's ``seed``.
         record_actions: keep the action log (turn off for large sweeps).
+        replicates: advance this many replicates in lockstep through the same array code, all
+            drawing from the one generator (tables then carry a ``replicate`` column).
     """
 
     def __init__(self, scenario: Scenario | str | Path, seed: int | None = None,
-                 record_actions: bool = True) -> None:
+                 record_actions: bool = True, replicates: int = 1) -> None:
         if not isinstance(scenario, Scenario):
             from sim.scenario.loader import load_scenario
             scenario = load_scenario(scenario)
         self.scenario = scenario
         self.seed_value = int(scenario.seed if seed is None else seed)
         super().__init__(rng=self.seed_value)
-        self.world = initial_world(scenario)
+        self.world = initial_world(scenario, replicates)
         self.baseline = self.world.copy()
         self.rules: list[Rule] = [RULES[rid](params) for rid, params in scenario.rules.items()
                                   if params.enabled]
@@ -149,21 +151,26 @@ class HedgingModel(mesa.Model):
         for r, a in enumerate(actions):
             if a < 0:
                 continue
-            self._actions.append((self.steps, date, agent.name, ACTIONS[a].value, names[targets[r]],
-                                  ";".join(rules[r]), detail[r] if detail else ""))
+            self._actions.append((r, self.steps, date, agent.name, ACTIONS[a].value,
+                                  names[targets[r]], ";".join(rules[r]), detail[r] if detail else ""))
 
     # --------------------------------------------------------------------------------- results
     def series(self) -> pd.DataFrame:
-        """One row per month simulated so far: ``step``, ``date`` and every declared column."""
-        n = min(self.steps, self.scenario.months)
-        df = pd.DataFrame(self._series[:n, 0, :], columns=[c.name for c in self.columns])
-        df.insert(0, "date", [str(date_of_step(self.scenario.start, s)) for s in range(1, n + 1)])
-        df.insert(0, "step", np.arange(1, n + 1))
+        """One row per month simulated so far: ``step``, ``date`` and every declared column
+        (and a leading ``replicate`` column when the model runs several in lockstep)."""
+        n, R = min(self.steps, self.scenario.months), self.world.replicates
+        values = self._series[:n].transpose(1, 0, 2).reshape(R * n, len(self.columns))
+        df = pd.DataFrame(values, columns=[c.name for c in self.columns])
+        df.insert(0, "date", [str(date_of_step(self.scenario.start, s)) for s in range(1, n + 1)] * R)
+        df.insert(0, "step", np.tile(np.arange(1, n + 1), R))
+        if R > 1:
+            df.insert(0, "replicate", np.repeat(np.arange(R), n))
         return df
 
     def actions(self) -> pd.DataFrame:
         """Every move made so far: step, date, actor, action, target, shaping rules, detail."""
-        return pd.DataFrame(self._actions, columns=list(ACTION_COLUMNS))
+        df = pd.DataFrame(self._actions, columns=["replicate", *ACTION_COLUMNS])
+        return df if self.world.replicates > 1 else df.drop(columns="replicate")
 
     def events(self) -> pd.DataFrame:
         return pd.DataFrame(self.event_log, columns=["step", "date", "kind", "actor", "severity", "label"])

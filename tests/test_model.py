@@ -52,3 +52,17 @@ def test_china_tier_never_below_another_partner_and_never_downgraded():
         others = s[["tier_united_states", "tier_japan", "tier_russia"]].max(axis=1)
         assert (s["tier_china"] >= others).all(), f"seed {seed}"
         assert (np.diff(s["tier_china"]) >= 0).all(), f"seed {seed}"
+
+
+def test_many_replicates_advance_in_lockstep_through_the_same_code():
+    scenario = load_scenario("historical_2013_2024")
+    model = HedgingModel(scenario, seed=11, replicates=5).run()
+    series = model.series()
+    assert len(series) == 5 * scenario.months
+    assert sorted(series["replicate"].unique()) == list(range(5))
+    finals = series[series["step"] == scenario.months]
+    assert finals["hedging_index"].nunique() > 1, "replicates should differ"
+    assert (finals["use_of_force"] == 0).all()
+    assert set(model.actions()["replicate"]) == set(range(5))
+    again = HedgingModel(scenario, seed=11, replicates=5).run().series()
+    assert series.equals(again)
