@@ -16,14 +16,12 @@ EXIT_BAD_INPUT = 2
 
 
 def _run(args: argparse.Namespace) -> int:
-    from sim.runner import default_out_dir, run_scenario, summary, write_run
+    from sim.runner import default_out_dir, replicate_seeds, run_scenario, summary, write_run
 
     scenario = load_scenario(args.scenario)
-    if args.replicates < 1:
-        raise ScenarioError([])  # unreachable: argparse type checks; kept for clarity
     seed = scenario.seed if args.seed is None else args.seed
-    from sim.runner import replicate_seeds
-    out = Path(args.out) if args.out else default_out_dir(scenario, replicate_seeds(seed, args.replicates))
+    seeds = replicate_seeds(seed, args.replicates)
+    out = Path(args.out) if args.out else default_out_dir(scenario, seeds)
     if out.exists() and not args.force:
         print(f"hedgesim: {out} already exists (use --force to replace it, or --out DIR)", file=sys.stderr)
         return EXIT_BAD_INPUT
