@@ -37,7 +37,8 @@ def _summit(world: World, e: Event, where: np.ndarray) -> None:
 
 def _economic_shock(world: World, e: Event, where: np.ndarray) -> None:
     """A slowdown for `duration` months: prosperity weighs (1 + severity) times more. Seed 000."""
-    world.economic_shock[:] = np.where(where, np.maximum(world.economic_shock, e.duration), world.economic_shock)
+    longer = np.maximum(world.economic_shock, e.duration)
+    world.economic_shock[:] = np.where(where, longer, world.economic_shock)
     world.shock_severity[:] = np.where(where, e.severity, world.shock_severity)
 
 

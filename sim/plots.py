@@ -63,7 +63,8 @@ def overview(series: pd.DataFrame, events: pd.DataFrame | None = None, title: st
         fig, axes = plt.subplots(4, 1, figsize=(8, 9.5), sharex=True)
         t = _time(series)
         ax = axes[0]
-        ax.axhspan(-EQUIDISTANCE_BAND, EQUIDISTANCE_BAND, color="#bbbbbb", alpha=0.3, label="equidistance band")
+        ax.axhspan(-EQUIDISTANCE_BAND, EQUIDISTANCE_BAND, color="#bbbbbb", alpha=0.3,
+                   label="equidistance band")
         ax.plot(t, series["hedging_index"], color="black", lw=1.5, label="hedging index")
         ax.set_ylim(-1, 1)
         ax.set_ylabel("alignment\n(-1 China, +1 US)")

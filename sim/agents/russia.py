@@ -20,5 +20,6 @@ class Russia(Partner):
         me, p = self.index, self.params
         sanctioned = world.sanctioned_months[:, me] > 0
         target = p.reliability * (1.0 - 0.5 * p.dependence_on_china)
-        drift = np.where(sanctioned, -0.03 * world.reliability[:, me], 0.01 * (target - world.reliability[:, me]))
+        current = world.reliability[:, me]
+        drift = np.where(sanctioned, -0.03 * current, 0.01 * (target - current))
         world.reliability[:, me] = np.clip(world.reliability[:, me] + drift, 0, 1)

@@ -196,7 +196,8 @@ class Vietnam(StateAgent):
     def _package_detail(kinds: np.ndarray, signed: np.ndarray) -> str:
         refused = {k.name.lower(): int(((kinds == k) & ~signed).sum()) for k in AgreementKind}
         refused_txt = ", ".join(f"{k} {v}" for k, v in refused.items() if v)
-        return f"signed {int(signed.sum())} of {len(kinds)}" + (f"; refused {refused_txt}" if refused_txt else "")
+        text = f"signed {int(signed.sum())} of {len(kinds)}"
+        return f"{text}; refused {refused_txt}" if refused_txt else text
 
     # --- arms procurement (seed 003) ----------------------------------------------------------------
     def procure_arms(self, world: World) -> None:
