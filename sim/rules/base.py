@@ -9,7 +9,7 @@ arrays over ``(replicates, menu)``. Rules never act; agents do.
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import ClassVar
 
 import numpy as np
@@ -32,6 +32,7 @@ class Menu:
 
     actions: np.ndarray  # (M,) int
     targets: np.ndarray  # (M,) int, index into World.countries
+    _masks: dict[tuple[Action, ...], np.ndarray] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def build(cls, items: list[tuple[Action, int]]) -> Menu:
@@ -39,8 +40,13 @@ class Menu:
                    np.array([t for _, t in items], dtype=int))
 
     def is_(self, *actions: Action) -> np.ndarray:
-        """Boolean (M,) mask of the candidates that are any of ``actions``."""
-        return np.isin(self.actions, [INDEX[a] for a in actions])
+        """Boolean (M,) mask of the candidates that are any of ``actions`` (cached: menus are fixed)."""
+        mask = self._masks.get(actions)
+        if mask is None:
+            mask = np.isin(self.actions, [INDEX[a] for a in actions])
+            mask.setflags(write=False)
+            self._masks[actions] = mask
+        return mask
 
     def __len__(self) -> int:
         return len(self.actions)
