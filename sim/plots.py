@@ -90,12 +90,12 @@ def overview(series: pd.DataFrame, events: pd.DataFrame | None = None, title: st
         tiers = [c for c in series.columns if c.startswith("tier_")]
         for i, c in enumerate(tiers):
             name = c.removeprefix("tier_")
-            ax.step(t, series[c] + 0.04 * (i - len(tiers) / 2), where="post", color=color(name, i),
+            ax.step(t, series[c] + 0.07 * (i - len(tiers) / 2), where="post", color=color(name, i),
                     lw=1.6, label=name.replace("_", " "))
         ax.set_yticks(range(5), TIER_LABELS)
         ax.set_ylim(-0.3, 4.4)
         ax.set_title("Partnership tiers in Vietnam's hierarchy")
-        ax.legend(loc="upper left", ncol=3)
+        ax.legend(loc="lower right", ncol=3)
 
         ax = axes[3]
         ax.plot(t, series["russia_arms_share"], color=color("russia"), lw=1.5, label="Russia's arms share")
