@@ -173,9 +173,9 @@ ACTION_TABLE: tuple[ActionSpec, ...] = (
                "seed 002 (Four Nos: no use or threat of force); 1988 Johnson South Reef clash",
                "risk", False, "use or threaten force at sea"),
     ActionSpec(Action.GRAY_ZONE_INCIDENT, Family.COERCION,
-               {C.DYAD_TENSION: 0.12, C.DYAD_TRUST: -0.05, C.THREAT: 0.08, C.ESCALATION: 1.0},
+               {C.DYAD_TRUST: -0.05},  # the crisis it opens (rung, threat, tension): open_crisis
                "seed 004 (HD-981 2014, survey ships 2019 and 2023)",
-               "", False, "oil rig, survey ship or coast-guard intrusion"),
+               "", False, "oil rig, survey ship or coast-guard intrusion; opens a crisis"),
     ActionSpec(Action.ESCALATE, Family.COERCION,
                {C.DYAD_TENSION: 0.05, C.DYAD_TRUST: -0.03, C.THREAT: 0.04, C.ESCALATION: 1.0},
                "seed 004 (2014: a fishing boat sunk; water cannon and ramming)",
