@@ -8,20 +8,28 @@ import numpy as np
 from sim.state import CHINA, World
 
 DECAY = {  # monthly share of the gap to the baseline closed; calibration (docs/model.md)
-    "threat": 0.05, "tension": 0.08, "trust": 0.01, "regime_insecurity": 0.03,
+    "threat": 0.05, "tension": 0.08, "trust": 0.03, "regime_insecurity": 0.03,
     "interdependence": 0.02,
 }
-DEFENSE_UPKEEP = 0.005  # defense ties fade without exercises and visits; calibration
+DEFENSE_UPKEEP = 0.01  # defense ties fade without exercises and visits; calibration
 SUSPICION_DECAY = 0.05
 RED_LINE_MEMORY = 0.9
 DEBT_DUE = 0.3  # assurance debt above which its age counts
 
 
+def trust_anchor(world: World, baseline: World) -> np.ndarray:
+    """``(R, n)`` the trust each relation settles at: the starting trust, scaled by how the partner's
+    commitment compares with its start — a partner that retreats is trusted less (Kuik 2021)."""
+    ratio = world.commitment / np.maximum(baseline.commitment, 1e-9)
+    return np.clip(baseline.trust * np.sqrt(np.clip(ratio, 0.0, 2.0)), 0.0, 1.0)
+
+
 def relax(world: World, baseline: World) -> None:
-    """Pull moving quantities back toward the scenario's starting values."""
+    """Pull moving quantities back toward their anchors (the scenario's starting values)."""
     for name, rate in DECAY.items():
-        arr, base = getattr(world, name), getattr(baseline, name)
-        arr += rate * (base - arr)
+        arr = getattr(world, name)
+        anchor = trust_anchor(world, baseline) if name == "trust" else getattr(baseline, name)
+        arr += rate * (anchor - arr)
     world.defense *= 1.0 - DEFENSE_UPKEEP
     world.china_suspicion *= 1.0 - SUSPICION_DECAY
     world.red_line *= RED_LINE_MEMORY

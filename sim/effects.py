@@ -22,6 +22,12 @@ _VIETNAM = {Channel.THREAT: "threat", Channel.REGIME_INSECURITY: "regime_insecur
             Channel.CAPABILITY: "capability"}
 
 
+def bounded(x: np.ndarray, delta: np.ndarray) -> np.ndarray:
+    """Move a [0, 1] quantity by ``delta`` with diminishing returns near its bounds: a rise is
+    scaled by the room left (1 - x), a fall by what is there (x), so relations saturate smoothly."""
+    return np.clip(x + np.where(delta > 0, delta * (1.0 - x), delta * x), 0.0, 1.0)
+
+
 def apply_moves(world: World, actor: int, actions: np.ndarray, targets: np.ndarray,
                 scale: float | np.ndarray = 1.0) -> None:
     """Add the effects of ``actions[r]`` (index into ACTIONS, -1 = none) by ``actor`` on ``targets[r]``.
@@ -43,7 +49,7 @@ def apply_moves(world: World, actor: int, actions: np.ndarray, targets: np.ndarr
 
     for ch, name in _DYADS.items():
         arr = getattr(world, name)
-        arr[r, other] = np.clip(arr[r, other] + delta[:, ch], 0.0, 1.0)
+        arr[r, other] = bounded(arr[r, other], delta[:, ch])
     world.tension[:, CHINA] = np.clip(world.tension[:, CHINA] + delta[:, Channel.TENSION_CHINA], 0, 1)
     for ch, name in _VIETNAM.items():
         arr = getattr(world, name)
