@@ -66,6 +66,10 @@ def series_for(countries: tuple[str, ...]) -> tuple[Series, ...]:
                lambda w: w.agreements_signed),
         Series("agreements_refused", "agreements of a Chinese package refused this month",
                lambda w: w.agreements_refused),
+        Series("sensitive_signed", "security or strategic-resource agreements signed this month",
+               lambda w: w.sensitive_signed),
+        Series("sensitive_refused", "security or strategic-resource agreements refused this month",
+               lambda w: w.sensitive_refused),
         Series("crisis_count", "crises opened so far", lambda w: w.crisis_count),
     )
 

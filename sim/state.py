@@ -71,10 +71,13 @@ class World:
     use_of_force: np.ndarray = field(default=None)  # type: ignore[assignment]
     agreements_signed: np.ndarray = field(default=None)  # type: ignore[assignment]
     agreements_refused: np.ndarray = field(default=None)  # type: ignore[assignment]
+    sensitive_signed: np.ndarray = field(default=None)  # type: ignore[assignment]
+    sensitive_refused: np.ndarray = field(default=None)  # type: ignore[assignment]
     four_nos_binding: np.ndarray = field(default=None)  # type: ignore[assignment]
 
     COUNTERS = ("assurance_acts", "four_nos_violations", "china_coercion", "use_of_force",
-                "agreements_signed", "agreements_refused", "four_nos_binding")
+                "agreements_signed", "agreements_refused", "sensitive_signed", "sensitive_refused",
+                "four_nos_binding")
 
     def __post_init__(self) -> None:
         self.reset_counters()

@@ -182,6 +182,9 @@ class Vietnam(StateAgent):
         n_signed = signed.sum(axis=1)
         world.agreements_signed += n_signed
         world.agreements_refused += np.where(proposed, len(kinds) - n_signed, 0)
+        sensitive = (kinds == AgreementKind.SECURITY) | (kinds == AgreementKind.STRATEGIC_RESOURCE)
+        world.sensitive_signed += (signed & sensitive).sum(axis=1)
+        world.sensitive_refused += (~signed & sensitive & proposed[:, None]).sum(axis=1)
         share = n_signed / max(1, len(kinds))
         econ = (signed & (kinds == AgreementKind.ECONOMIC)).sum(axis=1)
         world.interdependence[:, CHINA] = np.clip(world.interdependence[:, CHINA] + 0.002 * econ, 0, 1)

@@ -79,7 +79,7 @@ class PartnerParams(Frozen):
     reliability: Unit = 0.8  # whether its arms keep coming (seed 003: sanctions erode it)
     rivalry_with_china: Unit = 0.2  # how openly the partner confronts China
     offer_propensity: Unit = 0.3  # readiness to offer Vietnam a higher tier; calibration
-    temperature: Positive = 0.3
+    temperature: Positive = 0.15  # softmax temperature of choice; calibration
     position: tuple[float, float] | None = None  # (lon, lat) for the map view
 
 
