@@ -50,6 +50,25 @@ def _list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _validate(args: argparse.Namespace) -> int:
+    from sim.validation import democracy_contrast, format_report, report, run_replicates
+
+    scenario = load_scenario(args.scenario)
+    seed = scenario.seed if args.seed is None else args.seed
+    table = report(run_replicates(scenario, seed, args.replicates))
+    contrast = democracy_contrast(scenario, seed, args.replicates)
+    print(f"{scenario.name}: {args.replicates} replicates in lockstep, seed {seed}\n")
+    print(format_report(table, contrast))
+    if args.out:
+        out = Path(args.out)
+        if out.exists() and not args.force:
+            print(f"hedgesim: {out} already exists (use --force to replace it)", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        table.to_csv(out, index=False)
+        print(f"\nwrote {out}")
+    return 0 if table["holds"].dropna().all() else 1
+
+
 def _positive_int(text: str) -> int:
     value = int(text)
     if value < 1:
@@ -70,6 +89,15 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--format", choices=("csv", "parquet"), default="csv", help="series table format")
     run.add_argument("--no-plots", action="store_true", help="skip the figures")
     run.set_defaults(func=_run)
+
+    val = sub.add_parser("validate", help="check the domain patterns over many seeds")
+    val.add_argument("scenario", nargs="?", default="historical_2013_2024",
+                     help="scenario to validate (default: historical_2013_2024)")
+    val.add_argument("--replicates", type=_positive_int, default=200, help="number of replicates")
+    val.add_argument("--seed", type=int, help="seed (default: the scenario's seed)")
+    val.add_argument("--out", help="also write the table as CSV here")
+    val.add_argument("--force", action="store_true", help="replace an existing --out file")
+    val.set_defaults(func=_validate)
 
     lst = sub.add_parser("list", help="list bundled scenarios and policy rules")
     lst.set_defaults(func=_list)
