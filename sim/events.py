@@ -14,67 +14,68 @@ from sim.agents.china import open_crisis
 from sim.agents.partner import open_offer
 from sim.scenario.schema import Event, EventKind, RandomEventSpec
 from sim.state import CHINA, World
+from sim.streams import ReplicateStreams
 
 
-def _incident(world: World, e: Event, where: np.ndarray) -> None:
+def _incident(world: World, e: Event, where: np.ndarray, severity: np.ndarray) -> None:
     """Opens a crisis (or deepens the open one): first rung by severity; threat and tension rise. Seed 004."""
-    open_crisis(world, where, e.severity)  # seed 004: HD-981, Haiyang Dizhi 8, Xiang Yang Hong 10
+    open_crisis(world, where, severity)  # seed 004: HD-981, Haiyang Dizhi 8, Xiang Yang Hong 10
 
 
-def _sanctions(world: World, e: Event, where: np.ndarray) -> None:
+def _sanctions(world: World, e: Event, where: np.ndarray, severity: np.ndarray) -> None:
     """Sanctions on `actor` for `duration` months: reliability drops at once and erodes monthly. Seed 003."""
     i = world.index(e.actor or "russia")  # seed 003: sanctions on Russia after Feb 2022
     world.sanctioned_months[:, i] = np.where(where, np.maximum(world.sanctioned_months[:, i], e.duration),
                                              world.sanctioned_months[:, i])
-    world.reliability[:, i] = np.clip(world.reliability[:, i] - where * 0.2 * e.severity, 0, 1)
+    world.reliability[:, i] = np.clip(world.reliability[:, i] - where * 0.2 * severity, 0, 1)
 
 
-def _summit(world: World, e: Event, where: np.ndarray) -> None:
+def _summit(world: World, e: Event, where: np.ndarray, severity: np.ndarray) -> None:
     """A scheduled summit with `actor` this month: visits and deals with it are worth more."""
     i = world.index(e.actor or "china")
     world.summit[:, i] = np.maximum(world.summit[:, i], where)
 
 
-def _economic_shock(world: World, e: Event, where: np.ndarray) -> None:
+def _economic_shock(world: World, e: Event, where: np.ndarray, severity: np.ndarray) -> None:
     """A slowdown for `duration` months: prosperity weighs (1 + severity) times more. Seed 000."""
     longer = np.maximum(world.economic_shock, e.duration)
     world.economic_shock[:] = np.where(where, longer, world.economic_shock)
-    world.shock_severity[:] = np.where(where, e.severity, world.shock_severity)
+    world.shock_severity[:] = np.where(where, severity, world.shock_severity)
 
 
-def _foreign_base(world: World, e: Event, where: np.ndarray) -> None:
+def _foreign_base(world: World, e: Event, where: np.ndarray, severity: np.ndarray) -> None:
     """A foreign naval base near Vietnam (e.g. Ream, Cambodia): threat rises. Seed 001."""
-    world.threat[:] = np.clip(world.threat + where * 0.15 * e.severity, 0, 1)  # seed 001: Ream
+    world.threat[:] = np.clip(world.threat + where * 0.15 * severity, 0, 1)  # seed 001: Ream
 
 
-def _mekong(world: World, e: Event, where: np.ndarray) -> None:
+def _mekong(world: World, e: Event, where: np.ndarray, severity: np.ndarray) -> None:
     """Upstream dams hit the Mekong delta: threat and tension with China rise. Seed 001."""
-    world.threat[:] = np.clip(world.threat + where * 0.05 * e.severity, 0, 1)  # seed 001: dams
-    world.tension[:, CHINA] = np.clip(world.tension[:, CHINA] + where * 0.08 * e.severity, 0, 1)
+    world.threat[:] = np.clip(world.threat + where * 0.05 * severity, 0, 1)  # seed 001: dams
+    world.tension[:, CHINA] = np.clip(world.tension[:, CHINA] + where * 0.08 * severity, 0, 1)
 
 
-def _upgrade_offer(world: World, e: Event, where: np.ndarray) -> None:
+def _upgrade_offer(world: World, e: Event, where: np.ndarray, severity: np.ndarray) -> None:
     """`actor` offers a higher tier (`value`, default one up) for 12 months; Vietnam decides."""
     i = world.index(e.actor or "united_states")
     tier = e.value if e.value is not None else world.tier[:, i] + 1
     open_offer(world, i, where, tier)
 
 
-def _embargo_lifted(world: World, e: Event, where: np.ndarray) -> None:
+def _embargo_lifted(world: World, e: Event, where: np.ndarray, severity: np.ndarray) -> None:
     """`actor` may now sell arms: its arms-supplier attractiveness becomes `value`."""
     i = world.index(e.actor or "united_states")
-    level = e.value if e.value is not None else world.arms_supplier[:, i] + 0.3 * e.severity
+    level = e.value if e.value is not None else world.arms_supplier[:, i] + 0.3 * severity
     world.arms_supplier[:, i] = np.where(where, np.clip(level, 0, 1), world.arms_supplier[:, i])
 
 
-def _leadership_change(world: World, e: Event, where: np.ndarray) -> None:
+def _leadership_change(world: World, e: Event, where: np.ndarray, severity: np.ndarray) -> None:
     """A new leadership in `actor`: its commitment becomes `value`."""
     i = world.index(e.actor or "united_states")
     level = e.value if e.value is not None else world.commitment[:, i]
     world.commitment[:, i] = np.where(where, np.clip(level, 0, 1), world.commitment[:, i])
 
 
-EFFECTS: dict[EventKind, Callable[[World, Event, np.ndarray], None]] = {
+EFFECTS: dict[EventKind, Callable[[World, Event, np.ndarray, np.ndarray], None]] = {
     EventKind.MARITIME_INCIDENT: _incident,
     EventKind.SANCTIONS: _sanctions,
     EventKind.SUMMIT: _summit,
@@ -88,21 +89,22 @@ EFFECTS: dict[EventKind, Callable[[World, Event, np.ndarray], None]] = {
 assert set(EFFECTS) == set(EventKind), "every EventKind needs an effect"
 
 
-def fire(world: World, event: Event, where: np.ndarray | None = None) -> None:
-    """Apply one event in the replicates where ``where`` is True (all by default)."""
+def fire(world: World, event: Event, where: np.ndarray | None = None,
+         severity: np.ndarray | None = None) -> None:
+    """Apply one event in the replicates where ``where`` is True (all by default), with the event's
+    severity or a per-replicate ``severity`` (a random event's draw)."""
     mask = np.ones(world.replicates, dtype=bool) if where is None else where
-    EFFECTS[event.kind](world, event, mask)
+    level = np.full(world.replicates, event.severity) if severity is None else np.nan_to_num(severity)
+    EFFECTS[event.kind](world, event, mask, level)
 
 
 def draw_random(kind: EventKind, spec: RandomEventSpec, date, world: World,
-                rng: np.random.Generator) -> tuple[Event, np.ndarray]:
-    """Draw this month's random event of ``kind``: which replicates it strikes, and its severity.
-
-    Always consumes the same number of random numbers, so runs stay aligned across replicates.
-    """
-    strikes = rng.random(world.replicates) < spec.monthly_rate
-    severity = float(rng.uniform(*spec.severity))
+                streams: ReplicateStreams) -> tuple[Event, np.ndarray, np.ndarray]:
+    """Draw this month's random event of ``kind`` in every replicate: where it strikes, and with
+    what severity (uniform over the spec's range). Each replicate draws from its own stream."""
+    strikes = streams.random(world.replicates) < spec.monthly_rate
+    severity = streams.uniform(*spec.severity, size=world.replicates)
     actor = spec.actor or ("china" if kind is EventKind.MARITIME_INCIDENT else None)
-    event = Event(date=date, kind=kind, actor=actor, severity=severity, duration=spec.duration,
-                  label=f"random {kind.value}")
-    return event, strikes
+    event = Event(date=date, kind=kind, actor=actor, severity=float(np.mean(spec.severity)),
+                  duration=spec.duration, label=f"random {kind.value}")
+    return event, strikes, severity

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +25,9 @@ from sim.calendar import Month, date_of_step
 from sim.events import draw_random, fire
 from sim.metrics import series_for
 from sim.rules import RULES, Rule
-from sim.scenario.schema import Country, Scenario
+from sim.scenario.schema import Country, Event, Scenario
 from sim.state import initial_world
+from sim.streams import ReplicateStreams, replicate_seeds
 
 AGENT_CLASSES: dict[str, type[StateAgent]] = {
     Country.VIETNAM.value: Vietnam,
@@ -45,18 +47,29 @@ class HedgingModel(mesa.Model):
         seed: seed of the model's random generator (``mesa.Model(rng=seed)``); all randomness
             comes from it. Defaults to the scenario's ``seed``.
         record_actions: keep the action log (turn off for large sweeps).
-        replicates: advance this many replicates in lockstep through the same array code, all
-            drawing from the one generator (tables then carry a ``replicate`` column).
+        replicates: advance this many replicates in lockstep through the same array code
+            (tables then carry a ``replicate`` column). Replicate 0 runs ``seed``; the others run
+            seeds spawned from it (:func:`sim.streams.replicate_seeds`).
+        seeds: the replicates' seeds, given explicitly (overrides ``seed`` and ``replicates``).
+
+    Each replicate draws from its own stream (:mod:`sim.streams`), so replicate r is the same run
+    as ``HedgingModel(scenario, seed=seeds[r])`` alone.
     """
 
     def __init__(self, scenario: Scenario | str | Path, seed: int | None = None,
-                 record_actions: bool = True, replicates: int = 1) -> None:
+                 record_actions: bool = True, replicates: int = 1,
+                 seeds: Sequence[int] | None = None) -> None:
         if not isinstance(scenario, Scenario):
             from sim.scenario.loader import load_scenario
             scenario = load_scenario(scenario)
         self.scenario = scenario
-        self.seed_value = int(scenario.seed if seed is None else seed)
+        if seeds is None:
+            seeds = replicate_seeds(int(scenario.seed if seed is None else seed), replicates)
+        self.seeds = [int(s) for s in seeds]
+        replicates = len(self.seeds)
+        self.seed_value = self.seeds[0]
         super().__init__(rng=self.seed_value)
+        self.streams = ReplicateStreams.from_seeds(self.seeds, first=self.rng)
         self.world = initial_world(scenario, replicates)
         self.baseline = self.world.copy()
         self.rules: list[Rule] = [RULES[rid](params) for rid, params in scenario.rules.items()
@@ -86,7 +99,9 @@ class HedgingModel(mesa.Model):
 
         1. world shocks: the scenario's dated events and random events;
         2. China moves (it may open or escalate a crisis, or propose a package that Vietnam answers);
-        3. the other powers move, in random order;
+        3. the other powers move simultaneously: each decides on the same world, then the moves
+           take effect in the scenario's order of partners (a month is too short to react to each
+           other's choices; no replicate's order depends on another's draws);
         4. Vietnam moves (``actions_per_month`` distinct moves) and buys arms;
         5. the world relaxes, clocks run, Russia's reliability moves; the month is recorded.
         """
@@ -98,7 +113,9 @@ class HedgingModel(mesa.Model):
         self.fire_events()
         self.china.step()
         w.stood_firm[:] = 0
-        self.agents.select(lambda a: a in self.others).shuffle_do("step")
+        decisions = [(agent, agent.decide(w)) for agent in self.others]
+        for agent, decision in decisions:
+            agent.act(decision)
         self.vietnam.step()
         w.four_nos_binding += sum(hit for rid, hit in getattr(self.vietnam, "last_binding", {}).items()
                                   if RULES[rid].group == "four_nos")
@@ -112,18 +129,25 @@ class HedgingModel(mesa.Model):
             self.running = False
 
     def fire_events(self) -> None:
-        date = self.date
+        """This month's dated events, then each random event kind where it strikes."""
         for event in self._events_by_step.get(self.steps, []):
-            fire(self.world, event)
-            self.event_log.append({"step": self.steps, "date": str(date), "kind": event.kind.value,
-                                   "actor": event.actor, "severity": event.severity, "label": event.label})
+            self.inject(event)
         for kind, spec in self.scenario.random_events.items():
-            event, strikes = draw_random(kind, spec, date, self.world, self.rng)
+            event, strikes, severity = draw_random(kind, spec, self.date, self.world, self.streams)
             if strikes.any():
-                fire(self.world, event, strikes)
-                self.event_log.append({"step": self.steps, "date": str(date), "kind": kind.value,
-                                       "actor": event.actor, "severity": round(event.severity, 3),
-                                       "label": event.label})
+                self.inject(event, strikes, severity)
+
+    def inject(self, event: Event, where: np.ndarray | None = None,
+               severity: np.ndarray | None = None) -> None:
+        """Fire ``event`` now (in the replicates ``where``, default all) and log it."""
+        R = self.world.replicates
+        where = np.ones(R, dtype=bool) if where is None else where
+        severity = np.full(R, event.severity) if severity is None else severity
+        fire(self.world, event, where, severity)
+        for r in np.flatnonzero(where):
+            self.event_log.append({"replicate": int(r), "step": self.steps, "date": str(self.date),
+                                   "kind": event.kind.value, "actor": event.actor,
+                                   "severity": round(float(severity[r]), 3), "label": event.label})
 
     def run(self, months: int | None = None) -> HedgingModel:
         """Run to the end of the scenario (or ``months`` more steps); returns self."""
@@ -173,4 +197,7 @@ class HedgingModel(mesa.Model):
         return df if self.world.replicates > 1 else df.drop(columns="replicate")
 
     def events(self) -> pd.DataFrame:
-        return pd.DataFrame(self.event_log, columns=["step", "date", "kind", "actor", "severity", "label"])
+        """Every event fired so far (dated, random or injected), one row per replicate it struck."""
+        df = pd.DataFrame(self.event_log, columns=["replicate", "step", "date", "kind", "actor", "severity",
+                                                   "label"])
+        return df if self.world.replicates > 1 else df.drop(columns="replicate")

@@ -24,20 +24,13 @@ import pandas as pd
 from sim.model import HedgingModel
 from sim.scenario.loader import content_hash
 from sim.scenario.schema import Scenario
+from sim.streams import replicate_seeds
 
 FLOAT_FORMAT = "%.10g"  # fixed text form, so the same seed gives byte-identical CSV
 
 
 class OutputExistsError(FileExistsError):
     """The output directory exists and ``force`` was not given."""
-
-
-def replicate_seeds(seed: int, replicates: int) -> list[int]:
-    """Seeds for R replicates: the root seed first, then seeds spawned from a SeedSequence."""
-    if replicates == 1:
-        return [seed]
-    children = np.random.SeedSequence(seed).spawn(replicates - 1)
-    return [seed] + [int(c.generate_state(1, dtype=np.uint32)[0]) for c in children]
 
 
 @dataclass
@@ -52,19 +45,18 @@ class RunResult:
 
 
 def run_scenario(scenario: Scenario, seed: int | None = None, replicates: int = 1) -> RunResult:
-    """Run ``replicates`` seeds of ``scenario`` (root seed ``seed`` or the scenario's)."""
+    """Run ``replicates`` seeds of ``scenario`` (root seed ``seed`` or the scenario's), in lockstep.
+
+    With several replicates the tables carry ``replicate`` and ``seed`` columns; replicate r is
+    the run ``hedgesim run --seed <its seed>`` would make alone.
+    """
     seeds = replicate_seeds(scenario.seed if seed is None else seed, replicates)
-    tables: dict[str, list[pd.DataFrame]] = {"series": [], "actions": [], "events": []}
-    for r, s in enumerate(seeds):
-        model = HedgingModel(scenario, seed=s).run()
-        for name, df in (("series", model.series()), ("actions", model.actions()),
-                         ("events", model.events())):
-            if replicates > 1:
-                df.insert(0, "seed", s)
-                df.insert(0, "replicate", r)
-            tables[name].append(df)
-    return RunResult(scenario, seeds, *(pd.concat(tables[k], ignore_index=True)
-                                        for k in ("series", "actions", "events")))
+    model = HedgingModel(scenario, seeds=seeds).run()
+    tables = [model.series(), model.actions(), model.events()]
+    if replicates > 1:
+        for df in tables:
+            df.insert(1, "seed", np.asarray(seeds, dtype=np.int64)[df["replicate"].to_numpy(dtype=int)])
+    return RunResult(scenario, seeds, *tables)
 
 
 def safe_name(name: str) -> str:

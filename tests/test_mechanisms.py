@@ -52,9 +52,10 @@ def test_moving_an_incident_moves_the_crisis_and_the_answer():
 def test_moving_the_us_offer_moves_the_upgrade():
     base = load_scenario("historical_2013_2024")
     early = _shift_event(base, "Biden in Hanoi", "2019-03")
-    for model in _runs(early, range(5)):
-        s = model.series()
-        assert s.loc[s["date"] == "2020-03", "tier_united_states"].iloc[0] == 3
+    s = HedgingModel(early, seeds=range(20), record_actions=False).run().series()
+    before, after = s[s["date"] == "2019-02"], s[s["date"] == "2020-03"]
+    assert (before["tier_united_states"] < 3).all(), "no comprehensive strategic partnership before the offer"
+    assert (after["tier_united_states"] == 3).mean() >= 0.8, "most runs take the offer within a year"
 
 
 def test_status_anxiety_brings_a_package_when_rivals_reach_chinas_tier():

@@ -66,3 +66,20 @@ def test_many_replicates_advance_in_lockstep_through_the_same_code():
     assert set(model.actions()["replicate"]) == set(range(5))
     again = HedgingModel(scenario, seed=11, replicates=5).run().series()
     assert series.equals(again)
+
+
+@pytest.mark.parametrize("name", ["historical_2013_2024", "four_nos_relaxed"])
+def test_a_replicate_in_lockstep_is_the_same_run_as_its_seed_alone(name):
+    """One stream per replicate: grouping runs into lockstep chunks never changes a run."""
+    scenario = load_scenario(name)
+    seeds = [5, 901, 77, 12345]
+    together = HedgingModel(scenario, seeds=seeds).run()
+    shuffled = HedgingModel(scenario, seeds=[77, 5]).run().series()
+    for r, seed in enumerate(seeds):
+        alone = HedgingModel(scenario, seed=seed).run()
+        mine = together.series().query("replicate == @r").drop(columns="replicate").reset_index(drop=True)
+        assert mine.equals(alone.series()), f"seed {seed}"
+        acts = together.actions().query("replicate == @r").drop(columns="replicate").reset_index(drop=True)
+        assert acts.equals(alone.actions()), f"seed {seed}"
+    first = shuffled.query("replicate == 1").drop(columns="replicate").reset_index(drop=True)
+    assert first.equals(HedgingModel(scenario, seed=5).run().series())

@@ -92,7 +92,7 @@ class StateAgent(mesa.Agent):
             if bonus is not None:
                 reweighted_by.append((rule.id, bonus))
                 scores = scores + bonus
-        chosen = choose(scores, self.temperature, self.actions_per_month, self.model.rng)
+        chosen = choose(scores, self.temperature, self.actions_per_month, self.model.streams)
         return Decision(chosen, self._explain(chosen, base, forbidden_by, reweighted_by))
 
     def _explain(self, chosen: np.ndarray, base: np.ndarray, forbidden_by: list,

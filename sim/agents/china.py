@@ -74,7 +74,8 @@ class China(StateAgent):
     def after_moves(self, world: World, actions: np.ndarray, targets: np.ndarray) -> None:
         incident = actions == INDEX[Action.GRAY_ZONE_INCIDENT]
         if incident.any():
-            severity = 0.2 + 0.5 * self.params.assertiveness * self.model.rng.random(world.replicates)
+            draw = self.model.streams.random(world.replicates, where=incident)
+            severity = 0.2 + 0.5 * self.params.assertiveness * np.nan_to_num(draw)
             open_crisis(world, incident, severity)
         proposed = actions == INDEX[Action.PROPOSE_PACKAGE]
         if proposed.any():

@@ -172,9 +172,8 @@ class Vietnam(StateAgent):
             bonus = rule.agreement_bonus(world, kinds)
             if bonus is not None:
                 value = value + bonus
-        merit = self.model.rng.normal(0.0, 0.3, size=value.shape)
-        signed = bernoulli(logistic((value + merit) / self.temperature), self.model.rng)
-        signed &= proposed[:, None]
+        merit = self.model.streams.normal(0.0, 0.3, value.shape, where=proposed)
+        signed = bernoulli(logistic((value + merit) / self.temperature), self.model.streams, proposed)
         self._sign(world, kinds, signed, proposed)
         return signed
 
