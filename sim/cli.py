@@ -1,4 +1,4 @@
-"""Command line: ``hedgesim run | list`` (and more as the project grows).
+"""Command line: ``hedgesim run | validate | sweep | analyze | list``.
 
 Bad input ends with exit code 2 and one ``FILE:LINE: path: message`` line per problem, no traceback.
 """
@@ -6,6 +6,7 @@ Bad input ends with exit code 2 and one ``FILE:LINE: path: message`` line per pr
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -69,11 +70,62 @@ def _validate(args: argparse.Namespace) -> int:
     return 0 if table["holds"].dropna().all() else 1
 
 
+def _sweep(args: argparse.Namespace) -> int:
+    from sim.sweep.sweep import run_sweep, summary
+
+    client = None
+    if args.scheduler:
+        client = _dask_client(args.scheduler)
+        if client is None:
+            return EXIT_BAD_INPUT
+    try:
+        report = run_sweep(args.experiment, args.out, workers=args.workers,
+                           executor=client.get_executor() if client else None, resume=args.resume,
+                           force=args.force, chunk_runs=args.chunk_runs, progress=not args.no_progress,
+                           argv=["hedgesim", *sys.argv[1:]])
+    except KeyboardInterrupt:
+        print("\nhedgesim: interrupted; every finished chunk is saved. Finish the sweep with the same "
+              "command and --resume.", file=sys.stderr)
+        return 130
+    finally:
+        if client is not None:
+            client.close()
+    print(summary(report))
+    if args.analyze and report.complete:
+        from sim.sweep.analysis import analyze
+        print(analyze(report.out).describe())
+    return 0 if report.complete else 1
+
+
+def _dask_client(address: str):
+    try:
+        from distributed import Client
+    except ImportError:
+        print("hedgesim: --scheduler needs dask.distributed: pip install -e \".[dask]\"", file=sys.stderr)
+        return None
+    try:
+        return Client(address, timeout="10s")
+    except (OSError, TimeoutError) as exc:
+        print(f"hedgesim: cannot reach the Dask scheduler at {address}: {exc}", file=sys.stderr)
+        return None
+
+
+def _analyze(args: argparse.Namespace) -> int:
+    from sim.sweep.analysis import analyze
+
+    print(analyze(Path(args.results), series=args.series).describe())
+    return 0
+
+
 def _positive_int(text: str) -> int:
     value = int(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
     return value
+
+
+def _cpus() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -98,6 +150,27 @@ def build_parser() -> argparse.ArgumentParser:
     val.add_argument("--out", help="also write the table as CSV here")
     val.add_argument("--force", action="store_true", help="replace an existing --out file")
     val.set_defaults(func=_validate)
+
+    sweep = sub.add_parser("sweep", help="run an experiment (design x replicates), resumable")
+    sweep.add_argument("experiment", help="an experiment YAML file (experiments/*.yaml)")
+    sweep.add_argument("--workers", type=_positive_int, default=_cpus(),
+                       help=f"local worker processes (default: all {_cpus()} cores)")
+    sweep.add_argument("--scheduler", metavar="tcp://HOST:PORT",
+                       help="run on this Dask cluster instead of local processes (needs .[dask])")
+    sweep.add_argument("--out", help="results directory (default results/<experiment name>)")
+    sweep.add_argument("--resume", action="store_true", help="finish an interrupted sweep in --out")
+    sweep.add_argument("--force", action="store_true", help="replace an existing results directory")
+    sweep.add_argument("--chunk-runs", type=_positive_int,
+                       help="runs per task (default: the experiment's chunk_runs, 100)")
+    sweep.add_argument("--no-progress", action="store_true", help="no progress bar")
+    sweep.add_argument("--no-analyze", dest="analyze", action="store_false",
+                       help="skip the analysis and figures at the end")
+    sweep.set_defaults(func=_sweep)
+
+    ana = sub.add_parser("analyze", help="sensitivity indices, tables and figures of a sweep")
+    ana.add_argument("results", help="a results directory written by hedgesim sweep")
+    ana.add_argument("--series", nargs="+", help="monthly series for the ensemble figures")
+    ana.set_defaults(func=_analyze)
 
     lst = sub.add_parser("list", help="list bundled scenarios and policy rules")
     lst.set_defaults(func=_list)

@@ -191,6 +191,10 @@ class HedgingModel(mesa.Model):
             df.insert(0, "replicate", np.repeat(np.arange(R), n))
         return df
 
+    def series_values(self) -> np.ndarray:
+        """The recorded months as an array ``(months, R, columns)``, columns as in ``self.columns``."""
+        return self._series[:min(self.steps, self.scenario.months)]
+
     def actions(self) -> pd.DataFrame:
         """Every move made so far: step, date, actor, action, target, shaping rules, detail."""
         df = pd.DataFrame(self._actions, columns=["replicate", *ACTION_COLUMNS])

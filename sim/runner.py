@@ -113,14 +113,14 @@ def write_run(result: RunResult, out: Path, *, force: bool = False, fmt: str = "
             from sim import plots as plotting
             plotting.write_run_figures(result.series, result.events, tmp / "plots",
                                        title=result.scenario.name)
-        _swap_into_place(tmp, out)
+        swap_into_place(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return out
 
 
-def _swap_into_place(tmp: Path, out: Path) -> None:
+def swap_into_place(tmp: Path, out: Path) -> None:
     if out.exists():
         old = out.with_name(f".{out.name}.old")
         shutil.rmtree(old, ignore_errors=True)

@@ -373,3 +373,37 @@ def content_hash(scenario: Scenario) -> str:
 
 def bundled_scenarios() -> list[Path]:
     return sorted(BUNDLED_DIR.glob("*.yaml"))
+
+
+def read_located(file: Path) -> Located:
+    """One YAML file (no ``extends:``), read with the safe loader, each value with its file and line.
+    Other input files (experiments) use it to report problems the way scenarios do."""
+    data, lines = _read_yaml(file)
+    return Located(data, {path: (str(file), line) for path, line in lines.items()})
+
+
+def validation_problems(located: Located, exc: ValidationError, model: type[BaseModel],
+                        prefix: Path_ = ()) -> list[Problem]:
+    """A pydantic error on ``located`` as :class:`Problem` lines (typos get the nearest valid key)."""
+    return _pydantic_problems(located, prefix, exc, model)
+
+
+def scenario_value(scenario: Scenario, dotted: str) -> Any:
+    """The value at a dotted path of a resolved scenario (``agents.china.assertiveness``);
+    raises KeyError when the path names no value."""
+    node: Any = _scenario_to_raw(scenario)
+    for part in dotted.split("."):
+        if not isinstance(node, dict) or part not in node:
+            raise KeyError(dotted)
+        node = node[part]
+    return node
+
+
+def scenario_paths(scenario: Scenario) -> list[str]:
+    """Every dotted path that names one value of the scenario (for sweeps and suggestions)."""
+    def leaves(node: Any, prefix: str) -> list[str]:
+        if not isinstance(node, dict):
+            return [prefix]
+        return [p for k, v in node.items() for p in leaves(v, f"{prefix}.{k}" if prefix else str(k))]
+
+    return leaves(_scenario_to_raw(scenario), "")

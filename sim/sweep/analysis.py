@@ -1,0 +1,168 @@
+"""``hedgesim analyze``: tables, sensitivity indices and figures from a sweep's results directory.
+
+Sensitivity is SALib's (Herman & Usher 2017): Sobol' first- and total-order indices with bootstrap
+confidence intervals (Saltelli et al. 2010) for a ``sobol`` design, Morris mu*, mu and sigma
+(Campolongo et al. 2007) for a ``morris`` design. Replicates are averaged per design point first,
+so an index measures the parameter's effect on the expected outcome; the seed-to-seed spread is
+reported beside it (``outcomes_by_point.csv``).
+
+Everything lands in ``RESULTS/analysis/``, written to a temporary folder and swapped into place.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from SALib.analyze import morris as morris_analysis
+from SALib.analyze import sobol as sobol_analysis
+
+from sim.runner import swap_into_place
+from sim.sweep.experiment import Experiment, Method, PlotKind
+from sim.sweep.store import ResultStore
+
+ANALYSIS = "analysis"
+BOOTSTRAP_SEED = 20240101  # fixed, so confidence intervals are the same on every machine
+
+
+@dataclass
+class Results:
+    """A finished (or partial) sweep read back from disk."""
+
+    root: Path
+    experiment: Experiment
+    points: pd.DataFrame  # design points, index = point id
+    sample: np.ndarray | None
+    problem: dict[str, Any] | None
+    runs: pd.DataFrame
+    total_runs: int
+    store: ResultStore
+
+    @property
+    def outcomes(self) -> list[str]:
+        return list(self.experiment.outcomes)
+
+    @property
+    def parameters(self) -> list[str]:
+        return list(self.points.columns)
+
+
+def load_results(root: str | Path) -> Results:
+    """Read a results directory; FileNotFoundError when it holds no sweep."""
+    store = ResultStore(root)
+    if not store.exists():
+        raise FileNotFoundError(f"{root}: no experiment.json here "
+                                "(is it a results directory of `hedgesim sweep`?)")
+    meta = store.metadata()
+    points = pd.DataFrame(meta["design"]).set_index("point")
+    sample = None if meta.get("sample") is None else np.asarray(meta["sample"], dtype=float)
+    return Results(Path(root), Experiment.model_validate(meta["experiment"]), points, sample,
+                   meta.get("problem"), store.runs(), int(meta["total_runs"]), store)
+
+
+def point_means(results: Results) -> pd.DataFrame:
+    """Mean of each outcome over replicates, one row per design point (in design order)."""
+    return results.runs.groupby("point")[results.outcomes].mean().reindex(results.points.index)
+
+
+def outcomes_by_point(results: Results) -> pd.DataFrame:
+    """Per design point: parameter values, runs, and each outcome's mean, median, 5% and 95%."""
+    grouped = results.runs.groupby("point")[results.outcomes]
+    stats = {"mean": grouped.mean(), "median": grouped.median(),
+             "p5": grouped.quantile(0.05), "p95": grouped.quantile(0.95)}
+    table = pd.concat({k: v for k, v in stats.items()}, axis=1)
+    table.columns = [f"{outcome}_{stat}" for stat, outcome in table.columns]
+    table = table[[f"{o}_{s}" for o in results.outcomes for s in stats]]
+    runs = grouped.size().rename("runs")
+    return results.points.join(runs).join(table)
+
+
+def sensitivity(method: Method, problem: dict[str, Any], sample: np.ndarray, y: pd.DataFrame,
+                *, second_order: bool = False, levels: int = 4) -> pd.DataFrame:
+    """Sobol' or Morris indices of every column of ``y`` (one row per design point, in sample order).
+
+    Returns one row per (outcome, parameter). An outcome that never varies gets NaN indices.
+    """
+    rows = []
+    for outcome in y.columns:
+        values = y[outcome].to_numpy(dtype=float)
+        if np.isnan(values).any() or np.ptp(values) == 0:
+            rows += [{"outcome": outcome, "parameter": p} for p in problem["names"]]
+            continue
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            if method is Method.SOBOL:
+                res = sobol_analysis.analyze(problem, values, calc_second_order=second_order,
+                                             seed=BOOTSTRAP_SEED)
+                keys = ("S1", "S1_conf", "ST", "ST_conf")
+            else:
+                res = morris_analysis.analyze(problem, sample, values, num_levels=levels, seed=BOOTSTRAP_SEED)
+                keys = ("mu_star", "mu_star_conf", "mu", "sigma")
+        for i, p in enumerate(problem["names"]):
+            rows.append({"outcome": outcome, "parameter": p, **{k: float(res[k][i]) for k in keys}})
+    return pd.DataFrame(rows)
+
+
+@dataclass
+class Analysis:
+    root: Path
+    tables: list[Path] = field(default_factory=list)
+    figures: list[Path] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def describe(self) -> str:
+        out = [f"analysis in {self.root}/:"]
+        out += [f"  table  {p.relative_to(self.root)}" for p in self.tables]
+        out += [f"  figure {p.relative_to(self.root)}" for p in self.figures if p.suffix == ".png"]
+        out += [f"  note   {n}" for n in self.notes]
+        return "\n".join(out)
+
+
+def analyze(root: str | Path, series: list[str] | None = None) -> Analysis:
+    """Write ``analysis/``: outcome tables, sensitivity indices and the experiment's figures."""
+    from sim.sweep import figures
+
+    results = load_results(root)
+    if results.runs.empty:
+        raise FileNotFoundError(f"{root}: no finished runs yet")
+    final = Path(root) / ANALYSIS
+    tmp = Path(tempfile.mkdtemp(prefix=f".{ANALYSIS}.", dir=root))
+    try:
+        analysis = Analysis(final)
+        table = outcomes_by_point(results)
+        table.to_csv(tmp / "outcomes_by_point.csv", float_format="%.6g")
+        analysis.tables.append(final / "outcomes_by_point.csv")
+        if len(results.runs) < results.total_runs:
+            analysis.notes.append(f"partial: {len(results.runs)} of {results.total_runs} runs finished")
+        indices = _sensitivity_table(results, analysis)
+        if indices is not None:
+            indices.to_csv(tmp / "sensitivity.csv", index=False, float_format="%.6g")
+            analysis.tables.append(final / "sensitivity.csv")
+        made = figures.write_all(results, indices, tmp / "plots", series)
+        analysis.figures += [final / "plots" / p.name for p in made.paths]
+        analysis.notes += made.notes
+        swap_into_place(tmp, final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return analysis
+
+
+def _sensitivity_table(results: Results, analysis: Analysis) -> pd.DataFrame | None:
+    design = results.experiment.design
+    if design.method not in (Method.SOBOL, Method.MORRIS):
+        if PlotKind.SENSITIVITY in results.experiment.plots:
+            analysis.notes.append("sensitivity indices need a sobol or morris design "
+                                  f"(this is {design.method})")
+        return None
+    if len(results.runs) < results.total_runs:
+        analysis.notes.append("sensitivity indices need every design point; finish the sweep with --resume")
+        return None
+    return sensitivity(design.method, results.problem, results.sample, point_means(results),
+                       second_order=design.second_order, levels=design.levels)

@@ -1,0 +1,47 @@
+"""The model as a plain function, for EMA Workbench, SALib or a notebook to drive unchanged."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from sim.model import HedgingModel
+from sim.scenario.loader import Problem, ScenarioError, load_scenario, with_overrides
+from sim.scenario.schema import Scenario
+from sim.sweep.experiment import Outcome, default_outcomes
+from sim.sweep.outcomes import reduce_outcomes
+
+
+def evaluate(scenario: str | Path | Scenario, seed: int | None = None,
+             outcomes: dict[str, Outcome | dict[str, Any]] | None = None,
+             **overrides: Any) -> dict[str, float]:
+    """Run one seed of ``scenario`` with dotted-path ``overrides`` and return its outcomes.
+
+    Example::
+
+        sim.evaluate("scenarios/south_china_sea_flareup.yaml", seed=1,
+                     **{"agents.china.assertiveness": 0.7})
+
+    ``outcomes`` maps names to :class:`Outcome` (or ``{"series": ..., "reduce": ...}``); by default
+    the set of :func:`default_outcomes`. Raises ScenarioError for a bad file, path or value.
+    """
+    base = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    sc = with_overrides(base, overrides) if overrides else base
+    model = HedgingModel(sc, seed=seed, record_actions=False).run()
+    wanted = default_outcomes(model.world.countries) if outcomes is None else _outcomes(outcomes)
+    values = reduce_outcomes(model.series_values(), [c.name for c in model.columns], sc.start, wanted)
+    return {k: float(v[0]) for k, v in values.items()}
+
+
+def _outcomes(spec: dict[str, Outcome | dict[str, Any]]) -> dict[str, Outcome]:
+    out, problems = {}, []
+    for name, value in spec.items():
+        try:
+            out[name] = value if isinstance(value, Outcome) else Outcome.model_validate(value)
+        except ValidationError as exc:
+            problems += [Problem("<outcomes>", 0, name, e["msg"]) for e in exc.errors()]
+    if problems:
+        raise ScenarioError(problems)
+    return out

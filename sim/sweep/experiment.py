@@ -1,0 +1,270 @@
+"""An experiment file (``experiments/*.yaml``): a base scenario, a design over its dotted-path
+parameters, replicates per design point, the per-run outcomes, and the figures wanted.
+
+It is read and checked the way a scenario is (:mod:`sim.scenario.loader`): safe YAML, unknown keys
+rejected with the nearest valid one, and every problem reported as ``FILE:LINE: path: message``
+before any run starts, including a dotted path that names no scenario value.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import Field, ValidationError, field_serializer, field_validator, model_validator
+
+from sim.calendar import Month, coerce_month
+from sim.metrics import series_for
+from sim.scenario.loader import (
+    Located,
+    Problem,
+    ScenarioError,
+    load_scenario,
+    read_located,
+    resolve_path,
+    scenario_paths,
+    scenario_value,
+    validation_problems,
+)
+from sim.scenario.schema import Frozen, Scenario
+
+
+class Method(StrEnum):
+    """How design points are drawn (grid: full factorial; lhs: Latin hypercube, McKay et al. 1979;
+    sobol: Saltelli 2002 / Sobol' sequence as in SALib; morris: Morris 1991 trajectories; list:
+    the points written out)."""
+
+    GRID = "grid"
+    LHS = "lhs"
+    SOBOL = "sobol"
+    MORRIS = "morris"
+    LIST = "list"
+
+
+class Reducer(StrEnum):
+    """How a monthly series becomes one number per run."""
+
+    MEAN = "mean"
+    MEDIAN = "median"
+    MIN = "min"
+    MAX = "max"
+    FIRST = "first"
+    LAST = "last"
+    SUM = "sum"
+    STD = "std"
+    ANY = "any"  # 1 if the series is ever non-zero
+    SHARE = "share"  # share of months in which the series is non-zero
+
+
+class PlotKind(StrEnum):
+    SENSITIVITY = "sensitivity"  # Sobol S1/ST or Morris mu*/sigma bars (sobol, morris)
+    OUTCOME_VS_PARAMETER = "outcome_vs_parameter"  # each outcome against each parameter
+    ENSEMBLE_SERIES = "ensemble_series"  # median and 5-95% band of chosen series by design point
+    HEATMAP = "heatmap"  # mean outcome over a two-parameter grid
+
+
+class Outcome(Frozen):
+    """A per-run scalar: ``reduce`` over the monthly ``series`` between ``since`` and ``until``."""
+
+    series: str
+    reduce: Reducer = Reducer.MEAN
+    since: Month | None = None
+    until: Month | None = None
+
+    @field_validator("since", "until", mode="before")
+    @classmethod
+    def _month(cls, v: Any) -> Month | None:
+        return None if v is None else coerce_month(v)
+
+    @field_serializer("since", "until")
+    def _month_text(self, v: Month | None) -> str | None:
+        return None if v is None else str(v)
+
+
+class Levels(Frozen):
+    """Explicit values of a parameter (grid or list designs), e.g. ``{values: [true, false]}``."""
+
+    values: list[Any] = Field(min_length=1)
+
+
+Range = Annotated[list[float], Field(min_length=2, max_length=2)]
+
+
+class Design(Frozen):
+    method: Method
+    samples: Annotated[int, Field(ge=1, le=1_000_000)] | None = None
+    parameters: dict[str, Range | Levels] = Field(default_factory=dict)
+    points: list[dict[str, Any]] = Field(default_factory=list)  # method: list
+    levels: Annotated[int, Field(ge=2, le=20)] = 4  # Morris grid levels
+    second_order: bool = False  # Sobol second-order indices (costs more runs)
+
+    @field_validator("parameters")
+    @classmethod
+    def _ranges_ordered(cls, params: dict[str, Any]) -> dict[str, Any]:
+        for path, spec in params.items():
+            if isinstance(spec, list) and not spec[0] < spec[1]:
+                raise ValueError(f"{path}: a range must be [low, high] with low < high (got {spec})")
+        return params
+
+    @model_validator(mode="after")
+    def _fits_method(self) -> Design:
+        if self.method is Method.LIST:
+            if not self.points:
+                raise ValueError("method list needs `points`: a list of {dotted.path: value}")
+            return self
+        if self.points:
+            raise ValueError("`points` belongs to method list only")
+        if not self.parameters:
+            raise ValueError(f"method {self.method} needs `parameters`")
+        if self.method is not Method.GRID:
+            levels = [p for p, s in self.parameters.items() if isinstance(s, Levels)]
+            if levels:
+                raise ValueError(f"method {self.method} samples ranges [low, high]; "
+                                 f"{', '.join(levels)} gives explicit values (use method grid)")
+            if self.samples is None:
+                raise ValueError(f"method {self.method} needs `samples`")
+            if self.method is Method.SOBOL and self.samples & (self.samples - 1):
+                raise ValueError(f"sobol samples must be a power of 2 to keep the Sobol' sequence "
+                                 f"balanced (got {self.samples}; try {1 << self.samples.bit_length()})")
+        elif self.samples is None and any(isinstance(s, list) for s in self.parameters.values()):
+            raise ValueError("method grid needs `samples` (values per range) or explicit {values: [...]}")
+        return self
+
+
+class Experiment(Frozen):
+    """A whole experiment, resolved: the base scenario path is absolute."""
+
+    name: Annotated[str, Field(min_length=1, max_length=80)]
+    description: str = ""
+    scenario: str
+    replicates: Annotated[int, Field(ge=1, le=100_000)] = 1
+    seed: Annotated[int, Field(ge=0)] = 0
+    design: Design
+    outcomes: dict[str, Outcome] = Field(default_factory=dict)
+    plots: list[PlotKind] = Field(default_factory=lambda: [PlotKind.OUTCOME_VS_PARAMETER,
+                                                          PlotKind.ENSEMBLE_SERIES])
+    ensemble_series: list[str] = Field(default_factory=lambda: ["hedging_index", "tension_china"])
+    store_series: list[str] | None = None  # monthly columns kept per run; default: those used
+    chunk_runs: Annotated[int, Field(ge=1, le=10_000)] = 100  # runs per task (amortises overhead)
+    source_file: str | None = None
+
+    @property
+    def parameters(self) -> list[str]:
+        if self.design.method is Method.LIST:
+            return list(dict.fromkeys(k for point in self.design.points for k in point))
+        return list(self.design.parameters)
+
+    def stored_series(self) -> list[str]:
+        """Monthly columns written to the series table."""
+        if self.store_series is not None:
+            return list(self.store_series)
+        used = [o.series for o in self.outcomes.values()] + list(self.ensemble_series)
+        return list(dict.fromkeys(used))
+
+    def content_hash(self) -> str:
+        """SHA-256 of everything that affects the results (not where the file lies)."""
+        text = json.dumps(self.model_dump(mode="json", exclude={"source_file"}), sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()
+
+
+def default_outcomes(countries: tuple[str, ...]) -> dict[str, Outcome]:
+    """Outcomes when an experiment (or :func:`sim.evaluate`) declares none."""
+    out = {
+        "mean_hedging_index": Outcome(series="hedging_index", reduce=Reducer.MEAN),
+        "final_hedging_index": Outcome(series="hedging_index", reduce=Reducer.LAST),
+        "mean_tension_china": Outcome(series="tension_china", reduce=Reducer.MEAN),
+        "crises": Outcome(series="crisis_count", reduce=Reducer.LAST),
+        "max_escalation": Outcome(series="escalation", reduce=Reducer.MAX),
+        "any_use_of_force": Outcome(series="use_of_force", reduce=Reducer.ANY),
+        "four_nos_violations": Outcome(series="four_nos_violations", reduce=Reducer.SUM),
+        "assurance_acts": Outcome(series="assurance_acts", reduce=Reducer.SUM),
+        "final_russia_arms_share": Outcome(series="russia_arms_share", reduce=Reducer.LAST),
+    }
+    for name in countries[1:]:
+        out[f"final_tier_{name}"] = Outcome(series=f"tier_{name}", reduce=Reducer.LAST)
+    return out
+
+
+# ------------------------------------------------------------------------------------------ loading
+def load_experiment(path: str | Path) -> tuple[Experiment, Scenario]:
+    """Read, validate and resolve an experiment file; return it with its base scenario.
+
+    Raises :class:`ScenarioError` (one ``FILE:LINE: path: message`` per problem) when anything is
+    wrong, including a parameter or outcome that names nothing in the scenario.
+    """
+    file = Path(path)
+    located = read_located(file)
+    problems: list[Problem] = []
+    raw = dict(located.data)
+    raw.pop("source_file", None)
+    try:
+        experiment = Experiment.model_validate({**raw, "source_file": str(file)})
+    except ValidationError as exc:
+        raise ScenarioError(validation_problems(located, exc, Experiment)) from None
+    scenario_file = resolve_path(experiment.scenario, file.parent)
+    if not scenario_file.is_file():
+        raise ScenarioError([located.problem(("scenario",), f"no scenario {experiment.scenario!r} "
+                                             f"(looked beside {file.name} and in scenarios/)")])
+    try:
+        base = load_scenario(scenario_file)
+    except ScenarioError as exc:
+        where = located.problem(("scenario",), "the base scenario is invalid:")
+        raise ScenarioError([where, *exc.problems]) from None
+    experiment = experiment.model_copy(update={"scenario": str(scenario_file.resolve())})
+    if not experiment.outcomes:
+        experiment = experiment.model_copy(update={"outcomes": default_outcomes(base_countries(base))})
+    problems += _check_paths(experiment, base, located)
+    problems += _check_series(experiment, base, located)
+    if problems:
+        raise ScenarioError(problems)
+    return experiment, base
+
+
+def base_countries(scenario: Scenario) -> tuple[str, ...]:
+    return ("vietnam", *scenario.partners)
+
+
+def _check_paths(experiment: Experiment, base: Scenario, located: Located) -> list[Problem]:
+    problems = []
+    design = experiment.design
+    paths = [(("design", "parameters", p), p) for p in design.parameters]
+    paths += [(("design", "points", i, p), p) for i, point in enumerate(design.points) for p in point]
+    for where, dotted in paths:
+        try:
+            value = scenario_value(base, dotted)
+        except KeyError:
+            problems.append(located.problem(where, "names no value of the scenario"
+                                            + _nearest_path(base, dotted)))
+            continue
+        if isinstance(value, dict | list):
+            problems.append(located.problem(where, "names a group of values, not one value"))
+    return problems
+
+
+def _check_series(experiment: Experiment, base: Scenario, located: Located) -> list[Problem]:
+    names = [s.name for s in series_for(base_countries(base))]
+    wanted = [(("outcomes", k, "series"), o.series) for k, o in experiment.outcomes.items()]
+    wanted += [(("ensemble_series", i), s) for i, s in enumerate(experiment.ensemble_series)]
+    wanted += [(("store_series", i), s) for i, s in enumerate(experiment.store_series or [])]
+    problems = []
+    for where, name in wanted:
+        if name not in names:
+            close = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            problems.append(located.problem(where, f"no monthly series {name!r}{hint}"))
+    for key, outcome in experiment.outcomes.items():
+        for bound in ("since", "until"):
+            month = getattr(outcome, bound)
+            if month is not None and not base.start <= month <= base.end:
+                problems.append(located.problem(("outcomes", key, bound),
+                                                f"{month} is outside the run ({base.start} to {base.end})"))
+    return problems
+
+
+def _nearest_path(base: Scenario, dotted: str) -> str:
+    close = difflib.get_close_matches(dotted, scenario_paths(base), n=1, cutoff=0.7)
+    return f" (did you mean {close[0]!r}?)" if close else ""

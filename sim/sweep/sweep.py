@@ -1,0 +1,179 @@
+"""``hedgesim sweep``: an experiment file in, a results directory out, resumable at any point."""
+
+from __future__ import annotations
+
+import platform
+import shutil
+import sys
+import time
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import mesa
+import numpy as np
+import pandas as pd
+
+from sim.runner import OutputExistsError, safe_name
+from sim.scenario.loader import content_hash
+from sim.sweep.design import DesignMatrix, build_design
+from sim.sweep.experiment import Experiment, load_experiment
+from sim.sweep.runner import ChunkTask, local_executor, plan_chunks, point_scenarios
+from sim.sweep.store import ResultStore
+
+
+class ResumeMismatchError(FileExistsError):
+    """``--resume`` on a results directory made by a different experiment."""
+
+
+@dataclass
+class SweepReport:
+    experiment: Experiment
+    out: Path
+    total: int
+    done_before: int
+    done_now: int
+    seconds: float
+
+    @property
+    def runs_per_second(self) -> float:
+        return self.done_now / self.seconds if self.seconds > 0 else float("nan")
+
+    @property
+    def complete(self) -> bool:
+        return self.done_before + self.done_now == self.total
+
+
+def default_results_dir(experiment: Experiment, root: Path = Path("results")) -> Path:
+    return root / safe_name(experiment.name)
+
+
+def metadata(experiment: Experiment, base_hash: str, design: DesignMatrix,
+             argv: list[str] | None) -> dict[str, Any]:
+    from sim import __version__
+    return {
+        "experiment": experiment.model_dump(mode="json"),
+        "experiment_hash": experiment.content_hash(),
+        "scenario_hash": base_hash,
+        "total_runs": len(design) * experiment.replicates,
+        "design_points": len(design),
+        "design": design.points.reset_index().to_dict(orient="records"),
+        "problem": design.problem,
+        "sample": None if design.sample is None else design.sample.tolist(),
+        "seeding": "run seed = SeedSequence(seed, spawn_key=(point, replicate)).generate_state(1, uint64)",
+        "hedgesim_version": __version__,
+        "mesa_version": mesa.__version__,
+        "numpy_version": np.__version__,
+        "pandas_version": pd.__version__,
+        "python_version": platform.python_version(),
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "command": argv if argv is not None else sys.argv,
+    }
+
+
+def prepare(experiment_file: str | Path) -> tuple[Experiment, DesignMatrix, list, str]:
+    """Load and check everything a sweep needs, before any run or any file is written."""
+    experiment, base = load_experiment(experiment_file)
+    design = build_design(experiment, base)
+    scenarios = point_scenarios(experiment, base, design)
+    return experiment, design, scenarios, content_hash(base)
+
+
+def open_store(out: Path, experiment: Experiment, *, resume: bool, force: bool) -> ResultStore:
+    """The results directory: new, resumed (same experiment only) or replaced (``force``)."""
+    store = ResultStore(out)
+    if out.exists() and not resume:
+        if not force:
+            raise OutputExistsError(f"{out} already exists (use --resume to finish it, --force to "
+                                    "replace it, or --out DIR)")
+        shutil.rmtree(out)
+    if resume and store.exists():
+        theirs = store.metadata().get("experiment_hash")
+        if theirs != experiment.content_hash():
+            raise ResumeMismatchError(f"{out} holds a different experiment (hash {str(theirs)[:12]}, "
+                                      f"this file {experiment.content_hash()[:12]}); use another --out")
+    return store
+
+
+def run_sweep(experiment_file: str | Path, out: str | Path | None = None, *, workers: int = 1,
+              executor: Executor | None = None, resume: bool = False, force: bool = False,
+              chunk_runs: int | None = None, progress: bool = True,
+              argv: list[str] | None = None) -> SweepReport:
+    """Run (or finish, with ``resume``) every run of an experiment, writing chunks as they finish.
+
+    ``executor`` overrides ``workers``: any ``concurrent.futures.Executor`` (e.g. a Dask client's
+    ``get_executor()``). Raises ScenarioError for a bad file and FileExistsError for a directory
+    that would be overwritten, both before any run starts.
+    """
+    experiment, design, scenarios, base_hash = prepare(experiment_file)
+    out = Path(out) if out is not None else default_results_dir(experiment)
+    store = open_store(out, experiment, resume=resume, force=force)
+    if not store.exists():
+        store.write_metadata(metadata(experiment, base_hash, design, argv))
+    total = len(design) * experiment.replicates
+    done = store.done_runs()
+    todo = [rid for rid in range(total) if rid not in done]
+    tasks = plan_chunks(experiment, scenarios, todo, chunk_runs or _chunk_size(experiment, len(todo), workers,
+                                                                             own_pool=executor is None))
+    bar = _progress_bar(total, len(done), experiment.name, enabled=progress)
+    finished = 0
+
+    def on_result(task: ChunkTask, runs: pd.DataFrame, series: pd.DataFrame) -> None:
+        nonlocal finished
+        runs = _with_parameters(runs, design)
+        store.write_chunk(runs, series)
+        finished += task.runs
+        bar.update(task.runs)
+
+    started = time.perf_counter()
+    own = executor is None
+    pool = local_executor(workers) if own else executor
+    try:
+        from sim.sweep.runner import execute
+        execute(tasks, pool, on_result)
+    finally:
+        bar.close()
+        if own:
+            pool.shutdown(wait=True, cancel_futures=True)
+    return SweepReport(experiment, out, total, len(done), finished, time.perf_counter() - started)
+
+
+def _chunk_size(experiment: Experiment, runs: int, workers: int, own_pool: bool) -> int:
+    """The experiment's ``chunk_runs``, made smaller when that would leave local workers idle
+    (at least four tasks per worker, so the last ones finish close together)."""
+    if not own_pool or workers <= 1:
+        return experiment.chunk_runs
+    return max(1, min(experiment.chunk_runs, -(-runs // (4 * workers))))
+
+
+def _with_parameters(runs: pd.DataFrame, design: DesignMatrix) -> pd.DataFrame:
+    """Runs rows with each design point's parameter values, after the ids and before the outcomes."""
+    params = design.points.loc[runs["point"].to_numpy()].reset_index(drop=True)
+    ids = runs[["run", "point", "replicate", "seed"]]
+    return pd.concat([ids, params, runs.drop(columns=ids.columns)], axis=1)
+
+
+def _progress_bar(total: int, done: int, name: str, enabled: bool):
+    from tqdm import tqdm
+    return tqdm(total=total, initial=done, desc=name, unit="run", disable=not enabled,
+                dynamic_ncols=True, smoothing=0.1)
+
+
+def summary(report: SweepReport) -> str:
+    """A few lines for the terminal: what ran, how fast, the outcomes' spread, where files are."""
+    store = ResultStore(report.out)
+    runs = store.runs()
+    exp = report.experiment
+    lines = [f"{exp.name}: {report.done_now} runs in {report.seconds:.1f} s "
+             f"({report.runs_per_second:.1f} runs/s)"
+             + (f", {report.done_before} done before" if report.done_before else "")
+             + f"; {len(runs)} of {report.total} runs in the table"]
+    if not runs.empty:
+        stats = runs[list(exp.outcomes)].describe(percentiles=[0.05, 0.5, 0.95]).T
+        lines.append(stats[["mean", "5%", "50%", "95%"]].to_string(float_format=lambda v: f"{v:.3g}"))
+    lines.append(f"wrote {report.out}/ (experiment.json, runs/, series/)")
+    if not report.complete:
+        lines.append(f"incomplete: finish with  hedgesim sweep {exp.source_file} --out {report.out} --resume")
+    return "\n".join(lines)
