@@ -156,10 +156,9 @@ def analyze(root: str | Path, series: list[str] | None = None) -> Analysis:
 
 def _sensitivity_table(results: Results, analysis: Analysis) -> pd.DataFrame | None:
     design = results.experiment.design
-    if design.method not in (Method.SOBOL, Method.MORRIS):
+    if design is None or design.method not in (Method.SOBOL, Method.MORRIS):
         if PlotKind.SENSITIVITY in results.experiment.plots:
-            analysis.notes.append("sensitivity indices need a sobol or morris design "
-                                  f"(this is {design.method})")
+            analysis.notes.append("sensitivity indices need a sobol or morris design")
         return None
     if len(results.runs) < results.total_runs:
         analysis.notes.append("sensitivity indices need every design point; finish the sweep with --resume")

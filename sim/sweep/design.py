@@ -49,7 +49,9 @@ def build_design(experiment: Experiment, base: Scenario) -> DesignMatrix:
     design = experiment.design
     seed = int(np.random.SeedSequence(experiment.seed, spawn_key=(DESIGN_STREAM,)).generate_state(1)[0])
     problem, sample = None, None
-    if design.method is Method.LIST:
+    if design is None:
+        points = pd.DataFrame(index=range(1))
+    elif design.method is Method.LIST:
         points = pd.DataFrame(design.points)
     elif design.method is Method.GRID:
         points = _grid(design)

@@ -15,7 +15,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import Field, ValidationError, field_serializer, field_validator, model_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_serializer, field_validator, model_validator
 
 from sim.calendar import Month, coerce_month
 from sim.metrics import series_for
@@ -102,6 +102,14 @@ class Design(Frozen):
     levels: Annotated[int, Field(ge=2, le=20)] = 4  # Morris grid levels
     second_order: bool = False  # Sobol second-order indices (costs more runs)
 
+    @field_validator("samples")
+    @classmethod
+    def _sobol_power_of_two(cls, n: int | None, info: ValidationInfo) -> int | None:
+        if info.data.get("method") is Method.SOBOL and n is not None and n & (n - 1):
+            raise ValueError(f"sobol samples must be a power of 2 to keep the Sobol' sequence "
+                             f"balanced (got {n}; try {1 << n.bit_length()})")
+        return n
+
     @field_validator("parameters")
     @classmethod
     def _ranges_ordered(cls, params: dict[str, Any]) -> dict[str, Any]:
@@ -127,9 +135,7 @@ class Design(Frozen):
                                  f"{', '.join(levels)} gives explicit values (use method grid)")
             if self.samples is None:
                 raise ValueError(f"method {self.method} needs `samples`")
-            if self.method is Method.SOBOL and self.samples & (self.samples - 1):
-                raise ValueError(f"sobol samples must be a power of 2 to keep the Sobol' sequence "
-                                 f"balanced (got {self.samples}; try {1 << self.samples.bit_length()})")
+
         elif self.samples is None and any(isinstance(s, list) for s in self.parameters.values()):
             raise ValueError("method grid needs `samples` (values per range) or explicit {values: [...]}")
         return self
@@ -143,7 +149,7 @@ class Experiment(Frozen):
     scenario: str
     replicates: Annotated[int, Field(ge=1, le=100_000)] = 1
     seed: Annotated[int, Field(ge=0)] = 0
-    design: Design
+    design: Design | None = None  # none: one design point, the base scenario (a Monte Carlo)
     outcomes: dict[str, Outcome] = Field(default_factory=dict)
     plots: list[PlotKind] = Field(default_factory=lambda: [PlotKind.OUTCOME_VS_PARAMETER,
                                                           PlotKind.ENSEMBLE_SERIES])
@@ -154,6 +160,8 @@ class Experiment(Frozen):
 
     @property
     def parameters(self) -> list[str]:
+        if self.design is None:
+            return []
         if self.design.method is Method.LIST:
             return list(dict.fromkeys(k for point in self.design.points for k in point))
         return list(self.design.parameters)
@@ -169,6 +177,13 @@ class Experiment(Frozen):
         """SHA-256 of everything that affects the results (not where the file lies)."""
         text = json.dumps(self.model_dump(mode="json", exclude={"source_file"}), sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()
+
+
+NOT_SWEEPABLE = {
+    "seed": "each run's seed comes from the experiment's seed; use replicates",
+    "name": "names a label, not a model value",
+    "description": "names a label, not a model value",
+}
 
 
 def default_outcomes(countries: tuple[str, ...]) -> dict[str, Outcome]:
@@ -229,8 +244,10 @@ def base_countries(scenario: Scenario) -> tuple[str, ...]:
 
 
 def _check_paths(experiment: Experiment, base: Scenario, located: Located) -> list[Problem]:
-    problems = []
+    problems: list[Problem] = []
     design = experiment.design
+    if design is None:
+        return problems
     paths = [(("design", "parameters", p), p) for p in design.parameters]
     paths += [(("design", "points", i, p), p) for i, point in enumerate(design.points) for p in point]
     for where, dotted in paths:
@@ -240,7 +257,9 @@ def _check_paths(experiment: Experiment, base: Scenario, located: Located) -> li
             problems.append(located.problem(where, "names no value of the scenario"
                                             + _nearest_path(base, dotted)))
             continue
-        if isinstance(value, dict | list):
+        if dotted in NOT_SWEEPABLE:
+            problems.append(located.problem(where, NOT_SWEEPABLE[dotted]))
+        elif isinstance(value, dict | list):
             problems.append(located.problem(where, "names a group of values, not one value"))
     return problems
 

@@ -28,8 +28,7 @@ class Made:
 
 def outcome_label(results: Results, outcome: str) -> str:
     spec = results.experiment.outcomes[outcome]
-    unit = DESCRIPTIONS.get(spec.series, spec.series)
-    return f"{outcome}\n{spec.reduce} of {spec.series} ({unit})"
+    return f"{outcome}\n({spec.reduce} of {spec.series})"
 
 
 def parameter_label(path: str) -> str:
@@ -44,10 +43,14 @@ def write_all(results: Results, indices: pd.DataFrame | None, out: Path,
     if PlotKind.SENSITIVITY in kinds and indices is not None:
         figure = sensitivity_bars(indices, results.experiment.design.method, name)
         made.paths += save(figure, out, "sensitivity")
+    design = results.experiment.design
     if PlotKind.OUTCOME_VS_PARAMETER in kinds:
-        made.paths += save(outcome_vs_parameter(results), out, "outcome_vs_parameter")
+        if results.parameters:
+            made.paths += save(outcome_vs_parameter(results), out, "outcome_vs_parameter")
+        else:
+            made.notes.append("outcome_vs_parameter needs a design with parameters")
     if PlotKind.HEATMAP in kinds:
-        if results.experiment.design.method is Method.GRID and len(results.parameters) == 2:
+        if design is not None and design.method is Method.GRID and len(results.parameters) == 2:
             made.paths += save(heatmap(results), out, "heatmap")
         else:
             made.notes.append("heatmap needs a grid over exactly two parameters")
@@ -83,7 +86,7 @@ def sensitivity_bars(indices: pd.DataFrame, method: Method, title: str) -> plt.F
             ax.set_xlabel(xlabel)
         axes[0, 0].legend(loc="lower right")
         fig.suptitle(f"{title}: {'Sobol' if method is Method.SOBOL else 'Morris'} sensitivity", fontsize=12)
-        fig.tight_layout()
+        fig.tight_layout(rect=(0, 0, 1, 0.97))
     return fig
 
 
@@ -108,11 +111,11 @@ def outcome_vs_parameter(results: Results) -> plt.Figure:
                 if i == len(outcomes) - 1:
                     ax.set_xlabel(parameter_label(param))
                 if j == 0:
-                    ax.set_ylabel(outcome_label(results, outcome), fontsize=7)
+                    ax.set_ylabel(outcome_label(results, outcome), fontsize=8)
         axes[0, 0].legend(loc="best")
         fig.suptitle(f"{results.experiment.name}: outcomes against parameters "
                      f"({len(runs)} runs, {len(means)} design points)", fontsize=12)
-        fig.tight_layout()
+        fig.tight_layout(rect=(0, 0, 1, 0.97))
     return fig
 
 
@@ -149,7 +152,7 @@ def heatmap(results: Results) -> plt.Figure:
             ax.set_visible(False)
         fig.suptitle(f"{results.experiment.name}: mean outcome over the grid "
                      f"({results.experiment.replicates} replicates per cell)", fontsize=12)
-        fig.tight_layout()
+        fig.tight_layout(rect=(0, 0, 1, 0.97))
     return fig
 
 
@@ -179,11 +182,12 @@ def ensemble_by_point(results: Results, columns: list[str]) -> plt.Figure:
                 ax.plot(t, q[0.5], color=colour, lw=1.4, label=label)
             if col == "hedging_index":
                 ax.axhspan(-EQUIDISTANCE_BAND, EQUIDISTANCE_BAND, color="#bbbbbb", alpha=0.3)
-            ax.set_ylabel(f"{col}\n({DESCRIPTIONS.get(col, col)})", fontsize=7)
+            ax.set_ylabel(col, fontsize=8)
+            ax.set_title(DESCRIPTIONS.get(col, col), fontsize=9)
         axes[0, 0].legend(loc="upper left", fontsize=7)
         axes[-1, 0].set_xlabel("month")
         fig.suptitle(f"{results.experiment.name}: median and 5-95% band over replicates", fontsize=12)
-        fig.tight_layout()
+        fig.tight_layout(rect=(0, 0, 1, 0.97))
     return fig
 
 

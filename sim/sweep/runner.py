@@ -109,7 +109,8 @@ def point_scenarios(experiment: Experiment, base: Scenario, design: DesignMatrix
                          for p in exc.problems]
     if problems:
         located = read_located(Path(experiment.source_file or ""))
-        where = ("design", "points") if experiment.design.points else ("design", "parameters")
+        listed = experiment.design is not None and experiment.design.points
+        where = ("design", "points") if listed else ("design", "parameters")
         raise ScenarioError([located.problem((*where, path), message) for path, message in problems[:20]])
     return scenarios
 

@@ -1,0 +1,284 @@
+"""Sweeps: designs, reducers, identical results whatever the executor, resume after kill -9,
+clear errors for bad experiment files, and the analysis."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import sim
+from sim.calendar import Month
+from sim.cli import main
+from sim.scenario.loader import BUNDLED_DIR, ScenarioError
+from sim.sweep.analysis import analyze, sensitivity
+from sim.sweep.design import _sample, build_design, salib_problem
+from sim.sweep.experiment import Design, Method, Outcome, Reducer, load_experiment
+from sim.sweep.outcomes import reduce_outcomes
+from sim.sweep.runner import run_seed
+from sim.sweep.store import ResultStore
+from sim.sweep.sweep import run_sweep
+
+ROOT = Path(__file__).resolve().parents[1]
+FLAREUP = BUNDLED_DIR / "south_china_sea_flareup.yaml"
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(textwrap.dedent(text).lstrip())
+    return path
+
+
+@pytest.fixture
+def short_scenario(tmp_path: Path) -> Path:
+    return write(tmp_path / "short.yaml", f"""
+        name: short_flareup
+        description: the flare-up cut to a year, for fast tests
+        extends: {FLAREUP}
+        months: 12
+        """)
+
+
+def experiment_file(tmp_path: Path, scenario: Path, body: str, name: str = "exp.yaml") -> Path:
+    return write(tmp_path / name, f"name: tiny\nscenario: {scenario}\n" + textwrap.dedent(body))
+
+
+TINY = """
+    replicates: 3
+    seed: 5
+    design:
+      method: grid
+      samples: 2
+      parameters:
+        agents.china.assertiveness: [0.3, 0.9]
+        rules.no_force.enabled: {values: [true, false]}
+    outcomes:
+      mean_hedging_index: {series: hedging_index, reduce: mean}
+      crises: {series: crisis_count, reduce: last}
+      force: {series: use_of_force, reduce: any}
+    """
+
+
+# ------------------------------------------------------------------------------------------ designs
+def test_grid_is_the_full_factorial_with_typed_values(tmp_path, short_scenario):
+    experiment, base = load_experiment(experiment_file(tmp_path, short_scenario, TINY))
+    points = build_design(experiment, base).points
+    assert len(points) == 4
+    assert sorted(points["agents.china.assertiveness"].unique()) == [0.3, 0.9]
+    assert points["rules.no_force.enabled"].dtype == bool
+    assert len(points.drop_duplicates()) == 4
+
+
+@pytest.mark.parametrize("method, samples, rows", [("sobol", 8, 8 * (3 + 2)), ("morris", 5, 5 * (3 + 1)),
+                                                   ("lhs", 30, 30)])
+def test_sampled_designs_have_the_expected_size_and_stay_in_bounds(tmp_path, short_scenario, method,
+                                                                     samples, rows):
+    body = f"""
+        design:
+          method: {method}
+          samples: {samples}
+          parameters:
+            agents.china.assertiveness: [0.2, 0.8]
+            agents.united_states.commitment: [0.1, 0.9]
+            agents.vietnam.actions_per_month: [1, 3]
+        """
+    experiment, base = load_experiment(experiment_file(tmp_path, short_scenario, body))
+    design = build_design(experiment, base)
+    points = design.points
+    assert len(points) == rows
+    assert points["agents.china.assertiveness"].between(0.2, 0.8).all()
+    assert points["agents.vietnam.actions_per_month"].dtype == np.int64, "integer parameters are rounded"
+    assert set(points["agents.vietnam.actions_per_month"]) <= {1, 2, 3}
+    again = build_design(*load_experiment(experiment_file(tmp_path, short_scenario, body)))
+    assert again.points.equals(points), "the design depends only on the experiment's seed"
+    if method == "lhs":
+        strata = np.floor((points["agents.china.assertiveness"] - 0.2) / 0.6 * rows).astype(int)
+        assert sorted(strata) == list(range(rows)), "one sample per stratum (Latin hypercube)"
+
+
+def test_a_list_design_and_a_design_free_monte_carlo(tmp_path, short_scenario):
+    listed = """
+        design:
+          method: list
+          points:
+            - {agents.china.assertiveness: 0.4}
+            - {agents.china.assertiveness: 0.6, agents.united_states.commitment: 0.9}
+        """
+    experiment, base = load_experiment(experiment_file(tmp_path, short_scenario, listed))
+    points = build_design(experiment, base).points
+    assert len(points) == 2 and list(points.columns) == ["agents.china.assertiveness",
+                                                          "agents.united_states.commitment"]
+    mc, base = load_experiment(experiment_file(tmp_path, short_scenario, "replicates: 4\n"))
+    assert len(build_design(mc, base)) == 1
+    assert "mean_hedging_index" in mc.outcomes, "no outcomes declared: the default set"
+
+
+# ------------------------------------------------------------------------------------------ reducers
+def test_reducers_and_windows():
+    months = np.array([0.0, 2.0, 0.0, 4.0])  # Jan..Apr 2025
+    values = np.stack([months, months * 10], axis=1)[:, :, None]  # (months, R=2, 1 column)
+    start = Month(2025, 1)
+    expect = {Reducer.MEAN: [1.5, 15], Reducer.MEDIAN: [1.0, 10], Reducer.MIN: [0, 0], Reducer.MAX: [4, 40],
+              Reducer.FIRST: [0, 0], Reducer.LAST: [4, 40], Reducer.SUM: [6, 60],
+              Reducer.STD: [np.std(months), np.std(months * 10)], Reducer.ANY: [1, 1], Reducer.SHARE: [0.5, 0.5]}
+    for reducer, want in expect.items():
+        got = reduce_outcomes(values, ["x"], start, {"o": Outcome(series="x", reduce=reducer)})["o"]
+        np.testing.assert_allclose(got, want, err_msg=str(reducer))
+    window = Outcome(series="x", reduce=Reducer.SUM, since=Month(2025, 2), until=Month(2025, 3))
+    np.testing.assert_allclose(reduce_outcomes(values, ["x"], start, {"o": window})["o"], [2, 20])
+
+
+# ------------------------------------------------------------------------------------------ running
+def test_serial_parallel_and_chunking_give_identical_tables(tmp_path, short_scenario):
+    exp = experiment_file(tmp_path, short_scenario, TINY)
+    serial = run_sweep(exp, tmp_path / "serial", workers=1, progress=False)
+    pooled = run_sweep(exp, tmp_path / "pooled", workers=2, chunk_runs=2, progress=False)
+    assert serial.complete and pooled.complete
+    a, b = ResultStore(serial.out), ResultStore(pooled.out)
+    assert len(a.runs()) == 12 and a.runs()["run"].tolist() == list(range(12))
+    pd.testing.assert_frame_equal(a.runs(), b.runs())
+    pd.testing.assert_frame_equal(a.series(), b.series())
+    assert len(list((tmp_path / "pooled" / "runs").glob("part-*.parquet"))) == 6
+
+
+def test_dask_executor_gives_the_same_table(tmp_path, short_scenario):
+    distributed = pytest.importorskip("distributed")
+    exp = experiment_file(tmp_path, short_scenario, TINY)
+    serial = ResultStore(run_sweep(exp, tmp_path / "serial", workers=1, progress=False).out).runs()
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                  dashboard_address=None) as cluster:
+        assert main(["sweep", str(exp), "--out", str(tmp_path / "dask"), "--scheduler", cluster.scheduler_address,
+                     "--chunk-runs", "5", "--no-progress", "--no-analyze"]) == 0
+    pd.testing.assert_frame_equal(serial, ResultStore(tmp_path / "dask").runs())
+
+
+def test_each_run_is_the_plain_function_of_its_seed_and_point(tmp_path, short_scenario):
+    exp = experiment_file(tmp_path, short_scenario, TINY)
+    runs = ResultStore(run_sweep(exp, tmp_path / "out", progress=False).out).runs()
+    row = runs.iloc[7]
+    assert row["seed"] == run_seed(5, int(row["point"]), int(row["replicate"]))
+    overrides = {"agents.china.assertiveness": float(row["agents.china.assertiveness"]),
+                 "rules.no_force.enabled": bool(row["rules.no_force.enabled"])}
+    experiment, _ = load_experiment(exp)
+    got = sim.evaluate(short_scenario, seed=int(row["seed"]), outcomes=dict(experiment.outcomes), **overrides)
+    assert got == pytest.approx({k: row[k] for k in experiment.outcomes}, abs=0, rel=0)
+
+
+def test_resume_after_kill_minus_9_finishes_every_run_exactly_once(tmp_path, short_scenario):
+    body = TINY.replace("replicates: 3", "replicates: 15")  # 60 runs, one per chunk
+    exp = experiment_file(tmp_path, short_scenario, body)
+    out = tmp_path / "killed"
+    cmd = [sys.executable, "-m", "sim.cli", "sweep", str(exp), "--out", str(out), "--workers", "1",
+           "--chunk-runs", "1", "--no-progress", "--no-analyze"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, start_new_session=True, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while len(list((out / "runs").glob("part-*.parquet"))) < 5 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    partial = len(list((out / "runs").glob("part-*.parquet")))
+    assert 5 <= partial < 60, "killed mid-sweep"
+    assert main(["sweep", str(exp), "--out", str(out), "--no-progress", "--no-analyze"]) == 2, \
+        "an existing results directory is not touched without --resume"
+    assert main(["sweep", str(exp), "--out", str(out), "--resume", "--no-progress", "--no-analyze",
+                 "--workers", "2"]) == 0
+    resumed = ResultStore(out).runs()
+    assert resumed["run"].tolist() == list(range(60)), "every run exactly once"
+    full = ResultStore(run_sweep(exp, tmp_path / "full", progress=False).out)
+    pd.testing.assert_frame_equal(resumed, full.runs())
+    pd.testing.assert_frame_equal(ResultStore(out).series(), full.series())
+
+
+def test_resume_refuses_a_changed_experiment(tmp_path, short_scenario, capsys):
+    exp = experiment_file(tmp_path, short_scenario, TINY)
+    run_sweep(exp, tmp_path / "out", progress=False)
+    experiment_file(tmp_path, short_scenario, TINY.replace("seed: 5", "seed: 6"))
+    assert main(["sweep", str(exp), "--out", str(tmp_path / "out"), "--resume", "--no-progress"]) == 2
+    assert "different experiment" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------------------------------ bad input
+@pytest.mark.parametrize("body, line, path, words", [
+    ("replicats: 3\n", 3, "replicats", "did you mean 'replicates'"),
+    ("design:\n  method: grid\n  samples: 2\n  parameters:\n    agents.china.assertivenes: [0.1, 0.5]\n",
+     7, "design.parameters.agents.china.assertivenes", "did you mean 'agents.china.assertiveness'"),
+    ("design:\n  method: sobol\n  samples: 100\n  parameters:\n    agents.china.assertiveness: [0.1, 0.5]\n",
+     5, "design.samples", "power of 2"),
+    ("design:\n  method: grid\n  samples: 3\n  parameters:\n    agents.china.assertiveness: [0.5, 1.5]\n",
+     7, "design.parameters.agents.china.assertiveness", "less than or equal to 1"),
+    ("outcomes:\n  x: {series: hedging_indx, reduce: mean}\n", 4, "outcomes.x.series", "did you mean 'hedging_index'"),
+    ("outcomes:\n  x: {series: hedging_index, reduce: average}\n", 4, "outcomes.x.reduce", "mean"),
+    ("design:\n  method: grid\n  samples: 2\n  parameters:\n    seed: [1, 5]\n", 7, "design.parameters.seed",
+     "replicates"),
+    ("replicates: -1\n", 3, "replicates", "greater than or equal to 1"),
+])
+def test_bad_experiment_files_name_file_line_and_path(tmp_path, short_scenario, capsys, body, line, path, words):
+    exp = experiment_file(tmp_path, short_scenario, body)
+    out = tmp_path / "out"
+    assert main(["sweep", str(exp), "--out", str(out), "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert f"{exp}:{line}: {path}: " in err, err
+    assert words in err, err
+    assert "Traceback" not in err
+    assert not out.exists(), "nothing is written for a bad file"
+
+
+def test_a_missing_scenario_or_experiment_file(tmp_path, capsys):
+    exp = write(tmp_path / "exp.yaml", "name: x\nscenario: nowhere.yaml\n")
+    assert main(["sweep", str(exp), "--no-progress"]) == 2
+    assert f"{exp}:2: scenario: no scenario 'nowhere.yaml'" in capsys.readouterr().err
+    assert main(["sweep", str(tmp_path / "absent.yaml")]) == 2
+    assert "file not found" in capsys.readouterr().err
+
+
+def test_evaluate_rejects_a_path_that_names_nothing():
+    with pytest.raises(ScenarioError, match="agents.china.nonsense"):
+        sim.evaluate("south_china_sea_flareup", seed=1, **{"agents.china.nonsense": 0.5})
+
+
+# ------------------------------------------------------------------------------------------ analysis
+def test_sobol_recovers_the_ishigami_ranking():
+    """Ishigami (1990): S1 = 0.31, 0.44, 0; ST = 0.56, 0.44, 0.24 (Saltelli et al. 2008)."""
+    design = Design(method=Method.SOBOL, samples=1024, parameters={f"x{i}": [-np.pi, np.pi] for i in (1, 2, 3)})
+    problem = salib_problem(design)
+    x = _sample(design, problem, seed=3)
+    y = np.sin(x[:, 0]) + 7 * np.sin(x[:, 1]) ** 2 + 0.1 * x[:, 2] ** 4 * np.sin(x[:, 0])
+    table = sensitivity(Method.SOBOL, problem, x, pd.DataFrame({"y": y})).set_index("parameter")
+    assert list(table["S1"].sort_values(ascending=False).index) == ["x2", "x1", "x3"]
+    assert list(table["ST"].sort_values(ascending=False).index) == ["x1", "x2", "x3"]
+    assert table.loc["x3", "S1"] == pytest.approx(0, abs=0.05)
+    assert (table["S1_conf"] > 0).all()
+
+
+def test_morris_ranks_a_linear_toy_by_its_slopes():
+    design = Design(method=Method.MORRIS, samples=30, parameters={p: [0, 1] for p in ("a", "b", "c")})
+    problem = salib_problem(design)
+    x = _sample(design, problem, seed=1)
+    table = sensitivity(Method.MORRIS, problem, x, pd.DataFrame({"y": 5 * x[:, 0] + x[:, 1]}))
+    mu = table.set_index("parameter")["mu_star"]
+    assert list(mu.sort_values(ascending=False).index) == ["a", "b", "c"]
+    assert mu["a"] == pytest.approx(5) and mu["c"] == pytest.approx(0)
+
+
+def test_sweep_then_analyze_writes_tables_and_figures(tmp_path, short_scenario):
+    body = TINY + "plots: [heatmap, outcome_vs_parameter, ensemble_series]\n"
+    exp = experiment_file(tmp_path, short_scenario, body)
+    out = tmp_path / "out"
+    assert main(["sweep", str(exp), "--out", str(out), "--no-progress"]) == 0
+    meta = json.loads((out / "experiment.json").read_text())
+    assert {"experiment_hash", "scenario_hash", "design", "hedgesim_version", "mesa_version"} <= set(meta)
+    table = pd.read_csv(out / "analysis" / "outcomes_by_point.csv")
+    assert len(table) == 4 and "mean_hedging_index_p95" in table
+    for stem in ("heatmap", "outcome_vs_parameter", "ensemble_series"):
+        for ext in ("png", "pdf"):
+            assert (out / "analysis" / "plots" / f"{stem}.{ext}").stat().st_size > 5000
+    assert main(["analyze", str(out)]) == 0, "analysis can be redone"
