@@ -77,9 +77,11 @@ def test_a_replicate_in_lockstep_is_the_same_run_as_its_seed_alone(name):
     shuffled = HedgingModel(scenario, seeds=[77, 5]).run().series()
     for r, seed in enumerate(seeds):
         alone = HedgingModel(scenario, seed=seed).run()
-        mine = together.series().query("replicate == @r").drop(columns="replicate").reset_index(drop=True)
-        assert mine.equals(alone.series()), f"seed {seed}"
-        acts = together.actions().query("replicate == @r").drop(columns="replicate").reset_index(drop=True)
-        assert acts.equals(alone.actions()), f"seed {seed}"
-    first = shuffled.query("replicate == 1").drop(columns="replicate").reset_index(drop=True)
+        assert _replicate(together.series(), r).equals(alone.series()), f"seed {seed}"
+        assert _replicate(together.actions(), r).equals(alone.actions()), f"seed {seed}"
+    first = _replicate(shuffled, 1)
     assert first.equals(HedgingModel(scenario, seed=5).run().series())
+
+
+def _replicate(table, r):
+    return table[table["replicate"] == r].drop(columns="replicate").reset_index(drop=True)

@@ -20,7 +20,7 @@ import sim
 from sim.calendar import Month
 from sim.cli import main
 from sim.scenario.loader import BUNDLED_DIR, ScenarioError
-from sim.sweep.analysis import analyze, sensitivity
+from sim.sweep.analysis import sensitivity
 from sim.sweep.design import _sample, build_design, salib_problem
 from sim.sweep.experiment import Design, Method, Outcome, Reducer, load_experiment
 from sim.sweep.outcomes import reduce_outcomes
@@ -77,8 +77,8 @@ def test_grid_is_the_full_factorial_with_typed_values(tmp_path, short_scenario):
     assert len(points.drop_duplicates()) == 4
 
 
-@pytest.mark.parametrize("method, samples, rows", [("sobol", 8, 8 * (3 + 2)), ("morris", 5, 5 * (3 + 1)),
-                                                   ("lhs", 30, 30)])
+@pytest.mark.parametrize("method, samples, rows",
+                         [("sobol", 8, 8 * (3 + 2)), ("morris", 5, 5 * (3 + 1)), ("lhs", 30, 30)])
 def test_sampled_designs_have_the_expected_size_and_stay_in_bounds(tmp_path, short_scenario, method,
                                                                      samples, rows):
     body = f"""
@@ -126,9 +126,10 @@ def test_reducers_and_windows():
     months = np.array([0.0, 2.0, 0.0, 4.0])  # Jan..Apr 2025
     values = np.stack([months, months * 10], axis=1)[:, :, None]  # (months, R=2, 1 column)
     start = Month(2025, 1)
-    expect = {Reducer.MEAN: [1.5, 15], Reducer.MEDIAN: [1.0, 10], Reducer.MIN: [0, 0], Reducer.MAX: [4, 40],
-              Reducer.FIRST: [0, 0], Reducer.LAST: [4, 40], Reducer.SUM: [6, 60],
-              Reducer.STD: [np.std(months), np.std(months * 10)], Reducer.ANY: [1, 1], Reducer.SHARE: [0.5, 0.5]}
+    expect = {Reducer.MEAN: [1.5, 15], Reducer.MEDIAN: [1.0, 10], Reducer.MIN: [0, 0],
+              Reducer.MAX: [4, 40], Reducer.FIRST: [0, 0], Reducer.LAST: [4, 40], Reducer.SUM: [6, 60],
+              Reducer.STD: [np.std(months), np.std(months * 10)], Reducer.ANY: [1, 1],
+              Reducer.SHARE: [0.5, 0.5]}
     for reducer, want in expect.items():
         got = reduce_outcomes(values, ["x"], start, {"o": Outcome(series="x", reduce=reducer)})["o"]
         np.testing.assert_allclose(got, want, err_msg=str(reducer))
@@ -155,8 +156,8 @@ def test_dask_executor_gives_the_same_table(tmp_path, short_scenario):
     serial = ResultStore(run_sweep(exp, tmp_path / "serial", workers=1, progress=False).out).runs()
     with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, host="127.0.0.1",
                                   dashboard_address=None) as cluster:
-        assert main(["sweep", str(exp), "--out", str(tmp_path / "dask"), "--scheduler", cluster.scheduler_address,
-                     "--chunk-runs", "5", "--no-progress", "--no-analyze"]) == 0
+        assert main(["sweep", str(exp), "--out", str(tmp_path / "dask"), "--scheduler",
+                     cluster.scheduler_address, "--chunk-runs", "5", "--no-progress", "--no-analyze"]) == 0
     pd.testing.assert_frame_equal(serial, ResultStore(tmp_path / "dask").runs())
 
 
@@ -168,7 +169,8 @@ def test_each_run_is_the_plain_function_of_its_seed_and_point(tmp_path, short_sc
     overrides = {"agents.china.assertiveness": float(row["agents.china.assertiveness"]),
                  "rules.no_force.enabled": bool(row["rules.no_force.enabled"])}
     experiment, _ = load_experiment(exp)
-    got = sim.evaluate(short_scenario, seed=int(row["seed"]), outcomes=dict(experiment.outcomes), **overrides)
+    got = sim.evaluate(short_scenario, seed=int(row["seed"]), outcomes=dict(experiment.outcomes),
+                       **overrides)
     assert got == pytest.approx({k: row[k] for k in experiment.outcomes}, abs=0, rel=0)
 
 
@@ -215,13 +217,15 @@ def test_resume_refuses_a_changed_experiment(tmp_path, short_scenario, capsys):
      5, "design.samples", "power of 2"),
     ("design:\n  method: grid\n  samples: 3\n  parameters:\n    agents.china.assertiveness: [0.5, 1.5]\n",
      7, "design.parameters.agents.china.assertiveness", "less than or equal to 1"),
-    ("outcomes:\n  x: {series: hedging_indx, reduce: mean}\n", 4, "outcomes.x.series", "did you mean 'hedging_index'"),
+    ("outcomes:\n  x: {series: hedging_indx, reduce: mean}\n", 4, "outcomes.x.series",
+     "did you mean 'hedging_index'"),
     ("outcomes:\n  x: {series: hedging_index, reduce: average}\n", 4, "outcomes.x.reduce", "mean"),
     ("design:\n  method: grid\n  samples: 2\n  parameters:\n    seed: [1, 5]\n", 7, "design.parameters.seed",
      "replicates"),
     ("replicates: -1\n", 3, "replicates", "greater than or equal to 1"),
 ])
-def test_bad_experiment_files_name_file_line_and_path(tmp_path, short_scenario, capsys, body, line, path, words):
+def test_bad_experiment_files_name_file_line_and_path(tmp_path, short_scenario, capsys, body, line, path,
+                                                      words):
     exp = experiment_file(tmp_path, short_scenario, body)
     out = tmp_path / "out"
     assert main(["sweep", str(exp), "--out", str(out), "--no-progress"]) == 2
@@ -248,7 +252,8 @@ def test_evaluate_rejects_a_path_that_names_nothing():
 # ------------------------------------------------------------------------------------------ analysis
 def test_sobol_recovers_the_ishigami_ranking():
     """Ishigami (1990): S1 = 0.31, 0.44, 0; ST = 0.56, 0.44, 0.24 (Saltelli et al. 2008)."""
-    design = Design(method=Method.SOBOL, samples=1024, parameters={f"x{i}": [-np.pi, np.pi] for i in (1, 2, 3)})
+    bounds = {f"x{i}": [-np.pi, np.pi] for i in (1, 2, 3)}
+    design = Design(method=Method.SOBOL, samples=1024, parameters=bounds)
     problem = salib_problem(design)
     x = _sample(design, problem, seed=3)
     y = np.sin(x[:, 0]) + 7 * np.sin(x[:, 1]) ** 2 + 0.1 * x[:, 2] ** 4 * np.sin(x[:, 0])
