@@ -11,6 +11,7 @@ import copy
 import difflib
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -65,6 +66,9 @@ def _read_yaml(file: Path) -> tuple[Any, dict[Path_, int]]:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 0
         raise ScenarioError([Problem(display, line, "", f"YAML syntax error: {exc.problem}")]) from None
+    except yaml.YAMLError as exc:  # e.g. a control character the YAML reader refuses
+        line = text.count("\n", 0, getattr(exc, "position", 0)) + 1
+        raise ScenarioError([Problem(display, line, "", f"YAML error: {exc}".splitlines()[0])]) from None
     if node is None:
         raise ScenarioError([Problem(display, 1, "", "the file is empty")])
     lines: dict[Path_, int] = {}
@@ -73,7 +77,8 @@ def _read_yaml(file: Path) -> tuple[Any, dict[Path_, int]]:
     if problems:
         raise ScenarioError(problems)
     if not isinstance(data, dict):
-        raise ScenarioError([Problem(display, node.start_mark.line + 1, "", "the top level must be a mapping")])
+        line = node.start_mark.line + 1
+        raise ScenarioError([Problem(display, line, "", "the top level must be a mapping")])
     return data, lines
 
 
@@ -146,14 +151,16 @@ def _load_located(file: Path, chain: tuple[Path, ...] = ()) -> Located:
     if parent_ref is None:
         return Located(data, where)
     if not isinstance(parent_ref, str):
-        raise ScenarioError([Problem(display, lines[("extends",)], "extends", "must be a scenario name or path")])
+        raise ScenarioError([Problem(display, lines[("extends",)], "extends",
+                                     "must be a scenario name or path")])
     parent_file = resolve_path(parent_ref, file.parent).resolve()
     if parent_file in chain or parent_file == file.resolve():
         cycle = " -> ".join(p.name for p in (*chain, file.resolve(), parent_file))
         raise ScenarioError([Problem(display, lines[("extends",)], "extends", f"cycle in extends: {cycle}")])
     if not parent_file.is_file():
         raise ScenarioError([Problem(display, lines[("extends",)], "extends",
-                                     f"no scenario {parent_ref!r} (looked beside the file and in {BUNDLED_DIR})")])
+                                     f"no scenario {parent_ref!r} "
+                                     f"(looked beside the file and in {BUNDLED_DIR})")])
     parent = _load_located(parent_file, (*chain, file.resolve()))
     return _merge(parent, Located(data, where))
 
@@ -192,6 +199,11 @@ def _pydantic_problems(located: Located, prefix: Path_, exc: ValidationError,
             msg = f"unknown key{_suggest(str(loc[-1]), _fields_at(model, tuple(err['loc'])[:-1]))}"
         elif err["type"] == "missing":
             msg = "required key missing"
+        elif err["type"] == "enum":
+            choices = re.findall(r"'([^']*)'", err.get("ctx", {}).get("expected", ""))
+            msg = f"not one of {', '.join(choices)} (got {err['input']!r})"
+            close = difflib.get_close_matches(str(err["input"]), choices, n=1, cutoff=0.6)
+            msg += f"; did you mean {close[0]!r}?" if close else ""
         elif "input" in err and not isinstance(err["input"], (dict, list)):
             msg = f"{msg} (got {err['input']!r})"
         out.append(located.problem(loc, msg))
@@ -230,8 +242,9 @@ def _validate_agents(located: Located, problems: list[Problem]) -> dict[str, Any
             continue
         model = AGENT_PARAMS.get(name)
         if model is None and values.get("type") != "partner":
-            problems.append(located.problem(("agents", name), f"unknown agent{_suggest(name, list(AGENT_PARAMS))}"
-                                            "; to add a partner state, give it `type: partner`"))
+            hint = _suggest(name, list(AGENT_PARAMS))
+            problems.append(located.problem(("agents", name), f"unknown agent{hint}; "
+                                            "to add a partner state, give it `type: partner`"))
             continue
         model = model or PartnerParams
         try:
@@ -255,10 +268,11 @@ def _validate_rules(located: Located, problems: list[Problem]) -> dict[str, Any]
                 continue
             for member, on in value.items():
                 if member not in groups()[key]:
-                    problems.append(located.problem(("rules", key, member),
-                                                    f"not a member of {key}{_suggest(str(member), groups()[key])}"))
+                    hint = _suggest(str(member), groups()[key])
+                    problems.append(located.problem(("rules", key, member), f"not a member of {key}{hint}"))
                 elif not isinstance(on, bool):
-                    problems.append(located.problem(("rules", key, member), f"must be on or off (got {on!r})"))
+                    problems.append(located.problem(("rules", key, member),
+                                                    f"must be on or off (got {on!r})"))
                 else:
                     settings[member]["enabled"] = on
                     where[member] = ("rules", key, member)
@@ -271,8 +285,8 @@ def _validate_rules(located: Located, problems: list[Problem]) -> dict[str, Any]
             settings[key].update(value)
             where[key] = ("rules", key)
         else:
-            problems.append(located.problem(("rules", key),
-                                            f"unknown rule{_suggest(str(key), list(RULES) + list(groups()))}"))
+            hint = _suggest(str(key), list(RULES) + list(groups()))
+            problems.append(located.problem(("rules", key), f"unknown rule{hint}"))
     rules: dict[str, Any] = {}
     for rid, values in settings.items():
         model = RULES[rid].Params
@@ -305,7 +319,8 @@ def build_scenario(located: Located, source_file: str | None = None) -> Scenario
 
 def _check_events(scenario: Scenario, located: Located) -> list[Problem]:
     out = []
-    names = set(scenario.agents)
+    declared = located.data.get("agents")
+    names = set(scenario.agents) | (set(declared) if isinstance(declared, dict) else set())
     for i, e in enumerate(scenario.events):
         if not scenario.start <= e.date <= scenario.end:
             out.append(located.problem(("events", i, "date"),
@@ -313,10 +328,12 @@ def _check_events(scenario: Scenario, located: Located) -> list[Problem]:
         for role in ("actor", "target"):
             who = getattr(e, role)
             if who is not None and who not in names:
-                out.append(located.problem(("events", i, role), f"unknown agent {who!r}{_suggest(who, sorted(names))}"))
+                hint = _suggest(who, sorted(names))
+                out.append(located.problem(("events", i, role), f"unknown agent {who!r}{hint}"))
     for kind, spec in scenario.random_events.items():
         if spec.actor is not None and spec.actor not in names:
-            out.append(located.problem(("random_events", kind.value, "actor"), f"unknown agent {spec.actor!r}"))
+            out.append(located.problem(("random_events", kind.value, "actor"),
+                                       f"unknown agent {spec.actor!r}"))
     return out
 
 
