@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -73,6 +74,7 @@ def _validate(args: argparse.Namespace) -> int:
 def _sweep(args: argparse.Namespace) -> int:
     from sim.sweep.sweep import run_sweep, summary
 
+    signal.signal(signal.SIGTERM, _interrupt)  # a batch scheduler's stop is handled like Ctrl-C
     client = None
     if args.scheduler:
         client = _dask_client(args.scheduler)
@@ -95,6 +97,10 @@ def _sweep(args: argparse.Namespace) -> int:
         from sim.sweep.analysis import analyze
         print(analyze(report.out).describe())
     return 0 if report.complete else 1
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _dask_client(address: str):
