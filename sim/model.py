@@ -24,7 +24,7 @@ from sim.calendar import Month, date_of_step
 from sim.events import draw_random, fire
 from sim.metrics import series_for
 from sim.rules import RULES, Rule
-from sim.scenario.schema import Country, Scenario
+from sim.scenario.schema import Country, Event, Scenario
 from sim.state import initial_world
 
 AGENT_CLASSES: dict[str, type[StateAgent]] = {
@@ -112,18 +112,27 @@ class HedgingModel(mesa.Model):
             self.running = False
 
     def fire_events(self) -> None:
-        date = self.date
+        """This month's shocks: the scenario's dated events, then a draw of each random event."""
         for event in self._events_by_step.get(self.steps, []):
-            fire(self.world, event)
-            self.event_log.append({"step": self.steps, "date": str(date), "kind": event.kind.value,
-                                   "actor": event.actor, "severity": event.severity, "label": event.label})
+            self.inject(event)
         for kind, spec in self.scenario.random_events.items():
-            event, strikes = draw_random(kind, spec, date, self.world, self.rng)
+            event, strikes = draw_random(kind, spec, self.date, self.world, self.rng)
             if strikes.any():
                 fire(self.world, event, strikes)
-                self.event_log.append({"step": self.steps, "date": str(date), "kind": kind.value,
-                                       "actor": event.actor, "severity": round(event.severity, 3),
-                                       "label": event.label})
+                self._log_event(event, severity=round(event.severity, 3))
+
+    def inject(self, event: Event, where: np.ndarray | None = None) -> None:
+        """Fire ``event`` on the world now (in the replicates where ``where`` is True, all by default)
+        and record it in the event log under the current month. The states respond when they next
+        move; a user's crisis injected between steps is answered in the coming month."""
+        fire(self.world, event, where)
+        self._log_event(event)
+
+    def _log_event(self, event: Event, severity: float | None = None) -> None:
+        self.event_log.append({"step": self.steps, "date": str(self.date), "kind": event.kind.value,
+                               "actor": event.actor,
+                               "severity": event.severity if severity is None else severity,
+                               "label": event.label})
 
     def run(self, months: int | None = None) -> HedgingModel:
         """Run to the end of the scenario (or ``months`` more steps); returns self."""
