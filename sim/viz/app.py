@@ -12,6 +12,7 @@ the page with that scenario's values.
 
 from __future__ import annotations
 
+import html
 import os
 from dataclasses import dataclass
 from typing import Any
@@ -150,16 +151,28 @@ def status_html(model: BrowserModel) -> str:
         side = ("equidistant" if abs(h) < EQUIDISTANCE_BAND else "leans to China" if h < 0
                 else "leans to the US")
         lean = f" · hedging index {h:+.2f} ({side})"
-    notice = f'<div style="color:#b03a2e">{model.notice}</div>' if model.notice else ""
-    return (f'<div class="hs-status" style="font-size:15px"><b>{sc.name}</b> · month '
-            f'<span class="hs-month">{month}</span> · step {model.steps} of {sc.months} · '
-            f'<span class="hs-crisis">{crisis}</span>{lean}</div>'
-            f'<div style="font-size:12px;color:#555">{sc.description}</div>{notice}')
+    notice = f'<div style="color:#b03a2e">{html.escape(model.notice)}</div>' if model.notice else ""
+    return (f'<div class="hs-status" style="font-size:14px"><b class="hs-month">{month}</b> · '
+            f'step {model.steps} of {sc.months} · <span class="hs-crisis">{crisis}</span>{lean}</div>'
+            f"{notice}")
 
 
 @solara.component
-def StatusAndIncident(model: BrowserModel) -> None:
-    """Where the run stands, and a button that injects a maritime incident at the current month."""
+def RelationsView(model: BrowserModel) -> None:
+    """Where the run stands, and the map: tiers as edge widths, trust as edge colours, the crisis on
+    the Vietnam-China edge."""
+    update_counter.get()
+    picture = solara.use_memo(lambda: RelationsMap(model.world.countries, model.names, model.scenario),
+                              [model])
+    with solara.Card("Vietnam's relations"):
+        solara.HTML(unsafe_innerHTML=status_html(model))
+        solara.Image(picture.update(relations_now(model)), width="100%", classes=["hs-map"])
+
+
+@solara.component
+def EventLog(model: BrowserModel) -> None:
+    """Inject a maritime incident at the current month; the latest months' shocks and moves, each with
+    the rules that shaped it."""
     update_counter.get()
     severity = solara.use_reactive(0.7)
 
@@ -167,50 +180,44 @@ def StatusAndIncident(model: BrowserModel) -> None:
         model.inject_incident(severity.value)
         force_update()
 
-    with solara.Card("Now"):
-        solara.HTML(unsafe_innerHTML=status_html(model))
-        solara.SliderFloat("Incident severity", value=severity, min=0.1, max=1.0, step=0.05)
-        solara.Button("Inject maritime incident", on_click=inject, color="error", classes=["hs-inject"])
-
-
-@solara.component
-def RelationsView(model: BrowserModel) -> None:
-    """The map: tiers as edge widths, trust as edge colours, the crisis on the Vietnam-China edge."""
-    update_counter.get()
-    picture = solara.use_memo(lambda: RelationsMap(model.world.countries, model.names, model.scenario),
-                              [model])
-    with solara.Card("Vietnam's relations"):
-        solara.Image(picture.update(relations_now(model)), width="100%", classes=["hs-map"])
-
-
-@solara.component
-def MonthlyView(model: BrowserModel) -> None:
-    """The four monthly plots, redrawn by moving their lines."""
-    update_counter.get()
-    picture = solara.use_memo(lambda: MonthlyPlots(model.scenario, model.world.countries, model.names),
-                              [model])
-    with solara.Card("Month by month"):
-        solara.Image(picture.update(model.series(), model.events()), width="100%", classes=["hs-plots"])
-
-
-@solara.component
-def EventLog(model: BrowserModel) -> None:
-    """The latest months' shocks and moves, each with the rules that shaped it."""
-    update_counter.get()
     entries = recent_entries(model.actions(), model.events(), model.names, months=LOG_MONTHS)
     with solara.Card("What happened, and why"):
-        solara.HTML(unsafe_innerHTML=log_html(entries), classes=["hs-event-log"])
+        with solara.Row(style="align-items: center"):
+            solara.SliderFloat("Incident severity", value=severity, min=0.1, max=1.0, step=0.05)
+            solara.Button("Inject maritime incident", on_click=inject, color="error", classes=["hs-inject"])
+        solara.HTML(unsafe_innerHTML=log_html(entries), classes=["hs-event-log"],
+                    style="max-height: 250px; overflow-y: auto")
 
 
-COMPONENTS = [(RelationsView, 0), (StatusAndIncident, 0), (MonthlyView, 0), (EventLog, 0)]
+def _plots_component(title: str, panels: tuple[str, ...], css_class: str):
+    """A card with the monthly plots of ``panels``, redrawn by moving their lines."""
+
+    @solara.component
+    def Plots(model: BrowserModel) -> None:
+        update_counter.get()
+        picture = solara.use_memo(
+            lambda: MonthlyPlots(model.scenario, model.world.countries, model.names, panels), [model])
+        with solara.Card(title):
+            solara.Image(picture.update(model.series(), model.events()), width="100%", classes=[css_class])
+
+    Plots.__name__ = css_class.replace("-", "_")
+    return Plots
+
+
+HedgingPlots = _plots_component("Hedging and tension", ("hedging", "tension"), "hs-plots-hedging")
+PartnerPlots = _plots_component("Partnerships and arms", ("tiers", "arms"), "hs-plots-partners")
+COMPONENTS = [(RelationsView, 0), (EventLog, 0), (HedgingPlots, 0), (PartnerPlots, 0)]
 
 
 @solara.component
 def ScenarioPicker(choice: solara.Reactive[str]) -> None:
     """Pick a scenario: the page is rebuilt with its values. Sliders and switches apply on Reset."""
+    description = solara.use_memo(lambda: load_scenario(choice.value).description, [choice.value])
     with solara.Card("Scenario"):
         solara.Select("Scenario", values=scenario_choices(choice.value), value=choice)
-        solara.Text("Sliders, switches and the seed take effect when you press Reset.")
+        solara.HTML(unsafe_innerHTML=f'<p style="font-size:13px">{html.escape(description)}</p>'
+                    '<p style="font-size:12px;color:#666">Sliders, switches and the seed take effect when '
+                    "you press Reset.</p>")
 
 
 def initial_scenario() -> str:

@@ -128,11 +128,11 @@ def recent_entries(actions: pd.DataFrame, events: pd.DataFrame, names: Mapping[s
     """The last ``months`` months that saw a shock or a move, newest first; shocks before moves."""
     moves = actions[~actions["action"].isin(QUIET_ACTIONS)]
     dates = sorted(set(moves["date"]) | set(events["date"]), reverse=True)[:months]
-    entries: list[LogEntry] = []
-    for date in dates:
-        entries += [event_entry(r, names) for r in events[events["date"] == date].to_dict("records")]
-        entries += [move_entry(r, names) for r in moves[moves["date"] == date].to_dict("records")]
-    return entries
+    rank = {date: i for i, date in enumerate(dates)}
+    shocks = [event_entry(r, names) for r in events[events["date"].isin(rank)].to_dict("records")]
+    acts = [move_entry(r, names) for r in moves[moves["date"].isin(rank)].to_dict("records")]
+    # newest month first; within a month shocks first, then moves in the order they were made
+    return sorted(shocks + acts, key=lambda e: (rank[e.date], e.kind != "event"))
 
 
 KIND_COLOURS = {"event": "#c0392b", Family.ASSURANCE.value: "#b9770e", Family.DETERRENCE.value: "#1f4e99",
@@ -157,6 +157,7 @@ def log_html(entries: list[LogEntry]) -> str:
             f'<span style="color:{colour};font-size:85%">[{html.escape(humanize(e.kind))}]</span> '
             f"{html.escape(e.text)}"
             + (f' <span style="color:#666">({html.escape(e.note)})</span>' if e.note else "")
-            + (f'<br><span style="margin-left:16px;color:#444;font-size:90%">why: {why}</span>' if why else "")
+            + (f'<br><span style="margin-left:16px;color:#444;font-size:90%">why: {why}</span>'
+               if why else "")
             + "</div>")
     return '<div class="hs-log" style="font-size:13px;line-height:1.35">' + "".join(rows) + "</div>"

@@ -124,8 +124,8 @@ def relations_now(model) -> Snapshot:
     """Read the current relations off a running model (replicate 0) into a :class:`Snapshot`."""
     w = model.world
     partners = list(w.countries[1:])
-    relations = pd.DataFrame({kind: getattr(w, kind)[0, 1:] for kind in ("tier", "trust", "tension", "defense")},
-                             index=pd.Index(partners, name="state"))
+    columns = {kind: getattr(w, kind)[0, 1:] for kind in ("tier", "trust", "tension", "defense")}
+    relations = pd.DataFrame(columns, index=pd.Index(partners, name="state"))
     return Snapshot(relations, int(w.escalation[0]), str(model.date))
 
 
@@ -139,15 +139,15 @@ class RelationsMap(LayeredFigure):
         self.partners = list(countries[1:])
         self.where = positions(countries, scenario)
         with matplotlib.rc_context(STYLE):
-            fig = Figure(figsize=(5.6, 4.6), dpi=DPI)
-            ax = fig.add_axes((0.02, 0.17, 0.96, 0.81))
+            fig = Figure(figsize=(6.6, 4.0), dpi=DPI)
+            ax = fig.add_axes((0.01, 0.01, 0.98, 0.98))
             artists = self._draw_frame(fig, ax, names)
         super().__init__(fig, artists)
 
     def _draw_frame(self, fig: Figure, ax, names: Mapping[str, str]) -> list[Artist]:
         xs, ys = zip(*self.where.values(), strict=True)
         ax.set_xlim(min(xs) - 14, max(xs) + 14)
-        ax.set_ylim(min(ys) - 12, max(ys) + 7)
+        ax.set_ylim(min(ys) - 13, max(ys) + 8)
         ax.set_facecolor("#eaf2f8")
         ax.grid(False)
         ax.set_xticks([])
@@ -158,14 +158,15 @@ class RelationsMap(LayeredFigure):
                                     zorder=1)
         ax.add_collection(self.edges)
         self.tier_labels = [self._tier_label(ax, p) for p in self.partners]
-        nodes = []
-        for i, name in enumerate(self.countries):
+        for i, name in enumerate(self.countries):  # names in the frame: above each node, clear of edges
             x, y = self.where[name]
-            nodes.append(ax.scatter([x], [y], s=260 if i == VIETNAM else 170, color=color(name, i), zorder=4,
-                                    edgecolors="white", linewidths=1.5))
             above = i != VIETNAM
-            nodes.append(ax.text(x, y + (2.8 if above else -3.2), names.get(name, name), ha="center",
-                                 va="bottom" if above else "top", fontsize=8, weight="bold", zorder=5))
+            ax.text(x, y + (2.8 if above else -3.2), names.get(name, name), ha="center",
+                    va="bottom" if above else "top", fontsize=8, weight="bold")
+        xy = np.array([self.where[name] for name in self.countries])
+        nodes = ax.scatter(xy[:, 0], xy[:, 1], s=[260 if i == VIETNAM else 170 for i in range(len(xy))],
+                           color=[color(name, i) for i, name in enumerate(self.countries)], zorder=4,
+                           edgecolors="white", linewidths=1.5)
         cx, cy = self._crisis_point()
         self.crisis_marker = ax.scatter([cx], [cy], marker="*", s=380, color="#e74c3c", edgecolors="#641e16",
                                         zorder=6, visible=False)
@@ -173,7 +174,7 @@ class RelationsMap(LayeredFigure):
                                     ha="left", va="top", zorder=6)
         self._legend(fig, ax)
         # drawn in this order on top of the frame: edges under nodes, labels and the crisis on top
-        return [self.edges, *nodes, *self.tier_labels, self.crisis_marker, self.crisis_label]
+        return [self.edges, nodes, *self.tier_labels, self.crisis_marker, self.crisis_label]
 
     def _tier_label(self, ax, partner: str) -> Artist:
         """Text box on the edge to ``partner``; China's sits left of its short edge, clear of Japan's."""
@@ -192,14 +193,15 @@ class RelationsMap(LayeredFigure):
 
     @staticmethod
     def _legend(fig: Figure, ax) -> None:
-        widths = [Line2D([], [], color="#7f8c8d", lw=_tier_width(t), label=TIER_LABELS[t]) for t in range(1, 5)]
+        widths = [Line2D([], [], color="#7f8c8d", lw=_tier_width(t), label=TIER_LABELS[t])
+                  for t in range(1, 5)]
         crisis = Line2D([], [], marker="*", ms=11, ls="", color="#e74c3c", label="maritime crisis")
         ax.legend(handles=[*widths, crisis], loc="lower right", fontsize=7, title="tier (edge width)",
                   title_fontsize=7, frameon=True, framealpha=0.85)
-        bar_ax = fig.add_axes((0.25, 0.09, 0.5, 0.03))
+        bar_ax = ax.inset_axes((0.66, 0.9, 0.3, 0.035))
         fig.colorbar(matplotlib.cm.ScalarMappable(TRUST_SCALE, TRUST_COLOURS), cax=bar_ax,
                      orientation="horizontal")
-        bar_ax.set_xlabel("Vietnam's trust in the partner (edge colour)", fontsize=7)
+        bar_ax.set_xlabel("Vietnam's trust (edge colour)", fontsize=7, labelpad=1)
         bar_ax.tick_params(labelsize=7)
 
     def update(self, snapshot: Snapshot) -> bytes:
@@ -224,32 +226,44 @@ def _tier_width(tier: float) -> float:
 
 
 # ------------------------------------------------------------------------------------------ the plots
-class MonthlyPlots(LayeredFigure):
-    """Four panels over the whole run: hedging index with the equidistance band, tension with China
-    with crises and incidents, partnership tiers, and Russia's share of Vietnam's arms."""
+PANELS = ("hedging", "tension", "tiers", "arms")
 
-    def __init__(self, scenario: Scenario, countries: tuple[str, ...], names: Mapping[str, str]) -> None:
+
+class MonthlyPlots(LayeredFigure):
+    """Panels over the whole run, any of :data:`PANELS`: the hedging index with the equidistance band,
+    tension with China with crises and incidents, partnership tiers, and Russia's share of arms."""
+
+    def __init__(self, scenario: Scenario, countries: tuple[str, ...], names: Mapping[str, str],
+                 panels: tuple[str, ...] = PANELS) -> None:
+        unknown = set(panels) - set(PANELS)
+        if unknown:
+            raise ValueError(f"unknown panel(s) {sorted(unknown)}; valid: {PANELS}")
         self.x0 = scenario.start.year + (scenario.start.month - 1) / 12
         self.partners = list(countries[1:])
+        self.names = names
+        self.panels = panels
         with matplotlib.rc_context(STYLE):
-            fig = Figure(figsize=(7.0, 6.6), dpi=DPI)
-            axes = fig.subplots(4, 1, sharex=True)
-            artists = self._draw_frame(axes, scenario.months, names)
+            fig = Figure(figsize=(7.0, 2.25 * len(panels)), dpi=DPI)
+            axes = np.atleast_1d(fig.subplots(len(panels), 1, sharex=True))
+            artists: list[Artist] = []
+            for ax, panel in zip(axes, panels, strict=True):
+                ax.set_xlim(self.x0, self.x0 + scenario.months / 12)
+                artists += getattr(self, f"_frame_{panel}")(ax)
+            axes[-1].set_xlabel("year")
             fig.tight_layout(h_pad=0.4)
         super().__init__(fig, artists)
 
-    def _draw_frame(self, axes, months: int, names: Mapping[str, str]) -> list[Artist]:
-        for ax in axes:
-            ax.set_xlim(self.x0, self.x0 + months / 12)
-        ax = axes[0]
-        ax.axhspan(-EQUIDISTANCE_BAND, EQUIDISTANCE_BAND, color="#bbbbbb", alpha=0.35, label="equidistance band")
+    def _frame_hedging(self, ax) -> list[Artist]:
+        ax.axhspan(-EQUIDISTANCE_BAND, EQUIDISTANCE_BAND, color="#bbbbbb", alpha=0.35,
+                   label="equidistance band")
         (self.hedging,) = ax.plot([], [], color="black", lw=1.5, label="hedging index")
         ax.set_ylim(-1, 1)
         ax.set_ylabel("-1 China .. +1 US", fontsize=8)
         ax.set_title("Hedging index", loc="left")
         ax.legend(loc="upper left", ncol=2)
+        return [self.hedging]
 
-        ax = axes[1]
+    def _frame_tension(self, ax) -> list[Artist]:
         self.crises = ax.fill_between([], [], [], step="mid", transform=ax.get_xaxis_transform(),
                                       color="#f5b041", alpha=0.3, linewidth=0, label="crisis open")
         self.incidents = LineCollection([], colors="#7f8c8d", linewidths=1.0, linestyles=":",
@@ -260,26 +274,27 @@ class MonthlyPlots(LayeredFigure):
         ax.set_ylim(0, 1.05)
         ax.set_title("Tension with China, crises and incidents", loc="left")
         ax.legend(loc="upper left", ncol=2)
+        return [self.crises, self.incidents, self.tension, self.threat]
 
-        ax = axes[2]
+    def _frame_tiers(self, ax) -> list[Artist]:
         self.tiers = []
         for i, name in enumerate(self.partners):
-            (line,) = ax.step([], [], where="post", color=color(name, i), lw=1.6, label=names.get(name, name))
+            (line,) = ax.step([], [], where="post", color=color(name, i), lw=1.6,
+                              label=self.names.get(name, name))
             self.tiers.append(line)
         ax.set_yticks(range(5), TIER_LABELS, fontsize=7)
         ax.set_ylim(-0.3, 4.4)
         ax.set_title("Partnership tiers", loc="left")
         ax.legend(loc="lower right", ncol=3)
+        return self.tiers
 
-        ax = axes[3]
+    def _frame_arms(self, ax) -> list[Artist]:
         (self.russia_share,) = ax.plot([], [], color=color("russia"), lw=1.5, label="Russia's arms share")
         (self.home_share,) = ax.plot([], [], color=color("vietnam"), lw=1.2, label="home production")
         ax.set_ylim(0, 1.05)
         ax.set_title("Arms supply", loc="left")
         ax.legend(loc="upper right", ncol=2)
-        ax.set_xlabel("year")
-        return [self.crises, self.incidents, self.hedging, self.tension, self.threat, *self.tiers,
-                self.russia_share, self.home_share]
+        return [self.russia_share, self.home_share]
 
     def x_of(self, steps: pd.Series | np.ndarray) -> np.ndarray:
         """Position on the time axis (fractional years) of model steps (step 1 = the start month)."""
@@ -288,18 +303,29 @@ class MonthlyPlots(LayeredFigure):
     def update(self, series: pd.DataFrame, events: pd.DataFrame) -> bytes:
         """Point every line at the months run so far; return the PNG."""
         x = self.x_of(series["step"])
+        for panel in self.panels:
+            getattr(self, f"_update_{panel}")(x, series, events)
+        return self.render()
+
+    def _update_hedging(self, x: np.ndarray, series: pd.DataFrame, events: pd.DataFrame) -> None:
         self.hedging.set_data(x, series["hedging_index"])
+
+    def _update_tension(self, x: np.ndarray, series: pd.DataFrame, events: pd.DataFrame) -> None:
         self.tension.set_data(x, series["tension_china"])
         self.threat.set_data(x, series["threat_china"])
-        offsets = 0.07 * (np.arange(len(self.tiers)) - len(self.tiers) / 2)
-        for line, name, offset in zip(self.tiers, self.partners, offsets, strict=True):
-            line.set_data(x, series[f"tier_{name}"] + offset)
-        self.russia_share.set_data(x, series["russia_arms_share"])
-        self.home_share.set_data(x, series["domestic_arms_share"])
         crisis = series["crisis"].to_numpy() > 0
         self.crises.set_visible(bool(crisis.any()))
         if crisis.any():
             self.crises.set_data(x, np.zeros_like(x), np.ones_like(x), where=crisis)
         incidents = events[events["kind"] == "maritime_incident"]
-        self.incidents.set_segments([[(xi, 0), (xi, 1)] for xi in self.x_of(incidents["step"].clip(lower=1))])
-        return self.render()
+        steps = incidents["step"].clip(lower=1)
+        self.incidents.set_segments([[(xi, 0), (xi, 1)] for xi in self.x_of(steps)])
+
+    def _update_tiers(self, x: np.ndarray, series: pd.DataFrame, events: pd.DataFrame) -> None:
+        offsets = 0.07 * (np.arange(len(self.tiers)) - len(self.tiers) / 2)
+        for line, name, offset in zip(self.tiers, self.partners, offsets, strict=True):
+            line.set_data(x, series[f"tier_{name}"] + offset)
+
+    def _update_arms(self, x: np.ndarray, series: pd.DataFrame, events: pd.DataFrame) -> None:
+        self.russia_share.set_data(x, series["russia_arms_share"])
+        self.home_share.set_data(x, series["domestic_arms_share"])
