@@ -138,6 +138,13 @@ class BrowserModel(HedgingModel):
 
 
 # ------------------------------------------------------------------------------------------ components
+def settings_text(model: BrowserModel) -> str:
+    """The slider values and switched-off rules the running model was built with."""
+    knobs = ", ".join(f"{k.label} {value_at(model.scenario, k.path):.2f}" for k in KNOBS)
+    off = [rule_name(rid) for rid in SWITCHES if not value_at(model.scenario, SETTINGS[rid])]
+    return f"In force: {knobs}, seed {model.seed_value}; rules off: {', '.join(off) or 'none'}"
+
+
 def status_html(model: BrowserModel) -> str:
     """One line: the month, the crisis state and where the hedging index stands."""
     sc, w = model.scenario, model.world
@@ -152,6 +159,7 @@ def status_html(model: BrowserModel) -> str:
                 else "leans to the US")
         lean = f" · hedging index {h:+.2f} ({side})"
     notice = f'<div style="color:#b03a2e">{html.escape(model.notice)}</div>' if model.notice else ""
+    notice += f'<div class="hs-settings" style="font-size:11px;color:#555">{settings_text(model)}</div>'
     return (f'<div class="hs-status" style="font-size:14px"><b class="hs-month">{month}</b> · '
             f'step {model.steps} of {sc.months} · <span class="hs-crisis">{crisis}</span>{lean}</div>'
             f"{notice}")

@@ -139,7 +139,7 @@ class RelationsMap(LayeredFigure):
         self.partners = list(countries[1:])
         self.where = positions(countries, scenario)
         with matplotlib.rc_context(STYLE):
-            fig = Figure(figsize=(6.6, 4.0), dpi=DPI)
+            fig = Figure(figsize=(6.6, 3.4), dpi=DPI)
             ax = fig.add_axes((0.01, 0.01, 0.98, 0.98))
             artists = self._draw_frame(fig, ax, names)
         super().__init__(fig, artists)
