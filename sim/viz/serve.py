@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -39,9 +40,16 @@ def serve(scenario: str, host: str = "127.0.0.1", port: int = 8765, open_browser
     ref = scenario_reference(scenario)
     print(f"hedgesim viz: {ref} at http://{host}:{port}/  (Ctrl-C to stop)", flush=True)
     server = subprocess.Popen(server_command(host, port, open_browser), env=server_environment(ref))
+    signal.signal(signal.SIGTERM, _exit_on_terminate)  # so that stopping us stops the server too
     try:
         return server.wait()
-    except KeyboardInterrupt:
-        server.terminate()
-        server.wait(timeout=10)
+    except (KeyboardInterrupt, SystemExit):
         return 0
+    finally:
+        if server.poll() is None:
+            server.terminate()
+            server.wait(timeout=10)
+
+
+def _exit_on_terminate(signum: int, frame: object) -> None:
+    raise SystemExit(0)
