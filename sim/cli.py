@@ -123,6 +123,13 @@ def _analyze(args: argparse.Namespace) -> int:
     return 0
 
 
+def _viz(args: argparse.Namespace) -> int:
+    from sim.viz.serve import serve
+
+    load_scenario(args.scenario)  # a bad scenario ends here, with the loader's message and exit 2
+    return serve(args.scenario, host=args.host, port=args.port, open_browser=args.open)
+
+
 def _positive_int(text: str) -> int:
     value = int(text)
     if value < 1:
@@ -177,6 +184,16 @@ def build_parser() -> argparse.ArgumentParser:
     ana.add_argument("results", help="a results directory written by hedgesim sweep")
     ana.add_argument("--series", nargs="+", help="monthly series for the ensemble figures")
     ana.set_defaults(func=_analyze)
+
+
+    viz = sub.add_parser("viz", help="explore a scenario in the browser (SolaraViz)")
+    viz.add_argument("scenario", nargs="?", default="historical_2013_2024",
+                     help="scenario to open first (default: historical_2013_2024)")
+    viz.add_argument("--port", type=int, default=8765, help="port to serve on (default 8765)")
+    viz.add_argument("--host", default="127.0.0.1",
+                     help="address to bind (default 127.0.0.1; use 0.0.0.0 only if you mean it)")
+    viz.add_argument("--open", action="store_true", help="open the page in a web browser")
+    viz.set_defaults(func=_viz)
 
     lst = sub.add_parser("list", help="list bundled scenarios and policy rules")
     lst.set_defaults(func=_list)

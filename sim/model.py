@@ -139,7 +139,9 @@ class HedgingModel(mesa.Model):
 
     def inject(self, event: Event, where: np.ndarray | None = None,
                severity: np.ndarray | None = None) -> None:
-        """Fire ``event`` now (in the replicates ``where``, default all) and log it."""
+        """Fire ``event`` on the world now (in the replicates ``where``, default all) and log it
+        under the current month. The states respond when they next move: a crisis a user injects
+        between steps is answered in the coming month."""
         R = self.world.replicates
         where = np.ones(R, dtype=bool) if where is None else where
         severity = np.full(R, event.severity) if severity is None else severity
