@@ -2,7 +2,7 @@
 
     python benchmarks/bench_sweep.py [--runs 500] [--workers 2] [--profile]
 
-The set: the historical scenario (144 months), China's assertiveness at 5 levels, runs/5
+The set: the historical scenario (144 months), China's assertiveness at 10 levels, runs/10
 replicates each, seeds from the experiment's root seed. Driven by
 
 1. hedgesim's sweep runner (chunks of lockstep replicates on a fork pool; Parquet parts written);
@@ -34,7 +34,7 @@ from sim.sweep.runner import run_seed
 from sim.sweep.sweep import run_sweep
 
 SCENARIO = "historical_2013_2024"
-LEVELS = [0.3, 0.45, 0.6, 0.75, 0.9]
+LEVELS = [round(0.1 * i, 1) for i in range(1, 11)]  # China's assertiveness, 10 design points
 ROOT_SEED = 1
 
 
@@ -123,7 +123,7 @@ def profile_one_run(top: int = 12) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=500, help="total runs (a multiple of 5)")
+    parser.add_argument("--runs", type=int, default=500, help="total runs (a multiple of 10)")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--profile", action="store_true", help="also profile one run")
     args = parser.parse_args()

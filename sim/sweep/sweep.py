@@ -141,11 +141,14 @@ def run_sweep(experiment_file: str | Path, out: str | Path | None = None, *, wor
 
 
 def _chunk_size(experiment: Experiment, runs: int, workers: int, own_pool: bool) -> int:
-    """The experiment's ``chunk_runs``, made smaller when that would leave local workers idle
-    (at least four tasks per worker, so the last ones finish close together)."""
-    if not own_pool or workers <= 1:
-        return experiment.chunk_runs
-    return max(1, min(experiment.chunk_runs, -(-runs // (4 * workers))))
+    """Runs per task. A design point's replicates advance in lockstep, and a lockstep block costs
+    about the same per month whatever its size, so tasks hold whole design points where they can:
+    the experiment's ``chunk_runs`` rounded down to a multiple of the replicates, made smaller only
+    to give every local worker at least two tasks, never below one design point."""
+    size, reps = experiment.chunk_runs, experiment.replicates
+    if own_pool and workers > 1:
+        size = min(size, max(reps, -(-runs // (2 * workers))))
+    return max(reps, size // reps * reps) if reps < size else size
 
 
 def _with_parameters(runs: pd.DataFrame, design: DesignMatrix) -> pd.DataFrame:
