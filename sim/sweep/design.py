@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -17,7 +18,7 @@ import pandas as pd
 from SALib.sample import latin, morris
 from SALib.sample import sobol as saltelli
 
-from sim.scenario.loader import scenario_value
+from sim.scenario.loader import ScenarioError, read_located, scenario_value
 from sim.scenario.schema import Scenario
 from sim.sweep.experiment import Design, Experiment, Levels, Method
 
@@ -45,23 +46,38 @@ def salib_problem(design: Design) -> dict[str, Any]:
 
 
 def build_design(experiment: Experiment, base: Scenario) -> DesignMatrix:
-    """Every design point of ``experiment`` with values cast to the scenario's types."""
+    """Every design point of ``experiment`` with values cast to the scenario's types. A list
+    point that leaves a parameter out runs it at the base scenario's value. A value the
+    scenario's type cannot take is reported against the experiment file's line."""
     design = experiment.design
     seed = int(np.random.SeedSequence(experiment.seed, spawn_key=(DESIGN_STREAM,)).generate_state(1)[0])
     problem, sample = None, None
     if design is None:
         points = pd.DataFrame(index=range(1))
     elif design.method is Method.LIST:
-        points = pd.DataFrame(design.points)
+        points = pd.DataFrame([{p: point.get(p, scenario_value(base, p)) for p in experiment.parameters}
+                               for point in design.points], dtype=object)
     elif design.method is Method.GRID:
         points = _grid(design)
     else:
         problem = salib_problem(design)
         sample = _sample(design, problem, seed)
         points = pd.DataFrame(sample, columns=problem["names"])
+    problems = []
     for column in points.columns:
-        points[column] = _cast(points[column], scenario_value(base, column))
-    points.index.name = "point"
+        try:
+            points[column] = _cast(points[column], scenario_value(base, column))
+        except (TypeError, ValueError) as exc:
+            kind = type(scenario_value(base, column)).__name__
+            problems.append((column, f"a value does not fit the scenario's {kind}: {exc}"))
+    if problems:
+        located = read_located(Path(experiment.source_file or ""))
+        where = ("design", "points") if design is not None and design.points else ("design", "parameters")
+        raise ScenarioError([located.problem((*where, path), message) for path, message in problems])
+    if design is not None and design.method is Method.GRID and points.duplicated().any():
+        raise ScenarioError([read_located(Path(experiment.source_file or "")).problem(
+            ("design", "samples"), f"{design.samples} values per range repeat design points once integer "
+            "parameters are rounded; use fewer samples or explicit {values: [...]}")])
     return DesignMatrix(points.reset_index(drop=True).rename_axis("point"), sample, problem)
 
 
@@ -86,13 +102,15 @@ def _sample(design: Design, problem: dict[str, Any], seed: int) -> np.ndarray:
 
 
 def _cast(values: pd.Series, like: Any) -> pd.Series:
-    """Values of the scenario's type: integers rounded, booleans kept, floats as floats."""
+    """Values of the scenario's type: integers rounded, booleans and floats checked."""
     if isinstance(like, bool):
+        if not values.map(lambda v: isinstance(v, bool | np.bool_)).all():
+            raise ValueError(f"expected true or false, got {sorted(set(map(repr, values)))[:3]}")
         return values.astype(bool)
     if isinstance(like, int):
-        return values.round().astype(np.int64)
+        return pd.to_numeric(values, errors="raise").round().astype(np.int64)
     if isinstance(like, float):
-        return values.astype(float)
+        return pd.to_numeric(values, errors="raise").astype(float)
     return values
 
 
