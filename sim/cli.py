@@ -6,6 +6,7 @@ Bad input ends with exit code 2 and one ``FILE:LINE: path: message`` line per pr
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -69,11 +70,22 @@ def _validate(args: argparse.Namespace) -> int:
     return 0 if table["holds"].dropna().all() else 1
 
 
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
+def _int_at_least(low: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"must be at least {low}, got {value}")
+        return value
+
+    parse.__name__ = f"integer >= {low}"
+    return parse
+
+
+_positive_int = _int_at_least(1)
+_seed = _int_at_least(0)  # numpy seeds are non-negative
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -82,7 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="run a scenario and write tables and figures")
     run.add_argument("scenario", help="a scenario YAML file, or the name of a bundled scenario")
-    run.add_argument("--seed", type=int, help="root seed (default: the scenario's seed)")
+    run.add_argument("--seed", type=_seed, help="root seed (default: the scenario's seed)")
     run.add_argument("--replicates", type=_positive_int, default=1, help="number of seeds to run")
     run.add_argument("--out", help="output directory (default runs/<scenario>/seed-<N>)")
     run.add_argument("--force", action="store_true", help="replace an existing output directory")
@@ -94,7 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
     val.add_argument("scenario", nargs="?", default="historical_2013_2024",
                      help="scenario to validate (default: historical_2013_2024)")
     val.add_argument("--replicates", type=_positive_int, default=200, help="number of replicates")
-    val.add_argument("--seed", type=int, help="seed (default: the scenario's seed)")
+    val.add_argument("--seed", type=_seed, help="seed (default: the scenario's seed)")
     val.add_argument("--out", help="also write the table as CSV here")
     val.add_argument("--force", action="store_true", help="replace an existing --out file")
     val.set_defaults(func=_validate)
@@ -108,13 +120,21 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     func: Callable[[argparse.Namespace], int] = args.func
     try:
-        return func(args)
+        code = func(args)
+        sys.stdout.flush()  # a closed pipe shows up here, inside the handler below
+        return code
     except ScenarioError as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_BAD_INPUT
     except FileExistsError as exc:
         print(f"hedgesim: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except BrokenPipeError:
+        # The reader went away (``hedgesim list | head``): stop quietly. Point stdout at devnull so
+        # the interpreter's final flush does not raise again (Python docs, "Note on SIGPIPE").
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
 
 
 if __name__ == "__main__":

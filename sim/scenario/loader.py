@@ -11,6 +11,7 @@ import copy
 import difflib
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from sim.calendar import Month, coerce_month
 from sim.rules import RULES, groups
 from sim.scenario.schema import AGENT_PARAMS, Country, PartnerParams, Scenario
 
@@ -62,44 +64,97 @@ def _read_yaml(file: Path) -> tuple[Any, dict[Path_, int]]:
     try:
         node = yaml.compose(text, Loader=_LineLoader)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else 0
-        raise ScenarioError([Problem(display, line, "", f"YAML syntax error: {exc.problem}")]) from None
+        raise ScenarioError([_syntax_problem(display, exc)]) from None
+    except yaml.YAMLError as exc:  # e.g. a character YAML does not allow, without a position
+        raise ScenarioError([Problem(display, 0, "", f"YAML syntax error: {exc}")]) from None
     if node is None:
         raise ScenarioError([Problem(display, 1, "", "the file is empty")])
     lines: dict[Path_, int] = {}
     problems: list[Problem] = []
-    data = _to_python(node, (), lines, problems, display)
+    data = _Converter(display, lines, problems).value(node, ())
     if problems:
         raise ScenarioError(problems)
     if not isinstance(data, dict):
-        raise ScenarioError([Problem(display, node.start_mark.line + 1, "", "the top level must be a mapping")])
+        raise ScenarioError([Problem(display, node.start_mark.line + 1, "",
+                                     "the top level must be a mapping of keys to values")])
     return data, lines
 
 
-def _to_python(node: yaml.Node, path: Path_, lines: dict[Path_, int], problems: list[Problem],
-               display: str) -> Any:
-    lines[path] = node.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode):
+def _syntax_problem(display: str, exc: yaml.MarkedYAMLError) -> Problem:
+    mark = exc.problem_mark or exc.context_mark
+    line = mark.line + 1 if mark else 0
+    message = f"YAML syntax error: {exc.problem or exc.context}"
+    if exc.problem and exc.context and exc.problem.startswith("but "):
+        message = f"YAML syntax error: {exc.context}, {exc.problem}"
+    elif exc.problem and exc.context and exc.context_mark and exc.context_mark.line + 1 != line:
+        message += f" ({exc.context} that starts on line {exc.context_mark.line + 1})"
+    return Problem(display, line, "", message)
+
+
+class _Converter:
+    """Composed YAML nodes -> plain Python values, noting the line of every path.
+
+    Problems (duplicate keys, non-scalar keys, values a tag cannot build, recursive or runaway
+    aliases) are collected rather than raised, so one read reports them all.
+    """
+
+    MAX_VALUES = 100_000  # aliases can expand a small file into a huge tree ("billion laughs")
+
+    def __init__(self, display: str, lines: dict[Path_, int], problems: list[Problem]) -> None:
+        self.display, self.lines, self.problems = display, lines, problems
+        self.open: set[int] = set()  # ids of the collections being converted (recursion guard)
+        self.count = 0
+
+    def problem(self, node: yaml.Node, path: Path_, message: str) -> None:
+        self.problems.append(Problem(self.display, node.start_mark.line + 1, _dotted(path), message))
+
+    def value(self, node: yaml.Node, path: Path_) -> Any:
+        self.lines[path] = node.start_mark.line + 1
+        self.count += 1
+        if self.count > self.MAX_VALUES:
+            if self.count == self.MAX_VALUES + 1:
+                self.problem(node, path, f"more than {self.MAX_VALUES} values (aliases expanding?)")
+            return None
+        if isinstance(node, yaml.ScalarNode):
+            return self.scalar(node, path)
+        if id(node) in self.open:
+            self.problem(node, path, "an alias refers to the value that contains it")
+            return None
+        self.open.add(id(node))
+        try:
+            if isinstance(node, yaml.SequenceNode):
+                return [self.value(v, path + (i,)) for i, v in enumerate(node.value)]
+            return self.mapping(node, path)
+        finally:
+            self.open.discard(id(node))
+
+    def mapping(self, node: yaml.MappingNode, path: Path_) -> dict[Any, Any]:
         out: dict[Any, Any] = {}
         for k_node, v_node in node.value:
-            key = _scalar(k_node)
+            if not isinstance(k_node, yaml.ScalarNode):
+                self.problem(k_node, path, "a key must be a plain name, not a list or mapping")
+                continue
+            key = self.scalar(k_node, path)
+            if key is _BAD or isinstance(key, (list, dict)):
+                continue
             if key in out:
-                problems.append(Problem(display, k_node.start_mark.line + 1, _dotted(path + (key,)),
-                                        "duplicate key"))
-            out[key] = _to_python(v_node, path + (key,), lines, problems, display)
+                self.problem(k_node, path + (key,), "duplicate key")
+            out[key] = self.value(v_node, path + (key,))
         return out
-    if isinstance(node, yaml.SequenceNode):
-        return [_to_python(v, path + (i,), lines, problems, display) for i, v in enumerate(node.value)]
-    return _scalar(node)
+
+    def scalar(self, node: yaml.ScalarNode, path: Path_) -> Any:
+        loader = _LineLoader("")
+        try:
+            return loader.construct_object(node, deep=True)
+        except (yaml.YAMLError, ValueError, TypeError, OverflowError) as exc:
+            what = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+            self.problem(node, path, f"cannot read {node.value!r}: {what}")
+            return _BAD
+        finally:
+            loader.dispose()
 
 
-def _scalar(node: yaml.Node) -> Any:
-    loader = _LineLoader("")
-    try:
-        return loader.construct_object(node, deep=True)
-    finally:
-        loader.dispose()
+_BAD = object()  # a scalar that could not be built (its problem is already noted)
 
 
 def _dotted(path: Path_) -> str:
@@ -146,14 +201,16 @@ def _load_located(file: Path, chain: tuple[Path, ...] = ()) -> Located:
     if parent_ref is None:
         return Located(data, where)
     if not isinstance(parent_ref, str):
-        raise ScenarioError([Problem(display, lines[("extends",)], "extends", "must be a scenario name or path")])
+        raise ScenarioError([Problem(display, lines[("extends",)], "extends",
+                                     "must be a scenario name or path")])
     parent_file = resolve_path(parent_ref, file.parent).resolve()
     if parent_file in chain or parent_file == file.resolve():
         cycle = " -> ".join(p.name for p in (*chain, file.resolve(), parent_file))
         raise ScenarioError([Problem(display, lines[("extends",)], "extends", f"cycle in extends: {cycle}")])
     if not parent_file.is_file():
         raise ScenarioError([Problem(display, lines[("extends",)], "extends",
-                                     f"no scenario {parent_ref!r} (looked beside the file and in {BUNDLED_DIR})")])
+                                     f"no scenario {parent_ref!r} "
+                                     f"(looked beside the file and in {BUNDLED_DIR})")])
     parent = _load_located(parent_file, (*chain, file.resolve()))
     return _merge(parent, Located(data, where))
 
@@ -188,14 +245,25 @@ def _pydantic_problems(located: Located, prefix: Path_, exc: ValidationError,
     for err in exc.errors():
         loc = prefix + tuple(err["loc"])
         msg = err["msg"]
+        if loc and loc[-1] == "[key]":  # pydantic's marker for a bad key of a dict (random_events)
+            loc = loc[:-1]
         if err["type"] == "extra_forbidden":
-            msg = f"unknown key{_suggest(str(loc[-1]), _fields_at(model, tuple(err['loc'])[:-1]))}"
+            valid = [f for f in _fields_at(model, tuple(err["loc"])[:-1]) if f not in _INTERNAL_FIELDS]
+            if model is Scenario and len(err["loc"]) == 1:
+                valid.append("extends")
+            msg = f"unknown key{_suggest(str(loc[-1]), valid)}"
         elif err["type"] == "missing":
             msg = "required key missing"
+        elif err["type"] in ("enum", "literal_error") and isinstance(err.get("input"), str):
+            valid = re.findall(r"'([^']*)'", str(err.get("ctx", {}).get("expected", "")))
+            msg = f"{err['input']!r} is not a valid choice{_suggest(err['input'], valid, 'valid')}"
         elif "input" in err and not isinstance(err["input"], (dict, list)):
             msg = f"{msg} (got {err['input']!r})"
         out.append(located.problem(loc, msg))
     return out
+
+
+_INTERNAL_FIELDS = ("source_file",)  # set by the loader, never by a scenario file
 
 
 def _fields_at(model: type[BaseModel], loc: tuple) -> list[str]:
@@ -209,9 +277,10 @@ def _fields_at(model: type[BaseModel], loc: tuple) -> list[str]:
     return list(model.model_fields)
 
 
-def _suggest(name: str, valid: list[str]) -> str:
+def _suggest(name: str, valid: list[str], noun: str = "valid keys") -> str:
+    """`` (did you mean 'x'?)`` for a near miss, else `` (valid keys: a, b, ...)``."""
     close = difflib.get_close_matches(name, valid, n=1, cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else f" (valid keys: {', '.join(sorted(valid))})"
+    return f" (did you mean {close[0]!r}?)" if close else f" ({noun}: {', '.join(sorted(valid))})"
 
 
 def _validate_agents(located: Located, problems: list[Problem]) -> dict[str, Any]:
@@ -230,7 +299,8 @@ def _validate_agents(located: Located, problems: list[Problem]) -> dict[str, Any
             continue
         model = AGENT_PARAMS.get(name)
         if model is None and values.get("type") != "partner":
-            problems.append(located.problem(("agents", name), f"unknown agent{_suggest(name, list(AGENT_PARAMS))}"
+            problems.append(located.problem(("agents", name),
+                                            f"unknown agent{_suggest(name, list(AGENT_PARAMS), 'known')}"
                                             "; to add a partner state, give it `type: partner`"))
             continue
         model = model or PartnerParams
@@ -255,10 +325,11 @@ def _validate_rules(located: Located, problems: list[Problem]) -> dict[str, Any]
                 continue
             for member, on in value.items():
                 if member not in groups()[key]:
-                    problems.append(located.problem(("rules", key, member),
-                                                    f"not a member of {key}{_suggest(str(member), groups()[key])}"))
+                    hint = _suggest(str(member), groups()[key], "members")
+                    problems.append(located.problem(("rules", key, member), f"not a member of {key}{hint}"))
                 elif not isinstance(on, bool):
-                    problems.append(located.problem(("rules", key, member), f"must be on or off (got {on!r})"))
+                    problems.append(located.problem(("rules", key, member),
+                                                    f"must be on or off (got {on!r})"))
                 else:
                     settings[member]["enabled"] = on
                     where[member] = ("rules", key, member)
@@ -271,8 +342,8 @@ def _validate_rules(located: Located, problems: list[Problem]) -> dict[str, Any]
             settings[key].update(value)
             where[key] = ("rules", key)
         else:
-            problems.append(located.problem(("rules", key),
-                                            f"unknown rule{_suggest(str(key), list(RULES) + list(groups()))}"))
+            hint = _suggest(str(key), list(RULES) + list(groups()), "valid rules")
+            problems.append(located.problem(("rules", key), f"unknown rule{hint}"))
     rules: dict[str, Any] = {}
     for rid, values in settings.items():
         model = RULES[rid].Params
@@ -289,34 +360,75 @@ def build_scenario(located: Located, source_file: str | None = None) -> Scenario
     agents = _validate_agents(located, problems)
     rules = _validate_rules(located, problems)
     data = {k: v for k, v in located.data.items() if k not in ("agents", "rules")}
+    for key in _INTERNAL_FIELDS:
+        if key in data:
+            problems.append(located.problem((key,), "unknown key (set by the loader, not by a scenario)"))
+            del data[key]
     scenario = None
     try:
         scenario = Scenario.model_validate({**data, "agents": agents, "rules": rules,
                                             "source_file": source_file})
     except ValidationError as exc:
         problems.extend(_pydantic_problems(located, (), exc, Scenario))
-    if scenario is not None:
-        problems.extend(_check_events(scenario, located))
+    problems.extend(_check_events(located))
     if problems:
         raise ScenarioError(sorted(problems, key=lambda p: (p.file, p.line)))
     assert scenario is not None
     return scenario
 
 
-def _check_events(scenario: Scenario, located: Located) -> list[Problem]:
-    out = []
-    names = set(scenario.agents)
-    for i, e in enumerate(scenario.events):
-        if not scenario.start <= e.date <= scenario.end:
+def _agent_names(raw: dict[str, Any]) -> list[str]:
+    """Every agent a scenario declares, valid parameters or not (so one bad value does not make
+    every event of that agent an error too)."""
+    agents = raw.get("agents")
+    added = [k for k, v in agents.items() if k not in AGENT_PARAMS and isinstance(v, dict)
+             and v.get("type") == "partner"] if isinstance(agents, dict) else []
+    return [c.value for c in Country] + added
+
+
+def _run_span(raw: dict[str, Any]) -> tuple[Month, Month] | None:
+    """First and last month of the run, if ``start`` and ``months`` are valid."""
+    try:
+        start = coerce_month(raw.get("start"))
+    except (ValueError, TypeError):
+        return None
+    months = raw.get("months")
+    if isinstance(months, bool) or not isinstance(months, int) or not 1 <= months <= 1200:
+        return None
+    return start, start.plus(months - 1)
+
+
+def _check_events(located: Located) -> list[Problem]:
+    """Cross-checks pydantic cannot make: event dates inside the run, actors that exist.
+
+    Works on the raw data, so it reports alongside every other problem; a value pydantic already
+    rejects (a malformed date, a non-text actor) is left to pydantic's message.
+    """
+    raw, out = located.data, []
+    names = _agent_names(raw)
+    span = _run_span(raw)
+
+    def check_agent(path: Path_, who: Any) -> None:
+        if isinstance(who, str) and who not in names:
+            out.append(located.problem(path, f"unknown agent {who!r}{_suggest(who, names, 'agents')}"))
+
+    events = raw.get("events")
+    for i, event in enumerate(events if isinstance(events, list) else []):
+        if not isinstance(event, dict):
+            continue
+        try:
+            date = coerce_month(event.get("date")) if "date" in event else None
+        except (ValueError, TypeError):
+            date = None
+        if span is not None and date is not None and not span[0] <= date <= span[1]:
             out.append(located.problem(("events", i, "date"),
-                                       f"{e.date} is outside the run ({scenario.start} to {scenario.end})"))
+                                       f"{date} is outside the run ({span[0]} to {span[1]})"))
         for role in ("actor", "target"):
-            who = getattr(e, role)
-            if who is not None and who not in names:
-                out.append(located.problem(("events", i, role), f"unknown agent {who!r}{_suggest(who, sorted(names))}"))
-    for kind, spec in scenario.random_events.items():
-        if spec.actor is not None and spec.actor not in names:
-            out.append(located.problem(("random_events", kind.value, "actor"), f"unknown agent {spec.actor!r}"))
+            check_agent(("events", i, role), event.get(role))
+    random_events = raw.get("random_events")
+    for kind, spec in (random_events.items() if isinstance(random_events, dict) else []):
+        if isinstance(spec, dict):
+            check_agent(("random_events", kind, "actor"), spec.get("actor"))
     return out
 
 
