@@ -117,6 +117,9 @@ class _Converter:
             return None
         if isinstance(node, yaml.ScalarNode):
             return self.scalar(node, path)
+        if node.tag not in _PLAIN_TAGS:
+            self.problem(node, path, f"the YAML tag {node.tag!r} is not allowed here")
+            return None
         if id(node) in self.open:
             self.problem(node, path, "an alias refers to the value that contains it")
             return None
@@ -155,6 +158,8 @@ class _Converter:
 
 
 _BAD = object()  # a scalar that could not be built (its problem is already noted)
+_PLAIN_TAGS = (yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG,  # lists and mappings take no tags:
+               yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG)  # !!python/object/apply is refused
 
 
 def _dotted(path: Path_) -> str:
