@@ -105,9 +105,11 @@ def test_yaml_is_read_with_a_safe_loader(tmp_path):
 @pytest.mark.parametrize(("text", "line", "path"), [
     ("name: x\nstart: 2014-13-45\n", 2, "start"),  # looks like a date, is not one
     ("name: x\nmonths: !!int many\n", 2, "months"),  # a tag that cannot build its value
+    ("name: x\nmonths: !!int\n", 2, "months"),  # ... or crashes PyYAML on an empty value
+    ("name: x\nmonths: 3\x1f\n", 2, ""),  # a control character YAML does not allow
     ("name: x\n? [1, 2]\n: 3\n", 2, ""),  # a list as a key
     ("a: &loop [*loop]\n", 1, "a[0]"),  # an alias inside itself
-], ids=["bad-date", "bad-tag", "list-key", "recursive-alias"])
+], ids=["bad-date", "bad-tag", "empty-tag", "control-char", "list-key", "recursive-alias"])
 def test_values_yaml_cannot_build_are_problems_not_crashes(tmp_path, text, line, path):
     file = tmp_path / "odd.yaml"
     file.write_text(text)

@@ -36,7 +36,8 @@ class Problem:
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line else self.file
-        return f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
+        text = f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
+        return text.replace("\r", "\\r").replace("\n", "\\n")  # one problem, one line
 
 
 class ScenarioError(ValueError):
@@ -65,7 +66,12 @@ def _read_yaml(file: Path) -> tuple[Any, dict[Path_, int]]:
         node = yaml.compose(text, Loader=_LineLoader)
     except yaml.MarkedYAMLError as exc:
         raise ScenarioError([_syntax_problem(display, exc)]) from None
-    except yaml.YAMLError as exc:  # e.g. a character YAML does not allow, without a position
+    except yaml.reader.ReaderError as exc:  # a control character YAML does not allow
+        line = text.count("\n", 0, exc.position) + 1
+        char = exc.character if isinstance(exc.character, str) else chr(exc.character)
+        raise ScenarioError([Problem(display, line, "", f"YAML syntax error: the character {char!r} "
+                                     f"is not allowed in YAML")]) from None
+    except yaml.YAMLError as exc:
         raise ScenarioError([Problem(display, 0, "", f"YAML syntax error: {exc}")]) from None
     if node is None:
         raise ScenarioError([Problem(display, 1, "", "the file is empty")])
@@ -149,7 +155,7 @@ class _Converter:
         loader = _LineLoader("")
         try:
             return loader.construct_object(node, deep=True)
-        except (yaml.YAMLError, ValueError, TypeError, OverflowError) as exc:
+        except Exception as exc:  # PyYAML's constructors fail in many ways (``!!int ''``)
             what = getattr(exc, "problem", None) or str(exc).splitlines()[0]
             self.problem(node, path, f"cannot read {node.value!r}: {what}")
             return _BAD
