@@ -28,7 +28,7 @@ def _run(args: argparse.Namespace) -> int:
         return EXIT_BAD_INPUT
     result = run_scenario(scenario, seed=seed, replicates=args.replicates)
     write_run(result, out, force=args.force, fmt=args.format, plots=not args.no_plots,
-              argv=["hedgesim", *sys.argv[1:]])
+              argv=["hedgesim", *args.argv])
     print(summary(result, out))
     return 0
 
@@ -118,6 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # recorded in meta.json
     func: Callable[[argparse.Namespace], int] = args.func
     try:
         code = func(args)
