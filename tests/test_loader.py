@@ -372,3 +372,12 @@ def test_with_overrides_validates_the_new_value():
     with pytest.raises(ScenarioError) as info:
         with_overrides(load_scenario(HISTORICAL), {"agents.china.assertiveness": 1.5})
     assert [p.path for p in info.value.problems] == ["agents.china.assertiveness"]
+
+
+def test_aliases_cannot_expand_a_small_file_into_a_huge_tree(tmp_path):
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    lines += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]" for i in range(1, 9)]
+    path = tmp_path / "laughs.yaml"
+    path.write_text("\n".join(lines) + "\n")
+    problem = only_problem(path)
+    assert problem.file == str(path) and "more than 100000 values" in problem.message
