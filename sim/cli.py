@@ -29,7 +29,7 @@ def _run(args: argparse.Namespace) -> int:
         return EXIT_BAD_INPUT
     result = run_scenario(scenario, seed=seed, replicates=args.replicates)
     write_run(result, out, force=args.force, fmt=args.format, plots=not args.no_plots,
-              argv=["hedgesim", *sys.argv[1:]])
+              argv=["hedgesim", *args.argv])
     print(summary(result, out))
     return 0
 
@@ -130,11 +130,22 @@ def _viz(args: argparse.Namespace) -> int:
     return serve(args.scenario, host=args.host, port=args.port, open_browser=args.open)
 
 
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
+def _int_at_least(low: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"must be at least {low}, got {value}")
+        return value
+
+    parse.__name__ = f"integer >= {low}"
+    return parse
+
+
+_positive_int = _int_at_least(1)
+_seed = _int_at_least(0)  # numpy seeds are non-negative
 
 
 def _cpus() -> int:
@@ -147,7 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="run a scenario and write tables and figures")
     run.add_argument("scenario", help="a scenario YAML file, or the name of a bundled scenario")
-    run.add_argument("--seed", type=int, help="root seed (default: the scenario's seed)")
+    run.add_argument("--seed", type=_seed, help="root seed (default: the scenario's seed)")
     run.add_argument("--replicates", type=_positive_int, default=1, help="number of seeds to run")
     run.add_argument("--out", help="output directory (default runs/<scenario>/seed-<N>)")
     run.add_argument("--force", action="store_true", help="replace an existing output directory")
@@ -159,7 +170,7 @@ def build_parser() -> argparse.ArgumentParser:
     val.add_argument("scenario", nargs="?", default="historical_2013_2024",
                      help="scenario to validate (default: historical_2013_2024)")
     val.add_argument("--replicates", type=_positive_int, default=200, help="number of replicates")
-    val.add_argument("--seed", type=int, help="seed (default: the scenario's seed)")
+    val.add_argument("--seed", type=_seed, help="seed (default: the scenario's seed)")
     val.add_argument("--out", help="also write the table as CSV here")
     val.add_argument("--force", action="store_true", help="replace an existing --out file")
     val.set_defaults(func=_validate)
@@ -202,9 +213,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # recorded in meta.json
     func: Callable[[argparse.Namespace], int] = args.func
     try:
-        return func(args)
+        code = func(args)
+        sys.stdout.flush()  # a closed pipe shows up here, inside the handler below
+        return code
     except ScenarioError as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -214,9 +228,12 @@ def main(argv: list[str] | None = None) -> int:
     except FileNotFoundError as exc:
         print(f"hedgesim: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    except BrokenPipeError:  # output piped into `head` and the like: stop quietly
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 0
+    except BrokenPipeError:
+        # The reader went away (``hedgesim list | head``): stop quietly. Point stdout at devnull so
+        # the interpreter's final flush does not raise again (Python docs, "Note on SIGPIPE").
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
 
 
 if __name__ == "__main__":

@@ -1,94 +1,180 @@
-"""End to end: `hedgesim run | list` in a temporary directory, as a user would."""
+"""End to end: ``hedgesim run | list | validate`` in a temporary directory.
+
+Most tests call :func:`sim.cli.main` in-process (fast); a few start a real ``python -m sim.cli``
+from the worktree to check what a user's shell sees.
+"""
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from sim.cli import main
 from sim.rules import RULES
-from sim.scenario.loader import BUNDLED_DIR, bundled_scenarios
-from tests.test_model import REQUIRED
+from sim.scenario.loader import bundled_scenarios, load_scenario
+from tests.conftest import ROOT
 
-FLAREUP = str(BUNDLED_DIR / "south_china_sea_flareup.yaml")
+SERIES_COLUMNS = ["step", "date", "hedging_index", "tension_china", "crisis", "escalation", "use_of_force",
+                  "threat_china", "tier_china", "tier_united_states", "tier_japan", "tier_russia",
+                  "russia_arms_share", "assurance_acts", "four_nos_violations", "china_coercion"]
+ACTION_COLUMNS = ["step", "date", "actor", "action", "target", "rules"]
 
 
-def test_run_writes_series_actions_meta_and_figures(tmp_path):
-    out = tmp_path / "run"
-    done = subprocess.run([sys.executable, "-m", "sim.cli", "run", FLAREUP, "--seed", "4", "--out", str(out)],
-                          capture_output=True, text=True, cwd=tmp_path)
-    assert done.returncode == 0, done.stderr
-    assert "crises opened" in done.stdout and str(out) in done.stdout
+@pytest.fixture
+def short(tmp_path: Path) -> Path:
+    """A year of the flare-up (its dated events all fall in 2025), with an added partner."""
+    path = tmp_path / "short.yaml"
+    path.write_text("extends: south_china_sea_flareup\nname: short\nmonths: 12\n"
+                    "agents:\n  india: {type: partner, tier: 1}\n")
+    return path
+
+
+def run_cli(*args: str, cwd: Path = ROOT, stdin: str | None = None) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run([sys.executable, "-m", "sim.cli", *args], capture_output=True, text=True,
+                          cwd=cwd, env=env, input=stdin, timeout=120)
+
+
+# ------------------------------------------------------------------------------------ run
+def test_run_writes_series_actions_meta_and_figures(short, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["run", str(short), "--out", str(out), "--seed", "7"]) == 0
+    assert "wrote" in capsys.readouterr().out
+
     series = pd.read_csv(out / "series.csv")
-    assert set(REQUIRED) <= set(series.columns) and len(series) == 60
+    partners = load_scenario(short).partners
+    assert partners == ("china", "united_states", "japan", "russia", "india")
+    assert set(SERIES_COLUMNS) <= set(series.columns)
+    assert {f"trust_{p}" for p in partners} <= set(series.columns)
+    assert len(series) == 12 and list(series["step"]) == list(range(1, 13))
+    assert series["date"].iloc[0] == "2025-01"
+
     actions = pd.read_csv(out / "actions.csv")
-    assert {"step", "date", "actor", "action", "target", "rules"} <= set(actions.columns)
+    assert list(actions.columns[:6]) == ACTION_COLUMNS
+    assert set(actions["actor"]) >= {"vietnam", "china"}
+
     meta = json.loads((out / "meta.json").read_text())
-    assert meta["seed"] == 4 and len(meta["scenario_hash"]) == 64
-    assert {"hedgesim_version", "mesa_version", "started_at", "scenario"} <= set(meta)
-    for ext in ("png", "pdf"):
-        assert (out / "plots" / f"overview.{ext}").stat().st_size > 10_000
+    assert meta["scenario"] == "short"
+    assert len(meta["scenario_hash"]) == 64
+    assert meta["seed"] == 7
+    assert meta["hedgesim_version"] and meta["mesa_version"] and meta["python_version"]
+    assert meta["started_at"]
+    assert meta["command"] == ["hedgesim", "run", str(short), "--out", str(out), "--seed", "7"]
+
+    for suffix in ("png", "pdf"):
+        assert list((out / "plots").glob(f"*.{suffix}")), f"no .{suffix} figure"
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == [], "no temporary left"
 
 
-def test_same_seed_byte_identical_and_force_needed_to_replace(tmp_path, capsys):
-    a, b, c = tmp_path / "a", tmp_path / "b", tmp_path / "c"
-    assert main(["run", FLAREUP, "--seed", "9", "--out", str(a), "--no-plots"]) == 0
-    assert main(["run", FLAREUP, "--seed", "9", "--out", str(b), "--no-plots"]) == 0
-    assert main(["run", FLAREUP, "--seed", "10", "--out", str(c), "--no-plots"]) == 0
-    assert (a / "series.csv").read_bytes() == (b / "series.csv").read_bytes()
-    assert (a / "series.csv").read_bytes() != (c / "series.csv").read_bytes()
-    before = (c / "series.csv").read_bytes()
-    capsys.readouterr()
-    assert main(["run", FLAREUP, "--seed", "9", "--out", str(c), "--no-plots"]) == 2
-    assert "already exists" in capsys.readouterr().err
-    assert (c / "series.csv").read_bytes() == before, "nothing overwritten without --force"
-    assert main(["run", FLAREUP, "--seed", "9", "--out", str(c), "--no-plots", "--force"]) == 0
-    assert (c / "series.csv").read_bytes() == (a / "series.csv").read_bytes()
+def test_same_seed_gives_byte_identical_series_and_another_seed_differs(short, tmp_path):
+    outs = {name: tmp_path / name for name in ("a", "b", "c")}
+    for name, seed in (("a", "5"), ("b", "5"), ("c", "6")):
+        assert main(["run", str(short), "--out", str(outs[name]), "--seed", seed, "--no-plots"]) == 0
+    a, b, c = ((outs[n] / "series.csv").read_bytes() for n in "abc")
+    assert a == b
+    assert a != c
+    assert (outs["a"] / "actions.csv").read_bytes() == (outs["b"] / "actions.csv").read_bytes()
 
 
-def test_replicates_give_one_table_and_an_ensemble_figure(tmp_path):
+def test_replicates_add_a_replicate_column_and_an_ensemble_figure(short, tmp_path):
     out = tmp_path / "ens"
-    assert main(["run", FLAREUP, "--replicates", "3", "--out", str(out)]) == 0
+    assert main(["run", str(short), "--out", str(out), "--replicates", "3"]) == 0
     series = pd.read_csv(out / "series.csv")
-    assert sorted(series["replicate"].unique()) == [0, 1, 2] and series["seed"].nunique() == 3
-    assert (out / "plots" / "ensemble.png").exists()
+    assert sorted(series["replicate"].unique()) == [0, 1, 2]
+    assert len(series) == 3 * 12
+    assert (out / "plots" / "ensemble.png").is_file() and (out / "plots" / "ensemble.pdf").is_file()
+    assert len(json.loads((out / "meta.json").read_text())["seeds"]) == 3
 
 
-def test_bad_scenario_exit_2_no_traceback_no_directory(tmp_path):
+def test_existing_output_is_kept_without_force_and_replaced_with_it(short, tmp_path, capsys):
+    out = tmp_path / "taken"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    assert main(["run", str(short), "--out", str(out), "--no-plots"]) == 2
+    assert "--force" in capsys.readouterr().err
+    assert [p.name for p in out.iterdir()] == ["notes.txt"]
+    assert (out / "notes.txt").read_text() == "mine"
+
+    assert main(["run", str(short), "--out", str(out), "--no-plots", "--force"]) == 0
+    assert not (out / "notes.txt").exists()
+    assert (out / "series.csv").is_file()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["short.yaml", "taken"], "nothing left beside it"
+
+
+def test_bad_scenario_exits_2_with_file_line_and_leaves_no_directory(tmp_path, capsys):
     bad = tmp_path / "bad.yaml"
-    bad.write_text(f"name: bad\ndescription: d\nextends: {FLAREUP}\nagents:\n  china: {{assertiveness: 9}}\n")
-    done = subprocess.run([sys.executable, "-m", "sim.cli", "run", str(bad)], capture_output=True, text=True,
-                          cwd=tmp_path)
-    assert done.returncode == 2
-    assert f"{bad}:5: agents.china.assertiveness:" in done.stderr
-    assert "Traceback" not in done.stderr
-    assert not (tmp_path / "runs").exists()
+    bad.write_text("extends: south_china_sea_flareup\nagents:\n  china: {assertivness: 0.9}\n")
+    out = tmp_path / "never"
+    assert main(["run", str(bad), "--out", str(out)]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.strip() == (f"{bad}:3: agents.china.assertivness: unknown key "
+                                    "(did you mean 'assertiveness'?)")
+    assert captured.out == ""
+    assert not out.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.yaml"]
 
 
-def test_a_scenario_name_never_escapes_the_runs_directory(tmp_path):
-    evil = tmp_path / "evil.yaml"
-    evil.write_text(f"name: ../../evil\ndescription: d\nextends: {FLAREUP}\nmonths: 12\n")
-    done = subprocess.run([sys.executable, "-m", "sim.cli", "run", str(evil), "--no-plots"],
-                          capture_output=True, text=True, cwd=tmp_path)
-    assert done.returncode == 0, done.stderr
-    written = [p for p in tmp_path.rglob("series.csv")]
-    assert len(written) == 1 and (tmp_path / "runs") in written[0].parents
-    assert not (tmp_path.parent / "evil").exists()
+def test_scenario_name_cannot_escape_the_runs_directory(tmp_path, monkeypatch):
+    work = tmp_path / "work"
+    work.mkdir()
+    evil = work / "evil.yaml"
+    evil.write_text("extends: south_china_sea_flareup\nname: ../../evil\nmonths: 12\n")
+    monkeypatch.chdir(work)
+    assert main(["run", str(evil), "--no-plots", "--seed", "1"]) == 0
+    written = [p.parent for p in (work / "runs").rglob("series.csv")]
+    assert written == [work / "runs" / "evil" / "seed-1"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["work"], "nothing written outside the cwd"
 
 
-def test_list_shows_every_scenario_and_rule(capsys):
+def test_real_process_run_and_bad_input(short, tmp_path):
+    out = tmp_path / "proc"
+    ok = run_cli("run", str(short), "--out", str(out), "--seed", "3", "--no-plots")
+    assert ok.returncode == 0, ok.stderr
+    assert (out / "series.csv").is_file() and (out / "meta.json").is_file()
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: broken\nmonths: [12\n")
+    failed = run_cli("run", str(bad), "--out", str(tmp_path / "nope"))
+    assert failed.returncode == 2
+    assert failed.stderr.startswith(f"{bad}:")
+    assert "Traceback" not in failed.stderr
+    assert not (tmp_path / "nope").exists()
+
+
+# ------------------------------------------------------------------------------------ list, validate
+def test_list_names_every_bundled_scenario_and_every_rule(capsys):
     assert main(["list"]) == 0
-    text = capsys.readouterr().out
+    out = capsys.readouterr().out
     for path in bundled_scenarios():
-        assert path.stem in text
-    for rid, cls in RULES.items():
-        assert rid in text and cls.source[:20] in text
+        assert load_scenario(path).name in out
+    for rule_id in RULES:
+        assert rule_id in out
 
 
-def test_list_into_a_closed_pipe_is_quiet(tmp_path):
-    done = subprocess.run(f"{sys.executable} -m sim.cli list | head -1", shell=True, capture_output=True,
-                          text=True, cwd=tmp_path)
-    assert "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr
+def test_list_into_a_closed_pipe_is_quiet():
+    proc = subprocess.Popen([sys.executable, "-m", "sim.cli", "list"], cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    proc.stdout.close()  # the reader is gone before the first line (as with `| head` finishing)
+    err = proc.stderr.read().decode()
+    proc.stderr.close()
+    assert proc.wait(timeout=60) in (0, 1)
+    assert "Traceback" not in err and "BrokenPipeError" not in err
+
+
+def test_validate_runs_with_few_replicates(capsys):
+    assert main(["validate", "--replicates", "5", "--seed", "1"]) in (0, 1)
+    out = capsys.readouterr().out
+    assert "historical_2013_2024: 5 replicates in lockstep, seed 1" in out
+
+
+def test_negative_seed_is_a_usage_error(short, capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["run", str(short), "--seed", "-1"])
+    assert info.value.code == 2
+    assert "--seed" in capsys.readouterr().err

@@ -1,85 +1,383 @@
-"""Bad scenarios: one FILE:LINE: path: message per problem, the project's own error type, nothing else."""
+"""The scenario loader: every kind of bad input is reported as ``FILE:LINE: dotted.path: message``.
+
+Most cases extend the bundled historical replay by absolute path and add one bad part, so each test
+says exactly which line of which file it expects the loader to blame.
+"""
 
 from __future__ import annotations
 
+import re
+import textwrap
+from pathlib import Path
+
 import pytest
 
-from sim import HedgingModel, ScenarioError, load_scenario, with_overrides
-from sim.scenario.loader import BUNDLED_DIR
+from sim import HedgingModel
+from sim.rules import groups
+from sim.scenario.loader import Problem, ScenarioError, load_scenario, with_overrides
+from tests.conftest import ROOT
 
-HISTORICAL = BUNDLED_DIR / "historical_2013_2024.yaml"
-HEAD = f"name: a\ndescription: d\nextends: {HISTORICAL}\n"
+HISTORICAL = ROOT / "scenarios" / "historical_2013_2024.yaml"
+LINE_FORMAT = re.compile(r"^(?P<file>[^:]+):(?P<line>\d+): (?P<path>[\w.\[\]]+): (?P<message>.+)$")
 
 
-def problems_of(path):
+@pytest.fixture
+def scenario_file(tmp_path: Path):
+    """Write ``extends: <historical>`` plus the given YAML (dedented) and return the file.
+
+    Line 1 is the ``extends:`` line, so the text's first line is line 2 of the file.
+    """
+
+    def _write(body: str, name: str = "bad.yaml") -> Path:
+        path = tmp_path / name
+        path.write_text(f"extends: {HISTORICAL}\n" + textwrap.dedent(body).lstrip("\n"))
+        return path
+
+    return _write
+
+
+def problems_of(path: Path) -> list[Problem]:
     with pytest.raises(ScenarioError) as info:
         load_scenario(path)
-    return [str(p) for p in info.value.problems]
+    return info.value.problems
 
 
-@pytest.mark.parametrize("body, line, path, words", [
-    ("agents:\n  china: {assertiveness: [1, 2\n", 6, "", "YAML syntax error"),
-    ("agents:\n  china:\n    asertiveness: 0.5\n", 6, "agents.china.asertiveness", "did you mean 'assertiveness'"),
-    ("months: many\n", 4, "months", "valid integer"),
-    ("agents:\n  china:\n    assertiveness: 1.7\n", 6, "agents.china.assertiveness", "less than or equal to 1"),
-    ("rules:\n  one_depen: {threat_threshold: 0.5}\n", 5, "rules.one_depen", "did you mean 'one_depend'"),
-    ("agents:\n  indai: {tier: 2}\n", 5, "agents.indai", "type: partner"),
-    ("events:\n  - {date: 2030-01, kind: summit, actor: china}\n", 5, "events[0].date", "outside the run"),
-    ("events:\n  - {date: 2015-01, kind: maritme_incident}\n", 5, "events[0].kind",
-     "did you mean 'maritime_incident'"),
-    ("events:\n  - {date: 2015-01, kind: summit, actor: chna}\n", 5, "events[0].actor", "did you mean 'china'"),
-    ("months: 12\nmonths: 13\n", 5, "months", "duplicate key"),
-    ("rules:\n  four_nos: {no_forse: off}\n", 5, "rules.four_nos.no_forse", "did you mean 'no_force'"),
-    ("bogus: 1\n", 4, "bogus", "unknown key"),
-])
-def test_each_kind_of_bad_input_names_file_line_and_path(write_yaml, body, line, path, words):
-    file = write_yaml(HEAD + body)
-    problems = problems_of(file)
-    expected = f"{file}:{line}: {path}: " if path else f"{file}:{line}: "
-    assert any(p.startswith(expected) and words in p for p in problems), problems
-    assert len(problems) == 1, "one message per problem, no cascade"
+def only_problem(path: Path) -> Problem:
+    problems = problems_of(path)
+    assert len(problems) == 1, "\n".join(map(str, problems))
+    return problems[0]
 
 
-def test_several_problems_are_reported_together(write_yaml):
-    file = write_yaml(HEAD + "months: -3\nagents:\n  china: {assertiveness: 2}\n")
-    problems = problems_of(file)
-    assert len(problems) == 2
-    assert problems[0].startswith(f"{file}:4: months:") and problems[1].startswith(f"{file}:6: agents.china")
+def where(problem: Problem) -> tuple[str, int, str]:
+    return problem.file, problem.line, problem.path
 
 
-def test_a_cycle_in_extends_a_missing_parent_and_a_missing_file(tmp_path, write_yaml):
-    write_yaml("name: a\ndescription: d\nextends: b.yaml\n", "a.yaml")
-    b = write_yaml("name: b\ndescription: d\nextends: a.yaml\n", "b.yaml")
-    assert any(p.startswith(f"{b}:3: extends: cycle") for p in problems_of(tmp_path / "a.yaml"))
-    orphan = write_yaml("name: c\ndescription: d\nextends: nowhere\n", "c.yaml")
-    assert problems_of(orphan)[0].startswith(f"{orphan}:3: extends: no scenario 'nowhere'")
-    assert problems_of(tmp_path / "absent.yaml") == [f"{tmp_path / 'absent.yaml'}: file not found"]
+# ------------------------------------------------------------------------------------ YAML itself
+def test_yaml_syntax_error_names_file_and_line(tmp_path):
+    path = tmp_path / "syntax.yaml"
+    path.write_text("name: broken\nagents:\n  china: {assertiveness: 0.5\n  vietnam: {}\n")
+    problem = only_problem(path)
+    assert (problem.file, problem.line) == (str(path), 4)
+    assert problem.message.startswith("YAML syntax error")
+    assert "starts on line 3" in problem.message, "points back to the unclosed mapping"
 
 
-def test_a_non_mapping_and_an_empty_file(write_yaml):
-    assert "top level must be a mapping" in problems_of(write_yaml("- a\n- b\n"))[0]
-    assert "empty" in problems_of(write_yaml("", "empty.yaml"))[0]
+def test_duplicate_key_is_reported_at_the_second_occurrence(scenario_file):
+    path = scenario_file("""
+        months: 10
+        months: 12
+        """)
+    problem = only_problem(path)
+    assert where(problem) == (str(path), 3, "months")
+    assert problem.message == "duplicate key"
 
 
-def test_yaml_is_read_with_a_safe_loader(write_yaml):
-    evil = write_yaml(HEAD + "description: !!python/object/apply:os.system ['echo hacked']\n")
-    assert "YAML" in problems_of(evil)[0] or "description" in problems_of(evil)[0]
+def test_top_level_must_be_a_mapping(tmp_path):
+    path = tmp_path / "list.yaml"
+    path.write_text("- name: a\n- name: b\n")
+    problem = only_problem(path)
+    assert (problem.file, problem.line) == (str(path), 1)
+    assert "top level must be a mapping" in problem.message
 
 
-def test_an_added_partner_loads_and_runs_and_a_group_switch_works(write_yaml):
-    file = write_yaml(HEAD + "agents:\n  india: {type: partner, tier: 2, trust: 0.5, arms_supplier: 0.3}\n"
-                      "rules:\n  four_nos: {no_force: off}\n")
-    scenario = load_scenario(file)
+def test_empty_file_is_an_error(tmp_path):
+    path = tmp_path / "empty.yaml"
+    path.write_text("# nothing here\n")
+    assert "empty" in only_problem(path).message
+
+
+def test_missing_file(tmp_path):
+    path = tmp_path / "nowhere.yaml"
+    problem = only_problem(path)
+    assert (problem.file, problem.line) == (str(path), 0)
+    assert problem.message == "file not found"
+
+
+def test_yaml_is_read_with_a_safe_loader(tmp_path):
+    marker = tmp_path / "pwned"
+    path = tmp_path / "unsafe.yaml"
+    path.write_text(f"name: !!python/object/apply:os.system ['touch {marker}']\n")
+    problem = only_problem(path)
+    assert where(problem) == (str(path), 1, "name")
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize(("text", "line", "path"), [
+    ("name: x\nstart: 2014-13-45\n", 2, "start"),  # looks like a date, is not one
+    ("name: x\nmonths: !!int many\n", 2, "months"),  # a tag that cannot build its value
+    ("name: x\nmonths: !!int\n", 2, "months"),  # ... or crashes PyYAML on an empty value
+    ("name: x\nmonths: 3\x1f\n", 2, ""),  # a control character YAML does not allow
+    ("name: x\n? [1, 2]\n: 3\n", 2, ""),  # a list as a key
+    ("a: &loop [*loop]\n", 1, "a[0]"),  # an alias inside itself
+], ids=["bad-date", "bad-tag", "empty-tag", "control-char", "list-key", "recursive-alias"])
+def test_values_yaml_cannot_build_are_problems_not_crashes(tmp_path, text, line, path):
+    file = tmp_path / "odd.yaml"
+    file.write_text(text)
+    assert where(only_problem(file)) == (str(file), line, path)
+
+
+# ------------------------------------------------------------------------------------ the schema
+def test_unknown_key_suggests_the_nearest_valid_one(scenario_file):
+    path = scenario_file("""
+        agents:
+          china:
+            assertivness: 0.9
+        """)
+    problem = only_problem(path)
+    assert where(problem) == (str(path), 4, "agents.china.assertivness")
+    assert "did you mean 'assertiveness'?" in problem.message
+
+
+def test_unknown_top_level_key_can_suggest_extends(tmp_path):
+    path = tmp_path / "typo.yaml"
+    path.write_text(f"extnds: {HISTORICAL}\n")
+    problems = problems_of(path)
+    typo = next(p for p in problems if p.path == "extnds")
+    assert (typo.line, "did you mean 'extends'?" in typo.message) == (1, True)
+
+
+def test_wrong_type(scenario_file):
+    path = scenario_file("""
+        months: many
+        """)
+    problem = only_problem(path)
+    assert where(problem) == (str(path), 2, "months")
+    assert "integer" in problem.message and "'many'" in problem.message
+
+
+def test_value_out_of_range(scenario_file):
+    path = scenario_file("""
+        agents:
+          united_states: {commitment: 1.5}
+        """)
+    problem = only_problem(path)
+    assert where(problem) == (str(path), 3, "agents.united_states.commitment")
+    assert "less than or equal to 1" in problem.message
+
+
+def test_a_bad_agent_value_does_not_make_its_events_errors(scenario_file):
+    # The historical replay has events whose actor is china; they must not be blamed.
+    path = scenario_file("""
+        agents:
+          china: {assertiveness: 2}
+        """)
+    assert where(only_problem(path)) == (str(path), 3, "agents.china.assertiveness")
+
+
+def test_unknown_rule_id_suggests_the_nearest(scenario_file):
+    path = scenario_file("""
+        rules:
+          one_dpend: {enabled: true}
+        """)
+    problem = only_problem(path)
+    assert where(problem) == (str(path), 3, "rules.one_dpend")
+    assert "did you mean 'one_depend'?" in problem.message
+
+
+def test_rule_parameter_out_of_range_is_blamed_on_its_line(scenario_file):
+    path = scenario_file("""
+        rules:
+          china_first: {assurance_within_months: 0}
+        """)
+    assert where(only_problem(path)) == (str(path), 3, "rules.china_first.assurance_within_months")
+
+
+def test_unknown_agent_explains_how_to_add_a_partner(scenario_file):
+    path = scenario_file("""
+        agents:
+          india: {tier: 1}
+        """)
+    problem = only_problem(path)
+    assert where(problem) == (str(path), 3, "agents.india")
+    assert "unknown agent" in problem.message and "type: partner" in problem.message
+
+
+def test_event_date_outside_the_run(scenario_file):
+    path = scenario_file("""
+        events:
+          - {date: 2014-05, kind: summit, actor: china}
+          - {date: 2030-01, kind: summit, actor: china}
+        """)
+    problem = only_problem(path)
+    assert where(problem) == (str(path), 4, "events[1].date")
+    assert "2030-01 is outside the run (2013-01 to 2024-12)" in problem.message
+
+
+def test_event_naming_an_unknown_actor(scenario_file):
+    path = scenario_file("""
+        events:
+          - {date: 2014-05, kind: summit, actor: chna}
+        """)
+    problem = only_problem(path)
+    assert where(problem) == (str(path), 3, "events[0].actor")
+    assert "did you mean 'china'?" in problem.message
+
+
+def test_random_event_naming_an_unknown_actor(scenario_file):
+    path = scenario_file("""
+        random_events:
+          summit: {monthly_rate: 0.1, actor: jpan}
+        """)
+    problem = only_problem(path)
+    assert where(problem) == (str(path), 3, "random_events.summit.actor")
+    assert "did you mean 'japan'?" in problem.message
+
+
+def test_event_kind_typo_suggests_the_valid_kind(scenario_file):
+    path = scenario_file("""
+        events:
+          - {date: 2014-05, kind: maritme_incident, actor: china}
+        """)
+    problem = only_problem(path)
+    assert where(problem) == (str(path), 3, "events[0].kind")
+    assert "did you mean 'maritime_incident'?" in problem.message
+
+
+def test_random_event_kind_typo_suggests_the_valid_kind(scenario_file):
+    path = scenario_file("""
+        random_events:
+          maritme_incident: {monthly_rate: 0.1}
+        """)
+    problem = only_problem(path)
+    assert where(problem) == (str(path), 3, "random_events.maritme_incident")
+    assert "did you mean 'maritime_incident'?" in problem.message
+
+
+def test_several_problems_give_one_line_each_in_file_order(scenario_file):
+    path = scenario_file("""
+        agents:
+          china: {assertiveness: 2}
+          japan: {comitment: 0.3}
+        events:
+          - {date: 2030-01, kind: summit, actor: china}
+          - {date: 2014-01, kind: summit, actor: japn}
+        """)
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    lines = str(info.value).splitlines()
+    assert [where(p) for p in info.value.problems] == [
+        (str(path), 3, "agents.china.assertiveness"),
+        (str(path), 4, "agents.japan.comitment"),
+        (str(path), 6, "events[0].date"),
+        (str(path), 7, "events[1].actor"),
+    ]
+    assert len(lines) == 4
+    for line in lines:
+        match = LINE_FORMAT.match(line)
+        assert match and match["file"] == str(path), line
+
+
+# ------------------------------------------------------------------------------------ extends
+def test_extends_cycle_is_reported_where_it_closes(tmp_path):
+    (tmp_path / "a.yaml").write_text("extends: b.yaml\nname: a\n")
+    (tmp_path / "b.yaml").write_text("name: b\nextends: a.yaml\n")
+    problem = only_problem(tmp_path / "a.yaml")
+    assert where(problem) == (str(tmp_path / "b.yaml"), 2, "extends")
+    assert "cycle" in problem.message and "a.yaml -> b.yaml -> a.yaml" in problem.message
+
+
+def test_extending_itself_is_a_cycle(tmp_path):
+    path = tmp_path / "self.yaml"
+    path.write_text("extends: self.yaml\n")
+    assert "cycle" in only_problem(path).message
+
+
+def test_missing_extends_target(tmp_path):
+    path = tmp_path / "orphan.yaml"
+    path.write_text("name: orphan\nextends: no_such_scenario\n")
+    problem = only_problem(path)
+    assert where(problem) == (str(path), 2, "extends")
+    assert "no scenario 'no_such_scenario'" in problem.message
+
+
+def test_problems_inherited_from_a_parent_are_blamed_on_the_parent(tmp_path):
+    parent = tmp_path / "parent.yaml"
+    parent.write_text(f"extends: {HISTORICAL}\nagents:\n  china: {{assertiveness: 3}}\n")
+    child = tmp_path / "child.yaml"
+    child.write_text("extends: parent.yaml\nname: child\n")
+    assert where(only_problem(child)) == (str(parent), 3, "agents.china.assertiveness")
+
+
+def test_extends_a_bundled_scenario_by_name(tmp_path):
+    path = tmp_path / "short.yaml"
+    path.write_text("extends: historical_2013_2024\nname: short\n")
+    scenario = load_scenario(path)
+    parent = load_scenario(HISTORICAL)
+    assert scenario.name == "short"
+    assert (scenario.start, scenario.months, scenario.events) == (parent.start, parent.months, parent.events)
+
+
+# ------------------------------------------------------------------------------------ what loads
+def test_a_generic_partner_loads_and_runs(scenario_file):
+    path = scenario_file("""
+        agents:
+          india: {type: partner, display_name: India, tier: 1, commitment: 0.4, arms_supplier: 0.3}
+        events:
+          - {date: 2013-02, kind: upgrade_offer, actor: india, value: 2}
+        """)
+    scenario = load_scenario(path)
     assert scenario.partners[-1] == "india"
-    assert not scenario.rules["no_force"].enabled and scenario.rules["no_alliance"].enabled
-    series = HedgingModel(scenario, seed=1).run(12).series()
-    assert {"tier_india", "trust_india"} <= set(series.columns) and len(series) == 12
+    series = HedgingModel(scenario, seed=1).run(months=6).series()
+    assert len(series) == 6
+    assert {"tier_india", "trust_india"} <= set(series.columns)
+    assert series["tier_india"].notna().all()
+    assert series["tier_india"].iloc[0] >= 1
 
 
-def test_with_overrides_accepts_a_value_and_rejects_a_path_or_value():
-    base = load_scenario("south_china_sea_flareup")
-    assert with_overrides(base, {"agents.china.assertiveness": 0.3}).agents["china"].assertiveness == 0.3
-    with pytest.raises(ScenarioError, match="agents.china.nope: names no value"):
-        with_overrides(base, {"agents.china.nope": 1})
-    with pytest.raises(ScenarioError, match="less than or equal to 1"):
-        with_overrides(base, {"agents.china.assertiveness": 3})
+def test_four_nos_group_switch_turns_members_off_one_by_one(scenario_file):
+    path = scenario_file("""
+        rules:
+          four_nos: {no_force: off}
+        """)
+    rules = load_scenario(path).rules
+    assert not rules["no_force"].enabled
+    assert all(rules[rid].enabled for rid in groups()["four_nos"] if rid != "no_force")
+
+
+def test_four_nos_relaxed_turns_all_four_off():
+    rules = load_scenario("four_nos_relaxed").rules
+    assert not any(rules[rid].enabled for rid in groups()["four_nos"])
+
+
+def test_four_nos_member_typo_and_non_switch_value(scenario_file):
+    path = scenario_file("""
+        rules:
+          four_nos:
+            no_forse: off
+            no_alliance: maybe
+        """)
+    problems = problems_of(path)
+    assert [where(p) for p in problems] == [(str(path), 4, "rules.four_nos.no_forse"),
+                                            (str(path), 5, "rules.four_nos.no_alliance")]
+    assert "did you mean 'no_force'?" in problems[0].message
+    assert "must be on or off" in problems[1].message
+
+
+def test_with_overrides_replaces_a_value_by_dotted_path():
+    base = load_scenario(HISTORICAL)
+    changed = with_overrides(base, {"agents.china.assertiveness": 0.9,
+                                    "rules.one_depend.threat_threshold": 0.5})
+    assert changed.agents["china"].assertiveness == 0.9
+    assert changed.rules["one_depend"].threat_threshold == 0.5
+    assert base.agents["china"].assertiveness == 0.5, "the original is unchanged"
+
+
+def test_with_overrides_rejects_a_path_that_names_no_value():
+    with pytest.raises(ScenarioError) as info:
+        with_overrides(HISTORICAL, {"agents.china.assertivenes": 0.9})
+    assert [p.path for p in info.value.problems] == ["agents.china.assertivenes"]
+
+
+def test_with_overrides_validates_the_new_value():
+    with pytest.raises(ScenarioError) as info:
+        with_overrides(load_scenario(HISTORICAL), {"agents.china.assertiveness": 1.5})
+    assert [p.path for p in info.value.problems] == ["agents.china.assertiveness"]
+
+
+def test_aliases_cannot_expand_a_small_file_into_a_huge_tree(tmp_path):
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    lines += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]" for i in range(1, 9)]
+    path = tmp_path / "laughs.yaml"
+    path.write_text("\n".join(lines) + "\n")
+    problem = only_problem(path)
+    assert problem.file == str(path) and "more than 100000 values" in problem.message

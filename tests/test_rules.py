@@ -1,71 +1,199 @@
-"""Policy rules: the registry, the Four Nos as hard constraints and their counterfactual, and the
-rules that reweight choices leaving their id in the action log."""
+"""Policy rules: the registry, and what each rule does to behaviour.
+
+Behaviour is measured over many replicates advanced in lockstep (one model, ``replicates=R``), so a
+claim about "many seeds" costs about one run. Comparisons of a rule on and off use the same seed and
+aggregate over the replicates, so they test a direction, not one seed's outcome.
+"""
 
 from __future__ import annotations
 
+import inspect
+from functools import cache
+
+import pandas as pd
 import pytest
 
 from sim import HedgingModel, load_scenario, with_overrides
-from sim.actions import FORBIDDEN_ACTIONS
-from sim.rules import RULES, groups
+from sim.actions import FORBIDDEN_ACTIONS, Action
+from sim.rules import RULES, Rule, RuleParams, get_rule, groups
+from sim.rules.base import suggest
 from sim.scenario.schema import Country
 
+FOUR_NOS = {"no_alliance": Action.FORM_ALLIANCE, "no_foreign_bases": Action.HOST_FOREIGN_BASE,
+            "no_siding_against_third": Action.SIDE_AGAINST_THIRD, "no_force": Action.USE_FORCE}
 FORBIDDEN = {a.value for a in FORBIDDEN_ACTIONS}
-FOUR_NOS = ["no_alliance", "no_foreign_bases", "no_siding_against_third", "no_force"]
+VIETNAM_RULES = [rid for rid, cls in RULES.items() if cls.binds == Country.VIETNAM.value and not cls.group]
+REPLICATES = 40
 
 
-def test_every_rule_is_registered_with_id_doc_source_and_whom_it_binds():
-    countries = {c.value for c in Country}
-    for rid, cls in RULES.items():
-        assert cls.id == rid
-        assert (cls.__doc__ or "").strip(), rid
-        assert cls.source.strip(), rid
-        assert cls.binds in countries, rid
-    assert sorted(groups()["four_nos"]) == sorted(FOUR_NOS), "each of the Four Nos is its own rule"
-    assert {"one_depend", "china_first", "not_against_third_country", "refuse_security_sensitive",
-            "regime_security", "cooperate_and_struggle", "china_red_lines", "us_sanctions_pressure"} <= set(RULES)
+@cache
+def run(name: str, overrides: tuple[tuple[str, object], ...] = (), seed: int = 3,
+        replicates: int = REPLICATES) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Series and actions of ``replicates`` lockstep runs of a bundled scenario (cached)."""
+    scenario = load_scenario(name)
+    if overrides:
+        scenario = with_overrides(scenario, dict(overrides))
+    model = HedgingModel(scenario, seed=seed, replicates=replicates).run()
+    return model.series(), model.actions()
 
 
+def vietnam_moves(actions: pd.DataFrame) -> pd.DataFrame:
+    return actions[actions["actor"] == Country.VIETNAM.value]
+
+
+def rule_ids_logged(actions: pd.DataFrame) -> set[str]:
+    return set(vietnam_moves(actions)["rules"].str.split(";").explode()) - {""}
+
+
+# ------------------------------------------------------------------------------------ registry
+@pytest.mark.parametrize("rule_id", list(RULES))
+def test_every_rule_has_id_docstring_source_params_and_binds_a_known_state(rule_id):
+    cls = RULES[rule_id]
+    assert issubclass(cls, Rule) and cls.id == rule_id
+    assert inspect.getdoc(cls) and cls.summary(), "the docstring says what the rule encodes"
+    assert cls.source.strip(), "every rule cites its source"
+    assert cls.binds in {c.value for c in Country} | {"partners"}
+    assert issubclass(cls.Params, RuleParams)
+    assert next(iter(cls.Params.model_fields)) == "enabled"
+    assert cls.forbid is not Rule.forbid or cls.reweight is not Rule.reweight \
+        or cls.agreement_bonus is not Rule.agreement_bonus, "a rule changes some decision"
+
+
+def test_the_four_nos_are_four_separate_rules_in_one_group():
+    assert groups()["four_nos"] == list(FOUR_NOS)
+    for rid, action in FOUR_NOS.items():
+        assert RULES[rid].group == "four_nos"
+        assert RULES[rid].forbidden is action
+    assert set(FOUR_NOS.values()) == set(FORBIDDEN_ACTIONS), "each forbidden action has its rule"
+
+
+def test_the_design_cards_rules_are_registered():
+    required = {"one_depend", "china_first", "not_against_third_country", "refuse_security_sensitive",
+                "regime_security", "cooperate_and_struggle", "china_red_lines", "us_sanctions_pressure"}
+    assert required <= set(RULES)
+
+
+def test_unknown_rule_id_names_the_nearest():
+    with pytest.raises(KeyError, match="did you mean 'one_depend'"):
+        get_rule("one_dpend")
+    assert get_rule("no_force") is RULES["no_force"]
+    assert suggest("china_frist", list(RULES)) == " (did you mean 'china_first'?)"
+    assert suggest("zzz", ["b", "a"]) == " (valid: a, b)"
+
+
+# ------------------------------------------------------------------------------------ Four Nos
 @pytest.mark.parametrize("name", ["south_china_sea_flareup", "historical_2013_2024"])
-def test_with_the_four_nos_in_force_no_forbidden_action_is_ever_taken(name):
-    model = HedgingModel(load_scenario(name), seed=3, replicates=40).run()
-    vietnam = model.actions().query("actor == 'vietnam'")
-    assert not set(vietnam["action"]) & FORBIDDEN
-    assert model.series()["four_nos_violations"].sum() == 0
+def test_with_the_four_nos_on_no_forbidden_action_is_ever_chosen(name):
+    for seed in (1, 2):
+        series, actions = run(name, seed=seed)
+        assert not actions["action"].isin(FORBIDDEN).any()
+        assert series["four_nos_violations"].sum() == 0
 
 
-def test_with_the_four_nos_off_the_counterfactual_produces_them():
-    model = HedgingModel(load_scenario("four_nos_relaxed"), seed=3, replicates=40).run()
-    taken = set(model.actions().query("actor == 'vietnam'")["action"]) & FORBIDDEN
-    assert taken, "lifting the Four Nos makes alliances, bases, siding or force possible"
-    assert model.series()["four_nos_violations"].sum() > 0
+def test_in_the_flareup_the_four_nos_actually_bind():
+    # Without this, "no forbidden action" could hold only because none was ever attractive.
+    series, actions = run("south_china_sea_flareup", seed=1)
+    assert series["four_nos_binding"].sum() > 0
+    assert rule_ids_logged(actions) & set(FOUR_NOS)
 
 
-@pytest.mark.parametrize("rule", FOUR_NOS)
-def test_one_no_switched_off_lifts_only_its_own_ban(rule):
-    scenario = with_overrides(load_scenario("four_nos_relaxed"),
-                              {f"rules.{r}.enabled": r == rule for r in FOUR_NOS})
-    banned = {RULES[rule].forbidden.value}
-    actions = set(HedgingModel(scenario, seed=5, replicates=40).run().actions()
-                  .query("actor == 'vietnam'")["action"])
-    assert not actions & banned, f"{rule} in force bans {banned}"
+def test_with_the_four_nos_off_the_counterfactual_produces_forbidden_actions():
+    series, actions = run("four_nos_relaxed", seed=1)
+    moves = vietnam_moves(actions)
+    forbidden_moves = moves[moves["action"].isin(FORBIDDEN)]
+    assert len(forbidden_moves) > 0
+    assert series["four_nos_violations"].sum() == len(forbidden_moves), "the series counts the log"
+    assert not rule_ids_logged(actions) & set(FOUR_NOS), "switched-off rules shape nothing"
 
 
-def test_china_first_tier_ordering_holds_every_month():
-    series = HedgingModel(load_scenario("historical_2013_2024"), seed=2, replicates=30,
-                          record_actions=False).run().series()
+@pytest.mark.parametrize("rule_id", ["no_alliance", "no_foreign_bases", "no_siding_against_third"])
+def test_switching_off_one_of_the_four_nos_frees_only_its_action(rule_id):
+    _, actions = run("south_china_sea_flareup", ((f"rules.{rule_id}.enabled", False),), seed=1)
+    chosen = set(vietnam_moves(actions)["action"]) & FORBIDDEN
+    assert chosen == {FOUR_NOS[rule_id].value}
+
+
+# ------------------------------------------------------------------------------------ China first
+@pytest.mark.parametrize("name", ["historical_2013_2024", "south_china_sea_flareup",
+                                  "russia_collapse_of_supply"])
+def test_china_tier_is_never_below_another_partners_in_any_month(name):
+    series, _ = run(name, seed=4)
     others = series[["tier_united_states", "tier_japan", "tier_russia"]].max(axis=1)
     assert (series["tier_china"] >= others).all()
 
 
-@pytest.mark.parametrize("rule", ["china_first", "cooperate_and_struggle", "not_against_third_country"])
-def test_a_reweighting_rule_is_named_in_the_log_and_changes_behaviour_when_off(rule):
-    scenario = load_scenario("south_china_sea_flareup")
-    on = HedgingModel(scenario, seed=1, replicates=20).run()
-    off = HedgingModel(with_overrides(scenario, {f"rules.{rule}.enabled": False}), seed=1, replicates=20).run()
-    log_on, log_off = on.actions(), off.actions()
-    assert log_on["rules"].str.contains(rule).any(), f"{rule} shaped some choice"
-    assert not log_off["rules"].str.contains(rule).any()
-    mix_on = log_on.query("actor == 'vietnam'")["action"].value_counts(normalize=True)
-    mix_off = log_off.query("actor == 'vietnam'")["action"].value_counts(normalize=True)
-    assert (mix_on - mix_off).abs().fillna(1).max() > 0.01, "switching it off changes Vietnam's choices"
+LOW_CHINA_TIER = (("agents.china.tier", 2), ("agents.russia.tier", 2))  # the US offers tier 3 in 2023
+
+
+def test_china_first_keeps_partners_below_a_lower_china_tier():
+    series, _ = run("historical_2013_2024", LOW_CHINA_TIER)
+    others = series[["tier_united_states", "tier_japan", "tier_russia"]].max(axis=1)
+    assert (series["tier_china"] >= others).all()
+
+
+def test_without_china_first_a_partner_can_overtake_china():
+    series, _ = run("historical_2013_2024", (*LOW_CHINA_TIER, ("rules.china_first.enabled", False)))
+    others = series[["tier_united_states", "tier_japan", "tier_russia"]].max(axis=1)
+    assert (series["tier_china"] < others).any()
+
+
+# ------------------------------------------------------------------------------------ each Vietnam rule
+@pytest.mark.parametrize("rule_id", VIETNAM_RULES)
+def test_an_enabled_rule_is_named_in_the_action_log_and_a_disabled_one_never(rule_id):
+    _, on = run("historical_2013_2024")
+    _, off = run("historical_2013_2024", ((f"rules.{rule_id}.enabled", False),))
+    assert rule_id in rule_ids_logged(on)
+    assert rule_id not in rule_ids_logged(off)
+
+
+def _total(name: str, rule_id: str, measure) -> tuple[float, float]:
+    """``measure(series, vietnam_moves)`` with the rule on and off (same seed, same replicates)."""
+    on = run(name)
+    off = run(name, ((f"rules.{rule_id}.enabled", False),))
+    return (measure(on[0], vietnam_moves(on[1])) / REPLICATES,
+            measure(off[0], vietnam_moves(off[1])) / REPLICATES)
+
+
+def test_one_depend_caps_defense_ties():
+    deepest = ["defense_united_states", "defense_japan", "defense_russia"]
+    on, off = _total("historical_2013_2024", "one_depend",
+                     lambda s, v: s[deepest].max(axis=1).sum() / s["step"].max())
+    assert off > on + 0.02
+
+
+def test_china_first_brings_more_assurance_toward_beijing():
+    on, off = _total("south_china_sea_flareup", "china_first", lambda s, v: s["assurance_acts"].sum())
+    assert on > 1.2 * off
+
+
+def test_not_against_third_country_holds_back_ties_with_chinas_rivals():
+    def deepening_with_us(s, v):
+        return ((v["target"] == "united_states")
+                & v["action"].isin(["defense_ties", "upgrade_partnership"])).sum()
+
+    on, off = _total("historical_2013_2024", "not_against_third_country", deepening_with_us)
+    assert off > 1.3 * on
+
+
+def test_refusing_security_sensitive_deals_means_fewer_are_signed():
+    on, off = _total("historical_2013_2024", "refuse_security_sensitive",
+                     lambda s, v: s["sensitive_signed"].sum())
+    assert off > on + 1
+
+
+def test_regime_security_favours_ideological_bonding():
+    on, off = _total("historical_2013_2024", "regime_security",
+                     lambda s, v: (v["action"] == "ideological_bonding").sum())
+    assert on > 1.2 * off
+
+
+def test_cooperate_and_struggle_means_more_protest_and_standing_firm():
+    on, off = _total("south_china_sea_flareup", "cooperate_and_struggle",
+                     lambda s, v: v["action"].isin(["legal_protest", "stand_firm"]).sum())
+    assert on > 1.2 * off
+
+
+def test_every_vietnam_rule_has_a_behaviour_test():
+    tested = {"one_depend", "china_first", "not_against_third_country", "refuse_security_sensitive",
+              "regime_security", "cooperate_and_struggle"}
+    assert set(VIETNAM_RULES) == tested, "a new Vietnam rule needs its own on/off test here"

@@ -17,8 +17,8 @@ def test_historical_replay_reproduces_every_pattern():
 
 
 def test_relaxing_the_four_nos_breaks_pattern_two():
-    series = run_replicates(load_scenario("four_nos_relaxed"), seed=5, replicates=30)
-    table = report(series).set_index("measure")
+    runs = run_replicates(load_scenario("four_nos_relaxed"), seed=5, replicates=30)
+    table = report(runs).set_index("measure")
     assert table.loc["Four-Nos violations per run", "mean"] > 0
     assert not table.loc["Four-Nos violations per run", "holds"]
 

@@ -19,6 +19,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from sim.calendar import Month, coerce_month
 from sim.rules import RULES, groups
 from sim.scenario.schema import AGENT_PARAMS, Country, PartnerParams, Scenario
 
@@ -35,7 +36,8 @@ class Problem:
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line else self.file
-        return f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
+        text = f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
+        return text.replace("\r", "\\r").replace("\n", "\\n")  # one problem, one line
 
 
 class ScenarioError(ValueError):
@@ -63,48 +65,107 @@ def _read_yaml(file: Path) -> tuple[Any, dict[Path_, int]]:
     try:
         node = yaml.compose(text, Loader=_LineLoader)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else 0
-        raise ScenarioError([Problem(display, line, "", f"YAML syntax error: {exc.problem}")]) from None
-    except yaml.YAMLError as exc:  # e.g. a control character the YAML reader refuses
-        line = text.count("\n", 0, getattr(exc, "position", 0)) + 1
-        raise ScenarioError([Problem(display, line, "", f"YAML error: {exc}".splitlines()[0])]) from None
+        raise ScenarioError([_syntax_problem(display, exc)]) from None
+    except yaml.reader.ReaderError as exc:  # a control character YAML does not allow
+        line = text.count("\n", 0, exc.position) + 1
+        char = exc.character if isinstance(exc.character, str) else chr(exc.character)
+        raise ScenarioError([Problem(display, line, "", f"YAML syntax error: the character {char!r} "
+                                     f"is not allowed in YAML")]) from None
+    except yaml.YAMLError as exc:
+        raise ScenarioError([Problem(display, 0, "", f"YAML syntax error: {exc}")]) from None
     if node is None:
         raise ScenarioError([Problem(display, 1, "", "the file is empty")])
     lines: dict[Path_, int] = {}
     problems: list[Problem] = []
-    data = _to_python(node, (), lines, problems, display)
+    data = _Converter(display, lines, problems).value(node, ())
     if problems:
         raise ScenarioError(problems)
     if not isinstance(data, dict):
-        line = node.start_mark.line + 1
-        raise ScenarioError([Problem(display, line, "", "the top level must be a mapping")])
+        raise ScenarioError([Problem(display, node.start_mark.line + 1, "",
+                                     "the top level must be a mapping of keys to values")])
     return data, lines
 
 
-def _to_python(node: yaml.Node, path: Path_, lines: dict[Path_, int], problems: list[Problem],
-               display: str) -> Any:
-    lines[path] = node.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode):
+def _syntax_problem(display: str, exc: yaml.MarkedYAMLError) -> Problem:
+    mark = exc.problem_mark or exc.context_mark
+    line = mark.line + 1 if mark else 0
+    message = f"YAML syntax error: {exc.problem or exc.context}"
+    if exc.problem and exc.context and exc.problem.startswith("but "):
+        message = f"YAML syntax error: {exc.context}, {exc.problem}"
+    elif exc.problem and exc.context and exc.context_mark and exc.context_mark.line + 1 != line:
+        message += f" ({exc.context} that starts on line {exc.context_mark.line + 1})"
+    return Problem(display, line, "", message)
+
+
+class _Converter:
+    """Composed YAML nodes -> plain Python values, noting the line of every path.
+
+    Problems (duplicate keys, non-scalar keys, values a tag cannot build, recursive or runaway
+    aliases) are collected rather than raised, so one read reports them all.
+    """
+
+    MAX_VALUES = 100_000  # aliases can expand a small file into a huge tree ("billion laughs")
+
+    def __init__(self, display: str, lines: dict[Path_, int], problems: list[Problem]) -> None:
+        self.display, self.lines, self.problems = display, lines, problems
+        self.open: set[int] = set()  # ids of the collections being converted (recursion guard)
+        self.count = 0
+
+    def problem(self, node: yaml.Node, path: Path_, message: str) -> None:
+        self.problems.append(Problem(self.display, node.start_mark.line + 1, _dotted(path), message))
+
+    def value(self, node: yaml.Node, path: Path_) -> Any:
+        self.lines[path] = node.start_mark.line + 1
+        self.count += 1
+        if self.count > self.MAX_VALUES:
+            if self.count == self.MAX_VALUES + 1:
+                self.problem(node, path, f"more than {self.MAX_VALUES} values (aliases expanding?)")
+            return None
+        if isinstance(node, yaml.ScalarNode):
+            return self.scalar(node, path)
+        if node.tag not in _PLAIN_TAGS:
+            self.problem(node, path, f"the YAML tag {node.tag!r} is not allowed here")
+            return None
+        if id(node) in self.open:
+            self.problem(node, path, "an alias refers to the value that contains it")
+            return None
+        self.open.add(id(node))
+        try:
+            if isinstance(node, yaml.SequenceNode):
+                return [self.value(v, path + (i,)) for i, v in enumerate(node.value)]
+            return self.mapping(node, path)
+        finally:
+            self.open.discard(id(node))
+
+    def mapping(self, node: yaml.MappingNode, path: Path_) -> dict[Any, Any]:
         out: dict[Any, Any] = {}
         for k_node, v_node in node.value:
-            key = _scalar(k_node)
+            if not isinstance(k_node, yaml.ScalarNode):
+                self.problem(k_node, path, "a key must be a plain name, not a list or mapping")
+                continue
+            key = self.scalar(k_node, path)
+            if key is _BAD or isinstance(key, (list, dict)):
+                continue
             if key in out:
-                problems.append(Problem(display, k_node.start_mark.line + 1, _dotted(path + (key,)),
-                                        "duplicate key"))
-            out[key] = _to_python(v_node, path + (key,), lines, problems, display)
+                self.problem(k_node, path + (key,), "duplicate key")
+            out[key] = self.value(v_node, path + (key,))
         return out
-    if isinstance(node, yaml.SequenceNode):
-        return [_to_python(v, path + (i,), lines, problems, display) for i, v in enumerate(node.value)]
-    return _scalar(node)
+
+    def scalar(self, node: yaml.ScalarNode, path: Path_) -> Any:
+        loader = _LineLoader("")
+        try:
+            return loader.construct_object(node, deep=True)
+        except Exception as exc:  # PyYAML's constructors fail in many ways (``!!int ''``)
+            what = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+            self.problem(node, path, f"cannot read {node.value!r}: {what}")
+            return _BAD
+        finally:
+            loader.dispose()
 
 
-def _scalar(node: yaml.Node) -> Any:
-    loader = _LineLoader("")
-    try:
-        return loader.construct_object(node, deep=True)
-    finally:
-        loader.dispose()
+_BAD = object()  # a scalar that could not be built (its problem is already noted)
+_PLAIN_TAGS = (yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG,  # lists and mappings take no tags:
+               yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG)  # !!python/object/apply is refused
 
 
 def _dotted(path: Path_) -> str:
@@ -195,19 +256,25 @@ def _pydantic_problems(located: Located, prefix: Path_, exc: ValidationError,
     for err in exc.errors():
         loc = prefix + tuple(err["loc"])
         msg = err["msg"]
+        if loc and loc[-1] == "[key]":  # pydantic's marker for a bad key of a dict (random_events)
+            loc = loc[:-1]
         if err["type"] == "extra_forbidden":
-            msg = f"unknown key{_suggest(str(loc[-1]), _fields_at(model, tuple(err['loc'])[:-1]))}"
+            valid = [f for f in _fields_at(model, tuple(err["loc"])[:-1]) if f not in _INTERNAL_FIELDS]
+            if model is Scenario and len(err["loc"]) == 1:
+                valid.append("extends")
+            msg = f"unknown key{_suggest(str(loc[-1]), valid)}"
         elif err["type"] == "missing":
             msg = "required key missing"
-        elif err["type"] == "enum":
-            choices = re.findall(r"'([^']*)'", err.get("ctx", {}).get("expected", ""))
-            msg = f"not one of {', '.join(choices)} (got {err['input']!r})"
-            close = difflib.get_close_matches(str(err["input"]), choices, n=1, cutoff=0.6)
-            msg += f"; did you mean {close[0]!r}?" if close else ""
+        elif err["type"] in ("enum", "literal_error") and isinstance(err.get("input"), str):
+            valid = re.findall(r"'([^']*)'", str(err.get("ctx", {}).get("expected", "")))
+            msg = f"{err['input']!r} is not a valid choice{_suggest(err['input'], valid, 'valid')}"
         elif "input" in err and not isinstance(err["input"], (dict, list)):
             msg = f"{msg} (got {err['input']!r})"
         out.append(located.problem(loc, msg))
     return out
+
+
+_INTERNAL_FIELDS = ("source_file",)  # set by the loader, never by a scenario file
 
 
 def _fields_at(model: type[BaseModel], loc: tuple) -> list[str]:
@@ -221,9 +288,10 @@ def _fields_at(model: type[BaseModel], loc: tuple) -> list[str]:
     return list(model.model_fields)
 
 
-def _suggest(name: str, valid: list[str]) -> str:
+def _suggest(name: str, valid: list[str], noun: str = "valid keys") -> str:
+    """`` (did you mean 'x'?)`` for a near miss, else `` (valid keys: a, b, ...)``."""
     close = difflib.get_close_matches(name, valid, n=1, cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else f" (valid keys: {', '.join(sorted(valid))})"
+    return f" (did you mean {close[0]!r}?)" if close else f" ({noun}: {', '.join(sorted(valid))})"
 
 
 def _validate_agents(located: Located, problems: list[Problem]) -> dict[str, Any]:
@@ -242,9 +310,9 @@ def _validate_agents(located: Located, problems: list[Problem]) -> dict[str, Any
             continue
         model = AGENT_PARAMS.get(name)
         if model is None and values.get("type") != "partner":
-            hint = _suggest(name, list(AGENT_PARAMS))
-            problems.append(located.problem(("agents", name), f"unknown agent{hint}; "
-                                            "to add a partner state, give it `type: partner`"))
+            problems.append(located.problem(("agents", name),
+                                            f"unknown agent{_suggest(name, list(AGENT_PARAMS), 'known')}"
+                                            "; to add a partner state, give it `type: partner`"))
             continue
         model = model or PartnerParams
         try:
@@ -268,7 +336,7 @@ def _validate_rules(located: Located, problems: list[Problem]) -> dict[str, Any]
                 continue
             for member, on in value.items():
                 if member not in groups()[key]:
-                    hint = _suggest(str(member), groups()[key])
+                    hint = _suggest(str(member), groups()[key], "members")
                     problems.append(located.problem(("rules", key, member), f"not a member of {key}{hint}"))
                 elif not isinstance(on, bool):
                     problems.append(located.problem(("rules", key, member),
@@ -285,7 +353,7 @@ def _validate_rules(located: Located, problems: list[Problem]) -> dict[str, Any]
             settings[key].update(value)
             where[key] = ("rules", key)
         else:
-            hint = _suggest(str(key), list(RULES) + list(groups()))
+            hint = _suggest(str(key), list(RULES) + list(groups()), "valid rules")
             problems.append(located.problem(("rules", key), f"unknown rule{hint}"))
     rules: dict[str, Any] = {}
     for rid, values in settings.items():
@@ -303,37 +371,75 @@ def build_scenario(located: Located, source_file: str | None = None) -> Scenario
     agents = _validate_agents(located, problems)
     rules = _validate_rules(located, problems)
     data = {k: v for k, v in located.data.items() if k not in ("agents", "rules")}
+    for key in _INTERNAL_FIELDS:
+        if key in data:
+            problems.append(located.problem((key,), "unknown key (set by the loader, not by a scenario)"))
+            del data[key]
     scenario = None
     try:
         scenario = Scenario.model_validate({**data, "agents": agents, "rules": rules,
                                             "source_file": source_file})
     except ValidationError as exc:
         problems.extend(_pydantic_problems(located, (), exc, Scenario))
-    if scenario is not None:
-        problems.extend(_check_events(scenario, located))
+    problems.extend(_check_events(located))
     if problems:
         raise ScenarioError(sorted(problems, key=lambda p: (p.file, p.line)))
     assert scenario is not None
     return scenario
 
 
-def _check_events(scenario: Scenario, located: Located) -> list[Problem]:
-    out = []
-    declared = located.data.get("agents")
-    names = set(scenario.agents) | (set(declared) if isinstance(declared, dict) else set())
-    for i, e in enumerate(scenario.events):
-        if not scenario.start <= e.date <= scenario.end:
+def _agent_names(raw: dict[str, Any]) -> list[str]:
+    """Every agent a scenario declares, valid parameters or not (so one bad value does not make
+    every event of that agent an error too)."""
+    agents = raw.get("agents")
+    added = [k for k, v in agents.items() if k not in AGENT_PARAMS and isinstance(v, dict)
+             and v.get("type") == "partner"] if isinstance(agents, dict) else []
+    return [c.value for c in Country] + added
+
+
+def _run_span(raw: dict[str, Any]) -> tuple[Month, Month] | None:
+    """First and last month of the run, if ``start`` and ``months`` are valid."""
+    try:
+        start = coerce_month(raw.get("start"))
+    except (ValueError, TypeError):
+        return None
+    months = raw.get("months")
+    if isinstance(months, bool) or not isinstance(months, int) or not 1 <= months <= 1200:
+        return None
+    return start, start.plus(months - 1)
+
+
+def _check_events(located: Located) -> list[Problem]:
+    """Cross-checks pydantic cannot make: event dates inside the run, actors that exist.
+
+    Works on the raw data, so it reports alongside every other problem; a value pydantic already
+    rejects (a malformed date, a non-text actor) is left to pydantic's message.
+    """
+    raw, out = located.data, []
+    names = _agent_names(raw)
+    span = _run_span(raw)
+
+    def check_agent(path: Path_, who: Any) -> None:
+        if isinstance(who, str) and who not in names:
+            out.append(located.problem(path, f"unknown agent {who!r}{_suggest(who, names, 'agents')}"))
+
+    events = raw.get("events")
+    for i, event in enumerate(events if isinstance(events, list) else []):
+        if not isinstance(event, dict):
+            continue
+        try:
+            date = coerce_month(event.get("date")) if "date" in event else None
+        except (ValueError, TypeError):
+            date = None
+        if span is not None and date is not None and not span[0] <= date <= span[1]:
             out.append(located.problem(("events", i, "date"),
-                                       f"{e.date} is outside the run ({scenario.start} to {scenario.end})"))
+                                       f"{date} is outside the run ({span[0]} to {span[1]})"))
         for role in ("actor", "target"):
-            who = getattr(e, role)
-            if who is not None and who not in names:
-                hint = _suggest(who, sorted(names))
-                out.append(located.problem(("events", i, role), f"unknown agent {who!r}{hint}"))
-    for kind, spec in scenario.random_events.items():
-        if spec.actor is not None and spec.actor not in names:
-            out.append(located.problem(("random_events", kind.value, "actor"),
-                                       f"unknown agent {spec.actor!r}"))
+            check_agent(("events", i, role), event.get(role))
+    random_events = raw.get("random_events")
+    for kind, spec in (random_events.items() if isinstance(random_events, dict) else []):
+        if isinstance(spec, dict):
+            check_agent(("random_events", kind, "actor"), spec.get("actor"))
     return out
 
 
@@ -390,8 +496,6 @@ def content_hash(scenario: Scenario) -> str:
 
 def bundled_scenarios() -> list[Path]:
     return sorted(BUNDLED_DIR.glob("*.yaml"))
-
-
 def read_located(file: Path) -> Located:
     """One YAML file (no ``extends:``), read with the safe loader, each value with its file and line.
     Other input files (experiments) use it to report problems the way scenarios do."""

@@ -220,7 +220,7 @@ class Scenario(Frozen):
     description: str
     start: Month
     months: Annotated[int, Field(ge=1, le=1200)]
-    seed: int = 0
+    seed: Annotated[int, Field(ge=0)] = 0  # root seed of the run (numpy seeds are non-negative)
     effects_scale: Annotated[float, Field(ge=0, le=5)] = 1.0  # scales every row of the effects table
     agents: dict[str, Any] = Field(default_factory=dict)  # name -> *Params, validated in the loader
     rules: dict[str, Any] = Field(default_factory=dict)  # rule id -> params, validated in the loader
