@@ -287,3 +287,66 @@ def test_sweep_then_analyze_writes_tables_and_figures(tmp_path, short_scenario):
         for ext in ("png", "pdf"):
             assert (out / "analysis" / "plots" / f"{stem}.{ext}").stat().st_size > 5000
     assert main(["analyze", str(out)]) == 0, "analysis can be redone"
+
+
+# ------------------------------------------------------------------------------------------ review cases
+@pytest.mark.parametrize("body, line, path, words", [
+    ("design:\n  method: list\n  points:\n    - {agents.china.assertiveness: high}\n", 6,
+     "design.points.agents.china.assertiveness", "does not fit"),
+    ("design:\n  method: lhs\n  samples: 4\n  parameters:\n    rules.no_force.enabled: [0, 1]\n", 7,
+     "design.parameters.rules.no_force.enabled", "{values: [true, false]}"),
+    ("design:\n  method: grid\n  samples: 7\n  parameters:\n    agents.vietnam.actions_per_month: [1, 3]\n",
+     5, "design.samples", "repeat design points"),
+    ("design:\n  method: grid\n  samples: 1000\n  parameters:\n    agents.china.assertiveness: [0, 1]\n"
+     "    agents.china.trust: [0, 1]\n    agents.china.tension: [0, 1]\n", 1, "", "more than 10,000,000 runs"),
+    ("ensemble_series: [escalation]\nstore_series: [hedging_index]\n", 3, "ensemble_series[0]",
+     "not in store_series"),
+    ("outcomes:\n  x: {series: hedging_index, since: 2025-06, until: 2025-02}\n", 4, "outcomes.x", "after until"),
+])
+def test_review_cases_are_clear_errors(tmp_path, short_scenario, capsys, body, line, path, words):
+    exp = experiment_file(tmp_path, short_scenario, body)
+    assert main(["sweep", str(exp), "--out", str(tmp_path / "out"), "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert f"{exp}:{line}: {path}" in err and words in err, err
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_list_point_leaving_a_parameter_out_runs_the_base_value(tmp_path):
+    relaxed = BUNDLED_DIR / "four_nos_relaxed.yaml"
+    body = "design:\n  method: list\n  points:\n    - {agents.china.assertiveness: 0.6}\n" \
+           "    - {rules.no_force.enabled: true}\n"
+    experiment, base = load_experiment(experiment_file(tmp_path, relaxed, body))
+    points = build_design(experiment, base).points
+    assert points["rules.no_force.enabled"].tolist() == [False, True], "four_nos_relaxed has it off"
+    assert points["agents.china.assertiveness"].tolist() == [0.6, base.agents["china"].assertiveness]
+
+
+def test_force_never_deletes_a_directory_that_is_not_a_sweep(tmp_path, short_scenario, capsys):
+    precious = tmp_path / "thesis"
+    precious.mkdir()
+    (precious / "thesis.tex").write_text("years of work")
+    exp = experiment_file(tmp_path, short_scenario, TINY)
+    assert main(["sweep", str(exp), "--out", str(precious), "--force", "--no-progress"]) == 2
+    assert (precious / "thesis.tex").read_text() == "years of work"
+    assert "not a sweep's results" in capsys.readouterr().err
+
+
+def test_resume_refuses_a_changed_base_scenario_and_a_busy_directory(tmp_path, short_scenario, capsys):
+    exp = experiment_file(tmp_path, short_scenario, TINY)
+    out = run_sweep(exp, tmp_path / "out", progress=False).out
+    store = ResultStore(out)
+    with store.lock():
+        assert main(["sweep", str(exp), "--out", str(out), "--resume", "--no-progress"]) == 2
+        assert "another sweep" in capsys.readouterr().err
+    short_scenario.write_text(short_scenario.read_text().replace("months: 12", "months: 11"))
+    assert main(["sweep", str(exp), "--out", str(out), "--resume", "--no-progress"]) == 2
+    assert "different version of the base scenario" in capsys.readouterr().err
+
+
+def test_analyze_before_any_chunk_finished_says_so(tmp_path, short_scenario, capsys):
+    exp = experiment_file(tmp_path, short_scenario, TINY)
+    out = run_sweep(exp, tmp_path / "out", progress=False).out
+    for part in (out / "runs").glob("*.parquet"):
+        part.unlink()
+    assert main(["analyze", str(out)]) == 2
+    assert "no finished runs" in capsys.readouterr().err

@@ -255,7 +255,7 @@ def _pydantic_problems(located: Located, prefix: Path_, exc: ValidationError,
     out = []
     for err in exc.errors():
         loc = prefix + tuple(err["loc"])
-        msg = err["msg"]
+        msg = err["msg"].removeprefix("Value error, ")  # our own validators' messages read alone
         if loc and loc[-1] == "[key]":  # pydantic's marker for a bad key of a dict (random_events)
             loc = loc[:-1]
         if err["type"] == "extra_forbidden":

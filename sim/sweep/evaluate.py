@@ -31,7 +31,12 @@ def evaluate(scenario: str | Path | Scenario, seed: int | None = None,
     sc = with_overrides(base, overrides) if overrides else base
     model = HedgingModel(sc, seed=seed, record_actions=False).run()
     wanted = default_outcomes(model.world.countries) if outcomes is None else _outcomes(outcomes)
-    values = reduce_outcomes(model.series_values(), [c.name for c in model.columns], sc.start, wanted)
+    columns = [c.name for c in model.columns]
+    unknown = [Problem("<outcomes>", 0, name, f"no monthly series {o.series!r}")
+               for name, o in wanted.items() if o.series not in columns]
+    if unknown:
+        raise ScenarioError(unknown)
+    values = reduce_outcomes(model.series_values(), columns, sc.start, wanted)
     return {k: float(v[0]) for k, v in values.items()}
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
+import math
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -91,6 +92,12 @@ class Outcome(Frozen):
     def _month_text(self, v: Month | None) -> str | None:
         return None if v is None else str(v)
 
+    @model_validator(mode="after")
+    def _window(self) -> Outcome:
+        if self.since is not None and self.until is not None and self.since > self.until:
+            raise ValueError(f"since ({self.since}) is after until ({self.until})")
+        return self
+
 
 class Levels(Frozen):
     """Explicit values of a parameter (grid or list designs), e.g. ``{values: [true, false]}``."""
@@ -148,6 +155,9 @@ class Design(Frozen):
         return self
 
 
+MAX_RUNS = 10_000_000  # a design beyond this is a typo, not an experiment
+
+
 class Experiment(Frozen):
     """A whole experiment, resolved: the base scenario path is absolute."""
 
@@ -165,6 +175,17 @@ class Experiment(Frozen):
     chunk_runs: Annotated[int, Field(ge=1, le=10_000)] = 100  # runs per task (amortises overhead)
     source_file: str | None = None
 
+    @model_validator(mode="after")
+    def _size(self) -> Experiment:
+        d = self.design
+        if d is not None and d.method is Method.GRID:
+            levels = [len(s.values) if isinstance(s, Levels) else (d.samples or 2)
+                      for s in d.parameters.values()]
+            if math.prod(levels) * self.replicates > MAX_RUNS:
+                raise ValueError(f"the grid has {math.prod(levels):,} points x {self.replicates} replicates, "
+                                 f"more than {MAX_RUNS:,} runs; use fewer samples or a sampled design")
+        return self
+
     @property
     def parameters(self) -> list[str]:
         if self.design is None:
@@ -181,8 +202,10 @@ class Experiment(Frozen):
         return list(dict.fromkeys(used))
 
     def content_hash(self) -> str:
-        """SHA-256 of everything that affects the results (not where the file lies)."""
-        text = json.dumps(self.model_dump(mode="json", exclude={"source_file"}), sort_keys=True)
+        """SHA-256 of everything in the experiment that affects the tables: not where the files
+        lie, the chunk size, the figures or the prose (the base scenario has its own hash)."""
+        cosmetic = {"source_file", "scenario", "chunk_runs", "plots", "description"}
+        text = json.dumps(self.model_dump(mode="json", exclude=cosmetic), sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -266,6 +289,9 @@ def _check_paths(experiment: Experiment, base: Scenario, located: Located) -> li
             continue
         if dotted in NOT_SWEEPABLE:
             problems.append(located.problem(where, NOT_SWEEPABLE[dotted]))
+        elif isinstance(value, bool) and isinstance(design.parameters.get(dotted), list):
+            problems.append(located.problem(where, "is on or off: give {values: [true, false]} "
+                                            "(method grid or list), not a range"))
         elif isinstance(value, dict | list):
             problems.append(located.problem(where, "names a group of values, not one value"))
     return problems
@@ -282,6 +308,11 @@ def _check_series(experiment: Experiment, base: Scenario, located: Located) -> l
             close = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             problems.append(located.problem(where, f"no monthly series {name!r}{hint}"))
+    stored = experiment.stored_series()
+    for i, name in enumerate(experiment.ensemble_series):
+        if name not in stored:
+            problems.append(located.problem(("ensemble_series", i), f"{name!r} is not in store_series, "
+                                            "so the figure could not be drawn"))
     for key, outcome in experiment.outcomes.items():
         for bound in ("since", "until"):
             month = getattr(outcome, bound)

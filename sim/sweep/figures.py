@@ -140,8 +140,8 @@ def heatmap(results: Results) -> plt.Figure:
         for ax, outcome in zip(axes.flat, outcomes, strict=False):
             grid = means.pivot_table(index=py, columns=px, values=outcome, aggfunc="mean")
             image = ax.imshow(grid.to_numpy(), origin="lower", aspect="auto", cmap="viridis")
-            ax.set_xticks(range(grid.shape[1]), [f"{v:.3g}" for v in grid.columns])
-            ax.set_yticks(range(grid.shape[0]), [f"{v:.3g}" for v in grid.index])
+            ax.set_xticks(range(grid.shape[1]), [_level(v) for v in grid.columns])
+            ax.set_yticks(range(grid.shape[0]), [_level(v) for v in grid.index])
             ax.set_xlabel(px)
             ax.set_ylabel(py)
             ax.grid(False)
@@ -156,12 +156,18 @@ def heatmap(results: Results) -> plt.Figure:
     return fig
 
 
+def _level(value: object) -> str:
+    return f"{value:.3g}" if isinstance(value, float) else str(value)
+
+
 def ensemble_by_point(results: Results, columns: list[str]) -> plt.Figure:
     """Median and 5-95% band of monthly series, per design point (or pooled when there are many)."""
-    series = results.store.series([c for c in columns])
-    missing = [c for c in columns if c not in series.columns]
+    stored = results.experiment.stored_series()
+    missing = [c for c in columns if c not in stored]
     if missing:
-        raise ValueError(f"series not stored in this sweep: {', '.join(missing)} (see store_series)")
+        raise FileNotFoundError(f"series not stored in this sweep: {', '.join(missing)} "
+                                f"(stored: {', '.join(stored)}; see store_series)")
+    series = results.store.series(list(columns))
     point_of = results.runs.set_index("run")["point"]
     series["point"] = point_of.reindex(series["run"]).to_numpy()
     points = sorted(series["point"].dropna().unique())

@@ -36,7 +36,7 @@ def reduce_outcomes(values: np.ndarray, columns: list[str], start: Month,
     months = values.shape[0]
     for name, outcome in outcomes.items():
         first = 0 if outcome.since is None else start.months_until(outcome.since)
-        last = months if outcome.until is None else start.months_until(outcome.until) + 1
+        last = months if outcome.until is None else max(0, start.months_until(outcome.until) + 1)
         column = values[max(first, 0):min(last, months), :, columns.index(outcome.series)]
         window = np.ascontiguousarray(column.T)  # (R, months), each run's row contiguous
         out[name] = REDUCERS[outcome.reduce](window) if window.shape[1] else np.full(values.shape[1], np.nan)

@@ -13,8 +13,11 @@ renames) is removed and its runs are done again. Nothing finished is ever rewrit
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +25,10 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 RUNS, SERIES, EXPERIMENT = "runs", "series", "experiment.json"
+
+
+class DirectoryBusyError(FileExistsError):
+    """Another sweep holds the results directory."""
 
 
 class ResultStore:
@@ -47,6 +54,20 @@ class ResultStore:
 
     def metadata(self) -> dict[str, Any]:
         return json.loads((self.root / EXPERIMENT).read_text())
+
+    @contextmanager
+    def lock(self) -> Iterator[None]:
+        """Hold the directory for one sweep: a second ``--resume`` on it fails at once instead of
+        running the same runs twice (an advisory ``flock``, released when the process ends)."""
+        handle = open(self.root / ".lock", "w")  # noqa: SIM115 - held for the whole block
+        try:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise DirectoryBusyError(f"{self.root} is being written by another sweep") from None
+            yield
+        finally:
+            handle.close()
 
     # --------------------------------------------------------------------------------- chunks
     def write_chunk(self, runs: pd.DataFrame, series: pd.DataFrame) -> None:
@@ -83,7 +104,7 @@ class ResultStore:
 def _read_parts(folder: Path, columns: list[str] | None = None) -> pd.DataFrame:
     parts = sorted(folder.glob("part-*.parquet"))
     if not parts:
-        return pd.DataFrame(columns=columns or [])
+        return pd.DataFrame(columns=columns or ["run", "point", "replicate", "seed"])
     return pd.concat([pd.read_parquet(p, columns=columns) for p in parts], ignore_index=True)
 
 

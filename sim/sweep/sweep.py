@@ -81,19 +81,30 @@ def prepare(experiment_file: str | Path) -> tuple[Experiment, DesignMatrix, list
     return experiment, design, scenarios, content_hash(base)
 
 
-def open_store(out: Path, experiment: Experiment, *, resume: bool, force: bool) -> ResultStore:
-    """The results directory: new, resumed (same experiment only) or replaced (``force``)."""
+def open_store(out: Path, experiment: Experiment, scenario_hash: str, *, resume: bool,
+               force: bool) -> ResultStore:
+    """The results directory: new, resumed (the same experiment and base scenario only) or
+    replaced (``force``, and only a results directory or an empty one: never other files)."""
     store = ResultStore(out)
-    if out.exists() and not resume:
+    if out.exists() and not out.is_dir():
+        raise OutputExistsError(f"{out} is a file, not a results directory; use another --out")
+    foreign = out.exists() and any(out.iterdir()) and not store.exists()
+    if foreign:
+        raise OutputExistsError(f"{out} holds other files, not a sweep's results; use another --out")
+    if out.exists() and not resume and store.exists():
         if not force:
             raise OutputExistsError(f"{out} already exists (use --resume to finish it, --force to "
                                     "replace it, or --out DIR)")
         shutil.rmtree(out)
     if resume and store.exists():
-        theirs = store.metadata().get("experiment_hash")
-        if theirs != experiment.content_hash():
-            raise ResumeMismatchError(f"{out} holds a different experiment (hash {str(theirs)[:12]}, "
-                                      f"this file {experiment.content_hash()[:12]}); use another --out")
+        meta = store.metadata()
+        if meta.get("experiment_hash") != experiment.content_hash():
+            raise ResumeMismatchError(f"{out} holds a different experiment (hash "
+                                      f"{str(meta.get('experiment_hash'))[:12]}, this file "
+                                      f"{experiment.content_hash()[:12]}); use another --out")
+        if meta.get("scenario_hash") != scenario_hash:
+            raise ResumeMismatchError(f"{out} was run on a different version of the base scenario "
+                                      f"({experiment.scenario} changed since); use another --out")
     return store
 
 
@@ -109,9 +120,19 @@ def run_sweep(experiment_file: str | Path, out: str | Path | None = None, *, wor
     """
     experiment, design, scenarios, base_hash = prepare(experiment_file)
     out = Path(out) if out is not None else default_results_dir(experiment)
-    store = open_store(out, experiment, resume=resume, force=force)
+    store = open_store(out, experiment, base_hash, resume=resume, force=force)
     if not store.exists():
         store.write_metadata(metadata(experiment, base_hash, design, argv))
+    with store.lock():
+        return _run_missing(experiment, design, scenarios, store, workers=workers, executor=executor,
+                            chunk_runs=chunk_runs, progress=progress)
+
+
+def _run_missing(experiment: Experiment, design: DesignMatrix, scenarios: list, store: ResultStore, *,
+                 workers: int, executor: Executor | None, chunk_runs: int | None,
+                 progress: bool) -> SweepReport:
+    """Run every run without a finished chunk in ``store``."""
+    out = store.root
     total = len(design) * experiment.replicates
     done = store.done_runs()
     todo = [rid for rid in range(total) if rid not in done]
