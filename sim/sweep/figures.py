@@ -142,8 +142,8 @@ def heatmap(results: Results) -> plt.Figure:
             image = ax.imshow(grid.to_numpy(), origin="lower", aspect="auto", cmap="viridis")
             ax.set_xticks(range(grid.shape[1]), [_level(v) for v in grid.columns])
             ax.set_yticks(range(grid.shape[0]), [_level(v) for v in grid.index])
-            ax.set_xlabel(px)
-            ax.set_ylabel(py)
+            ax.set_xlabel(parameter_label(px))
+            ax.set_ylabel(parameter_label(py))
             ax.grid(False)
             spec = results.experiment.outcomes[outcome]
             ax.set_title(f"{outcome} ({spec.reduce} of {spec.series})", fontsize=9)
