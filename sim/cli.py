@@ -225,7 +225,7 @@ def main(argv: list[str] | None = None) -> int:
     except FileExistsError as exc:
         print(f"hedgesim: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    except FileNotFoundError as exc:
+    except (FileNotFoundError, NotADirectoryError, PermissionError) as exc:
         print(f"hedgesim: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except BrokenPipeError:

@@ -150,7 +150,8 @@ def summary(result: RunResult, out: Path | None = None) -> str:
         "  final tiers: " + ", ".join(f"{k} {v:g}" for k, v in tiers.items()),
     ]
     if out is not None:
-        lines.append(f"  wrote {out}/ (series, actions, events, meta.json, plots/)")
+        written = sorted(f.name + ("/" if f.is_dir() else "") for f in Path(out).iterdir())
+        lines.append(f"  wrote {out}/ ({', '.join(written)})")
     return "\n".join(lines)
 
 

@@ -178,3 +178,12 @@ def test_negative_seed_is_a_usage_error(short, capsys):
         main(["run", str(short), "--seed", "-1"])
     assert info.value.code == 2
     assert "--seed" in capsys.readouterr().err
+
+
+def test_an_out_under_a_file_is_a_clear_error_and_no_plots_is_reported_honestly(tmp_path, capsys):
+    blocker = tmp_path / "afile"
+    blocker.write_text("not a directory")
+    assert main(["run", "south_china_sea_flareup", "--out", str(blocker / "sub"), "--no-plots"]) == 2
+    assert "Traceback" not in capsys.readouterr().err
+    assert main(["run", "south_china_sea_flareup", "--out", str(tmp_path / "np"), "--no-plots"]) == 0
+    assert "plots" not in capsys.readouterr().out.splitlines()[-1]
