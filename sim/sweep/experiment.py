@@ -147,8 +147,9 @@ class Design(Frozen):
             if levels:
                 raise ValueError(f"method {self.method} samples ranges [low, high]; "
                                  f"{', '.join(levels)} gives explicit values (use method grid)")
-            if self.samples is None:
-                raise ValueError(f"method {self.method} needs `samples`")
+            if self.samples is None or self.samples < 2:
+                raise ValueError(f"method {self.method} needs `samples` of at least 2 "
+                                 "(one sample gives no spread to analyse)")
 
         elif self.samples is None and any(isinstance(s, list) for s in self.parameters.values()):
             raise ValueError("method grid needs `samples` (values per range) or explicit {values: [...]}")
