@@ -288,10 +288,15 @@ def _fields_at(model: type[BaseModel], loc: tuple) -> list[str]:
     return list(model.model_fields)
 
 
+def near_miss(name: str, valid: list[str]) -> str:
+    """`` (did you mean 'x'?)`` when ``name`` is a near miss of one of ``valid``, else ``""``."""
+    close = difflib.get_close_matches(name, valid, n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
 def _suggest(name: str, valid: list[str], noun: str = "valid keys") -> str:
     """`` (did you mean 'x'?)`` for a near miss, else `` (valid keys: a, b, ...)``."""
-    close = difflib.get_close_matches(name, valid, n=1, cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else f" ({noun}: {', '.join(sorted(valid))})"
+    return near_miss(name, valid) or f" ({noun}: {', '.join(sorted(valid))})"
 
 
 def _validate_agents(located: Located, problems: list[Problem]) -> dict[str, Any]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -18,9 +17,9 @@ import pandas as pd
 from SALib.sample import latin, morris
 from SALib.sample import sobol as saltelli
 
-from sim.scenario.loader import ScenarioError, read_located, scenario_value
+from sim.scenario.loader import scenario_value
 from sim.scenario.schema import Scenario
-from sim.sweep.experiment import Design, Experiment, Levels, Method
+from sim.sweep.experiment import Design, Experiment, Levels, Method, design_problems
 
 #: key of the design's own stream in the root SeedSequence (runs use (point, replicate) keys)
 DESIGN_STREAM = 2**31 - 1
@@ -70,14 +69,11 @@ def build_design(experiment: Experiment, base: Scenario) -> DesignMatrix:
         except (TypeError, ValueError) as exc:
             kind = type(scenario_value(base, column)).__name__
             problems.append((column, f"a value does not fit the scenario's {kind}: {exc}"))
-    if problems:
-        located = read_located(Path(experiment.source_file or ""))
-        where = ("design", "points") if design is not None and design.points else ("design", "parameters")
-        raise ScenarioError([located.problem((*where, path), message) for path, message in problems])
     if design is not None and design.method is Method.GRID and points.duplicated().any():
-        raise ScenarioError([read_located(Path(experiment.source_file or "")).problem(
-            ("design", "samples"), f"{design.samples} values per range repeat design points once integer "
-            "parameters are rounded; use fewer samples or explicit {values: [...]}")])
+        problems.append(("samples", f"{design.samples} values per range repeat design points once "
+                         "integer parameters are rounded; use fewer samples or explicit {values: [...]}"))
+    if problems:
+        raise design_problems(experiment, problems)
     return DesignMatrix(points.reset_index(drop=True).rename_axis("point"), sample, problem)
 
 

@@ -8,7 +8,6 @@ before any run starts, including a dotted path that names no scenario value.
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import json
 import math
@@ -32,6 +31,7 @@ from sim.scenario.loader import (
     Problem,
     ScenarioError,
     load_scenario,
+    near_miss,
     read_located,
     resolve_path,
     scenario_paths,
@@ -286,7 +286,7 @@ def _check_paths(experiment: Experiment, base: Scenario, located: Located) -> li
             value = scenario_value(base, dotted)
         except KeyError:
             problems.append(located.problem(where, "names no value of the scenario"
-                                            + _nearest_path(base, dotted)))
+                                            + near_miss(dotted, scenario_paths(base))))
             continue
         if dotted in NOT_SWEEPABLE:
             problems.append(located.problem(where, NOT_SWEEPABLE[dotted]))
@@ -306,9 +306,7 @@ def _check_series(experiment: Experiment, base: Scenario, located: Located) -> l
     problems = []
     for where, name in wanted:
         if name not in names:
-            close = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            problems.append(located.problem(where, f"no monthly series {name!r}{hint}"))
+            problems.append(located.problem(where, f"no monthly series {name!r}{near_miss(name, names)}"))
     stored = experiment.stored_series()
     for i, name in enumerate(experiment.ensemble_series):
         if name not in stored:
@@ -323,6 +321,12 @@ def _check_series(experiment: Experiment, base: Scenario, located: Located) -> l
     return problems
 
 
-def _nearest_path(base: Scenario, dotted: str) -> str:
-    close = difflib.get_close_matches(dotted, scenario_paths(base), n=1, cutoff=0.7)
-    return f" (did you mean {close[0]!r}?)" if close else ""
+def design_problems(experiment: Experiment, problems: list[tuple[str, str]]) -> ScenarioError:
+    """Problems found while building design points, ``(parameter path or design key, message)``,
+    located at the experiment file's line for that parameter."""
+    located = read_located(Path(experiment.source_file or ""))
+    design = experiment.design
+    where = ("design", "points") if design is not None and design.points else ("design", "parameters")
+    params = experiment.parameters
+    return ScenarioError([located.problem((*where, path) if path in params else ("design", path), message)
+                          for path, message in problems[:20]])

@@ -20,17 +20,17 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from sim.calendar import date_of_step
 from sim.model import HedgingModel
-from sim.scenario.loader import ScenarioError, read_located, with_overrides
+from sim.scenario.loader import ScenarioError, with_overrides
 from sim.scenario.schema import Scenario
 from sim.sweep.design import DesignMatrix, point_overrides
-from sim.sweep.experiment import Experiment, Outcome
+from sim.sweep.experiment import Experiment, Outcome, design_problems
 from sim.sweep.outcomes import reduce_outcomes
 
 
@@ -87,7 +87,7 @@ def run_chunk(task: ChunkTask) -> tuple[pd.DataFrame, pd.DataFrame]:
 def _series_rows(model: HedgingModel, values: np.ndarray, columns: list[str], ids: list[int],
                  keep: tuple[str, ...]) -> pd.DataFrame:
     months, reps = values.shape[0], values.shape[1]
-    dates = model.series()["date"].to_numpy()[:months]
+    dates = [str(date_of_step(model.scenario.start, s)) for s in range(1, months + 1)]
     table: dict[str, Any] = {"run": np.repeat(ids, months), "step": np.tile(np.arange(1, months + 1), reps),
                              "date": np.tile(dates, reps)}
     for name in keep:
@@ -108,10 +108,7 @@ def point_scenarios(experiment: Experiment, base: Scenario, design: DesignMatrix
             problems += [(p.path, f"design point {point} ({_describe(overrides)}): {p.message}")
                          for p in exc.problems]
     if problems:
-        located = read_located(Path(experiment.source_file or ""))
-        listed = experiment.design is not None and experiment.design.points
-        where = ("design", "points") if listed else ("design", "parameters")
-        raise ScenarioError([located.problem((*where, path), message) for path, message in problems[:20]])
+        raise design_problems(experiment, problems)
     return scenarios
 
 

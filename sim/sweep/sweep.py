@@ -20,7 +20,7 @@ from sim.runner import OutputExistsError, safe_name
 from sim.scenario.loader import content_hash
 from sim.sweep.design import DesignMatrix, build_design
 from sim.sweep.experiment import Experiment, load_experiment
-from sim.sweep.runner import ChunkTask, local_executor, plan_chunks, point_scenarios
+from sim.sweep.runner import ChunkTask, execute, local_executor, plan_chunks, point_scenarios
 from sim.sweep.store import ResultStore
 
 
@@ -152,7 +152,6 @@ def _run_missing(experiment: Experiment, design: DesignMatrix, scenarios: list, 
     own = executor is None
     pool = local_executor(workers) if own else executor
     try:
-        from sim.sweep.runner import execute
         execute(tasks, pool, on_result)
     finally:
         bar.close()
