@@ -97,19 +97,22 @@ class StateAgent(mesa.Agent):
 
     def _explain(self, chosen: np.ndarray, base: np.ndarray, forbidden_by: list,
                  reweighted_by: list) -> list[list[tuple[str, ...]]]:
-        """Rule ids that shaped each choice: a forbidden alternative that mattered, or a bonus on it."""
+        """Rule ids that shaped each choice: a forbidden alternative that mattered, or a bonus on it.
+        Which Four-Nos rules bound is always kept (it is counted); the ids per move only when the
+        action log is kept."""
         unconstrained = softmax(base, self.temperature)
         binding = {rid: (unconstrained * mask).sum(axis=1) >= SHAPING_PROBABILITY
                    for rid, mask in forbidden_by}
         self.last_binding = binding
+        if not self.model.record_actions:
+            return [[()] * chosen.shape[1]] * chosen.shape[0]
         out = []
         for r in range(chosen.shape[0]):
+            bound = [rid for rid, hit in binding.items() if hit[r]]
             row = []
             for m in chosen[r]:
-                ids = [rid for rid, hit in binding.items() if hit[r]]
-                if m >= 0:
-                    ids += [rid for rid, bonus in reweighted_by if abs(bonus[r, m]) > 1e-6]
-                row.append(tuple(dict.fromkeys(ids)))
+                bonus_ids = [rid for rid, bonus in reweighted_by if abs(bonus[r, m]) > 1e-6] if m >= 0 else []
+                row.append(tuple(dict.fromkeys(bound + bonus_ids)))
             out.append(row)
         return out
 

@@ -168,16 +168,19 @@ class Vietnam(StateAgent):
              0.8 * w[:, [Goal.PROSPERITY]],
              0.3 * w[:, [Goal.STABILITY]] - 0.4 * threat * w[:, [Goal.SECURITY]],
              0.4 * w[:, [Goal.PROSPERITY]] - 0.5 * threat * w[:, [Goal.SECURITY]]])
+        shaping = []
         for rule in self.rules:
             bonus = rule.agreement_bonus(world, kinds)
             if bonus is not None:
                 value = value + bonus
+                shaping.append(rule.id)
         merit = self.model.streams.normal(0.0, 0.3, value.shape, where=proposed)
         signed = bernoulli(logistic((value + merit) / self.temperature), self.model.streams, proposed)
-        self._sign(world, kinds, signed, proposed)
+        self._sign(world, kinds, signed, proposed, tuple(shaping))
         return signed
 
-    def _sign(self, world: World, kinds: np.ndarray, signed: np.ndarray, proposed: np.ndarray) -> None:
+    def _sign(self, world: World, kinds: np.ndarray, signed: np.ndarray, proposed: np.ndarray,
+              shaping: tuple[str, ...]) -> None:
         n_signed = signed.sum(axis=1)
         world.agreements_signed += n_signed
         world.agreements_refused += np.where(proposed, len(kinds) - n_signed, 0)
@@ -190,9 +193,10 @@ class Vietnam(StateAgent):
         actions = np.where(proposed, INDEX[Action.SIGN_AGREEMENTS], -1)
         targets = np.full(world.replicates, CHINA)
         apply_moves(world, VIETNAM, actions, targets, share * self.model.scenario.effects_scale)
-        detail = [self._package_detail(kinds, signed[r]) for r in range(world.replicates)]
-        rules = [tuple(r.id for r in self.rules if r.agreement_bonus(world, kinds) is not None)] * len(detail)
-        self.model.log_moves(self, actions, targets, rules, detail)
+        if self.model.record_actions:
+            detail = [self._package_detail(kinds, signed[r]) if proposed[r] else ""
+                      for r in range(world.replicates)]
+            self.model.log_moves(self, actions, targets, [shaping] * world.replicates, detail)
 
     @staticmethod
     def _package_detail(kinds: np.ndarray, signed: np.ndarray) -> str:
