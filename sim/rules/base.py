@@ -8,7 +8,6 @@ arrays over ``(replicates, menu)``. Rules never act; agents do.
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -17,6 +16,7 @@ from pydantic import BaseModel, ConfigDict
 
 from sim.actions import INDEX, Action
 from sim.state import World
+from sim.suggest import suggest
 
 
 class RuleParams(BaseModel):
@@ -115,14 +115,6 @@ def groups() -> dict[str, list[str]]:
         if cls.group:
             out.setdefault(cls.group, []).append(rid)
     return out
-
-
-def suggest(name: str, valid: list[str]) -> str:
-    """`` (did you mean 'x'?)`` for a near miss, else the list of valid names."""
-    close = difflib.get_close_matches(name, valid, n=1, cutoff=0.6)
-    if close:
-        return f" (did you mean {close[0]!r}?)"
-    return f" (valid: {', '.join(sorted(valid))})"
 
 
 def get_rule(rule_id: str) -> type[Rule]:

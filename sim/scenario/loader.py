@@ -8,7 +8,6 @@ unknown keys with the nearest valid one, and reports every problem as
 from __future__ import annotations
 
 import copy
-import difflib
 import hashlib
 import json
 import re
@@ -22,6 +21,7 @@ from pydantic import BaseModel, ValidationError
 from sim.calendar import Month, coerce_month
 from sim.rules import RULES, groups
 from sim.scenario.schema import AGENT_PARAMS, Country, PartnerParams, Scenario
+from sim.suggest import suggest
 
 Path_ = tuple[str | int, ...]
 BUNDLED_DIR = Path(__file__).resolve().parents[2] / "scenarios"
@@ -262,12 +262,12 @@ def _pydantic_problems(located: Located, prefix: Path_, exc: ValidationError,
             valid = [f for f in _fields_at(model, tuple(err["loc"])[:-1]) if f not in _INTERNAL_FIELDS]
             if model is Scenario and len(err["loc"]) == 1:
                 valid.append("extends")
-            msg = f"unknown key{_suggest(str(loc[-1]), valid)}"
+            msg = f"unknown key{suggest(str(loc[-1]), valid, 'valid keys')}"
         elif err["type"] == "missing":
             msg = "required key missing"
         elif err["type"] in ("enum", "literal_error") and isinstance(err.get("input"), str):
             valid = re.findall(r"'([^']*)'", str(err.get("ctx", {}).get("expected", "")))
-            msg = f"{err['input']!r} is not a valid choice{_suggest(err['input'], valid, 'valid')}"
+            msg = f"{err['input']!r} is not a valid choice{suggest(err['input'], valid, 'valid')}"
         elif "input" in err and not isinstance(err["input"], (dict, list)):
             msg = f"{msg} (got {err['input']!r})"
         out.append(located.problem(loc, msg))
@@ -288,17 +288,6 @@ def _fields_at(model: type[BaseModel], loc: tuple) -> list[str]:
     return list(model.model_fields)
 
 
-def near_miss(name: str, valid: list[str]) -> str:
-    """`` (did you mean 'x'?)`` when ``name`` is a near miss of one of ``valid``, else ``""``."""
-    close = difflib.get_close_matches(name, valid, n=1, cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else ""
-
-
-def _suggest(name: str, valid: list[str], noun: str = "valid keys") -> str:
-    """`` (did you mean 'x'?)`` for a near miss, else `` (valid keys: a, b, ...)``."""
-    return near_miss(name, valid) or f" ({noun}: {', '.join(sorted(valid))})"
-
-
 def _validate_agents(located: Located, problems: list[Problem]) -> dict[str, Any]:
     raw = located.data.get("agents") or {}
     if not isinstance(raw, dict):
@@ -316,7 +305,7 @@ def _validate_agents(located: Located, problems: list[Problem]) -> dict[str, Any
         model = AGENT_PARAMS.get(name)
         if model is None and values.get("type") != "partner":
             problems.append(located.problem(("agents", name),
-                                            f"unknown agent{_suggest(name, list(AGENT_PARAMS), 'known')}"
+                                            f"unknown agent{suggest(name, list(AGENT_PARAMS), 'known')}"
                                             "; to add a partner state, give it `type: partner`"))
             continue
         model = model or PartnerParams
@@ -341,7 +330,7 @@ def _validate_rules(located: Located, problems: list[Problem]) -> dict[str, Any]
                 continue
             for member, on in value.items():
                 if member not in groups()[key]:
-                    hint = _suggest(str(member), groups()[key], "members")
+                    hint = suggest(str(member), groups()[key], "members")
                     problems.append(located.problem(("rules", key, member), f"not a member of {key}{hint}"))
                 elif not isinstance(on, bool):
                     problems.append(located.problem(("rules", key, member),
@@ -358,7 +347,7 @@ def _validate_rules(located: Located, problems: list[Problem]) -> dict[str, Any]
             settings[key].update(value)
             where[key] = ("rules", key)
         else:
-            hint = _suggest(str(key), list(RULES) + list(groups()), "valid rules")
+            hint = suggest(str(key), list(RULES) + list(groups()), "valid rules")
             problems.append(located.problem(("rules", key), f"unknown rule{hint}"))
     rules: dict[str, Any] = {}
     for rid, values in settings.items():
@@ -426,7 +415,7 @@ def _check_events(located: Located) -> list[Problem]:
 
     def check_agent(path: Path_, who: Any) -> None:
         if isinstance(who, str) and who not in names:
-            out.append(located.problem(path, f"unknown agent {who!r}{_suggest(who, names, 'agents')}"))
+            out.append(located.problem(path, f"unknown agent {who!r}{suggest(who, names, 'agents')}"))
 
     events = raw.get("events")
     for i, event in enumerate(events if isinstance(events, list) else []):

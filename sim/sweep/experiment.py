@@ -31,7 +31,6 @@ from sim.scenario.loader import (
     Problem,
     ScenarioError,
     load_scenario,
-    near_miss,
     read_located,
     resolve_path,
     scenario_paths,
@@ -39,6 +38,7 @@ from sim.scenario.loader import (
     validation_problems,
 )
 from sim.scenario.schema import Frozen, Scenario
+from sim.suggest import near_miss
 
 
 class Method(StrEnum):
