@@ -17,10 +17,15 @@ from collections.abc import Sequence
 import numpy as np
 
 
+def child_seed(root: int, *key: int, dtype: type = np.uint32) -> int:
+    """The seed of the root SeedSequence's child with spawn key ``key`` (numpy's own scheme for
+    independent streams: ``SeedSequence(root).spawn(n)[i]`` is the child with key ``(i,)``)."""
+    return int(np.random.SeedSequence(root, spawn_key=key).generate_state(1, dtype=dtype)[0])
+
+
 def replicate_seeds(seed: int, replicates: int) -> list[int]:
-    """Seeds for R replicates: the root seed first, then seeds spawned from its SeedSequence."""
-    children = np.random.SeedSequence(seed).spawn(replicates - 1) if replicates > 1 else []
-    return [int(seed)] + [int(c.generate_state(1, dtype=np.uint32)[0]) for c in children]
+    """Seeds for R replicates: the root seed first, then its SeedSequence's children 0..R-2."""
+    return [int(seed)] + [child_seed(seed, i) for i in range(replicates - 1)]
 
 
 class ReplicateStreams:

@@ -19,6 +19,7 @@ from SALib.sample import sobol as saltelli
 
 from sim.scenario.loader import scenario_value
 from sim.scenario.schema import Scenario
+from sim.streams import child_seed
 from sim.sweep.experiment import Design, Experiment, Levels, Method, design_problems
 
 #: key of the design's own stream in the root SeedSequence (runs use (point, replicate) keys)
@@ -49,7 +50,7 @@ def build_design(experiment: Experiment, base: Scenario) -> DesignMatrix:
     point that leaves a parameter out runs it at the base scenario's value. A value the
     scenario's type cannot take is reported against the experiment file's line."""
     design = experiment.design
-    seed = int(np.random.SeedSequence(experiment.seed, spawn_key=(DESIGN_STREAM,)).generate_state(1)[0])
+    seed = child_seed(experiment.seed, DESIGN_STREAM)
     problem, sample = None, None
     if design is None:
         points = pd.DataFrame(index=range(1))

@@ -29,6 +29,7 @@ from sim.calendar import date_of_step
 from sim.model import HedgingModel
 from sim.scenario.loader import ScenarioError, with_overrides
 from sim.scenario.schema import Scenario
+from sim.streams import child_seed
 from sim.sweep.design import DesignMatrix, point_overrides
 from sim.sweep.experiment import Experiment, Outcome, design_problems
 from sim.sweep.outcomes import reduce_outcomes
@@ -36,7 +37,7 @@ from sim.sweep.outcomes import reduce_outcomes
 
 def run_seed(root: int, point: int, replicate: int) -> int:
     """The seed of one run: the root SeedSequence's child keyed by (point, replicate)."""
-    return int(np.random.SeedSequence(root, spawn_key=(point, replicate)).generate_state(1, np.uint64)[0])
+    return child_seed(root, point, replicate, dtype=np.uint64)
 
 
 def run_id(point: int, replicate: int, replicates: int) -> int:
