@@ -57,15 +57,15 @@ def _validate(args: argparse.Namespace) -> int:
 
     scenario = load_scenario(args.scenario)
     seed = scenario.seed if args.seed is None else args.seed
+    out = Path(args.out) if args.out else None
+    if out is not None and out.exists() and not args.force:  # before the runs, not after
+        print(f"hedgesim: {out} already exists (use --force to replace it)", file=sys.stderr)
+        return EXIT_BAD_INPUT
     table = report(run_replicates(scenario, seed, args.replicates))
     contrast = democracy_contrast(scenario, seed, args.replicates)
     print(f"{scenario.name}: {args.replicates} replicates in lockstep, seed {seed}\n")
     print(format_report(table, contrast))
-    if args.out:
-        out = Path(args.out)
-        if out.exists() and not args.force:
-            print(f"hedgesim: {out} already exists (use --force to replace it)", file=sys.stderr)
-            return EXIT_BAD_INPUT
+    if out is not None:
         table.to_csv(out, index=False)
         print(f"\nwrote {out}")
     return 0 if table["holds"].dropna().all() else 1
@@ -84,7 +84,7 @@ def _sweep(args: argparse.Namespace) -> int:
         report = run_sweep(args.experiment, args.out, workers=args.workers,
                            executor=client.get_executor() if client else None, resume=args.resume,
                            force=args.force, chunk_runs=args.chunk_runs, progress=not args.no_progress,
-                           argv=["hedgesim", *sys.argv[1:]])
+                           argv=["hedgesim", *args.argv])
     except KeyboardInterrupt:
         print("\nhedgesim: interrupted; every finished chunk is saved. Finish the sweep with the same "
               "command and --resume.", file=sys.stderr)
@@ -222,10 +222,7 @@ def main(argv: list[str] | None = None) -> int:
     except ScenarioError as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_BAD_INPUT
-    except FileExistsError as exc:
-        print(f"hedgesim: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except (FileNotFoundError, NotADirectoryError, PermissionError) as exc:
+    except (FileExistsError, FileNotFoundError, NotADirectoryError, PermissionError) as exc:
         print(f"hedgesim: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except BrokenPipeError:

@@ -89,13 +89,10 @@ EFFECTS: dict[EventKind, Callable[[World, Event, np.ndarray, np.ndarray], None]]
 assert set(EFFECTS) == set(EventKind), "every EventKind needs an effect"
 
 
-def fire(world: World, event: Event, where: np.ndarray | None = None,
-         severity: np.ndarray | None = None) -> None:
-    """Apply one event in the replicates where ``where`` is True (all by default), with the event's
-    severity or a per-replicate ``severity`` (a random event's draw)."""
-    mask = np.ones(world.replicates, dtype=bool) if where is None else where
-    level = np.full(world.replicates, event.severity) if severity is None else np.nan_to_num(severity)
-    EFFECTS[event.kind](world, event, mask, level)
+def fire(world: World, event: Event, where: np.ndarray, severity: np.ndarray) -> None:
+    """Apply one event in the replicates where ``where`` is True, with a severity per replicate
+    (the event's own, or a random event's draw). :meth:`HedgingModel.inject` is the door in."""
+    EFFECTS[event.kind](world, event, where, severity)
 
 
 def draw_random(kind: EventKind, spec: RandomEventSpec, date, world: World,

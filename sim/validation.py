@@ -22,7 +22,7 @@ from sim.scenario.schema import Scenario
 ASSURANCE_WINDOW = 3  # months after an upgrade in which assurance is looked for (seed 004)
 
 
-def _crisis_lengths(run: pd.DataFrame) -> np.ndarray:
+def crisis_lengths(run: pd.DataFrame) -> np.ndarray:
     edges = np.diff(np.r_[0, (run["crisis"].to_numpy() > 0).astype(int), 0])
     return np.flatnonzero(edges == -1) - np.flatnonzero(edges == 1)
 
@@ -75,7 +75,7 @@ PATTERNS: tuple[Pattern, ...] = (
     Pattern(1, "runs with interstate use of force", lambda r: float(r["use_of_force"].max() > 0),
             lambda m: m == 0, "none", "seed 004: every crisis ended without force"),
     Pattern(1, "longest crisis (months)",
-            lambda r: float(_crisis_lengths(r).max()) if len(_crisis_lengths(r)) else 0.0,
+            lambda r: float(crisis_lengths(r).max(initial=0)),
             lambda m: m <= 6, "weeks to a few months (<= 6)", "seed 004; domain.md timeline"),
     Pattern(2, "Four-Nos violations per run", lambda r: float(r["four_nos_violations"].sum()),
             lambda m: m == 0, "none while in force", "seed 002; 2019 Defence White Paper"),

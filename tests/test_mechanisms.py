@@ -8,6 +8,7 @@ from sim import HedgingModel, load_scenario, with_overrides
 from sim.actions import INDEX, Action
 from sim.calendar import Month
 from sim.scenario.schema import Event, EventKind
+from sim.validation import crisis_lengths
 
 SEEDS = range(8)
 
@@ -35,7 +36,7 @@ def test_crises_end_without_force_within_months():
     for model in _runs(load_scenario("historical_2013_2024")):
         s = model.series()
         assert s["use_of_force"].max() == 0
-        runs = np.diff(np.flatnonzero(np.diff(np.r_[0, s["crisis"].to_numpy(), 0])))[::2]
+        runs = crisis_lengths(s)
         assert runs.max() <= 12, f"a crisis lasted {runs.max()} months"
 
 
@@ -90,7 +91,6 @@ def test_an_event_sets_the_world_only():
     incident = Event(date=Month(2014, 5), kind=EventKind.MARITIME_INCIDENT, actor="china", severity=0.8)
     model = HedgingModel(load_scenario("historical_2013_2024"), seed=0)
     before = len(model.actions())
-    from sim.events import fire
-    fire(model.world, incident)
+    model.inject(incident)
     assert len(model.actions()) == before, "firing an event makes no state's move"
     assert model.world.escalation[0] >= 1

@@ -22,4 +22,4 @@ class Russia(Partner):
         target = p.reliability * (1.0 - 0.5 * p.dependence_on_china)
         current = world.reliability[:, me]
         drift = np.where(sanctioned, -0.03 * current, 0.01 * (target - current))
-        world.reliability[:, me] = np.clip(world.reliability[:, me] + drift, 0, 1)
+        world.reliability[:, me] = np.clip(current + drift, 0, 1)
