@@ -127,6 +127,7 @@ def _viz(args: argparse.Namespace) -> int:
     from sim.viz.serve import serve
 
     load_scenario(args.scenario)  # a bad scenario ends here, with the loader's message and exit 2
+    signal.signal(signal.SIGTERM, _interrupt)  # stopping us stops the server too
     return serve(args.scenario, host=args.host, port=args.port, open_browser=args.open)
 
 

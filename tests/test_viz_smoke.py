@@ -34,8 +34,8 @@ def test_page_model_steps_and_draws_every_bundled_scenario(path):
 
 
 def test_controls_start_at_the_scenarios_values_and_apply_on_rebuild():
-    params = app.model_params("four_nos_relaxed")
     scenario = load_scenario("four_nos_relaxed")
+    params = app.model_params(scenario)
     assert params["china_assertiveness"].value == scenario.agents["china"].assertiveness
     assert params["no_force"]["value"] is False  # the counterfactual's switches start off
     assert params["one_depend"]["value"] is True
@@ -116,7 +116,10 @@ def test_components_render_headless():
 
 
 def test_server_command_binds_loopback_unless_asked():
-    command = server_command("127.0.0.1", 9999, open_browser=False)
+    from sim.cli import build_parser
+    defaults = build_parser().parse_args(["viz"])
+    assert defaults.host == "127.0.0.1", "all interfaces only when asked with --host"
+    command = server_command(defaults.host, 9999, open_browser=False)
     assert command[command.index("--host") + 1] == "127.0.0.1" and "--no-open" in command
     assert scenario_reference("historical_2013_2024") == "historical_2013_2024"
     assert scenario_reference(str(SCENARIOS[0])) == SCENARIOS[0].stem

@@ -91,7 +91,9 @@ class Rule:
 
     @classmethod
     def summary(cls) -> str:
-        return (cls.__doc__ or "").strip().splitlines()[0]
+        """The docstring's first paragraph, on one line."""
+        first = (cls.__doc__ or "").strip().split("\n\n")[0]
+        return " ".join(line.strip() for line in first.splitlines())
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.params!r})"

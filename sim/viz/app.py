@@ -17,21 +17,20 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
+import pandas as pd
 import solara
 from mesa.visualization import SolaraViz
 from mesa.visualization.user_param import Slider
 from mesa.visualization.utils import force_update, update_counter
 
-from sim.metrics import EQUIDISTANCE_BAND
+from sim.metrics import EQUIDISTANCE_BAND, hedging_index
 from sim.model import HedgingModel
 from sim.rules import groups
-from sim.scenario.loader import bundled_scenarios, load_scenario, with_overrides
+from sim.scenario.loader import bundled_scenarios, load_scenario, scenario_value, with_overrides
 from sim.scenario.schema import Country, Event, EventKind, Scenario
 from sim.state import LADDER
 from sim.viz.explain import country_names, log_html, recent_entries, rule_name
 from sim.viz.figures import MonthlyPlots, RelationsMap, relations_now
-
-os.environ.setdefault("SOLARA_TELEMETRY_MIXPANEL_ENABLE", "False")
 
 SCENARIO_ENV = "HEDGESIM_SCENARIO"
 DEFAULT_SCENARIO = "historical_2013_2024"
@@ -58,18 +57,11 @@ KNOBS: tuple[Knob, ...] = (
     Knob("choice_temperature", "agents.vietnam.temperature", "Vietnam's choice temperature", 0.02, 1.0, 0.02),
 )
 #: rules with an on/off switch: each of the Four Nos, and One Depend
-SWITCHES: tuple[str, ...] = (*groups()["four_nos"], "one_depend")
+FOUR_NOS: tuple[str, ...] = tuple(groups()["four_nos"])
+SWITCHES: tuple[str, ...] = (*FOUR_NOS, "one_depend")
 #: every keyword the page may set, and the scenario value it overrides
 SETTINGS: dict[str, str] = {**{k.name: k.path for k in KNOBS},
                             **{rid: f"rules.{rid}.enabled" for rid in SWITCHES}}
-
-
-def value_at(scenario: Scenario, dotted: str) -> Any:
-    """The scenario's value at a dotted path (``agents.china.assertiveness``)."""
-    node: Any = scenario
-    for part in dotted.split("."):
-        node = node[part] if isinstance(node, dict) else getattr(node, part)
-    return node
 
 
 def parse_seed(text: int | str | None, default: int) -> tuple[int, str]:
@@ -91,34 +83,27 @@ def scenario_choices(current: str | None = None) -> list[str]:
     return names
 
 
-def model_params(scenario_ref: str) -> dict[str, Any]:
+def model_params(scenario: Scenario) -> dict[str, Any]:
     """SolaraViz's ``model_params`` for a scenario: seed, sliders and switches at its own values."""
-    scenario = load_scenario(scenario_ref)
     params: dict[str, Any] = {
-        "scenario": scenario_ref,
+        "scenario": scenario,
         "seed": {"type": "InputText", "value": str(scenario.seed), "label": "Seed"},
     }
     for knob in KNOBS:
-        params[knob.name] = Slider(knob.label, value=float(value_at(scenario, knob.path)), min=knob.low,
+        params[knob.name] = Slider(knob.label, value=float(scenario_value(scenario, knob.path)), min=knob.low,
                                    max=knob.high, step=knob.step, dtype=float)
     for rid in SWITCHES:
-        group = " (Four Nos)" if rid in groups()["four_nos"] else ""
-        params[rid] = {"type": "Checkbox", "value": bool(value_at(scenario, SETTINGS[rid])),
+        group = " (Four Nos)" if rid in FOUR_NOS else ""
+        params[rid] = {"type": "Checkbox", "value": bool(scenario_value(scenario, SETTINGS[rid])),
                        "label": f"{rule_name(rid)}{group}"}
     return params
-
-
-def maritime_incident(model: HedgingModel, severity: float) -> Event:
-    """A maritime incident by China at the model's current month, as a user injects it."""
-    return Event(date=model.date, kind=EventKind.MARITIME_INCIDENT, actor=Country.CHINA.value,
-                 severity=severity, label=f"incident injected from the browser (severity {severity:.2f})")
 
 
 class BrowserModel(HedgingModel):
     """The model as the page builds it: a scenario by name or path, a seed that may arrive as text,
     and the page's settings (:data:`SETTINGS`) as keywords; ``None`` keeps the scenario's value."""
 
-    def __init__(self, scenario: str = DEFAULT_SCENARIO, seed: int | str | None = None,
+    def __init__(self, scenario: str | Scenario = DEFAULT_SCENARIO, seed: int | str | None = None,
                  **kwargs: float | bool | None) -> None:
         unknown = sorted(set(kwargs) - set(SETTINGS))
         if unknown:
@@ -127,12 +112,22 @@ class BrowserModel(HedgingModel):
         built = with_overrides(scenario, overrides)
         seed_value, self.notice = parse_seed(seed, built.seed)
         super().__init__(built, seed=seed_value)
-        self.scenario_ref = scenario
         self.names = country_names(built)
+        self.settings = settings_text(self)  # fixed for the model's life
+        self._tables: tuple[tuple[int, int], pd.DataFrame, pd.DataFrame] | None = None
+
+    def tables(self) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """``series()`` and ``events()``, built once per month (or injected event) for all cards."""
+        key = (self.steps, len(self.event_log))
+        if self._tables is None or self._tables[0] != key:
+            self._tables = (key, self.series(), self.events())
+        return self._tables[1], self._tables[2]
 
     def inject_incident(self, severity: float) -> Event:
         """Fire a maritime incident of ``severity`` now; the states answer it in the coming month."""
-        event = maritime_incident(self, severity)
+        event = Event(date=self.date, kind=EventKind.MARITIME_INCIDENT, actor=Country.CHINA.value,
+                      severity=severity,
+                      label=f"incident injected from the browser (severity {severity:.2f})")
         self.inject(event)
         return event
 
@@ -140,8 +135,8 @@ class BrowserModel(HedgingModel):
 # ------------------------------------------------------------------------------------------ components
 def settings_text(model: BrowserModel) -> str:
     """The slider values and switched-off rules the running model was built with."""
-    knobs = ", ".join(f"{k.label} {value_at(model.scenario, k.path):.2f}" for k in KNOBS)
-    off = [rule_name(rid) for rid in SWITCHES if not value_at(model.scenario, SETTINGS[rid])]
+    knobs = ", ".join(f"{k.label} {scenario_value(model.scenario, k.path):.2f}" for k in KNOBS)
+    off = [rule_name(rid) for rid in SWITCHES if not scenario_value(model.scenario, SETTINGS[rid])]
     return f"In force: {knobs}, seed {model.seed_value}; rules off: {', '.join(off) or 'none'}"
 
 
@@ -150,16 +145,15 @@ def status_html(model: BrowserModel) -> str:
     sc, w = model.scenario, model.world
     month = str(model.date) if model.steps else f"{sc.start} (not started)"
     rung = int(w.escalation[0])
-    crisis = f"crisis: {LADDER[rung]} (rung {rung} of 5)" if rung else "no crisis"
-    series = model.series()
+    crisis = f"crisis: {LADDER[rung]} (rung {rung} of {len(LADDER) - 1})" if rung else "no crisis"
     lean = ""
-    if len(series):
-        h = float(series["hedging_index"].iloc[-1])
+    if model.steps:
+        h = float(hedging_index(w)[0])
         side = ("equidistant" if abs(h) < EQUIDISTANCE_BAND else "leans to China" if h < 0
                 else "leans to the US")
         lean = f" · hedging index {h:+.2f} ({side})"
     notice = f'<div style="color:#b03a2e">{html.escape(model.notice)}</div>' if model.notice else ""
-    notice += f'<div class="hs-settings" style="font-size:11px;color:#555">{settings_text(model)}</div>'
+    notice += f'<div class="hs-settings" style="font-size:11px;color:#555">{model.settings}</div>'
     return (f'<div class="hs-status" style="font-size:14px"><b class="hs-month">{month}</b> · '
             f'step {model.steps} of {sc.months} · <span class="hs-crisis">{crisis}</span>{lean}</div>'
             f"{notice}")
@@ -206,7 +200,7 @@ def _plots_component(title: str, panels: tuple[str, ...], css_class: str):
         picture = solara.use_memo(
             lambda: MonthlyPlots(model.scenario, model.world.countries, model.names, panels), [model])
         with solara.Card(title):
-            solara.Image(picture.update(model.series(), model.events()), width="100%", classes=[css_class])
+            solara.Image(picture.update(*model.tables()), width="100%", classes=[css_class])
 
     Plots.__name__ = css_class.replace("-", "_")
     return Plots
@@ -218,9 +212,8 @@ COMPONENTS = [(RelationsView, 0), (EventLog, 0), (HedgingPlots, 0), (PartnerPlot
 
 
 @solara.component
-def ScenarioPicker(choice: solara.Reactive[str]) -> None:
+def ScenarioPicker(choice: solara.Reactive[str], description: str) -> None:
     """Pick a scenario: the page is rebuilt with its values. Sliders and switches apply on Reset."""
-    description = solara.use_memo(lambda: load_scenario(choice.value).description, [choice.value])
     with solara.Card("Scenario"):
         solara.Select("Scenario", values=scenario_choices(choice.value), value=choice)
         solara.HTML(unsafe_innerHTML=f'<p style="font-size:13px">{html.escape(description)}</p>'
@@ -236,8 +229,10 @@ def initial_scenario() -> str:
 def Page() -> None:
     """The whole page: the scenario picker, then Mesa's SolaraViz for the chosen scenario."""
     choice = solara.use_reactive(initial_scenario())
-    model = solara.use_memo(lambda: BrowserModel(scenario=choice.value), [choice.value])
+    scenario = solara.use_memo(lambda: load_scenario(choice.value), [choice.value])
+    model = solara.use_memo(lambda: BrowserModel(scenario=scenario), [scenario])
+    params = solara.use_memo(lambda: model_params(scenario), [scenario])
     with solara.Sidebar():
-        ScenarioPicker(choice)
-    SolaraViz(model, components=COMPONENTS, model_params=model_params(choice.value),
+        ScenarioPicker(choice, scenario.description)
+    SolaraViz(model, components=COMPONENTS, model_params=params,
               name="hedgesim: Vietnam's bamboo hedging").key(choice.value)

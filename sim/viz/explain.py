@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from sim.actions import SPEC, Action, Family
+from sim.actions import SPEC, Action, ActionSpec, Family
 from sim.events import EFFECTS
 from sim.rules import RULES
 from sim.scenario.schema import EventKind, Scenario
@@ -47,7 +47,7 @@ def _docstring_paragraph(text: str | None) -> str:
 def rule_reason(rule_id: str) -> str:
     """What a rule does, in its own docstring's words (first paragraph)."""
     cls = RULES.get(rule_id)
-    return _docstring_paragraph(cls.__doc__) if cls else humanize(rule_id)
+    return cls.summary() if cls else humanize(rule_id)
 
 
 def rule_name(rule_id: str) -> str:
@@ -57,20 +57,22 @@ def rule_name(rule_id: str) -> str:
     return short or humanize(rule_id)
 
 
+def _spec(action: str) -> ActionSpec | None:
+    try:
+        return SPEC[Action(action)]
+    except ValueError:
+        return None
+
+
 def action_text(action: str) -> str:
     """What a move is, from the action table (``"party_visit"`` -> its description)."""
-    try:
-        spec = SPEC[Action(action)]
-    except ValueError:
-        return humanize(action)
-    return spec.description or humanize(action)
+    spec = _spec(action)
+    return (spec.description if spec else "") or humanize(action)
 
 
 def action_family(action: str) -> Family | None:
-    try:
-        return SPEC[Action(action)].family
-    except ValueError:
-        return None
+    spec = _spec(action)
+    return spec.family if spec else None
 
 
 def event_effect(kind: str) -> str:
@@ -91,16 +93,6 @@ class LogEntry:
     text: str
     why: tuple[tuple[str, str], ...] = field(default=())  # (rule name, rule reason)
     note: str = ""
-
-    @property
-    def sentence(self) -> str:
-        """The whole entry as one plain sentence."""
-        out = self.text
-        if self.note:
-            out += f" ({self.note})"
-        if self.why:
-            out += " — shaped by " + ", ".join(name for name, _ in self.why)
-        return out
 
 
 def move_entry(row: Mapping, names: Mapping[str, str]) -> LogEntry:

@@ -115,18 +115,17 @@ class LayeredFigure:
 class Snapshot:
     """Vietnam's relations right now: one row per partner, and the crisis rung (0 = none)."""
 
-    relations: pd.DataFrame  # index: state; columns tier, trust, tension, defense
+    relations: pd.DataFrame  # index: state; columns tier, trust, tension
     escalation: int
-    date: str
 
 
 def relations_now(model) -> Snapshot:
     """Read the current relations off a running model (replicate 0) into a :class:`Snapshot`."""
     w = model.world
     partners = list(w.countries[1:])
-    columns = {kind: getattr(w, kind)[0, 1:] for kind in ("tier", "trust", "tension", "defense")}
+    columns = {kind: getattr(w, kind)[0, 1:] for kind in ("tier", "trust", "tension")}
     relations = pd.DataFrame(columns, index=pd.Index(partners, name="state"))
-    return Snapshot(relations, int(w.escalation[0]), str(model.date))
+    return Snapshot(relations, int(w.escalation[0]))
 
 
 class RelationsMap(LayeredFigure):
@@ -206,7 +205,7 @@ class RelationsMap(LayeredFigure):
 
     def update(self, snapshot: Snapshot) -> bytes:
         """Set edges, labels and the crisis marker from ``snapshot``; return the PNG."""
-        rel = snapshot.relations.reindex(self.partners)
+        rel = snapshot.relations  # in the map's order: the world's partners
         self.edges.set_linewidths([_tier_width(t) for t in rel["tier"]])
         self.edges.set_colors(TRUST_COLOURS(TRUST_SCALE(rel["trust"].to_numpy())))
         for label, (name, row) in zip(self.tier_labels, rel.iterrows(), strict=True):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -35,21 +34,16 @@ def server_environment(scenario_ref: str) -> dict[str, str]:
     return env
 
 
-def serve(scenario: str, host: str = "127.0.0.1", port: int = 8765, open_browser: bool = False) -> int:
+def serve(scenario: str, host: str, port: int, open_browser: bool) -> int:
     """Run the page until interrupted; return the server's exit code (0 after Ctrl-C)."""
     ref = scenario_reference(scenario)
     print(f"hedgesim viz: {ref} at http://{host}:{port}/  (Ctrl-C to stop)", flush=True)
     server = subprocess.Popen(server_command(host, port, open_browser), env=server_environment(ref))
-    signal.signal(signal.SIGTERM, _exit_on_terminate)  # so that stopping us stops the server too
     try:
         return server.wait()
-    except (KeyboardInterrupt, SystemExit):
+    except KeyboardInterrupt:  # Ctrl-C, or SIGTERM through the command line's handler
         return 0
     finally:
         if server.poll() is None:
             server.terminate()
             server.wait(timeout=10)
-
-
-def _exit_on_terminate(signum: int, frame: object) -> None:
-    raise SystemExit(0)
