@@ -117,7 +117,7 @@ class HedgingModel(mesa.Model):
         for agent, decision in decisions:
             agent.act(decision)
         self.vietnam.step()
-        w.four_nos_binding += sum(hit for rid, hit in getattr(self.vietnam, "last_binding", {}).items()
+        w.four_nos_binding += sum(hit for rid, hit in self.vietnam.last_binding.items()
                                   if RULES[rid].group == "four_nos")
         self.vietnam.procure_arms(w)
         self.russia.erode_reliability(w)

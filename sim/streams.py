@@ -44,9 +44,6 @@ class ReplicateStreams:
         gens = [np.random.default_rng(s) for s in seeds[1:]]
         return cls([first if first is not None else np.random.default_rng(seeds[0]), *gens])
 
-    def __len__(self) -> int:
-        return len(self.generators)
-
     def _draw(self, method: str, size: int | tuple[int, ...], where: np.ndarray | None,
               fill: float, **kwargs) -> np.ndarray:
         shape = (size,) if isinstance(size, int | np.integer) else tuple(size)

@@ -47,6 +47,7 @@ class StateAgent(mesa.Agent):
         self.index = model.world.index(name)
         self.menu = Menu.build(self.menu_items(model.world))
         self.rules: list[Rule] = model.rules_binding(name)
+        self.last_binding: dict[str, np.ndarray] = {}  # rule id -> bound this month, per replicate
 
     # --- what a country module provides -------------------------------------------------------
     def menu_items(self, world: World) -> list[tuple[Action, int]]:

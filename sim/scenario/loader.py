@@ -20,7 +20,7 @@ from pydantic import BaseModel, ValidationError
 
 from sim.calendar import Month, coerce_month
 from sim.rules import RULES, groups
-from sim.scenario.schema import AGENT_PARAMS, Country, PartnerParams, Scenario
+from sim.scenario.schema import AGENT_PARAMS, MAX_MONTHS, Country, PartnerParams, Scenario
 from sim.suggest import suggest
 
 Path_ = tuple[str | int, ...]
@@ -250,8 +250,9 @@ def _merge(base: Located, child: Located) -> Located:
 
 
 # ------------------------------------------------------------------------------------------ validation
-def _pydantic_problems(located: Located, prefix: Path_, exc: ValidationError,
-                       model: type[BaseModel]) -> list[Problem]:
+def validation_problems(located: Located, prefix: Path_, exc: ValidationError,
+                        model: type[BaseModel]) -> list[Problem]:
+    """A pydantic error on ``located`` as :class:`Problem` lines (typos get the nearest valid key)."""
     out = []
     for err in exc.errors():
         loc = prefix + tuple(err["loc"])
@@ -312,7 +313,7 @@ def _validate_agents(located: Located, problems: list[Problem]) -> dict[str, Any
         try:
             agents[name] = model.model_validate(values)
         except ValidationError as exc:
-            problems.extend(_pydantic_problems(located, ("agents", name), exc, model))
+            problems.extend(validation_problems(located, ("agents", name), exc, model))
     return agents
 
 
@@ -355,7 +356,7 @@ def _validate_rules(located: Located, problems: list[Problem]) -> dict[str, Any]
         try:
             rules[rid] = model.model_validate(values)
         except ValidationError as exc:
-            problems.extend(_pydantic_problems(located, where.get(rid, ("rules", rid)), exc, model))
+            problems.extend(validation_problems(located, where.get(rid, ("rules", rid)), exc, model))
     return rules
 
 
@@ -374,7 +375,7 @@ def build_scenario(located: Located, source_file: str | None = None) -> Scenario
         scenario = Scenario.model_validate({**data, "agents": agents, "rules": rules,
                                             "source_file": source_file})
     except ValidationError as exc:
-        problems.extend(_pydantic_problems(located, (), exc, Scenario))
+        problems.extend(validation_problems(located, (), exc, Scenario))
     problems.extend(_check_events(located))
     if problems:
         raise ScenarioError(sorted(problems, key=lambda p: (p.file, p.line)))
@@ -398,7 +399,7 @@ def _run_span(raw: dict[str, Any]) -> tuple[Month, Month] | None:
     except (ValueError, TypeError):
         return None
     months = raw.get("months")
-    if isinstance(months, bool) or not isinstance(months, int) or not 1 <= months <= 1200:
+    if isinstance(months, bool) or not isinstance(months, int) or not 1 <= months <= MAX_MONTHS:
         return None
     return start, start.plus(months - 1)
 
@@ -495,12 +496,6 @@ def read_located(file: Path) -> Located:
     Other input files (experiments) use it to report problems the way scenarios do."""
     data, lines = _read_yaml(file)
     return Located(data, {path: (str(file), line) for path, line in lines.items()})
-
-
-def validation_problems(located: Located, exc: ValidationError, model: type[BaseModel],
-                        prefix: Path_ = ()) -> list[Problem]:
-    """A pydantic error on ``located`` as :class:`Problem` lines (typos get the nearest valid key)."""
-    return _pydantic_problems(located, prefix, exc, model)
 
 
 def scenario_value(scenario: Scenario, dotted: str) -> Any:

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_valid
 
 from sim.calendar import Month, coerce_month
 
+MAX_MONTHS = 1200  # a century of monthly steps
 Unit = Annotated[float, Field(ge=0.0, le=1.0)]
 Positive = Annotated[float, Field(gt=0.0)]
 
@@ -219,7 +220,7 @@ class Scenario(Frozen):
     name: str
     description: str
     start: Month
-    months: Annotated[int, Field(ge=1, le=1200)]
+    months: Annotated[int, Field(ge=1, le=MAX_MONTHS)]
     seed: Annotated[int, Field(ge=0)] = 0  # root seed of the run (numpy seeds are non-negative)
     effects_scale: Annotated[float, Field(ge=0, le=5)] = 1.0  # scales every row of the effects table
     agents: dict[str, Any] = Field(default_factory=dict)  # name -> *Params, validated in the loader

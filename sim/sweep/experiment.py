@@ -250,7 +250,7 @@ def load_experiment(path: str | Path) -> tuple[Experiment, Scenario]:
     try:
         experiment = Experiment.model_validate({**raw, "source_file": str(file)})
     except ValidationError as exc:
-        raise ScenarioError(validation_problems(located, exc, Experiment)) from None
+        raise ScenarioError(validation_problems(located, (), exc, Experiment)) from None
     scenario_file = resolve_path(experiment.scenario, file.parent)
     if not scenario_file.is_file():
         raise ScenarioError([located.problem(("scenario",), f"no scenario {experiment.scenario!r} "
