@@ -1,6 +1,6 @@
 """The monthly outcome series, declared once: name, description, and how to read it off the world.
 
-The hedging index (Kuik 2008; seed 002's "equidistance") is Vietnam's net alignment between the
+The hedging index ([Kuik2008]; [SCMP2023]'s "equidistance") is Vietnam's net alignment between the
 United States and China: the difference of its closeness to each over their sum, in [-1, 1];
 0 is equidistance, negative leans to China, positive to the US.
 """
@@ -12,17 +12,31 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.scenario.schema import Country
+from sim.coefficients import coef
+from sim.scenario.schema import Country, Frozen
 from sim.state import CHINA, VIETNAM, World
 
-EQUIDISTANCE_BAND = 0.2  # |hedging_index| below this counts as equidistant; calibration
+EQUIDISTANCE_BAND = 0.2  # |hedging_index| below this counts as equidistant (a reporting definition)
+
+
+class HedgingIndex(Frozen):
+    """Weights of Vietnam's closeness to a power in the hedging index ([Kuik2008]; [SCMP2023])."""
+
+    tier: float = coef(0.3, 0, 1, "closeness per unit of tier / 3 (capped at comprehensive strategic)")
+    trust: float = coef(0.3, 0, 1, "closeness per unit of trust")
+    defense: float = coef(0.25, 0, 1, "closeness per unit of defense tie")
+    interdependence: float = coef(0.15, 0, 1, "closeness per unit of interdependence")
+    tension: float = coef(0.3, 0, 1, "closeness lost per unit of tension")
 
 
 def closeness(world: World, p: int) -> np.ndarray:
-    """``(R,)`` Vietnam's closeness to state ``p``: tier, trust, defense and trade ties, less tension."""
+    """``(R,)`` Vietnam's closeness to state ``p``: tier, trust, defense and trade ties, less tension
+    (weights: the scenario's ``metrics`` table)."""
+    w = world.k.metrics
     tier = np.minimum(world.tier[:, p], 3) / 3.0
-    return np.clip(0.3 * tier + 0.3 * world.trust[:, p] + 0.25 * world.defense[:, p]
-                   + 0.15 * world.interdependence[:, p] - 0.3 * world.tension[:, p], 0.0, None)
+    return np.clip(w.tier * tier + w.trust * world.trust[:, p] + w.defense * world.defense[:, p]
+                   + w.interdependence * world.interdependence[:, p] - w.tension * world.tension[:, p],
+                   0.0, None)
 
 
 def hedging_index(world: World) -> np.ndarray:

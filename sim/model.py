@@ -14,12 +14,10 @@ import pandas as pd
 
 from sim import dynamics
 from sim.actions import ACTIONS
+from sim.agents import agent_class
 from sim.agents.base import StateAgent
 from sim.agents.china import China
-from sim.agents.japan import Japan
-from sim.agents.partner import Partner
 from sim.agents.russia import Russia
-from sim.agents.united_states import UnitedStates
 from sim.agents.vietnam import Vietnam
 from sim.calendar import Month, date_of_step
 from sim.events import draw_random, fire
@@ -29,13 +27,6 @@ from sim.scenario.schema import Country, Event, Scenario
 from sim.state import initial_world
 from sim.streams import ReplicateStreams, replicate_seeds
 
-AGENT_CLASSES: dict[str, type[StateAgent]] = {
-    Country.VIETNAM.value: Vietnam,
-    Country.CHINA.value: China,
-    Country.UNITED_STATES.value: UnitedStates,
-    Country.JAPAN.value: Japan,
-    Country.RUSSIA.value: Russia,
-}
 ACTION_COLUMNS = ("step", "date", "actor", "action", "target", "rules", "detail")
 
 
@@ -72,7 +63,7 @@ class HedgingModel(mesa.Model):
         self.streams = ReplicateStreams.from_seeds(self.seeds, first=self.rng)
         self.world = initial_world(scenario, replicates)
         self.baseline = self.world.copy()
-        self.rules: list[Rule] = [RULES[rid](params) for rid, params in scenario.rules.items()
+        self.rules: list[Rule] = [RULES[rid](params, replicates) for rid, params in scenario.rules.items()
                                   if params.enabled]
         self.record_actions = record_actions
         self._actions: list[tuple] = []
@@ -84,7 +75,7 @@ class HedgingModel(mesa.Model):
         self.vietnam = Vietnam(self, Country.VIETNAM.value, scenario.agents[Country.VIETNAM.value])
         self.china = China(self, Country.CHINA.value, scenario.agents[Country.CHINA.value])
         self.others: list[StateAgent] = [
-            AGENT_CLASSES.get(name, Partner)(self, name, scenario.agents[name])
+            agent_class(name)(self, name, scenario.agents[name])
             for name in scenario.partners if name != Country.CHINA.value
         ]
         self.russia = next(a for a in self.others if isinstance(a, Russia))

@@ -15,12 +15,14 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict
 
 from sim.actions import INDEX, Action
+from sim.coefficients import Arrays, compile_params
 from sim.state import World
 from sim.suggest import suggest
 
 
 class RuleParams(BaseModel):
-    """Parameters every rule has. Subclasses add their own, each with a comment on its source."""
+    """Parameters every rule has. Subclasses add their own with :func:`sim.coefficients.coef`
+    (default, range, meaning, source); a scenario sets them as ``rules.<id>.<name>``."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     enabled: bool = True
@@ -70,8 +72,12 @@ class Rule:
     group: ClassVar[str | None] = None  # e.g. "four_nos": switched together in YAML
     Params: ClassVar[type[RuleParams]] = RuleParams
 
-    def __init__(self, params: RuleParams | None = None) -> None:
-        self.params = params if params is not None else self.Params()
+    def __init__(self, params: RuleParams | list[RuleParams] | None = None, replicates: int = 1) -> None:
+        """``params``: the scenario's parameters of this rule, or one per replicate (same switches).
+        ``self.k`` holds its coefficients as ``(R,)`` arrays (``(1,)`` broadcasts to any world)."""
+        tables = params if isinstance(params, list) else [params if params is not None else self.Params()]
+        self.params = tables[0]
+        self.k: Arrays = compile_params(tables if len(tables) > 1 else tables[0], replicates)
 
     @property
     def enabled(self) -> bool:

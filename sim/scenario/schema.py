@@ -6,8 +6,9 @@ a published source is marked *calibration* and documented in docs/model.md.
 
 from __future__ import annotations
 
+import importlib
 from enum import Enum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator, model_validator
 
@@ -33,130 +34,39 @@ class Country(str, Enum):
 
 
 class Tier(int, Enum):
-    """Vietnam's partnership hierarchy (seed 001; Le Hong Hiep 2013)."""
+    """Vietnam's partnership hierarchy ([Grossman2023]; [LeHongHiep2013])."""
 
     NONE = 0
     COMPREHENSIVE = 1
     STRATEGIC = 2
     COMPREHENSIVE_STRATEGIC = 3
-    COMMUNITY = 4  # China only: "community with a shared future", Dec 2023 (seed 000)
+    COMMUNITY = 4  # China only: "community with a shared future", Dec 2023 ([VOA2023])
 
 
 # ---------------------------------------------------------------------------------------- agents
-class VietnamParams(Frozen):
-    """Vietnam, the hedger. Goal weights follow Le Hong Hiep 2013 and Kuik 2008."""
-
-    temperature: Positive = 0.1  # softmax temperature of choice (bounded rationality); calibration
-    actions_per_month: Annotated[int, Field(ge=1, le=5)] = 2  # distinct moves a month; calibration
-    weight_security: Annotated[float, Field(ge=0, le=5)] = 1.0  # deterrence, sovereignty (seed 004)
-    weight_autonomy: Annotated[float, Field(ge=0, le=5)] = 0.8  # multi-vector diversification (seed 003)
-    weight_prosperity: Annotated[float, Field(ge=0, le=5)] = 0.8  # economic pragmatism (seed 000)
-    weight_regime: Annotated[float, Field(ge=0, le=5)] = 0.7  # regime survival (seeds 002, 003)
-    weight_stability: Annotated[float, Field(ge=0, le=5)] = 1.0  # stable ties with China (seed 004)
-    threat: Unit = 0.4  # initial threat perception of China; calibration (HD-981 precedes it)
-    regime_insecurity: Unit = 0.3  # initial fear of "peaceful evolution" (seed 003)
-    capability: Unit = 0.35  # initial military capability relative to need; calibration
-    us_reliability_threshold: Unit = 0.3  # Kuik 2021: below it, drift toward accommodation
-    china_threat_threshold: Unit = 0.75  # Kuik 2021: above it, drift toward balancing
-    procurement_temperature: Positive = 0.25  # spread of arms purchases across suppliers
+# Each state's parameter model lives with its class (sim/agents/*.py, ``Params``); the loader
+# finds them in the registry of agents (:data:`sim.agents.base.AGENTS`).
 
 
-class PartnerParams(Frozen):
-    """Any state other than Vietnam: its relation to Vietnam at the start, and its character.
-
-    ``type: partner`` adds a state the engine does not know by name (India, South Korea, ...).
-    """
-
-    type: Literal["partner"] | None = None
-    display_name: str | None = None
-    tier: Annotated[int, Field(ge=0, le=3)] = 0  # tier with Vietnam at the start (seed 001)
-    trust: Unit = 0.4
-    tension: Unit = 0.05
-    interdependence: Unit = 0.1  # share-like weight of trade and investment ties (seed 000)
-    defense: Unit = 0.05  # depth of defense cooperation with Vietnam
-    commitment: Unit = 0.5  # willingness to invest in Vietnam; the US knob of DESIGN.md
-    democracy_promotion: Unit = 0.0  # pressure on Vietnam's regime (seed 003)
-    arms_supplier: Unit = 0.1  # attractiveness as an arms supplier (quality x price x credit)
-    reliability: Unit = 0.8  # whether its arms keep coming (seed 003: sanctions erode it)
-    rivalry_with_china: Unit = 0.2  # how openly the partner confronts China
-    offer_propensity: Unit = 0.3  # readiness to offer Vietnam a higher tier; calibration
-    temperature: Positive = 0.15  # softmax temperature of choice; calibration
-    position: tuple[float, float] | None = None  # (lon, lat) for the map view
-
-
-class ChinaParams(PartnerParams):
-    """China: the neighbour. Defaults: CSP since 2008 (seed 001), top trade partner (seed 000)."""
-
-    tier: Annotated[int, Field(ge=0, le=4)] = 3
-    trust: Unit = 0.35
-    tension: Unit = 0.3
-    interdependence: Unit = 0.8  # >$175bn trade 2022; textiles ~50%, rubber ~70% inputs (000, 003)
-    defense: Unit = 0.05
-    commitment: Unit = 0.6
-    assertiveness: Unit = 0.5  # appetite for gray-zone pressure in the South China Sea; calibration
-    status_sensitivity: Unit = 0.7  # anxiety when a rival reaches its tier (seed 002)
-    reputation_weight: Unit = 0.5  # weight of reputational cost when pressing on (Thayer 2011)
-    package_size: Annotated[int, Field(ge=1, le=200)] = 45  # prepared pacts, Dec 2023 (seed 001)
-    package_security_share: Unit = 0.15  # security-sensitive share of a package (seed 000: ~10 refused)
-    package_resource_share: Unit = 0.05  # strategic-resource (rare earth) share (seeds 000, 001)
-    package_symbolic_share: Unit = 0.3  # symbolic share; the rest is economic (seed 000)
-    rivalry_with_china: Unit = 0.0
-
-    @model_validator(mode="after")
-    def _shares(self) -> ChinaParams:
-        total = self.package_security_share + self.package_resource_share + self.package_symbolic_share
-        if total > 1.0:
-            raise ValueError(f"package shares (security + resource + symbolic) sum to {total:.2f} > 1")
-        return self
-
-
-class UnitedStatesParams(PartnerParams):
-    """The US: comprehensive partnership from Jul 2013 (domain.md); democracy promotion (seed 003)."""
-
-    tier: Annotated[int, Field(ge=0, le=3)] = 0
-    trust: Unit = 0.3
-    interdependence: Unit = 0.3
-    commitment: Unit = 0.65
-    democracy_promotion: Unit = 0.35
-    arms_supplier: Unit = 0.15  # arms embargo until 2016; expensive kit
-    rivalry_with_china: Unit = 0.7
-    offer_propensity: Unit = 0.35
-
-
-class JapanParams(PartnerParams):
-    """Japan: strategic partnership since 2009, extensive 2014 (domain.md); ODA and coast guard."""
-
-    tier: Annotated[int, Field(ge=0, le=3)] = 2
-    trust: Unit = 0.55
-    interdependence: Unit = 0.3
-    commitment: Unit = 0.6
-    arms_supplier: Unit = 0.05
-    rivalry_with_china: Unit = 0.5
-    offer_propensity: Unit = 0.15
-
-
-class RussiaParams(PartnerParams):
-    """Russia: CSP since Jul 2012, main arms supplier (seed 003)."""
-
-    tier: Annotated[int, Field(ge=0, le=3)] = 3
-    trust: Unit = 0.6
-    interdependence: Unit = 0.05
-    defense: Unit = 0.45
-    commitment: Unit = 0.5
-    arms_supplier: Unit = 0.8  # > half of Russia's regional arms exports went to Vietnam (seed 003)
-    reliability: Unit = 0.85
-    rivalry_with_china: Unit = 0.0
-    dependence_on_china: Unit = 0.2  # erodes reliability as it grows (seed 003)
-    offer_propensity: Unit = 0.1
-
-
-AGENT_PARAMS: dict[str, type[PartnerParams] | type[VietnamParams]] = {
-    Country.VIETNAM.value: VietnamParams,
-    Country.CHINA.value: ChinaParams,
-    Country.UNITED_STATES.value: UnitedStatesParams,
-    Country.JAPAN.value: JapanParams,
-    Country.RUSSIA.value: RussiaParams,
+# ---------------------------------------------------------------------------------------- sections
+#: the world's coefficient tables, each declared next to the behaviour that reads it:
+#: scenario key -> (module, class). A scenario sets them by dotted path (``dynamics.threat_decay``).
+SECTIONS: dict[str, tuple[str, str]] = {
+    "actions": ("sim.actions", "ActionEffects"),  # effect sizes: actions.<action>.<channel>
+    "dynamics": ("sim.dynamics", "Dynamics"),  # decay, crisis clock: dynamics.<name>
+    "shocks": ("sim.events", "Shocks"),  # what events set: shocks.<name>
+    "metrics": ("sim.metrics", "HedgingIndex"),  # hedging-index weights: metrics.<name>
 }
+
+
+def section_model(name: str) -> type[Frozen]:
+    """The pydantic table of world section ``name`` (imported on first use: no import cycle)."""
+    module, cls = SECTIONS[name]
+    return getattr(importlib.import_module(module), cls)
+
+
+def _section_default(name: str) -> Any:
+    return lambda: section_model(name)()
 
 
 # ---------------------------------------------------------------------------------------- events
@@ -168,8 +78,8 @@ class EventKind(str, Enum):
     SANCTIONS = "sanctions"  # sanctions on the actor (e.g. Russia, Feb 2022)
     SUMMIT = "summit"  # a scheduled meeting: lowers the cost of assurance visits that month
     ECONOMIC_SHOCK = "economic_shock"  # slowdown: prosperity matters more for a while
-    FOREIGN_BASE_NEARBY = "foreign_base_nearby"  # e.g. Ream, Cambodia (seed 001)
-    MEKONG_DAMS = "mekong_dams"  # upstream dams hit the delta (seed 001)
+    FOREIGN_BASE_NEARBY = "foreign_base_nearby"  # e.g. Ream, Cambodia ([Grossman2023])
+    MEKONG_DAMS = "mekong_dams"  # upstream dams hit the delta ([Grossman2023])
     UPGRADE_OFFER = "upgrade_offer"  # a partner puts a higher tier on the table
     ARMS_EMBARGO_LIFTED = "arms_embargo_lifted"  # the actor may now sell arms (US 2014/2016)
     LEADERSHIP_CHANGE = "leadership_change"  # a new leader in the actor: commitment reset
@@ -225,6 +135,11 @@ class Scenario(Frozen):
     effects_scale: Annotated[float, Field(ge=0, le=5)] = 1.0  # scales every row of the effects table
     agents: dict[str, Any] = Field(default_factory=dict)  # name -> *Params, validated in the loader
     rules: dict[str, Any] = Field(default_factory=dict)  # rule id -> params, validated in the loader
+    # the world's coefficient tables (SECTIONS), validated in the loader
+    actions: Any = Field(default_factory=_section_default("actions"))
+    dynamics: Any = Field(default_factory=_section_default("dynamics"))
+    shocks: Any = Field(default_factory=_section_default("shocks"))
+    metrics: Any = Field(default_factory=_section_default("metrics"))
     events: tuple[Event, ...] = ()
     random_events: dict[EventKind, RandomEventSpec] = Field(default_factory=dict)
     source_file: str | None = None  # where it was loaded from (not part of the content hash)
@@ -246,7 +161,7 @@ class Scenario(Frozen):
     def partners(self) -> tuple[str, ...]:
         """Every state but Vietnam, the five first in a fixed order, then added partners."""
         fixed = [c.value for c in Country if c is not Country.VIETNAM]
-        extra = sorted(k for k in self.agents if k not in AGENT_PARAMS)
+        extra = sorted(k for k in self.agents if k not in {c.value for c in Country})
         return tuple(fixed + extra)
 
     def agent(self, name: str) -> Any:
