@@ -17,16 +17,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sim import HedgingModel
+from sim.agents import AGENTS
 from sim.rules import RULES, groups
 from sim.scenario.loader import Problem, ScenarioError, load_scenario
-from sim.scenario.schema import AGENT_PARAMS, EventKind, Scenario
+from sim.scenario.schema import EventKind, Scenario
 from tests.conftest import ROOT
 
 BASE = yaml.safe_load((ROOT / "scenarios" / "historical_2013_2024.yaml").read_text())
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 # Names the loader knows, so that mutations often land on meaningful keys and values.
-KNOWN = sorted({*BASE, "extends", *AGENT_PARAMS, "india", "type", "partner", *RULES, *groups(),
+KNOWN = sorted({*BASE, "extends", *AGENTS, "india", "type", "partner", *RULES, *groups(),
                 *(k.value for k in EventKind), "enabled", "date", "kind", "actor", "target",
                 "severity", "monthly_rate", "assertiveness", "commitment", "tier"})
 

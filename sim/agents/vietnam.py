@@ -22,7 +22,7 @@ from sim.coefficients import CALIBRATED, coef, count, signed_range, table
 from sim.decision import bernoulli, logistic, softmax
 from sim.effects import apply_moves
 from sim.scenario.schema import Country, Frozen, Tier
-from sim.state import CHINA, VIETNAM, World
+from sim.state import CHINA, USE_OF_FORCE_RUNG, VIETNAM, World
 
 
 class Goal(IntEnum):
@@ -41,6 +41,7 @@ PARTNER_MOVES = (Action.DEFENSE_TIES, Action.UPGRADE_PARTNERSHIP, Action.TRADE_D
 SELF_MOVES = (Action.MODERNISE, Action.HOLD)
 SATURATED = 0.99  # a defense tie this deep cannot deepen further (definition)
 ARMS_SHARE_WINDOW = 12  # months in the moving mix of arms purchases (definition)
+TOP_TIER = int(Tier.COMPREHENSIVE_STRATEGIC)  # the highest tier a partner other than China reaches
 
 # ------------------------------------------------------------------------------------------ gains
 #: drivers of the gains table: name -> (meaning, the factors multiplied after the coefficient)
@@ -201,7 +202,7 @@ def _factors(world: World, t: np.ndarray) -> dict[str, np.ndarray]:
     """The world quantities the gains table's drivers multiply, shaped ``(R, 1)``, ``(R, M)``
     or ``(M,)`` (``t`` the menu's targets)."""
     threat = world.threat[:, None]
-    sev, esc = world.crisis_severity[:, None], world.escalation[:, None] / 5.0
+    sev, esc = world.crisis_severity[:, None], world.escalation[:, None] / float(USE_OF_FORCE_RUNG)
     dependence_gap = world.interdependence[:, [CHINA]] - world.interdependence[:, t]
     to_china = (t == CHINA).astype(float)
     return {
@@ -209,7 +210,7 @@ def _factors(world: World, t: np.ndarray) -> dict[str, np.ndarray]:
         "summit": world.summit[:, t], "fear": world.regime_insecurity[:, None],
         "severity": sev, "escalation": esc, "rivalry": world.rivalry[:, t],
         "commitment": world.commitment[:, t], "room": 1.0 - world.defense[:, t],
-        "tier_room": 1.0 - world.tier[:, t] / 3.0, "threat": threat,
+        "tier_room": 1.0 - world.tier[:, t] / TOP_TIER, "threat": threat,
         "capability_gap": 1.0 - world.capability[:, None], "threat_sq": threat**2,
         "calm": 1.0 - threat, "severity_sq": sev**2, "escalation_sq": esc**2, "to_china": to_china,
         "dependence_gap": np.where(t == CHINA, 0.0, np.maximum(dependence_gap, 0)),
@@ -245,7 +246,7 @@ class Vietnam(StateAgent):
     def available(self, world: World) -> np.ndarray:
         m, t, k = self.menu, self.menu.targets, self.k
         crisis = world.in_crisis[:, None]
-        upgrade_open = (world.offer_months[:, t] > 0) & (world.tier[:, t] < int(Tier.COMPREHENSIVE_STRATEGIC))
+        upgrade_open = (world.offer_months[:, t] > 0) & (world.tier[:, t] < TOP_TIER)
         return ~((m.is_(Action.STAND_FIRM, Action.USE_FORCE, Action.LEGAL_PROTEST) & ~crisis)
                  | (m.is_(Action.UPGRADE_PARTNERSHIP) & ~upgrade_open)
                  | (m.is_(Action.JOIN_COMMUNITY) & ~(world.community_offer[:, None] > 0))

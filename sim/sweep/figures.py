@@ -14,6 +14,7 @@ from sim.metrics import EQUIDISTANCE_BAND, series_for
 from sim.plots import STYLE, save
 from sim.scenario.schema import Country
 from sim.sweep.analysis import Results, point_means
+from sim.sweep.design import METHODS
 from sim.sweep.experiment import Method, PlotKind
 
 MAX_POINTS_DRAWN = 6  # ensemble figures draw each design point up to this many, else pool them
@@ -61,31 +62,26 @@ def write_all(results: Results, indices: pd.DataFrame | None, out: Path,
 
 
 def sensitivity_bars(indices: pd.DataFrame, method: Method, title: str) -> plt.Figure:
-    """One panel per outcome: S1 and ST with 95% intervals (Sobol'), or mu* and sigma (Morris)."""
+    """One panel per outcome: the method's index bars (:data:`sim.sweep.design.METHODS`), e.g.
+    S1 and ST with 95% intervals (Sobol'), or mu* and sigma (Morris)."""
+    spec = METHODS[method]
     outcomes = list(dict.fromkeys(indices["outcome"]))
     with plt.rc_context(STYLE):
         fig, axes = plt.subplots(len(outcomes), 1, figsize=(7, 1.2 + 1.5 * len(outcomes)), squeeze=False)
         for ax, outcome in zip(axes[:, 0], outcomes, strict=True):
             rows = indices[indices["outcome"] == outcome]
             y = np.arange(len(rows))
-            if method is Method.SOBOL:
-                bars = (("S1", "S1_conf", "first order S1", "#1f4e99"),
-                        ("ST", "ST_conf", "total order ST", "#c0392b"))
-                xlabel = "Sobol' index (share of variance of the point mean)"
-            else:
-                bars = (("mu_star", "mu_star_conf", "mu* (mean |elementary effect|)", "#1f4e99"),
-                        ("sigma", None, "sigma (interactions, non-linearity)", "#c0392b"))
-                xlabel = "elementary effect (outcome units per unit of parameter range)"
-            for k, (col, conf, label, colour) in enumerate(bars):
+            for k, (col, conf, label, colour) in enumerate(
+                    (b.column, b.conf, b.label, b.colour) for b in spec.bars):
                 err = rows[conf].to_numpy() if conf else None
                 ax.barh(y + (k - 0.5) * 0.38, rows[col].fillna(0), height=0.36, xerr=err, color=colour,
                         alpha=0.85, label=label, error_kw={"lw": 0.8, "capsize": 2})
             ax.set_yticks(y, rows["parameter"])
             ax.invert_yaxis()
             ax.set_title(outcome)
-            ax.set_xlabel(xlabel)
+            ax.set_xlabel(spec.xlabel)
         axes[0, 0].legend(loc="lower right")
-        fig.suptitle(f"{title}: {'Sobol' if method is Method.SOBOL else 'Morris'} sensitivity", fontsize=12)
+        fig.suptitle(f"{title}: {spec.label} sensitivity", fontsize=12)
         fig.tight_layout(rect=(0, 0, 1, 0.97))
     return fig
 
