@@ -127,9 +127,9 @@ def build_design(experiment: Experiment, base: Scenario) -> DesignMatrix:
     problem, sample = None, None
     if design is None:
         points = pd.DataFrame(index=range(1))
-    elif (sampler := METHODS[design.method].sample) is not None:
+    elif METHODS[design.method].sample is not None:
         problem = salib_problem(design)
-        sample = sampler(design, problem, seed)
+        sample = _sample(design, problem, seed)
         points = pd.DataFrame(sample, columns=problem["names"])
     elif design.method is Method.LIST:
         points = pd.DataFrame([{p: point.get(p, scenario_value(base, p)) for p in experiment.parameters}
@@ -162,6 +162,14 @@ def _grid(design: Design) -> pd.DataFrame:
             levels[path] = list(np.linspace(spec[0], spec[1], design.samples or 2))
     rows = list(itertools.product(*levels.values()))
     return pd.DataFrame(rows, columns=list(levels))
+
+
+def _sample(design: Design, problem: dict[str, Any], seed: int) -> np.ndarray:
+    """The design's sample over its ranges, by its method's sampler (:data:`METHODS`)."""
+    sampler = METHODS[design.method].sample
+    if sampler is None:
+        raise ValueError(f"method {design.method} does not sample ranges")
+    return sampler(design, problem, seed)
 
 
 def _cast(values: pd.Series, like: Any) -> pd.Series:
