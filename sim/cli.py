@@ -139,6 +139,7 @@ def _viz(args: argparse.Namespace) -> int:
     from sim.viz.serve import serve
 
     load_scenario(args.scenario)  # a bad scenario ends here, with the loader's message and exit 2
+    signal.signal(signal.SIGTERM, _interrupt)  # stopping us stops the server too
     return serve(args.scenario, host=args.host, port=args.port, open_browser=args.open)
 
 
@@ -260,13 +261,13 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _os_message(exc: OSError) -> str:
-    """One line for an OSError: the path and what went wrong (not Python's repr)."""
-    if exc.filename is None or exc.strerror is None or exc.args[1:] == ():
-        return str(exc)
-    where = exc.filename if exc.filename2 is None else f"{exc.filename} -> {exc.filename2}"
-    hint = " (the filesystem is read-only; choose --out elsewhere)" if exc.errno == errno.EROFS else ""
-    return f"cannot write {where}: {exc.strerror}{hint}" if exc.errno != errno.ENOENT else \
-        f"{where}: {exc.strerror}"
+    """One line for an OSError: the path and what went wrong (not Python's ``[Errno N]`` form)."""
+    if exc.strerror is None:
+        return str(exc)  # our own messages (OutputRefusedError and the like)
+    where = "" if exc.filename is None else f"{exc.filename}: " if exc.filename2 is None else \
+        f"{exc.filename} -> {exc.filename2}: "
+    hint = "; the filesystem is read-only, choose --out elsewhere" if exc.errno == errno.EROFS else ""
+    return f"{where}{exc.strerror}{hint}"
 
 
 if __name__ == "__main__":

@@ -73,7 +73,7 @@ ANALYSIS_LAYOUT = Layout(OutputKind.ANALYSIS, (MARKER, "*.csv"), {"plots": FIGUR
 _PARTS = Layout(files=("part-*.parquet", ".part-*.tmp"))
 SWEEP_LAYOUT = Layout(OutputKind.SWEEP, (MARKER, ".lock", "experiment.json", ".experiment.json.tmp"),
                       {"runs": _PARTS, "series": _PARTS, "quarantine": Layout(files=("*.parquet",)),
-                       "analysis": ANALYSIS_LAYOUT, f".analysis.{STAGING_TAG}-*": ANALYSIS_LAYOUT},
+                       "analysis": ANALYSIS_LAYOUT, ".analysis.*": ANALYSIS_LAYOUT},  # and its staging
                       manifest=("experiment.json", ("experiment_hash", "total_runs")))
 
 
@@ -82,7 +82,10 @@ def refuse_dangerous(path: str | Path) -> Path:
     """``path``, unless it is the root, the home directory, the current directory or an ancestor of
     one of them: those are refused whatever the flags (a results folder is never one of them)."""
     resolved = Path(path).resolve()
-    home = Path.home().resolve()
+    try:
+        home = Path.home().resolve()
+    except (RuntimeError, KeyError):  # no HOME and no passwd entry
+        home = Path(resolved.anchor)
     cwd = Path.cwd().resolve()
     if resolved == home or resolved in home.parents:
         raise OutputRefusedError(f"{path}: refusing to write into the home directory or above it; "
@@ -146,8 +149,8 @@ def check_replaceable(out: Path, layout: Layout, what: str = "directory") -> Non
         raise OutputRefusedError(f"{out} is a file, not a {what} hedgesim wrote; --force does not "
                                  "replace it (use another --out)")
     if not is_ours(out, layout):
-        raise OutputRefusedError(f"{out} was not written by hedgesim (no {MARKER} marker of a "
-                                 f"{layout.kind} {what}); --force never replaces it (use another --out)")
+        raise OutputRefusedError(f"{out} was not written by hedgesim as a {layout.kind} {what} (no "
+                                 f"{MARKER} marker says so); --force never replaces it (use another --out)")
     foreign = foreign_entries(out, layout)
     if foreign:
         raise OutputRefusedError(f"{out} holds files hedgesim did not write ({_listing(out, foreign)}); "
@@ -316,14 +319,27 @@ def write_file(out: Path, write: Callable[[Path], None], *, force: bool) -> Path
         if force:
             os.replace(tmp, out)
         else:
-            try:
-                os.link(tmp, out)  # atomic create: never replaces a file made meanwhile
-            except FileExistsError:
-                raise OutputRefusedError(f"{out} already exists (use --force to replace it)") from None
+            _create(tmp, out)
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
     return out
+
+
+def _create(tmp: Path, out: Path) -> None:
+    """Put ``tmp`` at ``out`` only if nothing is there: a hard link fails if ``out`` appeared
+    meanwhile; on a filesystem without hard links, a check just before the rename."""
+    try:
+        os.link(tmp, out)
+        return
+    except FileExistsError:
+        raise OutputRefusedError(f"{out} already exists (use --force to replace it)") from None
+    except OSError as exc:
+        if exc.errno not in {errno.EPERM, errno.EOPNOTSUPP, errno.EMLINK, errno.EXDEV}:
+            raise
+    if out.exists() or out.is_symlink():
+        raise OutputRefusedError(f"{out} already exists (use --force to replace it)")
+    os.rename(tmp, out)
 
 
 # ------------------------------------------------------------------------------------------ locks

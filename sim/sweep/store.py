@@ -23,6 +23,8 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -30,10 +32,19 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from sim.outputs import OutputRefusedError, UnreadableOutputError, hold_lock, remove_stale_staging
+from sim.outputs import (
+    ANALYSIS_LAYOUT,
+    OutputRefusedError,
+    UnreadableOutputError,
+    foreign_entries,
+    hold_lock,
+    remove_stale_staging,
+)
 
 RUNS, SERIES, EXPERIMENT, QUARANTINE, LOCK = "runs", "series", "experiment.json", "quarantine", ".lock"
 ANALYSIS = "analysis"
+LEGACY_STAGING = re.compile(r"\.analysis\.[a-z0-9_]{8}")  # tempfile.mkdtemp's names
+PART_NAME = re.compile(r"part-\d{9}-\d{5}\.parquet")
 
 
 class DirectoryBusyError(OutputRefusedError):
@@ -90,7 +101,7 @@ class ResultStore:
     # --------------------------------------------------------------------------------- chunks
     def write_chunk(self, runs: pd.DataFrame, series: pd.DataFrame) -> None:
         """Write one finished chunk: series part first, runs part (the 'done' mark) last."""
-        name = f"part-{int(runs['run'].min()):09d}-{len(runs):05d}.parquet"
+        name = f"part-{int(runs['run'].min()):09d}-{len(runs):05d}.parquet"  # PART_NAME
         _atomic_parquet(series, self.series_dir / name)
         _atomic_parquet(runs, self.runs_dir / name)
 
@@ -104,6 +115,10 @@ class ResultStore:
             if orphan.name not in done_parts:
                 orphan.unlink()
         remove_stale_staging(self.root, ANALYSIS)
+        for legacy in self.root.glob(".analysis.*"):  # left by versions before sim.outputs
+            if LEGACY_STAGING.fullmatch(legacy.name) and legacy.is_dir() and not legacy.is_symlink() \
+                    and not foreign_entries(legacy, ANALYSIS_LAYOUT):
+                shutil.rmtree(legacy, ignore_errors=True)
 
     def done_runs(self) -> set[int]:
         """Run ids with a finished, verified chunk (call with the lock held): first tidies, then
@@ -127,7 +142,7 @@ class ResultStore:
         total = int(self.metadata()["total_runs"])
         done: set[int] = set()
         self.good_parts, self.problems = [], []
-        for part in sorted(self.runs_dir.glob("part-*.parquet")):
+        for part in sorted(self.runs_dir.glob("part-*.parquet"), key=_trust_order):
             ids, reason = self._part_runs(part.name, total, done)
             if reason is None:
                 self.good_parts.append(part.name)
@@ -191,6 +206,11 @@ class ResultStore:
         cols = None if columns is None else list(dict.fromkeys(["run", "step", "date", *columns]))
         df = _read_parts(self.series_dir, self._parts(), cols)
         return df.sort_values(["run", "step"], kind="stable").reset_index(drop=True)
+
+
+def _trust_order(part: Path) -> tuple[bool, str]:
+    """Parts named as write_chunk names them first, so a stray copy is the one found repeated."""
+    return (PART_NAME.fullmatch(part.name) is None, part.name)
 
 
 def _read_parts(folder: Path, names: list[str], columns: list[str] | None = None) -> pd.DataFrame:

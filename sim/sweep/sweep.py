@@ -34,7 +34,7 @@ from sim.scenario.loader import content_hash
 from sim.sweep.design import DesignMatrix, build_design
 from sim.sweep.experiment import Experiment, load_experiment
 from sim.sweep.runner import ChunkTask, execute, local_executor, plan_chunks, point_scenarios
-from sim.sweep.store import LOCK, ResultStore
+from sim.sweep.store import EXPERIMENT, LOCK, ResultStore
 
 
 class ResumeMismatchError(FileExistsError):
@@ -135,9 +135,8 @@ def _is_new(out: Path) -> bool:
 
 def _clear(out: Path) -> None:
     """Delete a results directory's contents (checked to be only hedgesim's), except the lock we
-    hold and the marker; the parts go first, so an interruption leaves a consistent, smaller sweep."""
-    keep = {LOCK, MARKER, "experiment.json"}
-    for entry in sorted(out.iterdir(), key=lambda e: e.name in keep):
+    hold and the marker; experiment.json goes last, so an interruption leaves a consistent sweep."""
+    for entry in sorted(out.iterdir(), key=lambda e: e.name == EXPERIMENT):
         if entry.name in (LOCK, MARKER):
             continue
         if entry.is_dir() and not entry.is_symlink():
