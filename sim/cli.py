@@ -12,6 +12,7 @@ import errno
 import os
 import signal
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -230,7 +231,9 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     args.argv = list(sys.argv[1:] if argv is None else argv)  # recorded in meta.json
     func: Callable[[argparse.Namespace], int] = args.func
-    previous = signal.signal(signal.SIGTERM, _interrupt)  # a scheduler's stop is handled like Ctrl-C
+    in_main_thread = threading.current_thread() is threading.main_thread()  # signals work only there
+    if in_main_thread:
+        previous = signal.signal(signal.SIGTERM, _interrupt)  # a scheduler's stop is handled like Ctrl-C
     try:
         code = func(args)
         sys.stdout.flush()  # a closed pipe shows up here, inside the handler below
@@ -257,7 +260,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"hedgesim: {_os_message(exc)}", file=sys.stderr)
         return EXIT_FAILURE if machine_failure(exc) else EXIT_BAD_INPUT
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        if in_main_thread:
+            signal.signal(signal.SIGTERM, previous)
 
 
 def _os_message(exc: OSError) -> str:
