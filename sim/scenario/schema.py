@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Annotated, Any, Literal
 
+import numpy as np
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -38,6 +39,9 @@ Unit = Annotated[float, Field(ge=0.0, le=1.0)]
 Temperature = Annotated[float, Field(ge=0.01, le=10.0)]
 Longitude = Annotated[float, Field(ge=-180.0, le=180.0)]
 Latitude = Annotated[float, Field(ge=-90.0, le=90.0)]
+
+
+_BOOLS = (bool, np.bool_)  # a switch read from a widget may be numpy's
 
 
 def _leaf_types(annotation: Any) -> set[Any]:
@@ -64,12 +68,12 @@ def _not_a_number(annotation: Any, value: Any) -> str | None:
             if why:
                 return f"item {i}: {why}"
         return None
-    if leaves == {bool} and not isinstance(value, bool):
+    if leaves == {bool} and not isinstance(value, _BOOLS):
         return "must be yes or no (true/false)"
     if not leaves & {int, float} or bool in leaves:
         return None
     noun = "an integer" if float not in leaves else "a number"
-    if isinstance(value, bool):
+    if isinstance(value, _BOOLS):
         return f"must be {noun}, not yes/no"
     if isinstance(value, str) and leaves <= {int, float, type(None)}:
         return f"must be {noun}, not text"
