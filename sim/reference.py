@@ -68,7 +68,7 @@ def event_table() -> str:
     rows = ["| kind | what it sets |", "|---|---|"]
     from sim.events import EFFECTS
     for kind in EventKind:
-        doc = (EFFECTS[kind].__doc__ or "").strip()
+        doc = " ".join((EFFECTS[kind].__doc__ or "").split())
         rows.append(f"| `{kind.value}` | {doc} |")
     return "\n".join(rows)
 

@@ -13,7 +13,7 @@ from sim.actions import INDEX, Action
 from sim.agents.base import StateAgent
 from sim.coefficients import coef, count
 from sim.dynamics import open_offer
-from sim.scenario.schema import Frozen
+from sim.scenario.schema import Frozen, Latitude, Longitude
 from sim.state import VIETNAM, World
 
 
@@ -71,8 +71,8 @@ class PartnerParams(Frozen):
     reliability: float = coef(0.8, 0, 1, "whether its arms keep coming", "[Heydarian2022]")
     rivalry_with_china: float = coef(0.2, 0, 1, "how openly the partner confronts China")
     offer_propensity: float = coef(0.3, 0, 1, "readiness to offer Vietnam a higher tier")
-    temperature: float = coef(0.15, 0.01, 5, "softmax temperature of choice")
-    position: tuple[float, float] | None = None  # (lon, lat) for the map view
+    temperature: float = coef(0.15, 0.01, 10, "softmax temperature of choice")
+    position: tuple[Longitude, Latitude] | None = None  # (lon, lat) for the map view
     utility: PartnerUtility = Field(default_factory=PartnerUtility)
 
 

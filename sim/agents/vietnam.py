@@ -166,7 +166,7 @@ class PackageAnswer(Frozen):
 class Procurement(Frozen):
     """Arms procurement across suppliers ([Heydarian2022])."""
 
-    temperature: float = coef(0.25, 0.01, 5, "spread of arms purchases across suppliers")
+    temperature: float = coef(0.25, 0.01, 10, "spread of arms purchases across suppliers")
     defense_pull: float = coef(0.3, 0, 2, "supplier attractiveness per unit of defense tie")
     home_base: float = coef(0.15, 0, 2, "attractiveness of home production")
     home_capability: float = coef(0.4, 0, 2, "attractiveness of home production per unit of capability")
@@ -177,7 +177,7 @@ class Procurement(Frozen):
 class VietnamParams(Frozen):
     """Vietnam, the hedger. Goal weights follow [LeHongHiep2013] and [Kuik2008]."""
 
-    temperature: float = coef(0.1, 0.01, 5, "softmax temperature of choice (bounded rationality)")
+    temperature: float = coef(0.1, 0.01, 10, "softmax temperature of choice (bounded rationality)")
     actions_per_month: int = count(2, 1, 5, "distinct moves a month")
     weight_security: float = coef(1.0, 0, 5, "weight of deterrence and sovereignty", "[Diplomat2023]")
     weight_autonomy: float = coef(0.8, 0, 5, "weight of multi-vector diversification", "[Heydarian2022]")

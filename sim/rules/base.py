@@ -12,19 +12,18 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict
 
 from sim.actions import INDEX, Action
 from sim.coefficients import Arrays, compile_params
+from sim.scenario.schema import Frozen
 from sim.state import World
 from sim.suggest import suggest
 
 
-class RuleParams(BaseModel):
+class RuleParams(Frozen):
     """Parameters every rule has. Subclasses add their own with :func:`sim.coefficients.coef`
-    (default, range, meaning, source); a scenario sets them as ``rules.<id>.<name>``."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    (default, range, meaning, source); a scenario sets them as ``rules.<id>.<name>``. Frozen makes
+    every number finite and a number."""
     enabled: bool = True
 
 
