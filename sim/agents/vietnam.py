@@ -166,7 +166,6 @@ class PackageAnswer(Frozen):
 class Procurement(Frozen):
     """Arms procurement across suppliers ([Heydarian2022])."""
 
-    temperature: float = coef(0.25, 0.01, 10, "spread of arms purchases across suppliers")
     defense_pull: float = coef(0.3, 0, 2, "supplier attractiveness per unit of defense tie")
     home_base: float = coef(0.15, 0, 2, "attractiveness of home production")
     home_capability: float = coef(0.4, 0, 2, "attractiveness of home production per unit of capability")
@@ -189,6 +188,7 @@ class VietnamParams(Frozen):
     capability: float = coef(0.35, 0, 1, "initial military capability relative to need")
     us_reliability_threshold: float = coef(0.3, 0, 1, "below it, drift toward accommodation", "[Kuik2021]")
     china_threat_threshold: float = coef(0.75, 0, 1, "above it, drift toward balancing", "[Kuik2021]")
+    procurement_temperature: float = coef(0.25, 0.01, 10, "spread of arms purchases across suppliers")
     alliance_depth: float = coef(0.8, 0, 1, "a defense tie this deep is already an alliance")
     red_line_memory: float = coef(0.5, 0, 1, "red-line memory above which Vietnam does not side "
                                   "against a third country again")
@@ -374,7 +374,7 @@ class Vietnam(StateAgent):
         attract = world.arms_supplier * world.reliability + pr.defense_pull[:, None] * world.defense
         attract[:, VIETNAM] = pr.home_base + pr.home_capability * world.capability
         attract[:, CHINA] = -np.inf  # Vietnam does not arm itself against China with Chinese arms
-        purchases = softmax(attract, pr.temperature[:, None])
+        purchases = softmax(attract, self.k.procurement_temperature[:, None])
         n = ARMS_SHARE_WINDOW
         world.arms_share[:] = purchases if not world.arms_share.any() else (
             world.arms_share * ((n - 1) / n) + purchases / n)
