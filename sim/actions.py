@@ -66,6 +66,7 @@ class Action(str, Enum):
     DEFENSE_TIES = "defense_ties"
     LEGAL_PROTEST = "legal_protest"
     STAND_FIRM = "stand_firm"
+    CONCEDE = "concede"  # halt drilling, withdraw a vessel: Vietnam steps down ([Diplomat2023])
     # Vietnam: partnerships and economic pragmatism ([VOA2023]; [Grossman2023])
     UPGRADE_PARTNERSHIP = "upgrade_partnership"
     TRADE_DEAL = "trade_deal"
@@ -148,6 +149,12 @@ ACTION_TABLE: tuple[ActionSpec, ...] = (
                {C.TENSION_CHINA: 0.02, C.REPUTATION_COST: 0.06, C.ESCALATION: 0.0},
                "[Diplomat2023] (Vietnam held its ground at sea in 2014, 2019, 2023)",
                "risk", False, "keep coast-guard ships on station"),
+    ActionSpec(Action.CONCEDE, Family.RESTRAINT,
+               {C.DYAD_TENSION: -0.04, C.THREAT: 0.02},
+               "[Diplomat2023]; domain.md timeline (Repsol drilling halted under threat of force, "
+               "2017 and 2018)",
+               "risk", False, "halt drilling or withdraw a vessel: Vietnam steps down and the crisis "
+               "ends (sim.dynamics.end_crisis)"),
     ActionSpec(Action.UPGRADE_PARTNERSHIP, Family.PARTNERSHIP,
                {C.DYAD_TIER: 1, C.DYAD_TRUST: 0.06, C.DYAD_INTERDEPENDENCE: 0.02,
                 C.ASSURANCE_DEBT: 1.0, C.CHINA_SUSPICION: 0.3},

@@ -11,7 +11,7 @@ import numpy as np
 
 from sim.coefficients import coef
 from sim.scenario.schema import Frozen, Tier
-from sim.state import CHINA, World
+from sim.state import CHINA, USE_OF_FORCE_RUNG, World
 
 FIRST_RUNGS = 2  # an incident's severity 0..1 opens the crisis on rung 1..3 (definition, DESIGN.md)
 
@@ -43,6 +43,14 @@ class Dynamics(Frozen):
     incident_tension: float = coef(0.2, 0, 1, "tension added by an incident per unit of severity",
                                    "[Diplomat2023]")
     offer_open_months: float = coef(12, 1, 60, "months an upgrade offer stays on the table")
+    memory_incident: float = coef(0.5, 0, 3, "coercion memory added by an incident per unit of "
+                                  "severity", "[Diplomat2023]; [Kuik2021]")
+    memory_crisis: float = coef(0.1, 0, 1, "coercion memory added per crisis month per rung / 5",
+                                "[Kuik2021]")
+    memory_decay: float = coef(0.03, 0, 1, "share of the coercion memory that fades per month "
+                               "(half-life ~2 years)")
+    memory_threat: float = coef(0.25, 0, 1, "rise of the threat anchor per unit of coercion memory "
+                                "(saturating: x (1 - baseline threat))", "[Kuik2021]")
 
 
 DECAYING = ("threat", "tension", "trust", "regime_insecurity", "interdependence")
@@ -61,14 +69,31 @@ def trust_anchor(world: World, baseline: World) -> np.ndarray:
     return np.clip(baseline.trust * np.sqrt(np.clip(ratio, 0.0, cap)), 0.0, 1.0)
 
 
-def relax(world: World, baseline: World) -> None:
-    """Pull moving quantities back toward their anchors (the scenario's starting values)."""
+def threat_anchor(world: World, baseline: World) -> np.ndarray:
+    """``(R,)`` the threat Vietnam's perception settles at: the starting threat, raised by the memory
+    of sustained coercion ([Kuik2021]: threat is read from a pattern of behaviour, not one incident).
+    The rise saturates (x the room above the baseline), so the anchor stays below 1."""
     d = world.k.dynamics
+    rise = 1.0 - np.exp(-d.memory_threat * world.coercion_memory)
+    return baseline.threat + (1.0 - baseline.threat) * rise
+
+
+def remember_coercion(world: World, severity: np.ndarray) -> None:
+    """Add ``severity`` (R,) times ``memory_incident`` to Vietnam's coercion memory."""
+    world.coercion_memory += world.k.dynamics.memory_incident * severity
+
+
+def relax(world: World, baseline: World) -> None:
+    """Pull moving quantities back toward their anchors (the scenario's starting values; threat's
+    anchor rises with the memory of coercion, which itself fades slowly)."""
+    d = world.k.dynamics
+    anchors = {"trust": trust_anchor(world, baseline), "threat": threat_anchor(world, baseline)}
     for name in DECAYING:
         arr = getattr(world, name)
         rate = per_replicate(getattr(d, f"{name}_decay"), arr)
-        anchor = trust_anchor(world, baseline) if name == "trust" else getattr(baseline, name)
+        anchor = anchors.get(name, getattr(baseline, name))
         arr += rate * (anchor - arr)
+    world.coercion_memory *= 1.0 - d.memory_decay
     world.defense *= 1.0 - d.defense_upkeep[:, None]
     world.china_suspicion *= 1.0 - d.suspicion_decay
     world.red_line *= d.red_line_memory
@@ -81,6 +106,7 @@ def advance_crisis(world: World) -> None:
     world.crisis_months += crisis
     world.assurance_in_crisis += np.where(crisis, world.assurance_acts, 0)
     world.threat[:] = np.clip(world.threat + d.crisis_threat * world.escalation, 0, 1)
+    world.coercion_memory += d.memory_crisis * world.escalation / USE_OF_FORCE_RUNG
     world.tension[:, CHINA] = np.clip(world.tension[:, CHINA] + d.crisis_tension * world.escalation, 0, 1)
     world.reputation_cost += np.where(crisis, d.scrutiny, -d.scrutiny_fade * world.reputation_cost)
     world.crisis_severity[:] = np.where(crisis, world.crisis_severity, 0)
@@ -117,6 +143,12 @@ def open_crisis(world: World, where: np.ndarray, severity: np.ndarray | float) -
     world.threat[:] = np.clip(world.threat + np.where(where, d.incident_threat * severity, 0), 0, 1)
     world.tension[:, CHINA] = np.clip(
         world.tension[:, CHINA] + np.where(where, d.incident_tension * severity, 0), 0, 1)
+    remember_coercion(world, np.where(where, severity, 0.0))
+
+
+def end_crisis(world: World, where: np.ndarray) -> None:
+    """The crisis ends where ``where`` is True (one side stepped down to rung 0 or conceded)."""
+    world.escalation[:] = np.where(where, 0, world.escalation)
 
 
 def open_offer(world: World, partner: int, where: np.ndarray, tier: np.ndarray | float) -> None:

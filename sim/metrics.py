@@ -85,6 +85,14 @@ def series_for(countries: tuple[str, ...]) -> tuple[Series, ...]:
         Series("sensitive_refused", "security or strategic-resource agreements refused this month",
                lambda w: w.sensitive_refused),
         Series("crisis_count", "crises opened so far", lambda w: w.crisis_count),
+        Series("china_incidents", "gray-zone incidents China chose to start this month",
+               lambda w: w.china_incidents),
+        Series("ended_by_china", "1 in a month China stepped down and ended a crisis",
+               lambda w: w.ended_by_china),
+        Series("ended_by_vietnam", "1 in a month Vietnam conceded and ended a crisis",
+               lambda w: w.ended_by_vietnam),
+        Series("coercion_memory", "Vietnam's accumulated memory of China's coercion",
+               lambda w: w.coercion_memory),
     )
 
     def dyad(kind: str, i: int) -> Callable[[World], np.ndarray]:

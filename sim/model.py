@@ -28,6 +28,14 @@ from sim.state import initial_world
 from sim.streams import ReplicateStreams, replicate_seeds
 
 ACTION_COLUMNS = ("step", "date", "actor", "action", "target", "rules", "detail")
+TOP_TERMS = 3  # terms named in a crisis record (a reporting definition)
+
+
+def top_terms(terms: dict[str, np.ndarray], r: int) -> str:
+    """The ``TOP_TERMS`` largest terms of replicate ``r``'s decision by size, signed: ``"a +0.40; ..."``."""
+    values = {name: float(np.ravel(v)[r if np.size(v) > 1 else 0]) for name, v in terms.items()}
+    ranked = sorted(values.items(), key=lambda kv: -abs(kv[1]))
+    return "; ".join(f"{name} {v:+.2f}" for name, v in ranked[:TOP_TERMS])
 
 
 class HedgingModel(mesa.Model):
@@ -71,6 +79,8 @@ class HedgingModel(mesa.Model):
         for event in scenario.events:
             self._events_by_step[scenario.start.months_until(event.date) + 1].append(event)
         self.event_log: list[dict[str, Any]] = []
+        self.crisis_log: list[dict[str, Any]] = []
+        self._crisis_open: dict[int, dict[str, Any]] = {}  # replicate -> the open crisis's record
 
         self.vietnam = Vietnam(self, Country.VIETNAM.value, scenario.agents[Country.VIETNAM.value])
         self.china = China(self, Country.CHINA.value, scenario.agents[Country.CHINA.value])
@@ -102,6 +112,7 @@ class HedgingModel(mesa.Model):
             return
         w.reset_counters()
         self.fire_events()
+        self.log_crisis_start(w.in_crisis, None)
         self.china.step()
         w.stood_firm[:] = 0
         decisions = [(agent, agent.decide(w)) for agent in self.others]
@@ -141,6 +152,38 @@ class HedgingModel(mesa.Model):
             self.event_log.append({"replicate": int(r), "step": self.steps, "date": str(self.date),
                                    "kind": event.kind.value, "actor": event.actor,
                                    "severity": round(float(severity[r]), 3), "label": event.label})
+
+    # --------------------------------------------------------------------------------- crises
+    def log_crisis_start(self, where: np.ndarray, terms: dict[str, np.ndarray] | None) -> None:
+        """Open a crisis record where ``where`` is True and none is open: started by China's own
+        choice (with the terms that decided it) or by an event (``terms`` None)."""
+        for r in np.flatnonzero(where):
+            if int(r) not in self._crisis_open:
+                self._crisis_open[int(r)] = {
+                    "replicate": int(r), "start": str(self.date), "start_step": self.steps,
+                    "started_by": "china" if terms is not None else "event",
+                    "start_terms": top_terms(terms, r) if terms is not None else ""}
+
+    def log_crisis_end(self, where: np.ndarray, by: str, terms: dict[str, np.ndarray]) -> None:
+        """Close the open crisis records where ``where`` is True: who stepped down (``china`` or
+        ``vietnam``) and the terms that decided it."""
+        for r in np.flatnonzero(where):
+            record = self._crisis_open.pop(int(r), None)
+            if record is None:
+                continue
+            self.crisis_log.append({**record, "end": str(self.date), "end_step": self.steps,
+                                    "ended_by": by, "end_terms": top_terms(terms, r)})
+
+    def crises(self) -> pd.DataFrame:
+        """One row per crisis: start, end (empty while open), who started it (``china``'s choice or
+        an ``event``), who ended it (``china`` stepped down, ``vietnam`` conceded) and the terms
+        that weighed most in each decision, signed (+ for the move taken)."""
+        rows = self.crisis_log + [{**rec, "end": "", "end_step": None, "ended_by": "", "end_terms": ""}
+                                  for rec in self._crisis_open.values()]
+        cols = ["replicate", "start", "end", "started_by", "ended_by", "start_terms", "end_terms"]
+        df = pd.DataFrame(rows, columns=cols + ["start_step", "end_step"])[cols]
+        df = df.sort_values(["replicate", "start"], kind="stable").reset_index(drop=True)
+        return df if self.world.replicates > 1 else df.drop(columns="replicate")
 
     def run(self, months: int | None = None) -> HedgingModel:
         """Run to the end of the scenario (or ``months`` more steps); returns self."""

@@ -68,6 +68,7 @@ class World:
     assurance_in_crisis: np.ndarray  # Vietnam's assurance acts since the crisis began
     stood_firm: np.ndarray  # Vietnam stood firm (1) last month
     red_line: np.ndarray  # memory of red lines crossed (decays)
+    coercion_memory: np.ndarray  # Vietnam's memory of China's coercion: accumulates, decays slowly
     economic_shock: np.ndarray  # months of slowdown left
     shock_severity: np.ndarray
     # this month's counters (R,), reset at the start of every step
@@ -80,13 +81,16 @@ class World:
     sensitive_signed: np.ndarray = field(default=None)  # type: ignore[assignment]
     sensitive_refused: np.ndarray = field(default=None)  # type: ignore[assignment]
     four_nos_binding: np.ndarray = field(default=None)  # type: ignore[assignment]
+    china_incidents: np.ndarray = field(default=None)  # type: ignore[assignment]
+    ended_by_china: np.ndarray = field(default=None)  # type: ignore[assignment]
+    ended_by_vietnam: np.ndarray = field(default=None)  # type: ignore[assignment]
     #: the world's coefficients (effects table, dynamics, shocks, metrics) as (R,)-arrays;
     #: parameters, not state: shared by copies
     k: Arrays = field(default=None)  # type: ignore[assignment]
 
     COUNTERS = ("assurance_acts", "four_nos_violations", "china_coercion", "use_of_force",
                 "agreements_signed", "agreements_refused", "sensitive_signed", "sensitive_refused",
-                "four_nos_binding")
+                "four_nos_binding", "china_incidents", "ended_by_china", "ended_by_vietnam")
 
     def __post_init__(self) -> None:
         self.reset_counters()
@@ -160,6 +164,7 @@ def initial_world(scenario: Scenario | Sequence[Scenario], replicates: int = 1) 
         china_suspicion=zeros.copy(), community_offer=zeros.copy(), package_cooldown=zeros.copy(),
         escalation=zeros.copy(), crisis_months=zeros.copy(), crisis_severity=zeros.copy(),
         reputation_cost=zeros.copy(), crisis_count=zeros.copy(), assurance_in_crisis=zeros.copy(),
-        stood_firm=zeros.copy(), red_line=zeros.copy(), economic_shock=zeros.copy(),
+        stood_firm=zeros.copy(), red_line=zeros.copy(), coercion_memory=zeros.copy(),
+        economic_shock=zeros.copy(),
         shock_severity=zeros.copy(), k=world_coefficients(scenarios, R),
     )

@@ -49,7 +49,7 @@ def test_no_source_cites_a_seed_file():
 
 def test_the_paths_reach_every_kind_of_table():
     paths = {r.path for r in coefficients()}
-    for path in ("agents.vietnam.gains.party_visit.stability.tension", "agents.china.ladder.cost_force",
+    for path in ("agents.vietnam.gains.party_visit.stability.tension", "agents.china.ladder.risk",
                  "agents.united_states.caatsa_arms_factor", "rules.one_depend.weight",
                  "actions.defense_ties.dyad_defense", "dynamics.threat_decay",
                  "shocks.sanctions_reliability_cut", "metrics.trust", "agents.<partner>.utility.oda_cost"):
@@ -58,12 +58,12 @@ def test_the_paths_reach_every_kind_of_table():
 
 # ------------------------------------------------------------------------------------------ reachable
 def test_a_coefficient_set_in_a_scenario_file_reaches_the_behaviour(tmp_path):
-    path = _write(tmp_path, "agents:\n  china:\n    ladder: {cost_force: 0.5}\n"
+    path = _write(tmp_path, "agents:\n  china:\n    ladder: {risk: 0.5}\n"
                             "actions:\n  defense_ties: {dyad_defense: 0.1}\n"
                             "dynamics: {threat_decay: 0.2}\n")
     model = HedgingModel(load_scenario(path), replicates=3)
-    assert model.china.k.ladder.cost_force.shape == (3,)
-    assert np.all(model.china.k.ladder.cost_force == 0.5)
+    assert model.china.k.ladder.risk.shape == (3,)
+    assert np.all(model.china.k.ladder.risk == 0.5)
     from sim.actions import INDEX, Action, Channel
     assert np.all(model.world.k.effects[:, INDEX[Action.DEFENSE_TIES], Channel.DYAD_DEFENSE] == 0.1)
     assert np.all(model.world.k.dynamics.threat_decay == 0.2)
@@ -78,7 +78,7 @@ def test_with_overrides_sets_a_nested_coefficient_by_dotted_path():
 
 
 @pytest.mark.parametrize(("body", "line", "message"), [
-    ("agents:\n  china:\n    ladder: {cost_forse: 1.0}\n", 5, "unknown key (did you mean 'cost_force'"),
+    ("agents:\n  china:\n    ladder: {riks: 1.0}\n", 5, "unknown key (did you mean 'risk'"),
     ("dynamics:\n  threat_decai: 0.1\n", 4, "unknown key (did you mean 'threat_decay'"),
     ("actions:\n  defense_ties: {dyad_defence: 0.1}\n", 4, "did you mean 'dyad_defense'"),
     ("dynamics:\n  threat_decay: 1.5\n", 4, "less than or equal to 1"),
@@ -124,15 +124,15 @@ def test_a_hand_built_world_with_chosen_coefficients():
     assert world.k.dynamics.incident_threat.tolist() == [0.0, 0.4]
 
 
-def test_the_cost_of_force_is_a_coefficient_of_chinas_ladder():
-    """One rung below force, pressing on costs ``ladder.cost_force`` more than one rung lower."""
-    def cost(force: float) -> np.ndarray:
-        sc = with_overrides("historical_2013_2024", {"agents.china.ladder.cost_force": force})
+def test_the_risk_of_force_is_a_coefficient_of_chinas_ladder():
+    """One rung below force, pressing on costs the standing costs x (1 + ``ladder.risk`` x 25)."""
+    def cost(risk: float) -> np.ndarray:
+        sc = with_overrides("historical_2013_2024", {"agents.china.ladder.risk": risk})
         model = HedgingModel(sc)
         model.world.escalation[:] = 4
         return model.china.cost_of_pressing(model.world)
 
-    assert np.allclose(cost(3.0) - cost(0.0), 3.0)
+    assert np.allclose(cost(0.2) - cost(0.0), 0.2 * 25 * cost(0.0))
 
 
 # ------------------------------------------------------------------------------------------ registry

@@ -20,14 +20,19 @@ from sim.agents.partner import PartnerParams
 from sim.coefficients import coef, count
 from sim.dynamics import open_crisis
 from sim.scenario.schema import Country, Frozen, Tier
-from sim.state import CHINA, USE_OF_FORCE_RUNG, VIETNAM, World
+from sim.state import CHINA, VIETNAM, World
 
 MOVES = (Action.GRAY_ZONE_INCIDENT, Action.ESCALATE, Action.DE_ESCALATE, Action.INDUCEMENT,
          Action.PROPOSE_PACKAGE, Action.WARNING, Action.ECONOMIC_PUNISHMENT, Action.HOLD)
 
 
 class Ladder(Frozen):
-    """The crisis ladder: what pressing one rung higher gains and costs Beijing (DESIGN.md)."""
+    """The crisis ladder, bargained: what holding or pressing one rung higher gains and costs Beijing.
+
+    The same cited costs (interdependence, US deterrence, reputation, Vietnam's assurance) price
+    every rung; the risk of an accident or a clash multiplies them with the square of the rung, so the
+    cost of force is these costs at rung 5, not a constant of its own (DESIGN.md, "Crisis ladder").
+    """
 
     gain_assertiveness: float = coef(1.2, 0, 5, "gain of pressing per unit of assertiveness")
     gain_defiance: float = coef(0.3, 0, 3, "gain of pressing when Vietnam stood firm last month")
@@ -38,11 +43,10 @@ class Ladder(Frozen):
     cost_us_base: float = coef(0.3, 0, 2, "US defense tie added before scaling its deterrent cost")
     cost_assurance: float = coef(0.25, 0, 2, "cost of pressing per assurance act in this crisis")
     assurance_cap: float = coef(3.0, 0, 12, "assurance acts beyond this count no more")
-    cost_rung: float = coef(0.08, 0, 1, "risk cost x (next rung)^2")
-    cost_force: float = coef(3.0, 0, 10, "extra cost of reaching the use-of-force rung")
-    fatigue: float = coef(0.2, 0, 2, "value of stepping down per month the crisis has lasted")
-    restraint_assurance: float = coef(0.2, 0, 2, "value of stepping down per assurance act (capped)")
-    restraint_assertiveness: float = coef(0.5, 0, 3, "cost of stepping down per unit of assertiveness")
+    risk: float = coef(0.12, 0, 1, "risk of an accident or clash: the costs above x (1 + this x rung^2)",
+                       "[Diplomat2023]; [Thayer2011]")
+    restraint_assertiveness: float = coef(0.5, 0, 3, "face lost by stepping down per unit of "
+                                          "assertiveness (with the gain of holding the rung)")
     incident_severity_base: float = coef(0.2, 0, 1, "severity of a chosen incident before the draw")
     incident_severity_spread: float = coef(0.5, 0, 1, "severity added per unit of assertiveness x "
                                            "uniform draw")
@@ -55,7 +59,17 @@ class ChinaUtility(Frozen):
                                          "assertiveness")
     incident_suspicion: float = coef(0.3, 0, 3, "value of an incident per unit of suspicion")
     incident_interdependence: float = coef(0.6, 0, 3, "cost of an incident per unit of interdependence")
-    incident_cost: float = coef(1.0, 0, 5, "base cost of starting an incident")
+    incident_anxiety: float = coef(0.3, 0, 3, "value of an incident per unit of status anxiety",
+                                   "[SCMP2023]")
+    incident_us_gap: float = coef(0.5, 0, 3, "value of an incident per unit of (1 - US commitment): "
+                                  "the opportunity a retreating US leaves", "[Kuik2021]")
+    incident_ties: float = coef(0.4, 0, 3, "value of an incident per unit of Vietnam's defense ties "
+                                "with China's rivals (x their rivalry)", "[Diplomat2023]")
+    incident_reputation: float = coef(0.5, 0, 3, "cost of an incident per unit of reputational cost "
+                                      "still carried from the last crisis", "[Thayer2011]")
+    incident_pending: float = coef(0.8, 0, 3, "cost of an incident in a summit month or while the "
+                                   "community offer is open", "[Grossman2023]")
+    incident_cost: float = coef(0.8, 0, 5, "base cost of starting an incident")
     inducement_suspicion: float = coef(0.25, 0, 2, "value of an inducement per unit of suspicion")
     inducement_restraint: float = coef(0.1, 0, 2, "value of an inducement per unit of (1 - assertiveness)")
     inducement_cost: float = coef(0.25, 0, 2, "cost of an inducement")
@@ -131,32 +145,68 @@ class China(StateAgent):
         return self.k.status_sensitivity * (parity.sum(axis=1)
                                             + self.k.utility.anxiety_suspicion * world.china_suspicion)
 
-    def cost_of_pressing(self, world: World) -> np.ndarray:
-        """``(R,)``: what one more rung would cost Beijing (DESIGN.md, "Crisis ladder")."""
+    def standing_costs(self, world: World) -> dict[str, np.ndarray]:
+        """``name -> (R,)``: the cited costs of keeping up pressure, before the rung's risk."""
         k, L = self.k, self.k.ladder
         us = world.index(Country.UNITED_STATES.value)
-        rung = world.escalation + 1
-        return (L.cost_interdependence * world.interdependence[:, CHINA]
-                + L.cost_us * world.commitment[:, us] * (L.cost_us_base + world.defense[:, us])
-                + k.reputation_weight * world.reputation_cost
-                + L.cost_assurance * np.minimum(world.assurance_in_crisis, L.assurance_cap)
-                + L.cost_rung * rung ** 2 + L.cost_force * (rung >= USE_OF_FORCE_RUNG))
+        return {
+            "interdependence": L.cost_interdependence * world.interdependence[:, CHINA],
+            "us_deterrence": L.cost_us * world.commitment[:, us] * (L.cost_us_base + world.defense[:, us]),
+            "reputation": k.reputation_weight * world.reputation_cost,
+            "vietnam_assurance": L.cost_assurance * np.minimum(world.assurance_in_crisis, L.assurance_cap),
+        }
+
+    def cost_at(self, world: World, rung: np.ndarray) -> np.ndarray:
+        """``(R,)``: a month's pressure at ``rung`` costs the standing costs x (1 + risk x rung^2)."""
+        return sum(self.standing_costs(world).values()) * (1.0 + self.k.ladder.risk * rung ** 2)
+
+    def cost_of_pressing(self, world: World) -> np.ndarray:
+        """``(R,)``: what one more rung would cost Beijing (DESIGN.md, "Crisis ladder")."""
+        return self.cost_at(world, world.escalation + 1)
+
+    def gain_of_pressing(self, world: World) -> np.ndarray:
+        """``(R,)``: what keeping up pressure gains: assertiveness, defiance to answer, the stakes."""
+        L = self.k.ladder
+        return (L.gain_assertiveness * self.k.assertiveness + L.gain_defiance * world.stood_firm
+                + L.gain_severity * world.crisis_severity)
+
+    def bargaining_terms(self, world: World) -> dict[str, np.ndarray]:
+        """``name -> (R,)``: the signed terms of stepping down (positive: for stepping down) — the
+        costs of holding the current rung, against its gain and the face lost."""
+        risk = 1.0 + self.k.ladder.risk * world.escalation ** 2
+        terms = {name: cost * risk for name, cost in self.standing_costs(world).items()}
+        terms["gain_of_pressing"] = -self.gain_of_pressing(world)
+        terms["face"] = -self.k.ladder.restraint_assertiveness * self.k.assertiveness
+        return terms
+
+    def incident_terms(self, world: World) -> dict[str, np.ndarray]:
+        """``name -> (R,)``: the signed terms of starting a gray-zone incident this month: motive
+        (assertiveness, suspicion, status anxiety), opportunity (a retreating US, Vietnam's defense
+        ties with rivals) against costs (interdependence, reputation, a pending summit or offer)."""
+        k, u = self.k, self.k.utility
+        us = world.index(Country.UNITED_STATES.value)
+        ties = (world.defense[:, 2:] * world.rivalry[:, 2:]).sum(axis=1)
+        pending = np.maximum(world.summit[:, CHINA], world.community_offer > 0)
+        return {
+            "assertiveness": u.incident_assertiveness * k.assertiveness,
+            "suspicion": u.incident_suspicion * world.china_suspicion,
+            "status_anxiety": u.incident_anxiety * self.status_anxiety(world),
+            "us_retreat": u.incident_us_gap * (1.0 - world.commitment[:, us]),
+            "defense_ties": u.incident_ties * ties,
+            "interdependence": -u.incident_interdependence * world.interdependence[:, CHINA],
+            "reputation": -u.incident_reputation * world.reputation_cost,
+            "pending_summit": -u.incident_pending * pending,
+            "base": -u.incident_cost * np.ones(world.replicates),
+        }
 
     def utilities(self, world: World) -> np.ndarray:
-        k, L, u, m = self.k, self.k.ladder, self.k.utility, self.menu
+        k, u, m = self.k, self.k.utility, self.menu
         a = k.assertiveness
         suspicion, interdep = world.china_suspicion, world.interdependence[:, CHINA]
-        gain_pressing = (L.gain_assertiveness * a + L.gain_defiance * world.stood_firm
-                         + L.gain_severity * world.crisis_severity)
-        fatigue = L.fatigue * world.crisis_months
         values = {
-            Action.GRAY_ZONE_INCIDENT: (u.incident_assertiveness * a + u.incident_suspicion * suspicion
-                                        - u.incident_interdependence * interdep - u.incident_cost),
-            Action.ESCALATE: gain_pressing - self.cost_of_pressing(world),
-            Action.DE_ESCALATE: (k.reputation_weight * world.reputation_cost + fatigue
-                                 + L.restraint_assurance * np.minimum(world.assurance_in_crisis,
-                                                                      L.assurance_cap)
-                                 - L.restraint_assertiveness * a),
+            Action.GRAY_ZONE_INCIDENT: sum(self.incident_terms(world).values()),
+            Action.ESCALATE: self.gain_of_pressing(world) - self.cost_of_pressing(world),
+            Action.DE_ESCALATE: sum(self.bargaining_terms(world).values()),
             Action.INDUCEMENT: (u.inducement_suspicion * suspicion + u.inducement_restraint * (1 - a)
                                 - u.inducement_cost),
             Action.PROPOSE_PACKAGE: u.package_anxiety * self.status_anxiety(world) - u.package_cost,
@@ -172,10 +222,17 @@ class China(StateAgent):
         k, L, u = self.k, self.k.ladder, self.k.utility
         incident = actions == INDEX[Action.GRAY_ZONE_INCIDENT]
         if incident.any():
+            terms = self.incident_terms(world)
             draw = self.model.streams.random(world.replicates, where=incident)
             severity = (L.incident_severity_base
                         + L.incident_severity_spread * k.assertiveness * np.nan_to_num(draw))
             open_crisis(world, incident, severity)
+            world.china_incidents += incident
+            self.model.log_crisis_start(incident, terms)
+        stepped_down = (actions == INDEX[Action.DE_ESCALATE]) & ~world.in_crisis
+        if stepped_down.any():
+            world.ended_by_china += stepped_down
+            self.model.log_crisis_end(stepped_down, "china", self._terms_before_move)
         proposed = actions == INDEX[Action.PROPOSE_PACKAGE]
         if proposed.any():
             world.package_cooldown[:] = np.where(proposed, u.package_cooldown, world.package_cooldown)
@@ -183,6 +240,11 @@ class China(StateAgent):
             world.community_offer[:] = np.where(can_upgrade, u.community_offer_months,
                                                 world.community_offer)
             self.model.vietnam.answer_package(world, self.package_kinds(), proposed)
+
+    def decide(self, world: World):  # noqa: ANN201
+        """Remember the bargaining terms the month's choice was made on (for the crisis record)."""
+        self._terms_before_move = self.bargaining_terms(world)
+        return super().decide(world)
 
     def package_kinds(self) -> np.ndarray:
         """The tags of a package's agreements, in proportions set by the scenario ([VOA2023])."""

@@ -20,6 +20,7 @@ from sim.actions import INDEX, Action, AgreementKind
 from sim.agents.base import StateAgent, register_agent
 from sim.coefficients import CALIBRATED, coef, count, signed_range, table
 from sim.decision import bernoulli, logistic, softmax
+from sim.dynamics import end_crisis
 from sim.effects import apply_moves
 from sim.scenario.schema import Country, Frozen, Tier
 from sim.state import CHINA, USE_OF_FORCE_RUNG, VIETNAM, World
@@ -35,7 +36,8 @@ class Goal(IntEnum):
 
 #: moves Vietnam can aim at China only, at every other state, or at no one (target = itself)
 CHINA_MOVES = (Action.PARTY_VISIT, Action.IDEOLOGICAL_BONDING, Action.JOIN_COMMUNITY,
-               Action.LEGAL_PROTEST, Action.STAND_FIRM, Action.USE_FORCE, Action.TRADE_DEAL)
+               Action.LEGAL_PROTEST, Action.STAND_FIRM, Action.CONCEDE, Action.USE_FORCE,
+               Action.TRADE_DEAL)
 PARTNER_MOVES = (Action.DEFENSE_TIES, Action.UPGRADE_PARTNERSHIP, Action.TRADE_DEAL,
                  Action.FORM_ALLIANCE, Action.HOST_FOREIGN_BASE, Action.SIDE_AGAINST_THIRD)
 SELF_MOVES = (Action.MODERNISE, Action.HOLD)
@@ -68,6 +70,10 @@ DRIVERS: dict[str, tuple[str, tuple[str, ...]]] = {
     "to_china": ("the move is aimed at China (0/1)", ("to_china",)),
     "dependence_gap": ("how much more Vietnam depends on China than on the target (other targets)",
                        ("dependence_gap",)),
+    "exposure": ("Vietnam's economic interdependence with China", ("exposure",)),
+    "escalation_exposure": ("(rung / 5)^2 x interdependence with China", ("escalation_sq", "exposure")),
+    "us_backing": ("US commitment (the partner who would stand behind a firm Vietnam)",
+                   ("us_backing",)),
 }
 
 S, A, P, G, T = Goal
@@ -92,6 +98,11 @@ GAINS: dict[tuple[Action, Goal], dict[str, float]] = {
     (Action.LEGAL_PROTEST, T): {"base": -0.15},
     (Action.STAND_FIRM, S): {"base": 0.3, "severity": 0.5},
     (Action.STAND_FIRM, T): {"base": -0.1, "escalation": -0.4},
+    # conceding: safety from a clash and from economic retaliation, against sovereignty and face
+    # ([Diplomat2023]; domain.md: Repsol halted in 2017 and 2018 under a threat of force)
+    (Action.CONCEDE, T): {"escalation_sq": 3.5, "escalation_exposure": 1.5},
+    (Action.CONCEDE, S): {"base": -0.2, "severity": -0.3, "us_backing": -0.5},
+    (Action.CONCEDE, A): {"base": -0.2},
     (Action.UPGRADE_PARTNERSHIP, A): {"base": 0.5, "tier_room": 0.3},
     (Action.UPGRADE_PARTNERSHIP, P): {"commitment": 0.3},
     (Action.UPGRADE_PARTNERSHIP, S): {"threat_commitment": 0.4},
@@ -205,6 +216,7 @@ def _factors(world: World, t: np.ndarray) -> dict[str, np.ndarray]:
     sev, esc = world.crisis_severity[:, None], world.escalation[:, None] / float(USE_OF_FORCE_RUNG)
     dependence_gap = world.interdependence[:, [CHINA]] - world.interdependence[:, t]
     to_china = (t == CHINA).astype(float)
+    us = world.index(Country.UNITED_STATES.value)
     return {
         "tension": world.tension[:, [CHINA]], "crisis": world.in_crisis[:, None].astype(float),
         "summit": world.summit[:, t], "fear": world.regime_insecurity[:, None],
@@ -214,6 +226,8 @@ def _factors(world: World, t: np.ndarray) -> dict[str, np.ndarray]:
         "capability_gap": 1.0 - world.capability[:, None], "threat_sq": threat**2,
         "calm": 1.0 - threat, "severity_sq": sev**2, "escalation_sq": esc**2, "to_china": to_china,
         "dependence_gap": np.where(t == CHINA, 0.0, np.maximum(dependence_gap, 0)),
+        "exposure": world.interdependence[:, [CHINA]],
+        "us_backing": world.commitment[:, [us]],
     }
 
 
@@ -247,7 +261,8 @@ class Vietnam(StateAgent):
         m, t, k = self.menu, self.menu.targets, self.k
         crisis = world.in_crisis[:, None]
         upgrade_open = (world.offer_months[:, t] > 0) & (world.tier[:, t] < TOP_TIER)
-        return ~((m.is_(Action.STAND_FIRM, Action.USE_FORCE, Action.LEGAL_PROTEST) & ~crisis)
+        return ~((m.is_(Action.STAND_FIRM, Action.CONCEDE, Action.USE_FORCE, Action.LEGAL_PROTEST)
+                  & ~crisis)
                  | (m.is_(Action.UPGRADE_PARTNERSHIP) & ~upgrade_open)
                  | (m.is_(Action.JOIN_COMMUNITY) & ~(world.community_offer[:, None] > 0))
                  | (m.is_(Action.DEFENSE_TIES) & (world.defense[:, t] >= SATURATED))
@@ -303,6 +318,23 @@ class Vietnam(StateAgent):
         world.red_line[:] = np.maximum(world.red_line, crossed)
         forced = actions == INDEX[Action.USE_FORCE]
         world.use_of_force[:] = np.maximum(world.use_of_force, forced)
+        conceded = (actions == INDEX[Action.CONCEDE]) & world.in_crisis
+        if conceded.any():
+            terms = self._terms_before_move
+            end_crisis(world, conceded)
+            world.ended_by_vietnam += conceded
+            self.model.log_crisis_end(conceded, "vietnam", terms)
+
+    def decide(self, world: World):  # noqa: ANN201
+        """Remember what conceding was worth when the month's choice was made (crisis record)."""
+        self._terms_before_move = self.concession_terms(world)
+        return super().decide(world)
+
+    def concession_terms(self, world: World) -> dict[str, np.ndarray]:
+        """``goal -> (R,)``: what conceding is worth to each goal, weighted (the terms of the choice)."""
+        i = int(np.flatnonzero(self.menu.is_(Action.CONCEDE))[0])
+        weighted = self.gains(world)[:, i, :] * self.weights(world)
+        return {goal.name.lower(): weighted[:, goal] for goal in Goal}
 
     # --- a Chinese package of agreements (DESIGN.md, "Status anxiety") ------------------------------
     def answer_package(self, world: World, kinds: np.ndarray, proposed: np.ndarray) -> np.ndarray:
