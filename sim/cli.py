@@ -72,8 +72,13 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _sweep(args: argparse.Namespace) -> int:
-    from sim.sweep.sweep import run_sweep, summary
+    from sim.sweep.experiment import load_experiment
+    from sim.sweep.sweep import default_results_dir, plan, run_sweep, summary
 
+    experiment, _ = load_experiment(args.experiment)  # the run count is stated before anything runs
+    print(plan(experiment, Path(args.out) if args.out else default_results_dir(experiment)), flush=True)
+    if args.dry_run:
+        return 0
     signal.signal(signal.SIGTERM, _interrupt)  # a batch scheduler's stop is handled like Ctrl-C
     client = None
     if args.scheduler:
@@ -84,7 +89,7 @@ def _sweep(args: argparse.Namespace) -> int:
         report = run_sweep(args.experiment, args.out, workers=args.workers,
                            executor=client.get_executor() if client else None, resume=args.resume,
                            force=args.force, chunk_runs=args.chunk_runs, progress=not args.no_progress,
-                           argv=["hedgesim", *args.argv])
+                           argv=["hedgesim", *args.argv], yes=args.yes)
     except KeyboardInterrupt:
         print("\nhedgesim: interrupted; every finished chunk is saved. Finish the sweep with the same "
               "command and --resume.", file=sys.stderr)
@@ -187,6 +192,10 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--force", action="store_true", help="replace an existing results directory")
     sweep.add_argument("--chunk-runs", type=_positive_int,
                        help="runs per task (default: the experiment's chunk_runs, 100)")
+    sweep.add_argument("--dry-run", action="store_true",
+                       help="print the plan (design, points, replicates, runs, output) and write nothing")
+    sweep.add_argument("--yes", action="store_true",
+                       help="run a design of more than 100,000 runs (refused without it)")
     sweep.add_argument("--no-progress", action="store_true", help="no progress bar")
     sweep.add_argument("--no-analyze", dest="analyze", action="store_false",
                        help="skip the analysis and figures at the end")
