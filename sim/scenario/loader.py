@@ -24,7 +24,15 @@ from pydantic import BaseModel, ValidationError
 
 from sim.calendar import Month, coerce_month
 from sim.rules import RULES, groups
-from sim.scenario.schema import AGENT_PARAMS, MAX_MONTHS, Country, PartnerParams, Scenario
+from sim.scenario.schema import (
+    AGENT_PARAMS,
+    FIRST_START,
+    LAST_START,
+    MAX_MONTHS,
+    Country,
+    PartnerParams,
+    Scenario,
+)
 from sim.suggest import suggest
 
 Path_ = tuple[str | int, ...]
@@ -103,11 +111,12 @@ def read_text(file: Path) -> str:
         raise ScenarioError([Problem(display, 0, "", "file not found")]) from None
     except OSError as exc:
         raise ScenarioError([Problem(display, 0, "", f"cannot read: {exc.strerror or exc}")]) from None
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        what = "a directory" if stat.S_ISDIR(mode) else "not a regular file (a device, pipe or socket)"
+        raise ScenarioError([Problem(display, 0, "", f"{what}; give a YAML file")])
     with os.fdopen(fd, "rb") as handle:
-        mode = os.fstat(fd).st_mode
-        if not stat.S_ISREG(mode):
-            what = "a directory" if stat.S_ISDIR(mode) else "not a regular file (a device, pipe or socket)"
-            raise ScenarioError([Problem(display, 0, "", f"{what}; give a YAML file")])
         try:
             data = handle.read(MAX_FILE_BYTES + 1)
         except OSError as exc:
@@ -520,6 +529,8 @@ def _run_span(raw: dict[str, Any]) -> tuple[Month, Month] | None:
         return None
     months = raw.get("months")
     if isinstance(months, bool) or not isinstance(months, int) or not 1 <= months <= MAX_MONTHS:
+        return None
+    if not FIRST_START <= start <= LAST_START:
         return None
     return start, start.plus(months - 1)
 
