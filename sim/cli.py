@@ -16,6 +16,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
+from sim.metrics import NonFiniteError
 from sim.outputs import UnreadableOutputError, machine_failure
 from sim.scenario.loader import ScenarioError, bundled_scenarios, load_scenario
 from sim.streams import MAX_SEED
@@ -253,6 +254,9 @@ def main(argv: list[str] | None = None) -> int:
     except UnreadableOutputError as exc:
         print(f"hedgesim: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except NonFiniteError as exc:  # the model, not the input, went wrong: nothing was written
+        print(f"hedgesim: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
     except (FileExistsError, FileNotFoundError, NotADirectoryError, PermissionError) as exc:
         print(f"hedgesim: {_os_message(exc)}", file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -42,7 +42,8 @@ from sim.scenario.loader import (
     validation_problems,
     with_overrides,
 )
-from sim.scenario.schema import MAX_SEED, Frozen, Scenario
+from sim.scenario.schema import MAX_REPLICATES, Frozen, Scenario
+from sim.streams import MAX_SEED
 from sim.suggest import near_miss
 
 
@@ -96,6 +97,13 @@ class Outcome(Frozen):
     @field_serializer("since", "until")
     def _month_text(self, v: Month | None) -> str | None:
         return None if v is None else str(v)
+
+    def outside(self, start: Month, end: Month) -> list[tuple[str, str]]:
+        """``(bound, message)`` for a ``since`` or ``until`` outside the run ``start``..``end``: its
+        window would hold no month, and a reducer over no month has no value."""
+        return [(bound, f"{month} is outside the run ({start} to {end})")
+                for bound, month in (("since", self.since), ("until", self.until))
+                if month is not None and not start <= month <= end]
 
     @model_validator(mode="after")
     def _window(self) -> Outcome:
@@ -198,7 +206,7 @@ class Experiment(Frozen):
     name: Annotated[str, Field(min_length=1, max_length=80)]
     description: str = ""
     scenario: str
-    replicates: Annotated[int, Field(ge=1, le=100_000)] = 1
+    replicates: Annotated[int, Field(ge=1, le=MAX_REPLICATES)] = 1
     seed: Annotated[int, Field(ge=0, le=MAX_SEED)] = 0
     design: Design | None = None  # none: one design point, the base scenario (a Monte Carlo)
     outcomes: dict[str, Outcome] = Field(default_factory=dict)
@@ -384,11 +392,8 @@ def _check_series(experiment: Experiment, base: Scenario, located: Located) -> l
             problems.append(located.problem(("ensemble_series", i), f"{name!r} is not in store_series, "
                                             "so the figure could not be drawn"))
     for key, outcome in experiment.outcomes.items():
-        for bound in ("since", "until"):
-            month = getattr(outcome, bound)
-            if month is not None and not base.start <= month <= base.end:
-                problems.append(located.problem(("outcomes", key, bound),
-                                                f"{month} is outside the run ({base.start} to {base.end})"))
+        for bound, message in outcome.outside(base.start, base.end):
+            problems.append(located.problem(("outcomes", key, bound), message))
     return problems
 
 

@@ -18,6 +18,7 @@ import mesa
 import numpy as np
 import pandas as pd
 
+from sim.metrics import require_finite
 from sim.outputs import (
     MARKER,
     SWEEP_LAYOUT,
@@ -212,6 +213,7 @@ def _run_missing(experiment: Experiment, design: DesignMatrix, scenarios: list, 
     def on_result(task: ChunkTask, runs: pd.DataFrame, series: pd.DataFrame) -> None:
         nonlocal finished
         runs = _with_parameters(runs, design)
+        require_finite(runs=runs, series=series)  # a NaN outcome is a defect, never a stored value
         store.write_chunk(runs, series)
         finished += task.runs
         bar.update(task.runs)
