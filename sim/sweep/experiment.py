@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import (
+    AfterValidator,
     Discriminator,
     Field,
     Strict,
@@ -118,8 +119,15 @@ class Levels(Frozen):
     values: list[Any] = Field(min_length=1)
 
 
+def _ordered(bounds: list[float]) -> list[float]:
+    if not bounds[0] < bounds[1]:
+        raise ValueError(f"a range must be [low, high] with low < high (got {bounds})")
+    return bounds
+
+
 #: ``[low, high]``: two finite numbers (Frozen refuses NaN and inf; Strict refuses yes/no and text)
-Range = Annotated[list[Annotated[float, Strict()]], Field(min_length=2, max_length=2)]
+Range = Annotated[list[Annotated[float, Strict()]], Field(min_length=2, max_length=2),
+                  AfterValidator(_ordered)]
 
 
 def _spec_kind(spec: Any) -> str:
@@ -146,14 +154,6 @@ class Design(Frozen):
             raise ValueError(f"sobol samples must be a power of 2 to keep the Sobol' sequence "
                              f"balanced (got {n}; try {1 << n.bit_length()})")
         return n
-
-    @field_validator("parameters")
-    @classmethod
-    def _ranges_ordered(cls, params: dict[str, Any]) -> dict[str, Any]:
-        for path, spec in params.items():
-            if isinstance(spec, list) and not spec[0] < spec[1]:
-                raise ValueError(f"{path}: a range must be [low, high] with low < high (got {spec})")
-        return params
 
     @model_validator(mode="after")
     def _fits_method(self) -> Design:
