@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 
 from sim import HedgingModel
+from sim.bundled import EXPERIMENTS_DIR, SCENARIOS_DIR
 from sim.cli import main
 from sim.metrics import NonFiniteError, require_finite
 from sim.runner import run_scenario, write_run
@@ -28,7 +29,7 @@ from sim.sweep.outcomes import REDUCERS, Reducer
 from tests.conftest import ROOT
 from tests.test_loader import HISTORICAL, LINE_FORMAT, only_problem, where
 
-FLAREUP = ROOT / "scenarios" / "south_china_sea_flareup.yaml"
+FLAREUP = SCENARIOS_DIR / "south_china_sea_flareup.yaml"
 
 
 def one_line_exit_2(capsys, argv: list[str]) -> str:
@@ -92,7 +93,7 @@ def test_deep_nesting_is_capped_not_a_recursion_error(tmp_path):
 
 
 def test_dry_run_prints_the_plan_and_writes_nothing(capsys, tmp_path):
-    exp = ROOT / "experiments" / "sobol_flareup.yaml"
+    exp = EXPERIMENTS_DIR / "sobol_flareup.yaml"
     out = tmp_path / "results"
     assert main(["sweep", str(exp), "--out", str(out), "--dry-run"]) == 0
     text = capsys.readouterr().out
@@ -130,9 +131,9 @@ def test_yes_lets_a_sweep_beyond_the_cap_run(capsys, tmp_path, monkeypatch):
     assert (tmp_path / "yes" / "experiment.json").exists()
 
 
-@pytest.mark.parametrize("name", sorted(p.name for p in (ROOT / "experiments").glob("*.yaml")))
+@pytest.mark.parametrize("name", sorted(p.name for p in (EXPERIMENTS_DIR).glob("*.yaml")))
 def test_the_stated_run_count_is_the_design_that_runs(name):
-    experiment_, base = load_experiment(ROOT / "experiments" / name)
+    experiment_, base = load_experiment(EXPERIMENTS_DIR / name)
     assert experiment_.points == len(build_design(experiment_, base))
 
 

@@ -21,6 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sim import HedgingModel
+from sim.bundled import EXPERIMENTS_DIR, SCENARIOS_DIR
 from sim.rules import RULES, groups
 from sim.scenario.loader import Problem, ScenarioError, _scenario_to_raw, load_scenario
 from sim.scenario.schema import (
@@ -33,9 +34,8 @@ from sim.scenario.schema import (
     _leaf_types,
 )
 from sim.sweep.experiment import Experiment, load_experiment
-from tests.conftest import ROOT
 
-BASE = yaml.safe_load((ROOT / "scenarios" / "historical_2013_2024.yaml").read_text())
+BASE = yaml.safe_load((SCENARIOS_DIR / "historical_2013_2024.yaml").read_text())
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 # Names the loader knows, so that mutations often land on meaningful keys and values.
@@ -235,8 +235,8 @@ def test_a_numeric_edge_value_is_accepted_finite_or_refused(tmp, path, value):
 
 
 # ------------------------------------------------------------------------------ the experiment loader
-EXPERIMENT = yaml.safe_load((ROOT / "experiments" / "demo.yaml").read_text())
-EXPERIMENT["scenario"] = str(ROOT / "scenarios" / "south_china_sea_flareup.yaml")
+EXPERIMENT = yaml.safe_load((EXPERIMENTS_DIR / "demo.yaml").read_text())
+EXPERIMENT["scenario"] = str(SCENARIOS_DIR / "south_china_sea_flareup.yaml")
 
 
 def _experiment_or_own_error(path: Path) -> Experiment | None:
