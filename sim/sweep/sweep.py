@@ -110,9 +110,9 @@ def prepare(experiment_file: str | Path, yes: bool = False) -> tuple[Experiment,
     more than :data:`CONFIRM_RUNS` runs is refused unless ``yes``."""
     experiment, base = load_experiment(experiment_file)
     if experiment.runs > CONFIRM_RUNS and not yes:
-        raise ScenarioError([Problem(str(experiment_file), 0, "", f"{experiment.runs:,} runs is more than "
-                                     f"{CONFIRM_RUNS:,}; pass --yes (yes=True) to run them, or "
-                                     "--dry-run to see the plan")])
+        raise ScenarioError([Problem(experiment.source_file or str(experiment_file), 0, "",
+                                     f"{experiment.runs:,} runs is more than {CONFIRM_RUNS:,}; pass "
+                                     "--yes (yes=True) to run them, or --dry-run to see the plan")])
     design = build_design(experiment, base)
     scenarios = point_scenarios(experiment, base, design)
     return experiment, design, scenarios, content_hash(base)
