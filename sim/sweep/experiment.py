@@ -181,7 +181,7 @@ class Design(Frozen):
 
 
 MAX_RUNS = 10_000_000  # a design beyond this is a typo, not an experiment: refused outright
-CONFIRM_RUNS = 100_000  # a sweep beyond this (~20 min on 2 cores) runs only when asked (--yes)
+CONFIRM_RUNS = 100_000  # a sweep beyond this (15-60 min on 2 cores) runs only when asked (--yes)
 
 
 def design_points(design: Design | None) -> int:
