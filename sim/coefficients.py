@@ -66,6 +66,7 @@ def table(name: str, doc: str, entries: dict[str, Any]) -> type[Frozen]:
             fields[key] = (float, entry)
     model = create_model(name, __base__=Frozen, **fields)
     model.__doc__ = doc
+    globals()[name] = model  # pickle finds a generated table by name here (parallel sweep workers)
     return model
 
 
