@@ -177,7 +177,7 @@ def _numeric_fields(model) -> list[str]:
 def _numeric_paths() -> list[tuple]:
     """A path into a scenario's raw mapping for every numeric field the schema has."""
     paths: list[tuple] = [(k,) for k in _numeric_fields(Scenario)]
-    for name, model in {**AGENTS, "india": PartnerParams}.items():
+    for name, model in {**{k: a.Params for k, a in AGENTS.items()}, "india": PartnerParams}.items():
         paths += [("agents", name, f) for f in _numeric_fields(model) if f != "position"]
         paths += [("agents", name, "position", i) for i in (0, 1)]
     for rid, rule in RULES.items():
