@@ -266,8 +266,8 @@ def _effects_table() -> type:
                    for ch, v in spec.effects.items() if ch not in DEFINITION_CHANNELS}
         if entries:
             rows[spec.action.value] = table(f"Effects_{spec.action.value}",
-                                            f"effect sizes of {spec.action.value}", entries)
-    return table("ActionEffects", "Effect sizes of the actions table (per move).", rows)
+                                            f"effect sizes of {spec.action.value}", entries, __name__)
+    return table("ActionEffects", "Effect sizes of the actions table (per move).", rows, __name__)
 
 
 ActionEffects = _effects_table()

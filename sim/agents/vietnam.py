@@ -123,10 +123,11 @@ def _gains_table() -> type[Frozen]:
         entries = {d: coef(v, *signed_range(v), f"{goal.name.lower()} value of {move.value} per unit "
                            f"of {DRIVERS[d][0]}", CALIBRATED) for d, v in terms.items()}
         by_move.setdefault(move, {})[goal.name.lower()] = table(
-            f"Gains_{move.value}_{goal.name.lower()}", f"{move.value} -> {goal.name.lower()}", entries)
+            f"Gains_{move.value}_{goal.name.lower()}", f"{move.value} -> {goal.name.lower()}", entries,
+            __name__)
     return table("VietnamGains", "What each move does for each goal (Vietnam.gains).",
-                 {move.value: table(f"Gains_{move.value}", f"gains of {move.value}", goals)
-                  for move, goals in by_move.items()})
+                 {move.value: table(f"Gains_{move.value}", f"gains of {move.value}", goals, __name__)
+                  for move, goals in by_move.items()}, __name__)
 
 
 VietnamGains = _gains_table()
