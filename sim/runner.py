@@ -94,8 +94,9 @@ def metadata(result: RunResult, argv: list[str] | None = None) -> dict:
 
 
 def write_run(result: RunResult, out: Path, *, force: bool = False, fmt: str = "csv",
-              plots: bool = True, argv: list[str] | None = None) -> Path:
-    """Write a run directory at ``out`` atomically; refuse to replace one unless ``force``."""
+              plots: bool = True, argv: list[str] | None = None, figures=None) -> Path:
+    """Write a run directory at ``out`` atomically; refuse to replace one unless ``force``.
+    ``figures`` (a :class:`sim.plots.FigureOptions`) sets the figures' formats and resolution."""
     out = Path(out)
     if out.exists() and not force:
         raise OutputExistsError(f"{out} already exists (use --force to replace it, or --out DIR)")
@@ -112,7 +113,7 @@ def write_run(result: RunResult, out: Path, *, force: bool = False, fmt: str = "
         if plots:
             from sim import plots as plotting
             plotting.write_run_figures(result.series, result.events, tmp / "plots",
-                                       title=result.scenario.name)
+                                       **plotting.titles(result.scenario), options=figures)
         swap_into_place(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
