@@ -30,7 +30,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy.stats import bootstrap
 
 from sim import labels
 from sim.calendar import Month
@@ -206,6 +205,8 @@ def _outcomes(series: pd.DataFrame, names: list[str], common: list[str],
 
 def _interval(diff: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Percentile-bootstrap interval of the mean along axis 0 (replicates), seeded."""
+    from scipy.stats import bootstrap  # imported here: scipy.stats is slow to import
+
     if diff.shape[0] < 2 or np.all(np.ptp(diff, axis=0) == 0):
         mean = diff.mean(axis=0)  # no spread to resample: the interval is the value itself
         return mean, mean
