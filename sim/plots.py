@@ -199,6 +199,11 @@ def _rows(times: Sequence[float], gap: float) -> list[int]:
     return rows
 
 
+def _gap(span: tuple[pd.Timestamp, pd.Timestamp]) -> float:
+    """Days between two marks in one row of the strip: a sixteenth of the span, at least a month."""
+    return max((span[1] - span[0]).days / 16.0, 31.0)
+
+
 def draw_events(strip: plt.Axes, panels: Sequence[plt.Axes], marks: list[Mark],
                 span: tuple[pd.Timestamp, pd.Timestamp]) -> tuple[list, list[str]]:
     """Mark every event in ``strip`` (numbered, stacked so markers never overlap) and as faint
@@ -212,8 +217,7 @@ def draw_events(strip: plt.Axes, panels: Sequence[plt.Axes], marks: list[Mark],
     strip.tick_params(axis="x", labelbottom=False)
     marks = sorted(marks, key=lambda m: (m.date, m.random))
     when = dates([m.date for m in marks]) if marks else pd.DatetimeIndex([])
-    gap = max((span[1] - span[0]).days / 24.0, 31.0)
-    rows = _rows([t.toordinal() for t in when], gap)
+    rows = _rows([t.toordinal() for t in when], _gap(span))
     handles, texts, randoms = [], [], {}
     number = 0
     for m, t, row in zip(marks, when, rows, strict=True):
@@ -251,7 +255,7 @@ def event_key(fig: plt.Figure, handles: list, texts: list[str], ncol: int = 2) -
 
 def _strip_height(marks: list[Mark], span: tuple[pd.Timestamp, pd.Timestamp]) -> float:
     when = dates([m.date for m in sorted(marks, key=lambda m: (m.date, m.random))])
-    rows = _rows([t.toordinal() for t in when], max((span[1] - span[0]).days / 24.0, 31.0))
+    rows = _rows([t.toordinal() for t in when], _gap(span))
     return 0.35 + 0.16 * (max(rows, default=0) + 1)
 
 

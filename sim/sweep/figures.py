@@ -331,6 +331,7 @@ def _facets(results: Results, series: pd.DataFrame, columns: list[str], points: 
             text = labels.column(col).text
             block.suptitle(f"{text[:1].upper() + text[1:]} ({labels.column(col).unit}), by design point",
                            fontsize=9.5, fontweight="bold", x=0.01, ha="left")
+        blocks[-1].supxlabel("date (year)", fontsize=9)
         handles = [Patch(color=labels.NEUTRAL, alpha=0.25), Line2D([], [], color="black", lw=1.2), *extra]
         fig.legend(handles, ["5-95% of replicates", "median", *(e.get_label() for e in extra)],
                    loc="outside lower left", ncol=3)
