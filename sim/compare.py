@@ -21,8 +21,6 @@ months every scenario covers.
 from __future__ import annotations
 
 import json
-import shutil
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -33,9 +31,10 @@ import pandas as pd
 
 from sim import labels
 from sim.calendar import Month
-from sim.runner import FLOAT_FORMAT, OutputExistsError, run_scenario, safe_name, swap_into_place
+from sim.outputs import COMPARE_LAYOUT, check_dir_target, write_dir
+from sim.runner import FLOAT_FORMAT, run_scenario, safe_name
 from sim.scenario.loader import content_hash, load_scenario
-from sim.scenario.schema import Scenario
+from sim.scenario.schema import Country, Scenario
 from sim.streams import replicate_seeds
 from sim.sweep.experiment import Outcome, Reducer
 from sim.sweep.outcomes import reduce_outcomes
@@ -139,6 +138,7 @@ def compare(baseline: str | Path | Scenario, whatifs: Sequence[str | Path | Scen
     if first > last:
         raise ValueError("the scenarios share no month, so there is nothing to compare: "
                          + ", ".join(f"{s.name} {s.start} to {s.end}" for s in scenarios))
+    _check_columns(scenarios, [*columns, *(o.series for o in (outcomes or OUTCOMES).values())])
     names = [s.name for s in scenarios]
     if len(set(names)) < len(names):  # the same name twice: keep them apart in the tables
         names = [f"{n}#{i}" if names.count(n) > 1 else n for i, n in enumerate(names)]
@@ -159,6 +159,17 @@ def compare(baseline: str | Path | Scenario, whatifs: Sequence[str | Path | Scen
     return Comparison(scenarios, seeds, series_df, pd.concat(events, ignore_index=True), per_run,
                       paired_differences(per_run, names, list(outcomes)),
                       differences_over_time(series_df, names, list(columns)), tuple(columns), outcomes)
+
+
+def _check_columns(scenarios: list[Scenario], wanted: list[str]) -> None:
+    """ValueError, before any run, for a series some scenario does not record."""
+    from sim.metrics import series_for
+    for sc in scenarios:
+        have = [s.name for s in series_for((Country.VIETNAM.value, *sc.partners))]
+        missing = [c for c in dict.fromkeys(wanted) if c not in have]
+        if missing:
+            raise ValueError(f"{sc.name} records no series {', '.join(missing)} "
+                             f"(it records: {', '.join(have)})")
 
 
 def _scenario(s: str | Path | Scenario) -> Scenario:
@@ -191,9 +202,6 @@ def _outcomes(series: pd.DataFrame, names: list[str], common: list[str],
               outcomes: dict[str, Outcome]) -> pd.DataFrame:
     """One row per (scenario, replicate, seed): each outcome over the common months."""
     columns = sorted({o.series for o in outcomes.values()})
-    unknown = [c for c in columns if c not in series.columns]
-    if unknown:
-        raise ValueError(f"outcome series not in the tables: {', '.join(unknown)}")
     frames = []
     for name in names:
         values = reduce_outcomes(_cube(series, name, columns), columns, Month.parse(common[0]), outcomes)
@@ -253,9 +261,10 @@ def differences_over_time(series: pd.DataFrame, names: list[str], columns: list[
     return pd.concat(frames, ignore_index=True)
 
 
-def default_out_dir(comparison: Comparison, root: Path = Path("runs") / "compare") -> Path:
-    leaf = f"seed-{comparison.seeds[0]}-x{len(comparison.seeds)}"
-    return root / safe_name("-vs-".join([comparison.baseline, *comparison.names[1:]])) / leaf
+def default_out_dir(names: Sequence[str], seed: int, replicates: int,
+                    root: Path = Path("runs") / "compare") -> Path:
+    """``runs/compare/<base>-vs-<what-if>.../seed-<N>-x<R>``."""
+    return root / safe_name("-vs-".join(names)) / f"seed-{seed}-x{replicates}"
 
 
 def metadata(comparison: Comparison, argv: list[str] | None = None) -> dict:
@@ -279,13 +288,12 @@ def metadata(comparison: Comparison, argv: list[str] | None = None) -> dict:
 def write_comparison(comparison: Comparison, out: Path, *, force: bool = False, plots: bool = True,
                      figures=None, argv: list[str] | None = None) -> Path:
     """``series.csv``, ``events.csv``, ``outcomes.csv``, ``differences.csv``,
-    ``differences_over_time.csv``, ``meta.json`` and ``plots/compare.*``, written to a temporary
-    sibling and renamed into place (as :func:`sim.runner.write_run`)."""
-    if out.exists() and not force:
-        raise OutputExistsError(f"{out} already exists (use --force to replace it, or --out DIR)")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
+    ``differences_over_time.csv``, ``meta.json`` and ``plots/compare.*``, written to a staging
+    sibling and renamed into place; an existing ``out`` is replaced only with ``force`` and only if
+    hedgesim wrote it (:mod:`sim.outputs`)."""
+    check_dir_target(out, COMPARE_LAYOUT, force=force)
+
+    def fill(tmp: Path) -> None:
         comparison.series.to_csv(tmp / "series.csv", index=False, float_format=FLOAT_FORMAT)
         comparison.events.to_csv(tmp / "events.csv", index=False)
         comparison.outcomes.to_csv(tmp / "outcomes.csv", index=False, float_format=FLOAT_FORMAT)
@@ -295,11 +303,8 @@ def write_comparison(comparison: Comparison, out: Path, *, force: bool = False, 
         if plots:
             from sim.plots import save
             save(comparison.figure(), tmp / "plots", "compare", figures)
-        swap_into_place(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return out
+
+    return write_dir(out, COMPARE_LAYOUT, fill, force=force)
 
 
 def outcome_text(comparison: Comparison, name: str) -> str:

@@ -95,6 +95,13 @@ def test_the_command_writes_tidy_tables_and_the_figure_and_never_replaces_withou
     assert "already exists" in capsys.readouterr().err
     assert (out / "series.csv").read_bytes() == before
 
+    (out / "my_notes.txt").write_text("mine")  # --force replaces only what hedgesim wrote
+    assert main([*args, "--force"]) == 2
+    assert (out / "my_notes.txt").read_text() == "mine" and (out / "series.csv").read_bytes() == before
+    (out / "my_notes.txt").unlink()
+    assert main([*args, "--force", "--figure-format", "svg"]) == 0
+    assert sorted(p.name for p in (out / "plots").iterdir()) == ["compare.svg"]
+
 
 @pytest.mark.parametrize("args, words", [
     (["compare", "no_such_scenario", "us_retrenchment"], "no_such_scenario"),
