@@ -66,7 +66,12 @@ class Layout:
     manifest: tuple[str, tuple[str, ...]] | None = None  # (file, keys) marking it as ours before MARKER
 
 
-FIGURES = Layout(files=("*.png", "*.pdf", "*.svg"))  # --figure-format png,pdf,svg
+# The figures hedgesim draws (sim.plots, sim.sweep.figures), in every --figure-format: named exactly,
+# so a user's own drawing in plots/ (draft.svg) is theirs and never replaced.
+FIGURE_FORMATS = ("png", "pdf", "svg")
+FIGURE_STEMS = ("overview", "ensemble", "compare", "sensitivity", "morris_mu_sigma", "outcome_vs_parameter",
+                "heatmap", "ensemble_series")
+FIGURES = Layout(files=tuple(f"{stem}.{fmt}" for stem in FIGURE_STEMS for fmt in FIGURE_FORMATS))
 RUN_LAYOUT = Layout(OutputKind.RUN, (MARKER, "meta.json", "series.csv", "series.parquet", "actions.csv",
                                      "events.csv"), {"plots": FIGURES},
                     manifest=("meta.json", ("scenario_hash", "hedgesim_version")))

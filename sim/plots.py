@@ -26,6 +26,7 @@ from matplotlib.patches import Patch  # noqa: E402
 
 from sim import labels  # noqa: E402
 from sim.metrics import EQUIDISTANCE_BAND  # noqa: E402
+from sim.outputs import FIGURE_FORMATS, FIGURE_STEMS  # noqa: E402
 from sim.scenario.schema import EventKind  # noqa: E402
 
 STYLE = {
@@ -37,7 +38,7 @@ STYLE = {
     "svg.fonttype": "none",  # SVG keeps text as text, in the font named
     "axes.prop_cycle": matplotlib.cycler(color=list(labels.SCENARIO_COLORS)),
 }
-FORMATS = ("png", "pdf", "svg")
+FORMATS = FIGURE_FORMATS
 TIER_LABELS = labels.TIER_NAMES
 BAND_COLOR = "#BBBBBB"
 CRISIS_COLOR = labels.OKABE_ITO["yellow"]
@@ -64,6 +65,7 @@ class FigureOptions:
 def save(fig: plt.Figure, out_dir: Path, stem: str, options: FigureOptions | None = None) -> list[Path]:
     """Write ``fig`` as ``out_dir/stem.<format>`` for each format of ``options``, then close it."""
     options = options or FigureOptions()
+    assert stem in FIGURE_STEMS, f"declare figure {stem!r} in sim.outputs.FIGURE_STEMS (output safety)"
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = [out_dir / f"{stem}.{fmt}" for fmt in options.formats]
     with plt.rc_context(STYLE):  # the font types are read at save time
