@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from sim.model import HedgingModel
-from sim.scenario.loader import Problem, ScenarioError, load_scenario, with_overrides
+from sim.scenario.loader import Problem, ScenarioError, load_scenario_cached, with_overrides
 from sim.scenario.schema import Scenario
 from sim.sweep.experiment import Outcome, default_outcomes
 from sim.sweep.outcomes import reduce_outcomes
@@ -25,9 +25,10 @@ def evaluate(scenario: str | Path | Scenario, seed: int | None = None,
                      **{"agents.china.assertiveness": 0.7})
 
     ``outcomes`` maps names to :class:`Outcome` (or ``{"series": ..., "reduce": ...}``); by default
-    the set of :func:`default_outcomes`. Raises ScenarioError for a bad file, path or value.
+    the set of :func:`default_outcomes`. Raises ScenarioError for a bad file, path or value. A
+    scenario file is read once and again only when it (or a file it extends) changes.
     """
-    base = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    base = scenario if isinstance(scenario, Scenario) else load_scenario_cached(scenario)
     sc = with_overrides(base, overrides) if overrides else base
     model = HedgingModel(sc, seed=seed, record_actions=False).run()
     wanted = default_outcomes(model.world.countries) if outcomes is None else _outcomes(outcomes)
