@@ -24,6 +24,7 @@ from sim.bundled import experiment_files
 from sim.outputs import UnreadableOutputError, machine_failure
 from sim.scenario.loader import Problem, ScenarioError, bundled_scenarios, load_scenario, with_overrides
 from sim.scenario.schema import Scenario
+from sim.sources import cited_keys, readable
 from sim.streams import MAX_SEED
 
 EXIT_BAD_INPUT = 2
@@ -97,6 +98,11 @@ def _list(args: argparse.Namespace) -> int:
     for rid, cls in RULES.items():
         group = f" [{cls.group}]" if cls.group else ""
         print(f"  {rid:<27} {cls.binds:<14} {cls.source}{group}")
+    keys = cited_keys(" ".join(cls.source for cls in RULES.values()))
+    if keys:
+        print("\nSources (docs/references.md):")
+        for key in keys:
+            print(f"  {readable(key)}")
     return 0
 
 
