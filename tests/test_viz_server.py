@@ -22,7 +22,7 @@ from websockets.sync.client import connect
 from sim.viz.serve import start_server, stop
 
 ROOT = Path(__file__).resolve().parents[1]
-STARTUP_SECONDS = 90  # generous: CI runs on two loaded cores
+STARTUP_SECONDS = 240  # generous: CI runs on two loaded cores, and the first page loads the app
 SCENARIO = "historical_2013_2024"
 
 
@@ -39,7 +39,7 @@ def wait_until_answering(url: str, server: subprocess.Popen) -> None:
         if server.poll() is not None:
             raise RuntimeError(f"the page's server exited with code {server.returncode}")
         try:
-            with urllib.request.urlopen(url, timeout=5) as answer:
+            with urllib.request.urlopen(url, timeout=60) as answer:
                 if answer.status == 200:
                     return
         except OSError:
