@@ -24,7 +24,7 @@ from sim.bundled import experiment_files
 from sim.metrics import NonFiniteError
 from sim.outputs import UnreadableOutputError, machine_failure
 from sim.scenario.loader import Problem, ScenarioError, bundled_scenarios, load_scenario, with_overrides
-from sim.scenario.schema import Scenario
+from sim.scenario.schema import MAX_REPLICATES, Scenario
 from sim.sources import cited_keys, readable
 from sim.streams import MAX_SEED
 
@@ -235,6 +235,7 @@ def _int_at_least(low: int, high: int | None = None) -> Callable[[str], int]:
 
 
 _positive_int = _int_at_least(1)
+_replicates = _int_at_least(1, MAX_REPLICATES)  # as HedgingModel and experiments allow
 _seed = _int_at_least(0, MAX_SEED)  # numpy seeds are non-negative; seeds are stored as int64
 
 
@@ -286,7 +287,7 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run a scenario and write tables and figures")
     run.add_argument("scenario", help="a scenario YAML file, or the name of a bundled scenario")
     run.add_argument("--seed", type=_seed, help="root seed (default: the scenario's seed)")
-    run.add_argument("--replicates", type=_positive_int, default=1, help="number of seeds to run")
+    run.add_argument("--replicates", type=_replicates, default=1, help="number of seeds to run")
     run.add_argument("--out", help="output directory (default runs/<scenario>/seed-<N>)")
     run.add_argument("--force", action="store_true", help="replace an existing output directory")
     run.add_argument("--format", choices=("csv", "parquet"), default="csv", help="series table format")
@@ -298,7 +299,7 @@ def build_parser() -> argparse.ArgumentParser:
     cmp = sub.add_parser("compare", help="what-if against baseline: same seeds, paired differences")
     cmp.add_argument("base", help="the baseline scenario (YAML file or bundled name)")
     cmp.add_argument("whatif", nargs="+", help="one or more what-if scenarios")
-    cmp.add_argument("--replicates", type=_int_at_least(2), default=20,
+    cmp.add_argument("--replicates", type=_int_at_least(2, MAX_REPLICATES), default=20,
                      help="paired runs per scenario, on the same seeds (default 20)")
     cmp.add_argument("--seed", type=_seed, help="root seed (default: the baseline's seed)")
     cmp.add_argument("--series", nargs="+", help="monthly series to draw and difference over time")
@@ -311,7 +312,7 @@ def build_parser() -> argparse.ArgumentParser:
     val = sub.add_parser("validate", help="check the domain patterns over many seeds")
     val.add_argument("scenario", nargs="?", default="historical_2013_2024",
                      help="scenario to validate (default: historical_2013_2024)")
-    val.add_argument("--replicates", type=_positive_int, default=200, help="number of replicates")
+    val.add_argument("--replicates", type=_replicates, default=200, help="number of replicates")
     val.add_argument("--seed", type=_seed, help="seed (default: the scenario's seed)")
     val.add_argument("--out", help="also write the table as CSV here")
     val.add_argument("--force", action="store_true", help="replace an existing --out file")
