@@ -113,3 +113,17 @@ def test_results_are_unchanged_by_the_workaround(short, monkeypatch):
     monkeypatch.setattr(mesa.Agent, "_ids", defaultdict(lambda: itertools.count(1)))
     strong = HedgingModel(short, seed=9, record_actions=False).run().series_values()
     np.testing.assert_array_equal(weak, strong)
+
+
+def test_a_serial_sweep_hands_on_each_chunk_before_running_the_next(monkeypatch):
+    """In-process (--workers 1) the executor runs a task as it is submitted: the runner must not
+    submit dozens ahead, or their finished tables pile up in memory before any is written."""
+    log: list[tuple[str, str]] = []
+
+    def fake_run(task):
+        log.append(("run", task))
+        return f"runs {task}", f"series {task}"
+
+    monkeypatch.setattr(runner, "run_chunk", fake_run)
+    runner.execute(iter("abc"), runner.SerialExecutor(), lambda task, runs, series: log.append(("wrote", task)))
+    assert log == [("run", "a"), ("wrote", "a"), ("run", "b"), ("wrote", "b"), ("run", "c"), ("wrote", "c")]
