@@ -1,32 +1,43 @@
 """Command line: ``hedgesim run | validate | sweep | analyze | list``.
 
-Bad input ends with exit code 2 and one ``FILE:LINE: path: message`` line per problem, no traceback.
+Bad input ends with exit code 2 and one ``FILE:LINE: path: message`` line per problem, no traceback;
+a failure of the machine (a full disk) with exit code 1 and one line; an interrupt with 130. Nothing
+is left half-written: every output goes through :mod:`sim.outputs`.
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import signal
 import sys
+import textwrap
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
+import yaml
+
+from sim.bundled import experiment_files
+from sim.outputs import UnreadableOutputError, machine_failure
 from sim.scenario.loader import ScenarioError, bundled_scenarios, load_scenario
+from sim.streams import MAX_SEED
 
 EXIT_BAD_INPUT = 2
+EXIT_FAILURE = 1  # the machine failed (full disk, I/O error), or a pattern does not hold
+EXIT_INTERRUPTED = 130
 
 
 def _run(args: argparse.Namespace) -> int:
+    from sim.outputs import RUN_LAYOUT, check_dir_target
     from sim.runner import default_out_dir, replicate_seeds, run_scenario, summary, write_run
 
     scenario = load_scenario(args.scenario)
     seed = scenario.seed if args.seed is None else args.seed
     seeds = replicate_seeds(seed, args.replicates)
     out = Path(args.out) if args.out else default_out_dir(scenario, seeds)
-    if out.exists() and not args.force:
-        print(f"hedgesim: {out} already exists (use --force to replace it, or --out DIR)", file=sys.stderr)
-        return EXIT_BAD_INPUT
+    check_dir_target(out, RUN_LAYOUT, force=args.force)  # before the run, not after
     result = run_scenario(scenario, seed=seed, replicates=args.replicates)
     write_run(result, out, force=args.force, fmt=args.format, plots=not args.no_plots,
               argv=["hedgesim", *args.argv])
@@ -44,6 +55,11 @@ def _list(args: argparse.Namespace) -> int:
             print(f"  {sc.name:<28} {sc.description}")
         except ScenarioError as exc:
             print(f"  {path.stem:<28} (invalid: {exc.problems[0]})")
+    print("\nExperiments (hedgesim sweep NAME):")
+    for path in experiment_files():
+        about = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        about_text = " ".join(str(about.get("description", "")).split())
+        print(f"  {path.stem:<30} {textwrap.shorten(about_text, 90, placeholder=' ...')}")
     print("\nPolicy rules:")
     print(f"  {'id':<27} {'binds':<14} source")
     for rid, cls in RULES.items():
@@ -53,28 +69,34 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from sim.validation import democracy_contrast, format_report, report, run_replicates
+    from sim.validation import (
+        all_hold,
+        check_report_target,
+        democracy_contrast,
+        format_report,
+        report,
+        run_replicates,
+        write_report,
+    )
 
     scenario = load_scenario(args.scenario)
     seed = scenario.seed if args.seed is None else args.seed
     out = Path(args.out) if args.out else None
-    if out is not None and out.exists() and not args.force:  # before the runs, not after
-        print(f"hedgesim: {out} already exists (use --force to replace it)", file=sys.stderr)
-        return EXIT_BAD_INPUT
+    if out is not None:
+        check_report_target(out, force=args.force)  # before the runs, not after
     table = report(run_replicates(scenario, seed, args.replicates))
     contrast = democracy_contrast(scenario, seed, args.replicates)
     print(f"{scenario.name}: {args.replicates} replicates in lockstep, seed {seed}\n")
     print(format_report(table, contrast))
     if out is not None:
-        table.to_csv(out, index=False)
+        write_report(table, out, force=args.force)
         print(f"\nwrote {out}")
-    return 0 if table["holds"].dropna().all() else 1
+    return 0 if all_hold(table, contrast) else EXIT_FAILURE
 
 
 def _sweep(args: argparse.Namespace) -> int:
     from sim.sweep.sweep import run_sweep, summary
 
-    signal.signal(signal.SIGTERM, _interrupt)  # a batch scheduler's stop is handled like Ctrl-C
     client = None
     if args.scheduler:
         client = _dask_client(args.scheduler)
@@ -88,7 +110,7 @@ def _sweep(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print("\nhedgesim: interrupted; every finished chunk is saved. Finish the sweep with the same "
               "command and --resume.", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     finally:
         if client is not None:
             client.close()
@@ -111,7 +133,7 @@ def _dask_client(address: str):
         return None
     try:
         return Client(address, timeout="10s")
-    except (OSError, TimeoutError) as exc:
+    except (OSError, TimeoutError, ValueError, TypeError) as exc:  # unreachable, or not an address
         print(f"hedgesim: cannot reach the Dask scheduler at {address}: {exc}", file=sys.stderr)
         return None
 
@@ -131,7 +153,7 @@ def _viz(args: argparse.Namespace) -> int:
     return serve(args.scenario, host=args.host, port=args.port, open_browser=args.open)
 
 
-def _int_at_least(low: int) -> Callable[[str], int]:
+def _int_at_least(low: int, high: int | None = None) -> Callable[[str], int]:
     def parse(text: str) -> int:
         try:
             value = int(text)
@@ -139,14 +161,16 @@ def _int_at_least(low: int) -> Callable[[str], int]:
             raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
         if value < low:
             raise argparse.ArgumentTypeError(f"must be at least {low}, got {value}")
+        if high is not None and value > high:
+            raise argparse.ArgumentTypeError(f"must be at most {high}, got {value}")
         return value
 
-    parse.__name__ = f"integer >= {low}"
+    parse.__name__ = f"integer >= {low}" if high is None else f"integer in {low}..{high}"
     return parse
 
 
 _positive_int = _int_at_least(1)
-_seed = _int_at_least(0)  # numpy seeds are non-negative
+_seed = _int_at_least(0, MAX_SEED)  # numpy seeds are non-negative; seeds are stored as int64
 
 
 def _cpus() -> int:
@@ -177,7 +201,7 @@ def build_parser() -> argparse.ArgumentParser:
     val.set_defaults(func=_validate)
 
     sweep = sub.add_parser("sweep", help="run an experiment (design x replicates), resumable")
-    sweep.add_argument("experiment", help="an experiment YAML file (experiments/*.yaml)")
+    sweep.add_argument("experiment", help="an experiment YAML file, or a bundled name (demo)")
     sweep.add_argument("--workers", type=_positive_int, default=_cpus(),
                        help=f"local worker processes (default: all {_cpus()} cores)")
     sweep.add_argument("--scheduler", metavar="tcp://HOST:PORT",
@@ -216,6 +240,9 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     args.argv = list(sys.argv[1:] if argv is None else argv)  # recorded in meta.json
     func: Callable[[argparse.Namespace], int] = args.func
+    in_main_thread = threading.current_thread() is threading.main_thread()  # signals work only there
+    if in_main_thread:
+        previous = signal.signal(signal.SIGTERM, _interrupt)  # a scheduler's stop is handled like Ctrl-C
     try:
         code = func(args)
         sys.stdout.flush()  # a closed pipe shows up here, inside the handler below
@@ -223,15 +250,37 @@ def main(argv: list[str] | None = None) -> int:
     except ScenarioError as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_BAD_INPUT
-    except (FileExistsError, FileNotFoundError, NotADirectoryError, PermissionError) as exc:
+    except UnreadableOutputError as exc:
         print(f"hedgesim: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except (FileExistsError, FileNotFoundError, NotADirectoryError, PermissionError) as exc:
+        print(f"hedgesim: {_os_message(exc)}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("\nhedgesim: interrupted; nothing half-written was left behind", file=sys.stderr)
+        return EXIT_INTERRUPTED
     except BrokenPipeError:
         # The reader went away (``hedgesim list | head``): stop quietly. Point stdout at devnull so
         # the interpreter's final flush does not raise again (Python docs, "Note on SIGPIPE").
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 1
+    except OSError as exc:  # a full disk, a read-only filesystem, an I/O error: one line, no traceback
+        print(f"hedgesim: {_os_message(exc)}", file=sys.stderr)
+        return EXIT_FAILURE if machine_failure(exc) else EXIT_BAD_INPUT
+    finally:
+        if in_main_thread:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _os_message(exc: OSError) -> str:
+    """One line for an OSError: the path and what went wrong (not Python's ``[Errno N]`` form)."""
+    if exc.strerror is None:
+        return str(exc)  # our own messages (OutputRefusedError and the like)
+    where = "" if exc.filename is None else f"{exc.filename}: " if exc.filename2 is None else \
+        f"{exc.filename} -> {exc.filename2}: "
+    hint = "; the filesystem is read-only, choose --out elsewhere" if exc.errno == errno.EROFS else ""
+    return f"{where}{exc.strerror}{hint}"
 
 
 if __name__ == "__main__":

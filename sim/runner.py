@@ -1,8 +1,9 @@
 """Running a scenario for one or many seeds, and writing a run directory atomically.
 
 A run directory holds ``series.csv`` (or ``.parquet``), ``actions.csv``, ``events.csv``,
-``meta.json`` and ``plots/``. It is written to a temporary sibling and renamed into place, so a
-failed run leaves nothing behind, and an existing directory is replaced only when asked (``force``).
+``meta.json``, ``plots/`` and the ``.hedgesim`` marker. It is written to a staging sibling and
+renamed into place (:mod:`sim.outputs`), so a failed run leaves nothing behind, two runs racing for
+one ``--out`` cannot both win, and ``force`` replaces only a run directory hedgesim wrote.
 """
 
 from __future__ import annotations
@@ -10,9 +11,7 @@ from __future__ import annotations
 import json
 import platform
 import re
-import shutil
 import sys
-import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,15 +21,15 @@ import numpy as np
 import pandas as pd
 
 from sim.model import HedgingModel
+from sim.outputs import RUN_LAYOUT, OutputRefusedError, check_dir_target, write_dir
 from sim.scenario.loader import content_hash
 from sim.scenario.schema import Scenario
-from sim.streams import replicate_seeds
+from sim.streams import MAX_SEED, replicate_seeds
 
 FLOAT_FORMAT = "%.10g"  # fixed text form, so the same seed gives byte-identical CSV
 
 
-class OutputExistsError(FileExistsError):
-    """The output directory exists and ``force`` was not given."""
+OutputExistsError = OutputRefusedError  # the name callers used before sim.outputs
 
 
 @dataclass
@@ -50,7 +49,10 @@ def run_scenario(scenario: Scenario, seed: int | None = None, replicates: int = 
     With several replicates the tables carry ``replicate`` and ``seed`` columns; replicate r is
     the run ``hedgesim run --seed <its seed>`` would make alone.
     """
-    seeds = replicate_seeds(scenario.seed if seed is None else seed, replicates)
+    root = scenario.seed if seed is None else seed
+    if not 0 <= root <= MAX_SEED:
+        raise ValueError(f"seed must be between 0 and {MAX_SEED} (2**63 - 1), got {root}")
+    seeds = replicate_seeds(root, replicates)
     model = HedgingModel(scenario, seeds=seeds).run()
     tables = [model.series(), model.actions(), model.events()]
     if replicates > 1:
@@ -95,13 +97,12 @@ def metadata(result: RunResult, argv: list[str] | None = None) -> dict:
 
 def write_run(result: RunResult, out: Path, *, force: bool = False, fmt: str = "csv",
               plots: bool = True, argv: list[str] | None = None) -> Path:
-    """Write a run directory at ``out`` atomically; refuse to replace one unless ``force``."""
+    """Write a run directory at ``out`` atomically; refuse an existing one unless ``force``, and
+    even then anything hedgesim did not write (:func:`sim.outputs.check_replaceable`)."""
     out = Path(out)
-    if out.exists() and not force:
-        raise OutputExistsError(f"{out} already exists (use --force to replace it, or --out DIR)")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
+    check_dir_target(out, RUN_LAYOUT, force=force)
+
+    def fill(tmp: Path) -> None:
         if fmt == "parquet":
             result.series.to_parquet(tmp / "series.parquet", index=False)
         else:
@@ -113,22 +114,8 @@ def write_run(result: RunResult, out: Path, *, force: bool = False, fmt: str = "
             from sim import plots as plotting
             plotting.write_run_figures(result.series, result.events, tmp / "plots",
                                        title=result.scenario.name)
-        swap_into_place(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return out
 
-
-def swap_into_place(tmp: Path, out: Path) -> None:
-    if out.exists():
-        old = out.with_name(f".{out.name}.old")
-        shutil.rmtree(old, ignore_errors=True)
-        out.rename(old)
-        tmp.rename(out)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        tmp.rename(out)
+    return write_dir(out, RUN_LAYOUT, fill, force=force)
 
 
 def summary(result: RunResult, out: Path | None = None) -> str:
@@ -150,7 +137,8 @@ def summary(result: RunResult, out: Path | None = None) -> str:
         "  final tiers: " + ", ".join(f"{k} {v:g}" for k, v in tiers.items()),
     ]
     if out is not None:
-        written = sorted(f.name + ("/" if f.is_dir() else "") for f in Path(out).iterdir())
+        written = sorted(f.name + ("/" if f.is_dir() else "") for f in Path(out).iterdir()
+                         if not f.name.startswith("."))
         lines.append(f"  wrote {out}/ ({', '.join(written)})")
     return "\n".join(lines)
 

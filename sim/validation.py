@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from sim.metrics import EQUIDISTANCE_BAND
 from sim.model import HedgingModel
+from sim.outputs import check_file_target, write_file
 from sim.scenario.loader import with_overrides
 from sim.scenario.schema import Scenario
 
@@ -145,6 +147,36 @@ def democracy_contrast(scenario: Scenario, seed: int, replicates: int,
     return out
 
 
+def contrast_holds(contrast: dict[str, float]) -> bool:
+    """Pattern 6 holds when high democracy promotion brings fewer than half the US upgrades."""
+    return contrast["high"] < contrast["low"] / 2
+
+
+def all_hold(table: pd.DataFrame, contrast: dict[str, float] | None = None) -> bool:
+    """Whether every pattern that could be measured holds (what ``hedgesim validate`` exits on)."""
+    return bool(table["holds"].dropna().all()) and (contrast is None or contrast_holds(contrast))
+
+
+REPORT_HEADER = "pattern,measure,"  # how every report CSV written by write_report begins
+
+
+def check_report_target(out: Path, *, force: bool) -> None:
+    """Fail before any run for an ``--out`` the report could not be written to."""
+    check_file_target(out, force=force, ours=_is_report)
+
+
+def write_report(table: pd.DataFrame, out: Path, *, force: bool) -> Path:
+    """The table as CSV, written atomically (never a truncated file); ``force`` replaces only a
+    report hedgesim wrote."""
+    check_report_target(out, force=force)
+    return write_file(out, lambda tmp: table.to_csv(tmp, index=False), force=force)
+
+
+def _is_report(path: Path) -> bool:
+    with open(path, "rb") as handle:
+        return handle.read(len(REPORT_HEADER)) == REPORT_HEADER.encode()
+
+
 def format_report(table: pd.DataFrame, contrast: dict[str, float] | None = None) -> str:
     lines = [f"{'#':>2}  {'measure':<48} {'mean':>8} {'5-95%':>15}  {'holds':<5}  expected"]
     for _, r in table.iterrows():
@@ -153,7 +185,7 @@ def format_report(table: pd.DataFrame, contrast: dict[str, float] | None = None)
         lines.append(f"{r['pattern']:>2}  {r['measure']:<48} {r['mean']:>8.2f} {interval:>15}  "
                      f"{holds:<5}  {r['expected']}")
     if contrast is not None:
-        holds = "yes" if contrast["high"] < contrast["low"] / 2 else "NO"
+        holds = "yes" if contrast_holds(contrast) else "NO"
         lines.append(f" 6  {'US upgrades per run, democracy promotion 0 / 0.9':<48} "
                      f"{contrast['low']:>4.2f}/{contrast['high']:<4.2f} {'':>14} {holds:<5}  "
                      "fewer when pressure is high (seed 003)")

@@ -92,19 +92,22 @@ def test_replicates_add_a_replicate_column_and_an_ensemble_figure(short, tmp_pat
     assert len(json.loads((out / "meta.json").read_text())["seeds"]) == 3
 
 
-def test_existing_output_is_kept_without_force_and_replaced_with_it(short, tmp_path, capsys):
+def test_existing_output_is_kept_without_force_and_only_our_own_is_replaced_with_it(short, tmp_path, capsys):
     out = tmp_path / "taken"
     out.mkdir()
     (out / "notes.txt").write_text("mine")
     assert main(["run", str(short), "--out", str(out), "--no-plots"]) == 2
     assert "--force" in capsys.readouterr().err
+    assert main(["run", str(short), "--out", str(out), "--no-plots", "--force"]) == 2
+    assert "not written by hedgesim" in capsys.readouterr().err
     assert [p.name for p in out.iterdir()] == ["notes.txt"]
     assert (out / "notes.txt").read_text() == "mine"
 
-    assert main(["run", str(short), "--out", str(out), "--no-plots", "--force"]) == 0
-    assert not (out / "notes.txt").exists()
-    assert (out / "series.csv").is_file()
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["short.yaml", "taken"], "nothing left beside it"
+    ours = tmp_path / "ours"
+    assert main(["run", str(short), "--out", str(ours), "--no-plots", "--seed", "1"]) == 0
+    assert main(["run", str(short), "--out", str(ours), "--no-plots", "--seed", "2", "--force"]) == 0
+    assert json.loads((ours / "meta.json").read_text())["seed"] == 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ours", "short.yaml", "taken"], "nothing beside it"
 
 
 def test_bad_scenario_exits_2_with_file_line_and_leaves_no_directory(tmp_path, capsys):

@@ -328,7 +328,7 @@ def test_force_never_deletes_a_directory_that_is_not_a_sweep(tmp_path, short_sce
     exp = experiment_file(tmp_path, short_scenario, TINY)
     assert main(["sweep", str(exp), "--out", str(precious), "--force", "--no-progress"]) == 2
     assert (precious / "thesis.tex").read_text() == "years of work"
-    assert "not a sweep's results" in capsys.readouterr().err
+    assert "not written by hedgesim" in capsys.readouterr().err
 
 
 def test_resume_refuses_a_changed_base_scenario_and_a_busy_directory(tmp_path, short_scenario, capsys):

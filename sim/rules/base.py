@@ -12,17 +12,16 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict
 
 from sim.actions import INDEX, Action
+from sim.scenario.schema import Frozen
 from sim.state import World
 from sim.suggest import suggest
 
 
-class RuleParams(BaseModel):
-    """Parameters every rule has. Subclasses add their own, each with a comment on its source."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class RuleParams(Frozen):
+    """Parameters every rule has. Subclasses add their own, each with a comment on its source.
+    Frozen makes every number finite and a number; each states its range with ``Field``."""
     enabled: bool = True
 
 

@@ -2,24 +2,105 @@
 
 Each parameter is declared once, with its meaning, range and source (Covasim's habit). A value without
 a published source is marked *calibration* and documented in docs/model.md.
+
+Every parameter model derives from :class:`Frozen`, which makes every number finite and a number:
+NaN and infinities are refused (``allow_inf_nan=False``), and so are yes/no values and text where a
+number goes. Each numeric field also states its range (``Field(ge=..., le=...)``); a test checks that
+no numeric field anywhere lacks a lower and an upper bound.
 """
 
 from __future__ import annotations
 
+import types
+import typing
+from dataclasses import dataclass
 from enum import Enum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator, model_validator
+import numpy as np
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_serializer,
+    field_validator,
+    model_validator,
+)
 
 from sim.calendar import Month, coerce_month
 
 MAX_MONTHS = 1200  # a century of monthly steps
+MAX_SEED = 2**63 - 1  # seeds are stored as 64-bit integers in every table
 Unit = Annotated[float, Field(ge=0.0, le=1.0)]
-Positive = Annotated[float, Field(gt=0.0)]
+# A softmax/logistic temperature. Below 0.01 choice is already deterministic for utilities of order
+# 0.1 (a gap of 0.1 is a factor e^10 in odds) and scores/temperature overflows toward inf (NaN
+# series); above 10 choice is a coin toss for every utility the model produces.
+Temperature = Annotated[float, Field(ge=0.01, le=10.0)]
+Longitude = Annotated[float, Field(ge=-180.0, le=180.0)]
+Latitude = Annotated[float, Field(ge=-90.0, le=90.0)]
+
+
+_BOOLS = (bool, np.bool_)  # a switch read from a widget may be numpy's
+
+
+def _leaf_types(annotation: Any) -> set[Any]:
+    """The scalar types a field accepts (``float | None`` -> {float, NoneType}); containers are
+    looked into by :func:`_not_a_number`."""
+    origin = typing.get_origin(annotation)
+    if origin is Annotated:
+        return _leaf_types(typing.get_args(annotation)[0])
+    if origin in (typing.Union, types.UnionType):
+        return set().union(*(_leaf_types(a) for a in typing.get_args(annotation)))
+    return {origin or annotation}
+
+
+def _not_a_number(annotation: Any, value: Any) -> str | None:
+    """Why ``value`` cannot stand where ``annotation`` wants a number (a yes/no, a text) or a yes/no
+    (a number), or None. Pydantic's lax mode would read ``True`` as 1, ``"0.5"`` as 0.5 and ``1`` as
+    true; a scenario means none of them.
+    """
+    leaves = _leaf_types(annotation)
+    if isinstance(value, (list, tuple)) and leaves & {tuple, list}:
+        inner = [a for a in typing.get_args(_strip(annotation)) if a is not Ellipsis]
+        for i, item in enumerate(value):
+            why = _not_a_number(inner[min(i, len(inner) - 1)], item) if inner else None
+            if why:
+                return f"item {i}: {why}"
+        return None
+    if leaves == {bool} and not isinstance(value, _BOOLS):
+        return "must be yes or no (true/false)"
+    if not leaves & {int, float} or bool in leaves:
+        return None
+    noun = "an integer" if float not in leaves else "a number"
+    if isinstance(value, _BOOLS):
+        return f"must be {noun}, not yes/no"
+    if isinstance(value, str) and leaves <= {int, float, type(None)}:
+        return f"must be {noun}, not text"
+    return None
+
+
+def _strip(annotation: Any) -> Any:
+    """``tuple[Unit, Unit] | None`` -> ``tuple[Unit, Unit]`` (the one container of an optional)."""
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        inner = [a for a in typing.get_args(annotation) if a is not type(None)]
+        return _strip(inner[0]) if len(inner) == 1 else annotation
+    return annotation
 
 
 class Frozen(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    """Base of every parameter model: immutable, no unknown keys, every number finite and a number."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _numbers_are_numbers(cls, value: Any, info: ValidationInfo) -> Any:
+        field = cls.model_fields.get(info.field_name or "")
+        why = _not_a_number(field.annotation, value) if field is not None else None
+        if why:
+            raise ValueError(why)
+        return value
 
 
 class Country(str, Enum):
@@ -46,7 +127,7 @@ class Tier(int, Enum):
 class VietnamParams(Frozen):
     """Vietnam, the hedger. Goal weights follow Le Hong Hiep 2013 and Kuik 2008."""
 
-    temperature: Positive = 0.1  # softmax temperature of choice (bounded rationality); calibration
+    temperature: Temperature = 0.1  # softmax temperature of choice (bounded rationality); calibration
     actions_per_month: Annotated[int, Field(ge=1, le=5)] = 2  # distinct moves a month; calibration
     weight_security: Annotated[float, Field(ge=0, le=5)] = 1.0  # deterrence, sovereignty (seed 004)
     weight_autonomy: Annotated[float, Field(ge=0, le=5)] = 0.8  # multi-vector diversification (seed 003)
@@ -58,7 +139,7 @@ class VietnamParams(Frozen):
     capability: Unit = 0.35  # initial military capability relative to need; calibration
     us_reliability_threshold: Unit = 0.3  # Kuik 2021: below it, drift toward accommodation
     china_threat_threshold: Unit = 0.75  # Kuik 2021: above it, drift toward balancing
-    procurement_temperature: Positive = 0.25  # spread of arms purchases across suppliers
+    procurement_temperature: Temperature = 0.25  # spread of arms purchases across suppliers
 
 
 class PartnerParams(Frozen):
@@ -80,8 +161,8 @@ class PartnerParams(Frozen):
     reliability: Unit = 0.8  # whether its arms keep coming (seed 003: sanctions erode it)
     rivalry_with_china: Unit = 0.2  # how openly the partner confronts China
     offer_propensity: Unit = 0.3  # readiness to offer Vietnam a higher tier; calibration
-    temperature: Positive = 0.15  # softmax temperature of choice; calibration
-    position: tuple[float, float] | None = None  # (lon, lat) for the map view
+    temperature: Temperature = 0.15  # softmax temperature of choice; calibration
+    position: tuple[Longitude, Latitude] | None = None  # (lon, lat) for the map view
 
 
 class ChinaParams(PartnerParams):
@@ -175,6 +256,24 @@ class EventKind(str, Enum):
     LEADERSHIP_CHANGE = "leadership_change"  # a new leader in the actor: commitment reset
 
 
+@dataclass(frozen=True)
+class EventValue:
+    """What an event's ``value`` means for one kind, and the values it may take."""
+
+    meaning: str
+    low: float
+    high: float
+    whole: bool = False  # a tier: a whole number
+
+
+# The kinds that take a ``value`` (sim/events.py reads it); every other kind takes none.
+EVENT_VALUES: dict[EventKind, EventValue] = {
+    EventKind.UPGRADE_OFFER: EventValue("the tier offered", Tier.COMPREHENSIVE, Tier.COMMUNITY, whole=True),
+    EventKind.ARMS_EMBARGO_LIFTED: EventValue("the actor's new arms-supplier attractiveness", 0.0, 1.0),
+    EventKind.LEADERSHIP_CHANGE: EventValue("the actor's new commitment", 0.0, 1.0),
+}
+
+
 class Event(Frozen):
     """A dated shock. ``actor`` is the state it concerns (who intrudes, who is sanctioned, who offers)."""
 
@@ -185,8 +284,26 @@ class Event(Frozen):
     site: str | None = None
     severity: Unit = 0.5
     duration: Annotated[int, Field(ge=1, le=600)] = 1  # months the shock lasts
-    value: float | None = None  # kind-specific level (new commitment after a leadership change)
+    value: Annotated[float, Field(ge=0.0, le=float(Tier.COMMUNITY))] | None = None  # see EVENT_VALUES
     label: str = ""
+
+    @field_validator("value")
+    @classmethod
+    def _value_fits_kind(cls, value: float | None, info: ValidationInfo) -> float | None:
+        kind, actor = info.data.get("kind"), info.data.get("actor")
+        spec = EVENT_VALUES.get(kind) if isinstance(kind, EventKind) else None
+        if value is None or kind is None:
+            return value
+        if spec is None:
+            raise ValueError(f"a {kind.value} event takes no value (only "
+                             f"{', '.join(k.value for k in EVENT_VALUES)} do)")
+        if spec.whole and not float(value).is_integer():
+            raise ValueError(f"{spec.meaning} must be a whole number")
+        if not spec.low <= value <= spec.high:
+            raise ValueError(f"{spec.meaning} must be between {spec.low:g} and {spec.high:g}")
+        if kind is EventKind.UPGRADE_OFFER and value == Tier.COMMUNITY and actor != Country.CHINA.value:
+            raise ValueError("tier 4 (community with a shared future) is China's alone to offer")
+        return value
 
     @field_validator("date", mode="before")
     @classmethod
@@ -221,7 +338,7 @@ class Scenario(Frozen):
     description: str
     start: Month
     months: Annotated[int, Field(ge=1, le=MAX_MONTHS)]
-    seed: Annotated[int, Field(ge=0)] = 0  # root seed of the run (numpy seeds are non-negative)
+    seed: Annotated[int, Field(ge=0, le=MAX_SEED)] = 0  # root seed (numpy seeds are non-negative)
     effects_scale: Annotated[float, Field(ge=0, le=5)] = 1.0  # scales every row of the effects table
     agents: dict[str, Any] = Field(default_factory=dict)  # name -> *Params, validated in the loader
     rules: dict[str, Any] = Field(default_factory=dict)  # rule id -> params, validated in the loader

@@ -6,13 +6,13 @@ confidence intervals (Saltelli et al. 2010) for a ``sobol`` design, Morris mu*, 
 so an index measures the parameter's effect on the expected outcome; the seed-to-seed spread is
 reported beside it (``outcomes_by_point.csv``).
 
-Everything lands in ``RESULTS/analysis/``, written to a temporary folder and swapped into place.
+Everything lands in ``RESULTS/analysis/``, written to a staging folder and swapped into place
+(:func:`sim.outputs.write_dir`); the staging folder of an analysis killed midway is removed by the
+next ``analyze`` or ``--resume``.
 """
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,11 +23,10 @@ import pandas as pd
 from SALib.analyze import morris as morris_analysis
 from SALib.analyze import sobol as sobol_analysis
 
-from sim.runner import swap_into_place
+from sim.outputs import ANALYSIS_LAYOUT, UnreadableOutputError, write_dir
 from sim.sweep.experiment import Experiment, Method, PlotKind
-from sim.sweep.store import ResultStore
+from sim.sweep.store import ANALYSIS, EXPERIMENT, ResultStore
 
-ANALYSIS = "analysis"
 BOOTSTRAP_SEED = 20240101  # fixed, so confidence intervals are the same on every machine
 
 
@@ -60,10 +59,16 @@ def load_results(root: str | Path) -> Results:
         raise FileNotFoundError(f"{root}: no experiment.json here "
                                 "(is it a results directory of `hedgesim sweep`?)")
     meta = store.metadata()
-    points = pd.DataFrame(meta["design"]).set_index("point")
-    sample = None if meta.get("sample") is None else np.asarray(meta["sample"], dtype=float)
-    return Results(Path(root), Experiment.model_validate(meta["experiment"]), points, sample,
-                   meta.get("problem"), store.runs(), int(meta["total_runs"]), store)
+    try:
+        points = pd.DataFrame(meta["design"]).set_index("point")
+        sample = None if meta.get("sample") is None else np.asarray(meta["sample"], dtype=float)
+        experiment = Experiment.model_validate(meta["experiment"])
+    except (KeyError, TypeError, ValueError) as exc:  # pydantic's ValidationError is a ValueError
+        raise UnreadableOutputError(f"{store.root / EXPERIMENT}: damaged ({type(exc).__name__}: "
+                                    f"{str(exc).splitlines()[0]}); not as hedgesim sweep wrote it") from None
+    store.check()
+    return Results(Path(root), experiment, points, sample, meta.get("problem"), store.runs(),
+                   int(meta["total_runs"]), store)
 
 
 def point_means(results: Results) -> pd.DataFrame:
@@ -132,9 +137,9 @@ def analyze(root: str | Path, series: list[str] | None = None) -> Analysis:
     if results.runs.empty:
         raise FileNotFoundError(f"{root}: no finished runs yet")
     final = Path(root) / ANALYSIS
-    tmp = Path(tempfile.mkdtemp(prefix=f".{ANALYSIS}.", dir=root))
-    try:
-        analysis = Analysis(final)
+    analysis = Analysis(final, notes=list(results.store.problems))
+
+    def fill(tmp: Path) -> None:
         table = outcomes_by_point(results)
         table.to_csv(tmp / "outcomes_by_point.csv", float_format="%.6g")
         analysis.tables.append(final / "outcomes_by_point.csv")
@@ -145,12 +150,10 @@ def analyze(root: str | Path, series: list[str] | None = None) -> Analysis:
             indices.to_csv(tmp / "sensitivity.csv", index=False, float_format="%.6g")
             analysis.tables.append(final / "sensitivity.csv")
         made = figures.write_all(results, indices, tmp / "plots", series)
-        analysis.figures += [final / "plots" / p.name for p in made.paths]
-        analysis.notes += made.notes
-        swap_into_place(tmp, final)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+        analysis.figures.extend(final / "plots" / p.name for p in made.paths)
+        analysis.notes.extend(made.notes)
+
+    write_dir(final, ANALYSIS_LAYOUT, fill, force=True)
     return analysis
 
 

@@ -14,8 +14,13 @@ The local pool uses the ``fork`` start method where the platform has it: importi
 
 from __future__ import annotations
 
+import ctypes
 import itertools
 import multiprocessing
+import os
+import signal
+import sys
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
@@ -154,7 +159,33 @@ def local_executor(workers: int) -> Executor:
         return SerialExecutor()
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else None)
-    return ProcessPoolExecutor(max_workers=workers, mp_context=context)
+    return ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=die_with_parent,
+                               initargs=(os.getpid(),))
+
+
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+WATCHDOG_SECONDS = 1.0  # how often a worker checks that its parent is alive, where prctl is missing
+
+
+def die_with_parent(parent: int) -> None:
+    """Pool initializer: a worker ends when the sweep that started it does, even by ``kill -9``
+    (which gives the pool no chance to stop it). On Linux the kernel sends SIGKILL at the parent's
+    death (``prctl(PR_SET_PDEATHSIG)``); everywhere, a daemon thread checks the parent's pid."""
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):
+            pass  # the watchdog below still applies
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(WATCHDOG_SECONDS)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="hedgesim-parent-watchdog", daemon=True).start()
 
 
 @dataclass

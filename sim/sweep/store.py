@@ -1,39 +1,61 @@
 """The results directory of a sweep, written as runs finish.
 
     RESULTS/
+      .hedgesim                the marker: a results directory hedgesim wrote (sim.outputs)
       experiment.json          the resolved experiment, design, versions and hashes (written first)
       runs/part-*.parquet      one row per run: ids, seed, parameter values, outcomes
       series/part-*.parquet    one row per run and month: the stored monthly columns
+      quarantine/              parts found unreadable or inconsistent, moved aside (never deleted)
 
 Each finished chunk becomes one part in each table, written to a temporary name and renamed into
 place (atomic on POSIX). The series part is renamed first and the runs part last, so a runs part
 marks a chunk as done: on resume, a series part without its runs part (a crash between the two
 renames) is removed and its runs are done again. Nothing finished is ever rewritten.
+
+Before a part is trusted it is verified (:meth:`ResultStore.verify`): readable, its run ids within
+the experiment, none listed twice or already in an earlier part, and its series part holding the
+same runs. A part that fails is moved to ``quarantine/`` with a one-line note, and its runs are run
+again by ``--resume``: a run is never counted twice.
 """
 
 from __future__ import annotations
 
-import fcntl
+import contextlib
 import json
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
+import re
+import shutil
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 
-RUNS, SERIES, EXPERIMENT = "runs", "series", "experiment.json"
+from sim.outputs import (
+    ANALYSIS_LAYOUT,
+    OutputRefusedError,
+    UnreadableOutputError,
+    foreign_entries,
+    hold_lock,
+    remove_stale_staging,
+)
+
+RUNS, SERIES, EXPERIMENT, QUARANTINE, LOCK = "runs", "series", "experiment.json", "quarantine", ".lock"
+ANALYSIS = "analysis"
+LEGACY_STAGING = re.compile(r"\.analysis\.[a-z0-9_]{8}")  # tempfile.mkdtemp's names
+PART_NAME = re.compile(r"part-\d{9}-\d{5}\.parquet")
 
 
-class DirectoryBusyError(FileExistsError):
+class DirectoryBusyError(OutputRefusedError):
     """Another sweep holds the results directory."""
 
 
 class ResultStore:
     def __init__(self, root: str | Path) -> None:
         self.root = Path(root)
+        self.good_parts: list[str] | None = None  # verified part names (None: not verified yet)
+        self.problems: list[str] = []  # one line per part skipped or quarantined
 
     @property
     def runs_dir(self) -> Path:
@@ -53,68 +75,165 @@ class ResultStore:
         _atomic_write_text(self.root / EXPERIMENT, json.dumps(meta, indent=2, default=str) + "\n")
 
     def metadata(self) -> dict[str, Any]:
-        return json.loads((self.root / EXPERIMENT).read_text())
-
-    @contextmanager
-    def lock(self) -> Iterator[None]:
-        """Hold the directory for one sweep: a second ``--resume`` on it fails at once instead of
-        running the same runs twice (an advisory ``flock``, released when the process ends)."""
-        handle = open(self.root / ".lock", "w")  # noqa: SIM115 - held for the whole block
+        """experiment.json; UnreadableOutputError (one line) when it is not what a sweep wrote."""
+        path = self.root / EXPERIMENT
         try:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                raise DirectoryBusyError(f"{self.root} is being written by another sweep") from None
-            yield
-        finally:
-            handle.close()
+            meta = json.loads(path.read_text(encoding="utf-8"))
+        except UnicodeDecodeError as exc:
+            raise UnreadableOutputError(f"{path}: unreadable ({exc.reason}); "
+                                        "not an experiment.json written by hedgesim sweep") from None
+        except json.JSONDecodeError as exc:
+            raise UnreadableOutputError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg}); the file "
+                                        "is damaged: start again with --force or use another --out") from None
+        missing = [k for k in ("experiment", "experiment_hash", "total_runs", "design") if
+                   not isinstance(meta, dict) or k not in meta]
+        if missing:
+            raise UnreadableOutputError(f"{path}: missing {', '.join(missing)}; not an experiment.json "
+                                        "written by hedgesim sweep")
+        return meta
+
+    def lock(self) -> contextlib.AbstractContextManager[None]:
+        """Hold the directory for one sweep: a second sweep on it fails at once instead of writing
+        the same runs twice (an advisory ``flock``, released when the process ends)."""
+        return hold_lock(self.root / LOCK, f"{self.root} is being written by another sweep "
+                         "(wait for it to finish, or use another --out)", DirectoryBusyError)
 
     # --------------------------------------------------------------------------------- chunks
     def write_chunk(self, runs: pd.DataFrame, series: pd.DataFrame) -> None:
         """Write one finished chunk: series part first, runs part (the 'done' mark) last."""
-        name = f"part-{int(runs['run'].min()):09d}-{len(runs):05d}.parquet"
+        name = f"part-{int(runs['run'].min()):09d}-{len(runs):05d}.parquet"  # PART_NAME
         _atomic_parquet(series, self.series_dir / name)
         _atomic_parquet(runs, self.runs_dir / name)
 
-    def done_runs(self) -> set[int]:
-        """Run ids with a finished chunk; first removes leftovers of an interrupted write."""
+    def tidy(self) -> None:
+        """Remove leftovers of an interrupted sweep or analysis (call with the lock held): temporary
+        parts, series parts whose runs part never came, and a killed analysis's staging folder."""
         for tmp in list(self.runs_dir.glob(".*.tmp")) + list(self.series_dir.glob(".*.tmp")):
             tmp.unlink()
         done_parts = {p.name for p in self.runs_dir.glob("part-*.parquet")}
         for orphan in self.series_dir.glob("part-*.parquet"):
             if orphan.name not in done_parts:
                 orphan.unlink()
+        remove_stale_staging(self.root, ANALYSIS)
+        for legacy in self.root.glob(".analysis.*"):  # left by versions before sim.outputs
+            if LEGACY_STAGING.fullmatch(legacy.name) and legacy.is_dir() and not legacy.is_symlink() \
+                    and not foreign_entries(legacy, ANALYSIS_LAYOUT):
+                shutil.rmtree(legacy, ignore_errors=True)
+
+    def done_runs(self) -> set[int]:
+        """Run ids with a finished, verified chunk (call with the lock held): first tidies, then
+        quarantines every part that fails :meth:`verify`."""
+        self.tidy()
+        return self.verify(quarantine=True)
+
+    def check(self) -> None:
+        """Verify the parts before reading them: bad parts are quarantined when no sweep is writing
+        here, and only skipped (with a note) while one is."""
+        try:
+            with self.lock():
+                self.tidy()
+                self.verify(quarantine=True)
+        except DirectoryBusyError:
+            self.verify(quarantine=False)
+
+    def verify(self, *, quarantine: bool) -> set[int]:
+        """Check every runs part and its series part; keep the good ones (``good_parts``), note and
+        (``quarantine``) move aside the rest. Returns the run ids of the good parts."""
+        total = int(self.metadata()["total_runs"])
         done: set[int] = set()
-        for part in sorted(self.runs_dir.glob("part-*.parquet")):
-            done.update(pq.read_table(part, columns=["run"]).column("run").to_pylist())
+        self.good_parts, self.problems = [], []
+        for part in sorted(self.runs_dir.glob("part-*.parquet"), key=_trust_order):
+            ids, reason = self._part_runs(part.name, total, done)
+            if reason is None:
+                self.good_parts.append(part.name)
+                done.update(ids)
+            elif quarantine:
+                self._quarantine(part.name)
+                self.problems.append(f"quarantined {RUNS}/{part.name}: {reason}; moved to {QUARANTINE}/, "
+                                     "its runs are run again on --resume")
+            else:
+                self.problems.append(f"skipped {RUNS}/{part.name}: {reason}")
         return done
 
+    def _part_runs(self, name: str, total: int, done: set[int]) -> tuple[list[int], str | None]:
+        """The run ids of one part, and why it cannot be trusted (None when it can)."""
+        try:
+            ids = pq.read_table(self.runs_dir / name).column("run").to_pylist()
+            series_ids = set(pq.read_table(self.series_dir / name, columns=["run"]).column("run").to_pylist())
+        except FileNotFoundError:
+            return [], "its series part is missing"
+        except (OSError, ValueError, KeyError, pa.ArrowException) as exc:
+            return [], f"unreadable ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})"
+        if not ids:
+            return [], "it holds no runs"
+        if len(set(ids)) < len(ids):
+            return [], "it lists a run twice"
+        if not all(isinstance(i, int) and 0 <= i < total for i in ids):
+            return [], f"it holds run ids outside 0..{total - 1}"
+        repeated = sorted(done.intersection(ids))
+        if repeated:
+            return [], f"run {repeated[0]} is already in an earlier part ({len(repeated)} repeated)"
+        if series_ids != set(ids):
+            return [], "its series part holds other runs"
+        return ids, None
+
+    def _quarantine(self, name: str) -> None:
+        folder = self.root / QUARANTINE
+        folder.mkdir(exist_ok=True)
+        for table, source in ((RUNS, self.runs_dir / name), (SERIES, self.series_dir / name)):
+            if source.exists():
+                target = folder / f"{table}-{name}"
+                n = 1
+                while target.exists():
+                    n += 1
+                    target = folder / f"{table}-{name.removesuffix('.parquet')}-{n}.parquet"
+                os.rename(source, target)
+
     # --------------------------------------------------------------------------------- reading
+    def _parts(self) -> list[str]:
+        if self.good_parts is None:
+            self.verify(quarantine=False)
+        assert self.good_parts is not None
+        return self.good_parts
+
     def runs(self) -> pd.DataFrame:
-        """Every finished run, ordered by run id."""
-        return _read_parts(self.runs_dir).sort_values("run", kind="stable").reset_index(drop=True)
+        """Every finished, verified run, ordered by run id."""
+        df = _read_parts(self.runs_dir, self._parts())
+        return df.sort_values("run", kind="stable").reset_index(drop=True)
 
     def series(self, columns: list[str] | None = None) -> pd.DataFrame:
         """The monthly table, ordered by run and step (``columns``: read only these)."""
         cols = None if columns is None else list(dict.fromkeys(["run", "step", "date", *columns]))
-        df = _read_parts(self.series_dir, cols)
+        df = _read_parts(self.series_dir, self._parts(), cols)
         return df.sort_values(["run", "step"], kind="stable").reset_index(drop=True)
 
 
-def _read_parts(folder: Path, columns: list[str] | None = None) -> pd.DataFrame:
-    parts = sorted(folder.glob("part-*.parquet"))
-    if not parts:
+def _trust_order(part: Path) -> tuple[bool, str]:
+    """Parts named as write_chunk names them first, so a stray copy is the one found repeated."""
+    return (PART_NAME.fullmatch(part.name) is None, part.name)
+
+
+def _read_parts(folder: Path, names: list[str], columns: list[str] | None = None) -> pd.DataFrame:
+    if not names:
         return pd.DataFrame(columns=columns or ["run", "point", "replicate", "seed"])
-    return pd.concat([pd.read_parquet(p, columns=columns) for p in parts], ignore_index=True)
+    return pd.concat([pd.read_parquet(folder / n, columns=columns) for n in names], ignore_index=True)
 
 
 def _atomic_parquet(df: pd.DataFrame, path: Path) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    df.to_parquet(tmp, index=False)
-    os.replace(tmp, path)
+    _atomic(path, lambda tmp: df.to_parquet(tmp, index=False))
 
 
 def _atomic_write_text(path: Path, text: str) -> None:
+    _atomic(path, lambda tmp: tmp.write_text(text))
+
+
+def _atomic(path: Path, write) -> None:
+    """Write through a temporary sibling renamed into place; a failure (full disk) leaves neither."""
     tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+        raise

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import platform
 import shutil
 import sys
 import time
+from collections.abc import Iterator
 from concurrent.futures import Executor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -16,12 +18,23 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from sim.runner import OutputExistsError, safe_name
+from sim.outputs import (
+    MARKER,
+    SWEEP_LAYOUT,
+    OutputRefusedError,
+    check_replaceable,
+    is_ours,
+    publish,
+    refuse_dangerous,
+    staging,
+    write_marker,
+)
+from sim.runner import safe_name
 from sim.scenario.loader import content_hash
 from sim.sweep.design import DesignMatrix, build_design
 from sim.sweep.experiment import Experiment, load_experiment
 from sim.sweep.runner import ChunkTask, execute, local_executor, plan_chunks, point_scenarios
-from sim.sweep.store import ResultStore
+from sim.sweep.store import EXPERIMENT, LOCK, ResultStore
 
 
 class ResumeMismatchError(FileExistsError):
@@ -36,6 +49,7 @@ class SweepReport:
     done_before: int
     done_now: int
     seconds: float
+    problems: list[str] = field(default_factory=list)  # parts quarantined before running
 
     @property
     def runs_per_second(self) -> float:
@@ -81,31 +95,65 @@ def prepare(experiment_file: str | Path) -> tuple[Experiment, DesignMatrix, list
     return experiment, design, scenarios, content_hash(base)
 
 
-def open_store(out: Path, experiment: Experiment, scenario_hash: str, *, resume: bool,
-               force: bool) -> ResultStore:
-    """The results directory: new, resumed (the same experiment and base scenario only) or
-    replaced (``force``, and only a results directory or an empty one: never other files)."""
-    store = ResultStore(out)
-    if out.exists() and not out.is_dir():
-        raise OutputExistsError(f"{out} is a file, not a results directory; use another --out")
-    foreign = out.exists() and any(out.iterdir()) and not store.exists()
-    if foreign:
-        raise OutputExistsError(f"{out} holds other files, not a sweep's results; use another --out")
-    if out.exists() and not resume and store.exists():
-        if not force:
-            raise OutputExistsError(f"{out} already exists (use --resume to finish it, --force to "
-                                    "replace it, or --out DIR)")
-        shutil.rmtree(out)
-    if resume and store.exists():
-        meta = store.metadata()
-        if meta.get("experiment_hash") != experiment.content_hash():
-            raise ResumeMismatchError(f"{out} holds a different experiment (hash "
-                                      f"{str(meta.get('experiment_hash'))[:12]}, this file "
-                                      f"{experiment.content_hash()[:12]}); use another --out")
-        if meta.get("scenario_hash") != scenario_hash:
-            raise ResumeMismatchError(f"{out} was run on a different version of the base scenario "
-                                      f"({experiment.scenario} changed since); use another --out")
-    return store
+@contextlib.contextmanager
+def open_store(out: Path, experiment: Experiment, scenario_hash: str, meta: dict[str, Any], *,
+               resume: bool, force: bool) -> Iterator[ResultStore]:
+    """The results directory, held (locked) for the whole block: new (created atomically, already
+    locked), resumed (the same experiment and base scenario only) or replaced (``force``, and only
+    a results directory hedgesim wrote that holds nothing else). The lock is taken before anything
+    in an existing directory is checked for replacement or deleted, so a sweep never clears a
+    directory another sweep is writing."""
+    refuse_dangerous(out)
+    with contextlib.ExitStack() as held:
+        if _is_new(out):
+            with staging(out, SWEEP_LAYOUT.kind) as tmp:
+                ResultStore(tmp).write_metadata(meta)
+                held.enter_context(ResultStore(tmp).lock())
+                publish(tmp, out, SWEEP_LAYOUT, replace=False)
+            yield ResultStore(out)
+            return
+        if out.is_symlink() or not out.is_dir() or not is_ours(out, SWEEP_LAYOUT):
+            check_replaceable(out, SWEEP_LAYOUT, "results directory")  # raises, naming why
+        store = ResultStore(out)
+        held.enter_context(store.lock())
+        if resume:
+            _check_same_experiment(store, experiment, scenario_hash)
+        elif not force:
+            raise OutputRefusedError(f"{out} already exists (use --resume to finish it, --force to "
+                                     "replace it, or --out DIR)")
+        else:
+            check_replaceable(out, SWEEP_LAYOUT, "results directory")
+            _clear(out)
+            with write_marker(out, SWEEP_LAYOUT.kind):
+                store.write_metadata(meta)
+        yield store
+
+
+def _is_new(out: Path) -> bool:
+    return not out.is_symlink() and (not out.exists() or (out.is_dir() and not any(out.iterdir())))
+
+
+def _clear(out: Path) -> None:
+    """Delete a results directory's contents (checked to be only hedgesim's), except the lock we
+    hold and the marker; experiment.json goes last, so an interruption leaves a consistent sweep."""
+    for entry in sorted(out.iterdir(), key=lambda e: e.name == EXPERIMENT):
+        if entry.name in (LOCK, MARKER):
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry)
+        else:
+            entry.unlink()
+
+
+def _check_same_experiment(store: ResultStore, experiment: Experiment, scenario_hash: str) -> None:
+    meta = store.metadata()
+    if meta.get("experiment_hash") != experiment.content_hash():
+        raise ResumeMismatchError(f"{store.root} holds a different experiment (hash "
+                                  f"{str(meta.get('experiment_hash'))[:12]}, this file "
+                                  f"{experiment.content_hash()[:12]}); use another --out")
+    if meta.get("scenario_hash") != scenario_hash:
+        raise ResumeMismatchError(f"{store.root} was run on a different version of the base scenario "
+                                  f"({experiment.scenario} changed since); use another --out")
 
 
 def run_sweep(experiment_file: str | Path, out: str | Path | None = None, *, workers: int = 1,
@@ -120,10 +168,8 @@ def run_sweep(experiment_file: str | Path, out: str | Path | None = None, *, wor
     """
     experiment, design, scenarios, base_hash = prepare(experiment_file)
     out = Path(out) if out is not None else default_results_dir(experiment)
-    store = open_store(out, experiment, base_hash, resume=resume, force=force)
-    if not store.exists():
-        store.write_metadata(metadata(experiment, base_hash, design, argv))
-    with store.lock():
+    meta = metadata(experiment, base_hash, design, argv)
+    with open_store(out, experiment, base_hash, meta, resume=resume, force=force) as store:
         return _run_missing(experiment, design, scenarios, store, workers=workers, executor=executor,
                             chunk_runs=chunk_runs, progress=progress)
 
@@ -157,7 +203,8 @@ def _run_missing(experiment: Experiment, design: DesignMatrix, scenarios: list, 
         bar.close()
         if own:
             pool.shutdown(wait=True, cancel_futures=True)
-    return SweepReport(experiment, out, total, len(done), finished, time.perf_counter() - started)
+    return SweepReport(experiment, out, total, len(done), finished, time.perf_counter() - started,
+                       list(store.problems))
 
 
 def _chunk_size(experiment: Experiment, runs: int, workers: int, own_pool: bool) -> int:
@@ -189,7 +236,7 @@ def summary(report: SweepReport) -> str:
     store = ResultStore(report.out)
     runs = store.runs()
     exp = report.experiment
-    lines = [f"{exp.name}: {report.done_now} runs in {report.seconds:.1f} s "
+    lines = [*report.problems, f"{exp.name}: {report.done_now} runs in {report.seconds:.1f} s "
              f"({report.runs_per_second:.1f} runs/s)"
              + (f", {report.done_before} done before" if report.done_before else "")
              + f"; {len(runs)} of {report.total} runs in the table"]
