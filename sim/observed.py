@@ -21,18 +21,17 @@ import math
 import re
 from collections.abc import Iterable
 from enum import StrEnum
-from importlib.resources import files
 from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from sim.bundled import OBSERVED_DIR
 from sim.calendar import Month
 from sim.scenario.loader import Problem, ScenarioError
 from sim.scenario.schema import Tier
 
-OBSERVED_DIR: Traversable = files("sim") / "bundled" / "observed"
 OBSERVED_FILE = "observed_2013_2024.csv"
 SOURCES_FILE = "sources.csv"
 COLUMNS = ("kind", "actor", "measure", "start", "end", "value", "low", "high", "unit", "approximate",
