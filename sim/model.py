@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import numbers
 from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
@@ -23,11 +24,11 @@ from sim.agents.united_states import UnitedStates
 from sim.agents.vietnam import Vietnam
 from sim.calendar import Month, date_of_step
 from sim.events import draw_random, fire
-from sim.metrics import series_for
+from sim.metrics import model_reporters, series_for
 from sim.rules import RULES, Rule
-from sim.scenario.schema import Country, Event, Scenario
+from sim.scenario.schema import MAX_MONTHS, MAX_REPLICATES, Country, Event, Scenario
 from sim.state import initial_world
-from sim.streams import ReplicateStreams, replicate_seeds
+from sim.streams import MAX_SEED, ReplicateStreams, replicate_seeds
 
 AGENT_CLASSES: dict[str, type[StateAgent]] = {
     Country.VIETNAM.value: Vietnam,
@@ -38,6 +39,26 @@ AGENT_CLASSES: dict[str, type[StateAgent]] = {
 }
 mesa_compat.install()  # models are freed when dropped (Mesa issue #3179; see sim/mesa_compat.py)
 ACTION_COLUMNS = ("step", "date", "actor", "action", "target", "rules", "detail")
+
+
+def check_run_arguments(seed: Any, replicates: Any, seeds: Any) -> None:
+    """Refuse what numpy, ``int()`` or ``range()`` would silently bend (``seed=1.9`` run as 1,
+    ``replicates=0`` as one replicate) with a ValueError naming the argument."""
+    _whole("replicates", replicates, 1, MAX_REPLICATES)
+    if seed is not None:
+        _whole("seed", seed, 0, MAX_SEED)
+    if seeds is not None:
+        if isinstance(seeds, str | bytes) or not isinstance(seeds, Sequence | np.ndarray) or len(seeds) == 0:
+            raise ValueError(f"seeds must be a non-empty list of whole numbers, got {seeds!r}")
+        for i, s in enumerate(seeds):
+            _whole(f"seeds[{i}]", s, 0, 2**64 - 1)  # a sweep's run seeds are numpy uint64 draws
+
+
+def _whole(name: str, value: Any, low: int, high: int) -> None:
+    if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Integral):
+        raise ValueError(f"{name} must be a whole number, got {value!r}")
+    if not low <= value <= high:
+        raise ValueError(f"{name} must be between {low:,} and {high:,}, got {value:,}")
 
 
 class HedgingModel(mesa.Model):
@@ -60,6 +81,7 @@ class HedgingModel(mesa.Model):
     def __init__(self, scenario: Scenario | str | Path, seed: int | None = None,
                  record_actions: bool = True, replicates: int = 1,
                  seeds: Sequence[int] | None = None) -> None:
+        check_run_arguments(seed, replicates, seeds)
         if not isinstance(scenario, Scenario):
             from sim.scenario.loader import load_scenario
             scenario = load_scenario(scenario)
@@ -92,6 +114,11 @@ class HedgingModel(mesa.Model):
         self.vietnam.procure_arms(self.world)  # the supply mix at the start
         self.columns = series_for(self.world.countries)
         self._series = np.full((scenario.months, self.world.replicates, len(self.columns)), np.nan)
+        # For mesa.batch_run and Mesa's charts: the monthly columns, row k = month k+1 = series() row k
+        # (no row for the start, so batch_run's last row is the last month). A lockstep model
+        # (replicates > 1) keeps only its arrays and leaves this empty.
+        self.latest = self._read_columns()
+        self.datacollector = mesa.DataCollector(model_reporters=model_reporters(self.columns))
         self.running = True
 
     # --------------------------------------------------------------------------------- the month
@@ -154,6 +181,8 @@ class HedgingModel(mesa.Model):
 
     def run(self, months: int | None = None) -> HedgingModel:
         """Run to the end of the scenario (or ``months`` more steps); returns self."""
+        if months is not None:
+            _whole("months", months, 0, MAX_MONTHS)
         todo = self.scenario.months - self.steps if months is None else months
         for _ in range(max(0, todo)):
             self.step()
@@ -167,8 +196,14 @@ class HedgingModel(mesa.Model):
     def rules_binding(self, name: str) -> list[Rule]:
         return [r for r in self.rules if r.binds == name]
 
+    def _read_columns(self) -> np.ndarray:
+        """``(R, columns)``: every declared column read off the world now."""
+        return np.stack([c.read(self.world) for c in self.columns], axis=-1)
+
     def record(self) -> None:
-        self._series[self.steps - 1] = np.stack([c.read(self.world) for c in self.columns], axis=-1)
+        self._series[self.steps - 1] = self.latest = self._read_columns()
+        if self.world.replicates == 1:
+            self.datacollector.collect(self)
 
     def log_moves(self, agent: StateAgent, actions: np.ndarray, targets: np.ndarray,
                   rules: list[tuple[str, ...]], detail: list[str] | None = None) -> None:

@@ -20,8 +20,10 @@ import mesa
 import numpy as np
 import pandas as pd
 
+from sim.metrics import require_finite
 from sim.model import HedgingModel
 from sim.outputs import RUN_LAYOUT, OutputRefusedError, check_dir_target, write_dir
+from sim.provenance import git_state
 from sim.scenario.loader import content_hash
 from sim.scenario.schema import Scenario
 from sim.streams import MAX_SEED, replicate_seeds
@@ -89,6 +91,7 @@ def metadata(result: RunResult, argv: list[str] | None = None) -> dict:
         "mesa_version": mesa.__version__,
         "numpy_version": np.__version__,
         "python_version": platform.python_version(),
+        "git": git_state(),  # {"commit", "dirty"} when run from a checkout, else null
         "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "command": argv if argv is not None else sys.argv,
         "resolved_scenario": json.loads(sc.model_dump_json(exclude={"source_file"})),
@@ -100,6 +103,7 @@ def write_run(result: RunResult, out: Path, *, force: bool = False, fmt: str = "
     """Write a run directory at ``out`` atomically; refuse an existing one unless ``force``, and
     even then anything hedgesim did not write (:func:`sim.outputs.check_replaceable`)."""
     out = Path(out)
+    require_finite(series=result.series)  # a NaN is a defect to report, never a value to write
     check_dir_target(out, RUN_LAYOUT, force=force)
 
     def fill(tmp: Path) -> None:
