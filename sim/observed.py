@@ -1,14 +1,15 @@
 """The observed facts hedgesim is judged by: one row per dated, cited fact about 2008-2024.
 
 The table ships inside the package (``sim/bundled/observed/``, found through
-:mod:`importlib.resources`) with the list of its sources. docs/validation.md describes its columns;
+:mod:`importlib.resources`); its sources are keys of the project's bibliography (:mod:`sim.sources`).
+docs/validation.md describes its columns;
 :func:`load_observed` returns it checked and typed::
 
     from sim.observed import Kind, load_observed
     obs = load_observed()
     obs[obs.kind == Kind.CRISIS]          # start and end are sim.calendar.Month values
 
-Facts only, each with its source (a key of ``sources.csv``); a value that is known only roughly is
+Facts only, each with its source (keys of :mod:`sim.sources`); a value that is known only roughly is
 marked ``approximate`` and, where only bounds are safe, given as ``low``/``high`` without a point
 value (Russia's share of Vietnam's arms imports, SIPRI). A malformed file is refused with one line
 per problem, naming file, line and column (:class:`ObservedDataError`).
@@ -19,7 +20,7 @@ from __future__ import annotations
 import csv
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from enum import StrEnum
 from importlib.resources.abc import Traversable
 from pathlib import Path
@@ -31,9 +32,9 @@ from sim.bundled import OBSERVED_DIR
 from sim.calendar import Month
 from sim.scenario.loader import Problem, ScenarioError
 from sim.scenario.schema import Tier
+from sim.sources import BY_KEY
 
 OBSERVED_FILE = "observed_2013_2024.csv"
-SOURCES_FILE = "sources.csv"
 COLUMNS = ("kind", "actor", "measure", "start", "end", "value", "low", "high", "unit", "approximate",
            "detail", "source")
 KEY = ("kind", "actor", "measure", "start")  # what makes a fact one fact
@@ -63,35 +64,18 @@ def source_keys(cell: str) -> list[str]:
     return [key.strip() for key in cell.split(";") if key.strip()]
 
 
-def load_sources(path: str | Path | Traversable | None = None) -> dict[str, str]:
-    """``key -> full citation`` of every source the observed table may cite."""
-    file = OBSERVED_DIR / SOURCES_FILE if path is None else path
-    rows, problems = _read(file, ("key", "citation"))
-    sources: dict[str, str] = {}
-    for line, row in rows:
-        if not row["key"] or not row["citation"]:
-            problems.append(Problem(str(file), line, "key" if not row["key"] else "citation", "is empty"))
-        elif row["key"] in sources:
-            problems.append(Problem(str(file), line, "key", f"{row['key']!r} is listed twice"))
-        else:
-            sources[row["key"]] = row["citation"]
-    if problems:
-        raise ObservedDataError(problems)
-    return sources
-
-
 def load_observed(path: str | Path | Traversable | None = None,
-                  sources: dict[str, str] | None = None) -> pd.DataFrame:
+                  sources: Collection[str] | None = None) -> pd.DataFrame:
     """The observed facts, one row per fact, in file order.
 
     Columns: ``kind`` (categorical over the :class:`Kind` values), ``actor``, ``measure``, ``unit``,
     ``detail``, ``source`` (str), ``start`` (:class:`~sim.calendar.Month`), ``end`` (Month or
     None), ``value``, ``low``, ``high`` (float, NaN when not given), ``approximate`` (bool).
-    Raises :class:`ObservedDataError` for a malformed table or a source not in ``sources``
-    (default: the bundled ``sources.csv``).
+    Raises :class:`ObservedDataError` for a malformed table or a source key not in ``sources``
+    (default: the project's bibliography, :data:`sim.sources.BY_KEY`).
     """
     file = OBSERVED_DIR / OBSERVED_FILE if path is None else path
-    known = load_sources() if sources is None else sources
+    known = BY_KEY.keys() if sources is None else sources
     rows, problems = _read(file, COLUMNS)
     facts, seen = [], {}
     for line, raw in rows:
@@ -148,7 +132,7 @@ def _header_problem(columns: list[str], expected: list[str]) -> str:
     return f"{what or 'columns out of order'} (expected: {', '.join(expected)})"
 
 
-def _fact(raw: dict[str, str], sources: dict[str, str]) -> tuple[dict[str, Any] | None, list[CellProblem]]:
+def _fact(raw: dict[str, str], sources: Collection[str]) -> tuple[dict[str, Any] | None, list[CellProblem]]:
     """One row typed, and what is wrong with it as ``(column, message)``."""
     problems: list[CellProblem] = []
     fact: dict[str, Any] = dict(raw)
@@ -173,8 +157,9 @@ def _fact(raw: dict[str, str], sources: dict[str, str]) -> tuple[dict[str, Any] 
     fact["approximate"] = _YES_NO.get(raw["approximate"], False)
     keys = source_keys(raw["source"])
     if not keys:
-        problems.append(("source", "every fact needs a source (a key of sources.csv)"))
-    problems += [("source", f"unknown source {k!r} (not in sources.csv)") for k in keys if k not in sources]
+        problems.append(("source", "every fact needs a source (a key of sim/sources.py)"))
+    problems += [("source", f"unknown source {k!r} (not in sim/sources.py)")
+                 for k in keys if k not in sources]
     if not problems:
         problems += _consistency(fact)
     return (None if problems else fact), problems
