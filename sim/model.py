@@ -13,7 +13,7 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from sim import dynamics
+from sim import dynamics, mesa_compat
 from sim.actions import ACTIONS
 from sim.agents import agent_class
 from sim.agents.base import StateAgent
@@ -28,6 +28,7 @@ from sim.scenario.schema import MAX_MONTHS, MAX_REPLICATES, Country, Event, Scen
 from sim.state import initial_world
 from sim.streams import MAX_SEED, ReplicateStreams, replicate_seeds
 
+mesa_compat.install()  # models are freed when dropped (Mesa issue #3179; see sim/mesa_compat.py)
 ACTION_COLUMNS = ("step", "date", "actor", "action", "target", "rules", "detail")
 
 
