@@ -18,7 +18,7 @@ from pathlib import Path
 
 from sim.outputs import UnreadableOutputError, machine_failure
 from sim.scenario.loader import ScenarioError, bundled_scenarios, load_scenario
-from sim.streams import MAX_SEED
+from sim.scenario.schema import MAX_SEED
 
 EXIT_BAD_INPUT = 2
 EXIT_FAILURE = 1  # the machine failed (full disk, I/O error), or a pattern does not hold

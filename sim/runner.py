@@ -23,8 +23,8 @@ import pandas as pd
 from sim.model import HedgingModel
 from sim.outputs import RUN_LAYOUT, OutputRefusedError, check_dir_target, write_dir
 from sim.scenario.loader import content_hash
-from sim.scenario.schema import Scenario
-from sim.streams import MAX_SEED, replicate_seeds
+from sim.scenario.schema import MAX_SEED, Scenario
+from sim.streams import replicate_seeds
 
 FLOAT_FORMAT = "%.10g"  # fixed text form, so the same seed gives byte-identical CSV
 
