@@ -21,15 +21,12 @@ import numpy as np
 import pandas as pd
 
 from sim.model import HedgingModel
-from sim.outputs import RUN_LAYOUT, OutputRefusedError, check_dir_target, write_dir
+from sim.outputs import RUN_LAYOUT, check_dir_target, write_dir
 from sim.scenario.loader import content_hash
 from sim.scenario.schema import MAX_SEED, Scenario
 from sim.streams import replicate_seeds
 
 FLOAT_FORMAT = "%.10g"  # fixed text form, so the same seed gives byte-identical CSV
-
-
-OutputExistsError = OutputRefusedError  # the name callers used before sim.outputs
 
 
 @dataclass
