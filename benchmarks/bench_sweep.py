@@ -28,6 +28,7 @@ import mesa
 import numpy as np
 
 from sim import HedgingModel, load_scenario, with_overrides
+from sim.bundled import SCENARIOS_DIR
 from sim.sweep.experiment import default_outcomes
 from sim.sweep.outcomes import reduce_outcomes
 from sim.sweep.runner import run_seed
@@ -39,7 +40,7 @@ ROOT_SEED = 1
 
 
 def experiment_yaml(replicates: int) -> str:
-    scenario = Path(__file__).resolve().parents[1] / "scenarios" / f"{SCENARIO}.yaml"
+    scenario = SCENARIOS_DIR / f"{SCENARIO}.yaml"
     return textwrap.dedent(f"""
         name: bench
         scenario: {scenario}

@@ -3,7 +3,7 @@
 The public API::
 
     from sim import load_scenario, HedgingModel
-    model = HedgingModel(load_scenario("scenarios/historical_2013_2024.yaml"), seed=1).run()
+    model = HedgingModel(load_scenario("historical_2013_2024"), seed=1).run()
     model.series()   # pandas DataFrame, one row per month
     evaluate("south_china_sea_flareup", seed=1, **{"agents.china.assertiveness": 0.7})  # -> dict
 """

@@ -12,10 +12,14 @@ import errno
 import os
 import signal
 import sys
+import textwrap
 import threading
 from collections.abc import Callable
 from pathlib import Path
 
+import yaml
+
+from sim.bundled import experiment_files
 from sim.outputs import UnreadableOutputError, machine_failure
 from sim.scenario.loader import ScenarioError, bundled_scenarios, load_scenario
 from sim.scenario.schema import MAX_SEED
@@ -51,6 +55,11 @@ def _list(args: argparse.Namespace) -> int:
             print(f"  {sc.name:<28} {sc.description}")
         except ScenarioError as exc:
             print(f"  {path.stem:<28} (invalid: {exc.problems[0]})")
+    print("\nExperiments (hedgesim sweep NAME):")
+    for path in experiment_files():
+        about = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        about_text = " ".join(str(about.get("description", "")).split())
+        print(f"  {path.stem:<30} {textwrap.shorten(about_text, 90, placeholder=' ...')}")
     print("\nPolicy rules:")
     print(f"  {'id':<27} {'binds':<14} source")
     for rid, cls in RULES.items():
@@ -192,7 +201,7 @@ def build_parser() -> argparse.ArgumentParser:
     val.set_defaults(func=_validate)
 
     sweep = sub.add_parser("sweep", help="run an experiment (design x replicates), resumable")
-    sweep.add_argument("experiment", help="an experiment YAML file (experiments/*.yaml)")
+    sweep.add_argument("experiment", help="an experiment YAML file, or a bundled name (demo)")
     sweep.add_argument("--workers", type=_positive_int, default=_cpus(),
                        help=f"local worker processes (default: all {_cpus()} cores)")
     sweep.add_argument("--scheduler", metavar="tcp://HOST:PORT",

@@ -6,8 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from sim.scenario.loader import bundled_scenarios
+
 ROOT = Path(__file__).resolve().parents[1]
-SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml"))
+SCENARIOS = bundled_scenarios()
 
 
 @pytest.fixture

@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 
 from sim import HedgingModel
+from sim.bundled import SCENARIOS_DIR
 from sim.rules import groups
 from sim.scenario.loader import Problem, ScenarioError, load_scenario, with_overrides
-from tests.conftest import ROOT
 
-HISTORICAL = ROOT / "scenarios" / "historical_2013_2024.yaml"
+HISTORICAL = SCENARIOS_DIR / "historical_2013_2024.yaml"
 LINE_FORMAT = re.compile(r"^(?P<file>[^:]+):(?P<line>\d+): (?P<path>[\w.\[\]]+): (?P<message>.+)$")
 
 

@@ -17,12 +17,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sim import HedgingModel
+from sim.bundled import SCENARIOS_DIR
 from sim.rules import RULES, groups
 from sim.scenario.loader import Problem, ScenarioError, load_scenario
 from sim.scenario.schema import AGENT_PARAMS, EventKind, Scenario
-from tests.conftest import ROOT
 
-BASE = yaml.safe_load((ROOT / "scenarios" / "historical_2013_2024.yaml").read_text())
+BASE = yaml.safe_load((SCENARIOS_DIR / "historical_2013_2024.yaml").read_text())
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 # Names the loader knows, so that mutations often land on meaningful keys and values.

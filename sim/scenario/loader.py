@@ -18,13 +18,14 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from sim.bundled import SCENARIOS_DIR, scenario_files
 from sim.calendar import Month, coerce_month
 from sim.rules import RULES, groups
 from sim.scenario.schema import AGENT_PARAMS, MAX_MONTHS, Country, PartnerParams, Scenario
 from sim.suggest import suggest
 
 Path_ = tuple[str | int, ...]
-BUNDLED_DIR = Path(__file__).resolve().parents[2] / "scenarios"
+BUNDLED_DIR = SCENARIOS_DIR  # found through importlib.resources (sim/bundled/__init__.py)
 
 
 @dataclass(frozen=True)
@@ -490,7 +491,8 @@ def content_hash(scenario: Scenario) -> str:
 
 
 def bundled_scenarios() -> list[Path]:
-    return sorted(BUNDLED_DIR.glob("*.yaml"))
+    """The scenarios shipped with the package."""
+    return scenario_files()
 def read_located(file: Path) -> Located:
     """One YAML file (no ``extends:``), read with the safe loader, each value with its file and line.
     Other input files (experiments) use it to report problems the way scenarios do."""

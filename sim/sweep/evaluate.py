@@ -21,7 +21,7 @@ def evaluate(scenario: str | Path | Scenario, seed: int | None = None,
 
     Example::
 
-        sim.evaluate("scenarios/south_china_sea_flareup.yaml", seed=1,
+        sim.evaluate("south_china_sea_flareup", seed=1,
                      **{"agents.china.assertiveness": 0.7})
 
     ``outcomes`` maps names to :class:`Outcome` (or ``{"series": ..., "reduce": ...}``); by default

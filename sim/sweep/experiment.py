@@ -1,5 +1,5 @@
-"""An experiment file (``experiments/*.yaml``): a base scenario, a design over its dotted-path
-parameters, replicates per design point, the per-run outcomes, and the figures wanted.
+"""An experiment file (a path, or a bundled name such as ``demo``): a base scenario, a design over
+its dotted-path parameters, replicates per design point, the per-run outcomes, and the figures wanted.
 
 It is read and checked the way a scenario is (:mod:`sim.scenario.loader`): safe YAML, unknown keys
 rejected with the nearest valid one, and every problem reported as ``FILE:LINE: path: message``
@@ -24,6 +24,7 @@ from pydantic import (
     model_validator,
 )
 
+from sim.bundled import experiment_path
 from sim.calendar import Month, coerce_month
 from sim.metrics import series_for
 from sim.scenario.loader import (
@@ -242,7 +243,7 @@ def load_experiment(path: str | Path) -> tuple[Experiment, Scenario]:
     Raises :class:`ScenarioError` (one ``FILE:LINE: path: message`` per problem) when anything is
     wrong, including a parameter or outcome that names nothing in the scenario.
     """
-    file = Path(path)
+    file = experiment_path(path)
     located = read_located(file)
     problems: list[Problem] = []
     raw = dict(located.data)
@@ -254,7 +255,7 @@ def load_experiment(path: str | Path) -> tuple[Experiment, Scenario]:
     scenario_file = resolve_path(experiment.scenario, file.parent)
     if not scenario_file.is_file():
         raise ScenarioError([located.problem(("scenario",), f"no scenario {experiment.scenario!r} "
-                                             f"(looked beside {file.name} and in scenarios/)")])
+                                             f"(looked beside {file.name} and among the bundled scenarios)")])
     try:
         base = load_scenario(scenario_file)
     except ScenarioError as exc:

@@ -1,0 +1,35 @@
+"""Files shipped inside the package: scenarios, experiments and observed data.
+
+They live in ``sim/bundled/`` so that a wheel carries them (``pyproject.toml`` lists them as package
+data) and are located through :mod:`importlib.resources`, not a path relative to a checkout; a clone
+also has ``scenarios/`` and ``experiments/`` at the top level as links to these folders.
+"""
+
+from __future__ import annotations
+
+from importlib.resources import files
+from pathlib import Path
+
+ROOT = Path(str(files(__name__)))  # pip installs packages as folders, so this is a real directory
+SCENARIOS_DIR = ROOT / "scenarios"
+EXPERIMENTS_DIR = ROOT / "experiments"
+OBSERVED_DIR = ROOT / "observed"
+
+
+def scenario_files() -> list[Path]:
+    """The bundled scenario files, by name."""
+    return sorted(SCENARIOS_DIR.glob("*.yaml"))
+
+
+def experiment_files() -> list[Path]:
+    """The bundled experiment files, by name."""
+    return sorted(EXPERIMENTS_DIR.glob("*.yaml"))
+
+
+def experiment_path(ref: str | Path) -> Path:
+    """An experiment reference: a path, or the name of a bundled experiment (``demo``)."""
+    path = Path(ref)
+    if path.is_file():
+        return path
+    named = EXPERIMENTS_DIR / f"{ref}.yaml"
+    return named if named.is_file() else path
