@@ -18,6 +18,8 @@ class Month:
     def __post_init__(self) -> None:
         if not 1 <= self.month <= 12:
             raise ValueError(f"month must be 1..12, got {self.month}")
+        if not 1 <= self.year <= 9999:  # the Gregorian calendar has no year 0; YYYY has four digits
+            raise ValueError(f"year must be 1..9999, got {self.year}")
 
     @classmethod
     def parse(cls, text: str) -> Month:

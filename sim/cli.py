@@ -20,6 +20,7 @@ from pathlib import Path
 import yaml
 
 from sim.bundled import experiment_files
+from sim.metrics import NonFiniteError
 from sim.outputs import UnreadableOutputError, machine_failure
 from sim.scenario.loader import ScenarioError, bundled_scenarios, load_scenario
 from sim.scenario.schema import MAX_SEED
@@ -95,8 +96,13 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _sweep(args: argparse.Namespace) -> int:
-    from sim.sweep.sweep import run_sweep, summary
+    from sim.sweep.experiment import load_experiment
+    from sim.sweep.sweep import default_results_dir, plan, run_sweep, summary
 
+    experiment, _ = load_experiment(args.experiment)  # the run count is stated before anything runs
+    print(plan(experiment, Path(args.out) if args.out else default_results_dir(experiment)), flush=True)
+    if args.dry_run:
+        return 0
     client = None
     if args.scheduler:
         client = _dask_client(args.scheduler)
@@ -106,7 +112,7 @@ def _sweep(args: argparse.Namespace) -> int:
         report = run_sweep(args.experiment, args.out, workers=args.workers,
                            executor=client.get_executor() if client else None, resume=args.resume,
                            force=args.force, chunk_runs=args.chunk_runs, progress=not args.no_progress,
-                           argv=["hedgesim", *args.argv])
+                           argv=["hedgesim", *args.argv], yes=args.yes)
     except KeyboardInterrupt:
         print("\nhedgesim: interrupted; every finished chunk is saved. Finish the sweep with the same "
               "command and --resume.", file=sys.stderr)
@@ -211,6 +217,10 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--force", action="store_true", help="replace an existing results directory")
     sweep.add_argument("--chunk-runs", type=_positive_int,
                        help="runs per task (default: the experiment's chunk_runs, 100)")
+    sweep.add_argument("--dry-run", action="store_true",
+                       help="print the plan (design, points, replicates, runs, output) and write nothing")
+    sweep.add_argument("--yes", action="store_true",
+                       help="run a design of more than 100,000 runs (refused without it)")
     sweep.add_argument("--no-progress", action="store_true", help="no progress bar")
     sweep.add_argument("--no-analyze", dest="analyze", action="store_false",
                        help="skip the analysis and figures at the end")
@@ -253,6 +263,9 @@ def main(argv: list[str] | None = None) -> int:
     except UnreadableOutputError as exc:
         print(f"hedgesim: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except NonFiniteError as exc:  # the model, not the input, went wrong: nothing was written
+        print(f"hedgesim: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
     except (FileExistsError, FileNotFoundError, NotADirectoryError, PermissionError) as exc:
         print(f"hedgesim: {_os_message(exc)}", file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 from sim.scenario.schema import Country
 from sim.state import CHINA, VIETNAM, World
@@ -82,3 +83,31 @@ def series_for(countries: tuple[str, ...]) -> tuple[Series, ...]:
         for i, name in enumerate(countries) if i != VIETNAM
     )
     return fixed + per_state
+
+
+class NonFiniteError(ValueError):
+    """A table the model produced holds NaN or an infinity where a value is expected."""
+
+
+#: columns that say where a row is, named in the error (whichever a table has)
+_ROW_KEYS = ("date", "step", "run", "point", "replicate", "seed")
+
+
+def require_finite(**tables: pd.DataFrame) -> None:
+    """Refuse tables holding NaN or inf in any numeric column, before anything is written.
+
+    Every input is checked finite and in range (:mod:`sim.scenario.schema`), so a non-finite value
+    here is a defect of the model, not of a scenario; it must stop the run, not reach a table that a
+    reader would average. The error names the table, column, month and replicate of the first one.
+    """
+    for name, table in tables.items():
+        numeric = table.select_dtypes(include="number")
+        bad = ~np.isfinite(numeric.to_numpy(dtype=float))
+        if not bad.any():
+            continue
+        row, col = (int(i) for i in np.argwhere(bad)[0])
+        column = numeric.columns[col]
+        where = ", ".join(f"{k} {table[k].iloc[row]}" for k in _ROW_KEYS if k in table.columns)
+        raise NonFiniteError(f"the {name} table holds {table[column].iloc[row]} in column {column!r} "
+                             f"({where or f'row {row}'}); {int(bad.sum())} value(s) are not finite, "
+                             "so nothing was written (please report this with the scenario)")

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import numbers
 from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
@@ -25,9 +26,9 @@ from sim.calendar import Month, date_of_step
 from sim.events import draw_random, fire
 from sim.metrics import series_for
 from sim.rules import RULES, Rule
-from sim.scenario.schema import Country, Event, Scenario
+from sim.scenario.schema import MAX_MONTHS, MAX_REPLICATES, Country, Event, Scenario
 from sim.state import initial_world
-from sim.streams import ReplicateStreams, replicate_seeds
+from sim.streams import MAX_SEED, ReplicateStreams, replicate_seeds
 
 AGENT_CLASSES: dict[str, type[StateAgent]] = {
     Country.VIETNAM.value: Vietnam,
@@ -37,6 +38,26 @@ AGENT_CLASSES: dict[str, type[StateAgent]] = {
     Country.RUSSIA.value: Russia,
 }
 ACTION_COLUMNS = ("step", "date", "actor", "action", "target", "rules", "detail")
+
+
+def check_run_arguments(seed: Any, replicates: Any, seeds: Any) -> None:
+    """Refuse what numpy, ``int()`` or ``range()`` would silently bend (``seed=1.9`` run as 1,
+    ``replicates=0`` as one replicate) with a ValueError naming the argument."""
+    _whole("replicates", replicates, 1, MAX_REPLICATES)
+    if seed is not None:
+        _whole("seed", seed, 0, MAX_SEED)
+    if seeds is not None:
+        if isinstance(seeds, str | bytes) or not isinstance(seeds, Sequence | np.ndarray) or len(seeds) == 0:
+            raise ValueError(f"seeds must be a non-empty list of whole numbers, got {seeds!r}")
+        for i, s in enumerate(seeds):
+            _whole(f"seeds[{i}]", s, 0, 2**64 - 1)  # a sweep's run seeds are numpy uint64 draws
+
+
+def _whole(name: str, value: Any, low: int, high: int) -> None:
+    if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Integral):
+        raise ValueError(f"{name} must be a whole number, got {value!r}")
+    if not low <= value <= high:
+        raise ValueError(f"{name} must be between {low:,} and {high:,}, got {value:,}")
 
 
 class HedgingModel(mesa.Model):
@@ -59,6 +80,7 @@ class HedgingModel(mesa.Model):
     def __init__(self, scenario: Scenario | str | Path, seed: int | None = None,
                  record_actions: bool = True, replicates: int = 1,
                  seeds: Sequence[int] | None = None) -> None:
+        check_run_arguments(seed, replicates, seeds)
         if not isinstance(scenario, Scenario):
             from sim.scenario.loader import load_scenario
             scenario = load_scenario(scenario)
@@ -153,6 +175,8 @@ class HedgingModel(mesa.Model):
 
     def run(self, months: int | None = None) -> HedgingModel:
         """Run to the end of the scenario (or ``months`` more steps); returns self."""
+        if months is not None:
+            _whole("months", months, 0, MAX_MONTHS)
         todo = self.scenario.months - self.steps if months is None else months
         for _ in range(max(0, todo)):
             self.step()

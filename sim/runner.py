@@ -20,6 +20,7 @@ import mesa
 import numpy as np
 import pandas as pd
 
+from sim.metrics import require_finite
 from sim.model import HedgingModel
 from sim.outputs import RUN_LAYOUT, check_dir_target, write_dir
 from sim.scenario.loader import content_hash
@@ -97,6 +98,7 @@ def write_run(result: RunResult, out: Path, *, force: bool = False, fmt: str = "
     """Write a run directory at ``out`` atomically; refuse an existing one unless ``force``, and
     even then anything hedgesim did not write (:func:`sim.outputs.check_replaceable`)."""
     out = Path(out)
+    require_finite(series=result.series)  # a NaN is a defect to report, never a value to write
     check_dir_target(out, RUN_LAYOUT, force=force)
 
     def fill(tmp: Path) -> None:

@@ -292,7 +292,7 @@ def test_sweep_then_analyze_writes_tables_and_figures(tmp_path, short_scenario):
 # ------------------------------------------------------------------------------------------ review cases
 @pytest.mark.parametrize("body, line, path, words", [
     ("design:\n  method: list\n  points:\n    - {agents.china.assertiveness: high}\n", 6,
-     "design.points.agents.china.assertiveness", "does not fit"),
+     "design.points[0].agents.china.assertiveness", "'high' is not a value agents.china.assertiveness takes"),
     ("design:\n  method: lhs\n  samples: 4\n  parameters:\n    rules.no_force.enabled: [0, 1]\n", 7,
      "design.parameters.rules.no_force.enabled", "{values: [true, false]}"),
     ("design:\n  method: grid\n  samples: 7\n  parameters:\n    agents.vietnam.actions_per_month: [1, 3]\n",

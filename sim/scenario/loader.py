@@ -10,7 +10,11 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import os
 import re
+import stat
+import types
+import typing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,7 +25,15 @@ from pydantic import BaseModel, ValidationError
 from sim.bundled import SCENARIOS_DIR, scenario_files
 from sim.calendar import Month, coerce_month
 from sim.rules import RULES, groups
-from sim.scenario.schema import AGENT_PARAMS, MAX_MONTHS, Country, PartnerParams, Scenario
+from sim.scenario.schema import (
+    AGENT_PARAMS,
+    FIRST_START,
+    LAST_START,
+    MAX_MONTHS,
+    Country,
+    PartnerParams,
+    Scenario,
+)
 from sim.suggest import suggest
 
 Path_ = tuple[str | int, ...]
@@ -50,19 +62,82 @@ class ScenarioError(ValueError):
 
 
 # ------------------------------------------------------------------------------------------ YAML
+MAX_FILE_BYTES = 1024 * 1024  # 1 MiB: the bundled replay is 3 KB; a larger input file is a mistake
+MAX_NODES = 100_000  # YAML nodes one file may hold (counted while composing, before any value is built)
+MAX_DEPTH = 64  # nesting of lists and mappings (the schema needs 4)
+MAX_EXTENDS = 32  # files in one ``extends:`` chain
+
+
+class _TooLarge(yaml.MarkedYAMLError):
+    """A file with more nodes or deeper nesting than the loader reads."""
+
+
 class _LineLoader(yaml.SafeLoader):
-    """Safe loader that rejects duplicate keys (PyYAML silently keeps the last one)."""
+    """Safe loader that counts nodes and nesting as it composes, and stops at the caps.
+
+    PyYAML builds the whole node tree of a document before anything can look at it; counting in
+    ``compose_node`` stops a huge or deeply nested file early, before it costs memory or recursion.
+    """
+
+    def __init__(self, stream: Any) -> None:
+        super().__init__(stream)
+        self.nodes = 0
+        self.depth = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        self.nodes += 1
+        self.depth += 1
+        try:
+            if self.nodes > MAX_NODES:
+                raise _TooLarge(problem=f"more than {MAX_NODES:,} values in one file",
+                                problem_mark=self.peek_event().start_mark)
+            if self.depth > MAX_DEPTH:
+                raise _TooLarge(problem=f"lists and mappings nested more than {MAX_DEPTH} deep",
+                                problem_mark=self.peek_event().start_mark)
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+
+
+def read_text(file: Path) -> str:
+    """The text of an input file: a regular file of at most :data:`MAX_FILE_BYTES`, in UTF-8.
+
+    Opened without blocking and checked before reading, so a FIFO, a device (``/dev/zero``) or a
+    directory is refused at once, and a huge file is refused after reading one byte past the cap.
+    """
+    display = str(file)
+    try:
+        fd = os.open(file, os.O_RDONLY | os.O_NONBLOCK)
+    except FileNotFoundError:
+        raise ScenarioError([Problem(display, 0, "", "file not found")]) from None
+    except OSError as exc:
+        raise ScenarioError([Problem(display, 0, "", f"cannot read: {exc.strerror or exc}")]) from None
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        what = "a directory" if stat.S_ISDIR(mode) else "not a regular file (a device, pipe or socket)"
+        raise ScenarioError([Problem(display, 0, "", f"{what}; give a YAML file")])
+    with os.fdopen(fd, "rb") as handle:
+        try:
+            data = handle.read(MAX_FILE_BYTES + 1)
+        except OSError as exc:
+            raise ScenarioError([Problem(display, 0, "", f"cannot read: {exc.strerror or exc}")]) from None
+    if len(data) > MAX_FILE_BYTES:
+        raise ScenarioError([Problem(display, 0, "", f"larger than {MAX_FILE_BYTES // 1024} KiB, the most "
+                                     "an input file may be")])
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise ScenarioError([Problem(display, line, "", f"not UTF-8 text: byte 0x{data[exc.start]:02x} "
+                                     f"at column {column} (save the file as UTF-8)")]) from None
 
 
 def _read_yaml(file: Path) -> tuple[Any, dict[Path_, int]]:
     """Parse ``file``; return the data and the line (1-based) of every value, by path."""
     display = str(file)
-    try:
-        text = file.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ScenarioError([Problem(display, 0, "", "file not found")]) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError([Problem(display, 0, "", f"cannot read: {exc}")]) from None
+    text = read_text(file)
     try:
         node = yaml.compose(text, Loader=_LineLoader)
     except yaml.MarkedYAMLError as exc:
@@ -90,6 +165,8 @@ def _read_yaml(file: Path) -> tuple[Any, dict[Path_, int]]:
 def _syntax_problem(display: str, exc: yaml.MarkedYAMLError) -> Problem:
     mark = exc.problem_mark or exc.context_mark
     line = mark.line + 1 if mark else 0
+    if isinstance(exc, _TooLarge):
+        return Problem(display, line, "", f"too large: {exc.problem}")
     message = f"YAML syntax error: {exc.problem or exc.context}"
     if exc.problem and exc.context and exc.problem.startswith("but "):
         message = f"YAML syntax error: {exc.context}, {exc.problem}"
@@ -215,6 +292,10 @@ def _load_located(file: Path, chain: tuple[Path, ...] = ()) -> Located:
     if not isinstance(parent_ref, str):
         raise ScenarioError([Problem(display, lines[("extends",)], "extends",
                                      "must be a scenario name or path")])
+    if len(chain) + 1 >= MAX_EXTENDS:
+        raise ScenarioError([Problem(display, lines[("extends",)], "extends",
+                                     f"an extends chain may hold at most {MAX_EXTENDS} files "
+                                     f"(this one starts at {(chain or (file,))[0]})")])
     parent_file = resolve_path(parent_ref, file.parent).resolve()
     if parent_file in chain or parent_file == file.resolve():
         cycle = " -> ".join(p.name for p in (*chain, file.resolve(), parent_file))
@@ -253,18 +334,18 @@ def _merge(base: Located, child: Located) -> Located:
 # ------------------------------------------------------------------------------------------ validation
 def validation_problems(located: Located, prefix: Path_, exc: ValidationError,
                         model: type[BaseModel]) -> list[Problem]:
-    """A pydantic error on ``located`` as :class:`Problem` lines (typos get the nearest valid key)."""
+    """A pydantic error on ``located`` as :class:`Problem` lines: paths as the file spells them
+    (never pydantic's union tags), and an unknown key gets the keys valid at its own place."""
     out = []
     for err in exc.errors():
-        loc = prefix + tuple(err["loc"])
+        loc = _file_path(located.data, prefix, tuple(err["loc"]))
         msg = err["msg"].removeprefix("Value error, ")  # our own validators' messages read alone
-        if loc and loc[-1] == "[key]":  # pydantic's marker for a bad key of a dict (random_events)
-            loc = loc[:-1]
         if err["type"] == "extra_forbidden":
-            valid = [f for f in _fields_at(model, tuple(err["loc"])[:-1]) if f not in _INTERNAL_FIELDS]
-            if model is Scenario and len(err["loc"]) == 1:
+            inner = _model_at(model, loc[len(prefix):-1])
+            valid = [f for f in inner.model_fields if f not in _INTERNAL_FIELDS] if inner else []
+            if model is Scenario and len(loc) == 1:
                 valid.append("extends")
-            msg = f"unknown key{suggest(str(loc[-1]), valid, 'valid keys')}"
+            msg = f"unknown key{suggest(str(loc[-1]), valid, 'valid keys')}" if valid else "unknown key"
         elif err["type"] == "missing":
             msg = "required key missing"
         elif err["type"] in ("enum", "literal_error") and isinstance(err.get("input"), str):
@@ -279,15 +360,63 @@ def validation_problems(located: Located, prefix: Path_, exc: ValidationError,
 _INTERNAL_FIELDS = ("source_file",)  # set by the loader, never by a scenario file
 
 
-def _fields_at(model: type[BaseModel], loc: tuple) -> list[str]:
+def _file_path(data: Any, prefix: Path_, loc: Path_) -> Path_:
+    """``prefix + loc`` as the file spells it: pydantic adds parts of its own to a location (a
+    union member such as ``list[float]`` or ``Levels``, ``[key]`` for a bad dict key, a validator's
+    ``function-after[...]``); keep only keys and indexes the data has, and a missing key's name."""
+    node: Any = data
+    for part in prefix:
+        node = node.get(part) if isinstance(node, dict) else None
+    out = list(prefix)
     for part in loc:
-        field = model.model_fields.get(str(part)) if isinstance(part, str) else None
-        ann = getattr(field, "annotation", None)
-        if isinstance(ann, type) and issubclass(ann, BaseModel):
-            model = ann
+        present = (isinstance(node, dict) and part in node
+                   or isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node))
+        if present:
+            node = node[part]
+        elif isinstance(node, dict) and isinstance(part, str) and re.fullmatch(r"[a-z_][a-z0-9_]*", part) \
+                and part not in _PYDANTIC_TAGS:
+            node = None  # a required key the data lacks: name it
         else:
-            break
-    return list(model.model_fields)
+            continue
+        out.append(part)
+    return tuple(out)
+
+
+_PYDANTIC_TAGS = {"float", "int", "str", "bool", "none", "list", "dict", "tuple", "set", "enum"}
+
+
+def _model_at(model: type[BaseModel], loc: Path_) -> type[BaseModel] | None:
+    """The model whose keys are valid at ``loc`` inside ``model`` (through lists, tuples, dicts and
+    optional fields), or None where the place holds no model."""
+    annotation: Any = model
+    for part in loc:
+        annotation = _one_model(annotation)
+        origin = typing.get_origin(annotation)
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            field = annotation.model_fields.get(part) if isinstance(part, str) else None
+            if field is None:
+                return None
+            annotation = field.annotation
+        elif origin in (list, tuple) and isinstance(part, int):
+            annotation = typing.get_args(annotation)[0]
+        elif origin is dict:
+            annotation = typing.get_args(annotation)[1]
+        else:
+            return None
+    annotation = _one_model(annotation)
+    return annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) else None
+
+
+def _one_model(annotation: Any) -> Any:
+    """``Annotated[X, ...]`` -> X; ``X | None`` -> X; a union holding one model -> that model."""
+    while typing.get_origin(annotation) is typing.Annotated:
+        annotation = typing.get_args(annotation)[0]
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        members = [_one_model(a) for a in typing.get_args(annotation) if a is not type(None)]
+        models = [m for m in members if isinstance(m, type) and issubclass(m, BaseModel)]
+        if len(members) == 1 or len(models) == 1:
+            return models[0] if models else members[0]
+    return annotation
 
 
 def _validate_agents(located: Located, problems: list[Problem]) -> dict[str, Any]:
@@ -401,6 +530,8 @@ def _run_span(raw: dict[str, Any]) -> tuple[Month, Month] | None:
         return None
     months = raw.get("months")
     if isinstance(months, bool) or not isinstance(months, int) or not 1 <= months <= MAX_MONTHS:
+        return None
+    if not FIRST_START <= start <= LAST_START:
         return None
     return start, start.plus(months - 1)
 

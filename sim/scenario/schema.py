@@ -29,9 +29,13 @@ from pydantic import (
 )
 
 from sim.calendar import Month, coerce_month
+from sim.streams import MAX_SEED
 
 MAX_MONTHS = 1200  # a century of monthly steps
-MAX_SEED = 2**63 - 1  # seeds are stored as 64-bit integers in every table
+MAX_REPLICATES = 100_000  # replicates of one model or one design point
+# The first and last month a run may start: the modern state system, and a century of runs from
+# the last start still ends inside the calendar's four-digit years.
+FIRST_START, LAST_START = Month(1900, 1), Month(2100, 12)
 Unit = Annotated[float, Field(ge=0.0, le=1.0)]
 # A softmax/logistic temperature. Below 0.01 choice is already deterministic for utilities of order
 # 0.1 (a gap of 0.1 is a factor e^10 in odds) and scores/temperature overflows toward inf (NaN
@@ -349,7 +353,10 @@ class Scenario(Frozen):
     @field_validator("start", mode="before")
     @classmethod
     def _month(cls, v: Any) -> Month:
-        return coerce_month(v)
+        start = coerce_month(v)
+        if not FIRST_START <= start <= LAST_START:
+            raise ValueError(f"a run starts between {FIRST_START} and {LAST_START}")
+        return start
 
     @field_serializer("start")
     def _month_text(self, v: Month) -> str:

@@ -8,7 +8,14 @@ from typing import Any
 from pydantic import ValidationError
 
 from sim.model import HedgingModel
-from sim.scenario.loader import Problem, ScenarioError, load_scenario, with_overrides
+from sim.scenario.loader import (
+    Located,
+    Problem,
+    ScenarioError,
+    load_scenario,
+    validation_problems,
+    with_overrides,
+)
 from sim.scenario.schema import Scenario
 from sim.sweep.experiment import Outcome, default_outcomes
 from sim.sweep.outcomes import reduce_outcomes
@@ -29,8 +36,13 @@ def evaluate(scenario: str | Path | Scenario, seed: int | None = None,
     """
     base = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     sc = with_overrides(base, overrides) if overrides else base
+    wanted = None if outcomes is None else _outcomes(outcomes)
+    outside = [Problem("<outcomes>", 0, f"{name}.{bound}", message) for name, o in (wanted or {}).items()
+               for bound, message in o.outside(sc.start, sc.end)]
+    if outside:
+        raise ScenarioError(outside)
     model = HedgingModel(sc, seed=seed, record_actions=False).run()
-    wanted = default_outcomes(model.world.countries) if outcomes is None else _outcomes(outcomes)
+    wanted = default_outcomes(model.world.countries) if wanted is None else wanted
     columns = [c.name for c in model.columns]
     unknown = [Problem("<outcomes>", 0, name, f"no monthly series {o.series!r}")
                for name, o in wanted.items() if o.series not in columns]
@@ -46,7 +58,8 @@ def _outcomes(spec: dict[str, Outcome | dict[str, Any]]) -> dict[str, Outcome]:
         try:
             out[name] = value if isinstance(value, Outcome) else Outcome.model_validate(value)
         except ValidationError as exc:
-            problems += [Problem("<outcomes>", 0, name, e["msg"]) for e in exc.errors()]
+            located = Located({name: value}, {(): ("<outcomes>", 0)})
+            problems += validation_problems(located, (name,), exc, Outcome)
     if problems:
         raise ScenarioError(problems)
     return out

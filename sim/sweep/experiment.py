@@ -16,7 +16,11 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import (
+    AfterValidator,
+    Discriminator,
     Field,
+    Strict,
+    Tag,
     ValidationError,
     ValidationInfo,
     field_serializer,
@@ -29,6 +33,7 @@ from sim.calendar import Month, coerce_month
 from sim.metrics import series_for
 from sim.scenario.loader import (
     Located,
+    Path_,
     Problem,
     ScenarioError,
     load_scenario,
@@ -37,8 +42,10 @@ from sim.scenario.loader import (
     scenario_paths,
     scenario_value,
     validation_problems,
+    with_overrides,
 )
-from sim.scenario.schema import Frozen, Scenario
+from sim.scenario.schema import MAX_REPLICATES, Frozen, Scenario
+from sim.streams import MAX_SEED
 from sim.suggest import near_miss
 
 
@@ -93,6 +100,13 @@ class Outcome(Frozen):
     def _month_text(self, v: Month | None) -> str | None:
         return None if v is None else str(v)
 
+    def outside(self, start: Month, end: Month) -> list[tuple[str, str]]:
+        """``(bound, message)`` for a ``since`` or ``until`` outside the run ``start``..``end``: its
+        window would hold no month, and a reducer over no month has no value."""
+        return [(bound, f"{month} is outside the run ({start} to {end})")
+                for bound, month in (("since", self.since), ("until", self.until))
+                if month is not None and not start <= month <= end]
+
     @model_validator(mode="after")
     def _window(self) -> Outcome:
         if self.since is not None and self.until is not None and self.since > self.until:
@@ -106,13 +120,30 @@ class Levels(Frozen):
     values: list[Any] = Field(min_length=1)
 
 
-Range = Annotated[list[float], Field(min_length=2, max_length=2)]
+def _ordered(bounds: list[float]) -> list[float]:
+    if not bounds[0] < bounds[1]:
+        raise ValueError(f"a range must be [low, high] with low < high (got {bounds})")
+    return bounds
+
+
+#: ``[low, high]``: two finite numbers (Frozen refuses NaN and inf; Strict refuses yes/no and text)
+Range = Annotated[list[Annotated[float, Strict()]], Field(min_length=2, max_length=2),
+                  AfterValidator(_ordered)]
+
+
+def _spec_kind(spec: Any) -> str:
+    return "Levels" if isinstance(spec, dict | Levels) else "Range"
+
+
+#: a parameter's spec: a range, or explicit values (tagged so an error names only the one meant)
+ParameterSpec = Annotated[Annotated[Range, Tag("Range")] | Annotated[Levels, Tag("Levels")],
+                          Discriminator(_spec_kind)]
 
 
 class Design(Frozen):
     method: Method
     samples: Annotated[int, Field(ge=1, le=1_000_000)] | None = None
-    parameters: dict[str, Range | Levels] = Field(default_factory=dict)
+    parameters: dict[str, ParameterSpec] = Field(default_factory=dict)
     points: list[dict[str, Any]] = Field(default_factory=list)  # method: list
     levels: Annotated[int, Field(ge=2, le=20)] = 4  # Morris grid levels
     second_order: bool = False  # Sobol second-order indices (costs more runs)
@@ -124,14 +155,6 @@ class Design(Frozen):
             raise ValueError(f"sobol samples must be a power of 2 to keep the Sobol' sequence "
                              f"balanced (got {n}; try {1 << n.bit_length()})")
         return n
-
-    @field_validator("parameters")
-    @classmethod
-    def _ranges_ordered(cls, params: dict[str, Any]) -> dict[str, Any]:
-        for path, spec in params.items():
-            if isinstance(spec, list) and not spec[0] < spec[1]:
-                raise ValueError(f"{path}: a range must be [low, high] with low < high (got {spec})")
-        return params
 
     @model_validator(mode="after")
     def _fits_method(self) -> Design:
@@ -157,7 +180,25 @@ class Design(Frozen):
         return self
 
 
-MAX_RUNS = 10_000_000  # a design beyond this is a typo, not an experiment
+MAX_RUNS = 10_000_000  # a design beyond this is a typo, not an experiment: refused outright
+CONFIRM_RUNS = 100_000  # a sweep beyond this (15-60 min on 2 cores) runs only when asked (--yes)
+
+
+def design_points(design: Design | None) -> int:
+    """How many design points ``design`` has, counted without sampling it (SALib's sizes: Saltelli
+    N(D+2), or N(2D+2) with second-order indices; Morris N(D+1); a Latin hypercube N)."""
+    if design is None:
+        return 1
+    d, n = len(design.parameters), design.samples or 2
+    if design.method is Method.LIST:
+        return len(design.points)
+    if design.method is Method.GRID:
+        return math.prod(len(s.values) if isinstance(s, Levels) else n for s in design.parameters.values())
+    if design.method is Method.SOBOL:
+        return n * (2 * d + 2 if design.second_order else d + 2)
+    if design.method is Method.MORRIS:
+        return n * (d + 1)
+    return n
 
 
 class Experiment(Frozen):
@@ -166,8 +207,8 @@ class Experiment(Frozen):
     name: Annotated[str, Field(min_length=1, max_length=80)]
     description: str = ""
     scenario: str
-    replicates: Annotated[int, Field(ge=1, le=100_000)] = 1
-    seed: Annotated[int, Field(ge=0)] = 0
+    replicates: Annotated[int, Field(ge=1, le=MAX_REPLICATES)] = 1
+    seed: Annotated[int, Field(ge=0, le=MAX_SEED)] = 0
     design: Design | None = None  # none: one design point, the base scenario (a Monte Carlo)
     outcomes: dict[str, Outcome] = Field(default_factory=dict)
     plots: list[PlotKind] = Field(default_factory=lambda: [PlotKind.OUTCOME_VS_PARAMETER,
@@ -179,14 +220,19 @@ class Experiment(Frozen):
 
     @model_validator(mode="after")
     def _size(self) -> Experiment:
-        d = self.design
-        if d is not None and d.method is Method.GRID:
-            levels = [len(s.values) if isinstance(s, Levels) else (d.samples or 2)
-                      for s in d.parameters.values()]
-            if math.prod(levels) * self.replicates > MAX_RUNS:
-                raise ValueError(f"the grid has {math.prod(levels):,} points x {self.replicates} replicates, "
-                                 f"more than {MAX_RUNS:,} runs; use fewer samples or a sampled design")
+        if self.runs > MAX_RUNS:
+            raise ValueError(f"the design has {self.points:,} points x {self.replicates} replicates = "
+                             f"{self.runs:,} runs, more than {MAX_RUNS:,} runs; use fewer samples")
         return self
+
+    @property
+    def points(self) -> int:
+        """Design points (computed, not sampled: a huge design is refused before it is built)."""
+        return design_points(self.design)
+
+    @property
+    def runs(self) -> int:
+        return self.points * self.replicates
 
     @property
     def parameters(self) -> list[str]:
@@ -266,8 +312,10 @@ def load_experiment(path: str | Path) -> tuple[Experiment, Scenario]:
         experiment = experiment.model_copy(update={"outcomes": default_outcomes(base_countries(base))})
     problems += _check_paths(experiment, base, located)
     problems += _check_series(experiment, base, located)
+    if not problems:
+        problems += _check_values(experiment, base, located)
     if problems:
-        raise ScenarioError(problems)
+        raise ScenarioError(sorted(problems, key=lambda p: (p.file, p.line)))
     return experiment, base
 
 
@@ -299,6 +347,37 @@ def _check_paths(experiment: Experiment, base: Scenario, located: Located) -> li
     return problems
 
 
+def _check_values(experiment: Experiment, base: Scenario, located: Located) -> list[Problem]:
+    """Every value the design can give a parameter is one the scenario accepts: a range's ends (an
+    integer parameter's rounded, as the design rounds them), each explicit value, each list point.
+    Checked as whole scenarios, one per candidate index, so a design is refused before any run."""
+    design = experiment.design
+    if design is None:
+        return []
+    trials: list[dict[str, tuple[Path_, Any]]] = []  # trial -> parameter -> (where, value)
+    for i, point in enumerate(design.points):
+        trials.append({p: (("design", "points", i, p), v) for p, v in point.items()})
+    for path, spec in design.parameters.items():
+        values = spec.values if isinstance(spec, Levels) else spec
+        if isinstance(spec, list) and isinstance(scenario_value(base, path), int):
+            values = [round(v) for v in values]
+        for k, value in enumerate(values):
+            if k == len(trials):
+                trials.append({})
+            trials[k][path] = (("design", "parameters", path), value)
+    problems: list[Problem] = []
+    for trial in trials:
+        try:
+            with_overrides(base, {p: v for p, (_, v) in trial.items()})
+        except ScenarioError as exc:
+            for bad in exc.problems:
+                if bad.path in trial:
+                    where, value = trial[bad.path]
+                    problems.append(located.problem(where, f"{value!r} is not a value {bad.path} takes: "
+                                                    f"{bad.message.split(' (got ')[0]}"))
+    return list(dict.fromkeys(problems))
+
+
 def _check_series(experiment: Experiment, base: Scenario, located: Located) -> list[Problem]:
     names = [s.name for s in series_for(base_countries(base))]
     wanted = [(("outcomes", k, "series"), o.series) for k, o in experiment.outcomes.items()]
@@ -314,11 +393,8 @@ def _check_series(experiment: Experiment, base: Scenario, located: Located) -> l
             problems.append(located.problem(("ensemble_series", i), f"{name!r} is not in store_series, "
                                             "so the figure could not be drawn"))
     for key, outcome in experiment.outcomes.items():
-        for bound in ("since", "until"):
-            month = getattr(outcome, bound)
-            if month is not None and not base.start <= month <= base.end:
-                problems.append(located.problem(("outcomes", key, bound),
-                                                f"{month} is outside the run ({base.start} to {base.end})"))
+        for bound, message in outcome.outside(base.start, base.end):
+            problems.append(located.problem(("outcomes", key, bound), message))
     return problems
 
 

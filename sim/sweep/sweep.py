@@ -18,6 +18,7 @@ import mesa
 import numpy as np
 import pandas as pd
 
+from sim.metrics import require_finite
 from sim.outputs import (
     MARKER,
     SWEEP_LAYOUT,
@@ -30,9 +31,9 @@ from sim.outputs import (
     write_marker,
 )
 from sim.runner import safe_name
-from sim.scenario.loader import content_hash
+from sim.scenario.loader import Problem, ScenarioError, content_hash
 from sim.sweep.design import DesignMatrix, build_design
-from sim.sweep.experiment import Experiment, load_experiment
+from sim.sweep.experiment import CONFIRM_RUNS, Experiment, Levels, load_experiment
 from sim.sweep.runner import ChunkTask, execute, local_executor, plan_chunks, point_scenarios
 from sim.sweep.store import EXPERIMENT, LOCK, ResultStore
 
@@ -87,9 +88,31 @@ def metadata(experiment: Experiment, base_hash: str, design: DesignMatrix,
     }
 
 
-def prepare(experiment_file: str | Path) -> tuple[Experiment, DesignMatrix, list, str]:
-    """Load and check everything a sweep needs, before any run or any file is written."""
+def plan(experiment: Experiment, out: Path) -> str:
+    """What a sweep of ``experiment`` into ``out`` would do, stated before it does anything."""
+    d = experiment.design
+    method = "the base scenario alone" if d is None else f"{d.method.value} design"
+    lines = [f"{experiment.name}: {method}; {experiment.points:,} design points x {experiment.replicates:,} "
+             f"replicates = {experiment.runs:,} runs -> {out}/"]
+    specs = d.parameters if d is not None else {}
+    lines += [f"  {p}" + (f": {_spec_text(specs[p])}" if p in specs else "") for p in experiment.parameters]
+    if experiment.runs > CONFIRM_RUNS:
+        lines.append(f"  more than {CONFIRM_RUNS:,} runs: runs only with --yes")
+    return "\n".join(lines)
+
+
+def _spec_text(spec: Any) -> str:
+    return f"values {list(spec.values)}" if isinstance(spec, Levels) else f"range [{spec[0]:g}, {spec[1]:g}]"
+
+
+def prepare(experiment_file: str | Path, yes: bool = False) -> tuple[Experiment, DesignMatrix, list, str]:
+    """Load and check everything a sweep needs, before any run or any file is written. A design of
+    more than :data:`CONFIRM_RUNS` runs is refused unless ``yes``."""
     experiment, base = load_experiment(experiment_file)
+    if experiment.runs > CONFIRM_RUNS and not yes:
+        raise ScenarioError([Problem(experiment.source_file or str(experiment_file), 0, "",
+                                     f"{experiment.runs:,} runs is more than {CONFIRM_RUNS:,}; pass "
+                                     "--yes (yes=True) to run them, or --dry-run to see the plan")])
     design = build_design(experiment, base)
     scenarios = point_scenarios(experiment, base, design)
     return experiment, design, scenarios, content_hash(base)
@@ -159,14 +182,14 @@ def _check_same_experiment(store: ResultStore, experiment: Experiment, scenario_
 def run_sweep(experiment_file: str | Path, out: str | Path | None = None, *, workers: int = 1,
               executor: Executor | None = None, resume: bool = False, force: bool = False,
               chunk_runs: int | None = None, progress: bool = True,
-              argv: list[str] | None = None) -> SweepReport:
+              argv: list[str] | None = None, yes: bool = False) -> SweepReport:
     """Run (or finish, with ``resume``) every run of an experiment, writing chunks as they finish.
 
     ``executor`` overrides ``workers``: any ``concurrent.futures.Executor`` (e.g. a Dask client's
     ``get_executor()``). Raises ScenarioError for a bad file and FileExistsError for a directory
     that would be overwritten, both before any run starts.
     """
-    experiment, design, scenarios, base_hash = prepare(experiment_file)
+    experiment, design, scenarios, base_hash = prepare(experiment_file, yes=yes)
     out = Path(out) if out is not None else default_results_dir(experiment)
     meta = metadata(experiment, base_hash, design, argv)
     with open_store(out, experiment, base_hash, meta, resume=resume, force=force) as store:
@@ -190,6 +213,7 @@ def _run_missing(experiment: Experiment, design: DesignMatrix, scenarios: list, 
     def on_result(task: ChunkTask, runs: pd.DataFrame, series: pd.DataFrame) -> None:
         nonlocal finished
         runs = _with_parameters(runs, design)
+        require_finite(runs=runs, series=series)  # a NaN outcome is a defect, never a stored value
         store.write_chunk(runs, series)
         finished += task.runs
         bar.update(task.runs)
