@@ -23,7 +23,7 @@ from sim.bundled import experiment_files
 from sim.metrics import NonFiniteError
 from sim.outputs import UnreadableOutputError, machine_failure
 from sim.scenario.loader import ScenarioError, bundled_scenarios, load_scenario
-from sim.scenario.schema import MAX_SEED
+from sim.streams import MAX_SEED
 
 EXIT_BAD_INPUT = 2
 EXIT_FAILURE = 1  # the machine failed (full disk, I/O error), or a pattern does not hold
@@ -32,7 +32,8 @@ EXIT_INTERRUPTED = 130
 
 def _run(args: argparse.Namespace) -> int:
     from sim.outputs import RUN_LAYOUT, check_dir_target
-    from sim.runner import default_out_dir, replicate_seeds, run_scenario, summary, write_run
+    from sim.runner import default_out_dir, run_scenario, summary, write_run
+    from sim.streams import replicate_seeds
 
     scenario = load_scenario(args.scenario)
     seed = scenario.seed if args.seed is None else args.seed

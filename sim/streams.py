@@ -16,6 +16,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+MAX_SEED = 2**63 - 1  # largest root seed: seeds are stored in int64 columns (series.csv, meta.json)
+
 
 def child_seed(root: int, *key: int, dtype: type = np.uint32) -> int:
     """The seed of the root SeedSequence's child with spawn key ``key`` (numpy's own scheme for

@@ -469,7 +469,7 @@ def test_validate_on_a_full_disk_leaves_no_empty_csv(fast_validation, tmp_path, 
 def test_seed_range_is_checked_at_the_cli_and_the_api(short, capsys):
     from sim.runner import run_scenario
     from sim.scenario.loader import load_scenario
-    from sim.scenario.schema import MAX_SEED
+    from sim.streams import MAX_SEED
 
     with pytest.raises(SystemExit) as info:
         main(["run", str(short), "--seed", str(MAX_SEED + 1), "--replicates", "2"])
