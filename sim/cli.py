@@ -1,4 +1,4 @@
-"""Command line: ``hedgesim run | validate | sweep | analyze | list``.
+"""Command line: ``hedgesim run | validate | sweep | analyze | viz | list`` (``hedgesim --help``).
 
 Bad input ends with exit code 2 and one ``FILE:LINE: path: message`` line per problem, no traceback;
 a failure of the machine (a full disk) with exit code 1 and one line; an interrupt with 130. Nothing
@@ -16,13 +16,16 @@ import textwrap
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import yaml
 
 from sim.bundled import experiment_files
 from sim.metrics import NonFiniteError
 from sim.outputs import UnreadableOutputError, machine_failure
-from sim.scenario.loader import ScenarioError, bundled_scenarios, load_scenario
+from sim.scenario.loader import Problem, ScenarioError, bundled_scenarios, load_scenario, with_overrides
+from sim.scenario.schema import Scenario
+from sim.sources import cited_keys, readable
 from sim.streams import MAX_SEED
 
 EXIT_BAD_INPUT = 2
@@ -30,12 +33,42 @@ EXIT_FAILURE = 1  # the machine failed (full disk, I/O error), or a pattern does
 EXIT_INTERRUPTED = 130
 
 
+SET_ORIGIN = "--set"
+
+
+def _setting(text: str) -> tuple[str, Any]:
+    """``--set agents.china.assertiveness=0.7``: a dotted path and a value read as YAML reads it."""
+    path, sep, value = text.partition("=")
+    if not sep or not path.strip():
+        raise ScenarioError([Problem(SET_ORIGIN, 0, "", f"expected PATH=VALUE, got {text!r}")])
+    try:
+        return path.strip(), yaml.safe_load(value) if value.strip() else None
+    except yaml.YAMLError as exc:
+        reason = getattr(exc, "problem", None) or "unreadable"
+        raise ScenarioError([Problem(SET_ORIGIN, 0, path.strip(),
+                                     f"{value!r} is not a YAML value ({reason})")]) from None
+
+
+def _scenario(args: argparse.Namespace) -> Scenario:
+    """The scenario named on the command line, with every ``--set`` applied and checked like YAML."""
+    scenario = load_scenario(args.scenario)
+    if not args.set:
+        return scenario
+    return with_overrides(scenario, dict(_setting(text) for text in args.set), origin=SET_ORIGIN)
+
+
+def _add_set(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--set", action="append", default=[], metavar="PATH=VALUE",
+                        help="replace one scenario value by dotted path, e.g. "
+                             "--set agents.china.assertiveness=0.7 (repeatable; checked like the YAML)")
+
+
 def _run(args: argparse.Namespace) -> int:
     from sim.outputs import RUN_LAYOUT, check_dir_target
     from sim.runner import default_out_dir, run_scenario, summary, write_run
     from sim.streams import replicate_seeds
 
-    scenario = load_scenario(args.scenario)
+    scenario = _scenario(args)
     seed = scenario.seed if args.seed is None else args.seed
     seeds = replicate_seeds(seed, args.replicates)
     out = Path(args.out) if args.out else default_out_dir(scenario, seeds)
@@ -67,6 +100,11 @@ def _list(args: argparse.Namespace) -> int:
     for rid, cls in RULES.items():
         group = f" [{cls.group}]" if cls.group else ""
         print(f"  {rid:<27} {cls.binds:<14} {cls.source}{group}")
+    keys = cited_keys(" ".join(cls.source for cls in RULES.values()))
+    if keys:
+        print("\nSources (docs/references.md):")
+        for key in keys:
+            print(f"  {readable(key)}")
     return 0
 
 
@@ -81,7 +119,7 @@ def _validate(args: argparse.Namespace) -> int:
         write_report,
     )
 
-    scenario = load_scenario(args.scenario)
+    scenario = _scenario(args)
     seed = scenario.seed if args.seed is None else args.seed
     out = Path(args.out) if args.out else None
     if out is not None:
@@ -184,9 +222,28 @@ def _cpus() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
+# One example per command, shown by ``hedgesim --help`` and each command's own ``--help``.
+EXAMPLES: dict[str, str] = {
+    "run": "hedgesim run south_china_sea_flareup --replicates 20 --set agents.china.assertiveness=0.7",
+    "validate": "hedgesim validate historical_2013_2024 --replicates 200",
+    "sweep": "hedgesim sweep demo --workers 2",
+    "analyze": "hedgesim analyze results/demo",
+    "viz": "hedgesim viz south_china_sea_flareup",
+    "list": "hedgesim list",
+}
+
+
+def _examples(commands: list[str]) -> str:
+    width = max(map(len, commands))
+    return "examples:\n" + "\n".join(f"  {c:<{width}}  {EXAMPLES[c]}" for c in commands if c in EXAMPLES)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="hedgesim", description=__doc__.splitlines()[0])
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = argparse.ArgumentParser(
+        prog="hedgesim", formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="hedgesim: an agent-based model of Vietnam's bamboo hedging between China, the US, "
+                    "Japan and Russia.\nScenarios are bundled names (hedgesim list) or YAML files.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     run = sub.add_parser("run", help="run a scenario and write tables and figures")
     run.add_argument("scenario", help="a scenario YAML file, or the name of a bundled scenario")
@@ -196,6 +253,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--force", action="store_true", help="replace an existing output directory")
     run.add_argument("--format", choices=("csv", "parquet"), default="csv", help="series table format")
     run.add_argument("--no-plots", action="store_true", help="skip the figures")
+    _add_set(run)
     run.set_defaults(func=_run)
 
     val = sub.add_parser("validate", help="check the domain patterns over many seeds")
@@ -205,6 +263,7 @@ def build_parser() -> argparse.ArgumentParser:
     val.add_argument("--seed", type=_seed, help="seed (default: the scenario's seed)")
     val.add_argument("--out", help="also write the table as CSV here")
     val.add_argument("--force", action="store_true", help="replace an existing --out file")
+    _add_set(val)
     val.set_defaults(func=_validate)
 
     sweep = sub.add_parser("sweep", help="run an experiment (design x replicates), resumable")
@@ -242,8 +301,12 @@ def build_parser() -> argparse.ArgumentParser:
     viz.add_argument("--open", action="store_true", help="open the page in a web browser")
     viz.set_defaults(func=_viz)
 
-    lst = sub.add_parser("list", help="list bundled scenarios and policy rules")
+    lst = sub.add_parser("list", help="list bundled scenarios, experiments, policy rules and sources")
     lst.set_defaults(func=_list)
+    for name, command in sub.choices.items():  # each command's --help ends with its example
+        command.epilog = f"example:\n  {EXAMPLES[name]}" if name in EXAMPLES else None
+        command.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.epilog = _examples(list(sub.choices))
     return parser
 
 

@@ -24,7 +24,7 @@ from sim.agents.united_states import UnitedStates
 from sim.agents.vietnam import Vietnam
 from sim.calendar import Month, date_of_step
 from sim.events import draw_random, fire
-from sim.metrics import series_for
+from sim.metrics import model_reporters, series_for
 from sim.rules import RULES, Rule
 from sim.scenario.schema import MAX_MONTHS, MAX_REPLICATES, Country, Event, Scenario
 from sim.state import initial_world
@@ -113,6 +113,11 @@ class HedgingModel(mesa.Model):
         self.vietnam.procure_arms(self.world)  # the supply mix at the start
         self.columns = series_for(self.world.countries)
         self._series = np.full((scenario.months, self.world.replicates, len(self.columns)), np.nan)
+        # For mesa.batch_run and Mesa's charts: the monthly columns, row k = month k+1 = series() row k
+        # (no row for the start, so batch_run's last row is the last month). A lockstep model
+        # (replicates > 1) keeps only its arrays and leaves this empty.
+        self.latest = self._read_columns()
+        self.datacollector = mesa.DataCollector(model_reporters=model_reporters(self.columns))
         self.running = True
 
     # --------------------------------------------------------------------------------- the month
@@ -190,8 +195,14 @@ class HedgingModel(mesa.Model):
     def rules_binding(self, name: str) -> list[Rule]:
         return [r for r in self.rules if r.binds == name]
 
+    def _read_columns(self) -> np.ndarray:
+        """``(R, columns)``: every declared column read off the world now."""
+        return np.stack([c.read(self.world) for c in self.columns], axis=-1)
+
     def record(self) -> None:
-        self._series[self.steps - 1] = np.stack([c.read(self.world) for c in self.columns], axis=-1)
+        self._series[self.steps - 1] = self.latest = self._read_columns()
+        if self.world.replicates == 1:
+            self.datacollector.collect(self)
 
     def log_moves(self, agent: StateAgent, actions: np.ndarray, targets: np.ndarray,
                   rules: list[tuple[str, ...]], detail: list[str] | None = None) -> None:

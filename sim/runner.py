@@ -23,6 +23,7 @@ import pandas as pd
 from sim.metrics import require_finite
 from sim.model import HedgingModel
 from sim.outputs import RUN_LAYOUT, check_dir_target, write_dir
+from sim.provenance import git_state
 from sim.scenario.loader import content_hash
 from sim.scenario.schema import Scenario
 
@@ -83,6 +84,7 @@ def metadata(result: RunResult, argv: list[str] | None = None) -> dict:
         "mesa_version": mesa.__version__,
         "numpy_version": np.__version__,
         "python_version": platform.python_version(),
+        "git": git_state(),  # {"commit", "dirty"} when run from a checkout, else null
         "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "command": argv if argv is not None else sys.argv,
         "resolved_scenario": json.loads(sc.model_dump_json(exclude={"source_file"})),

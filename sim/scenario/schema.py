@@ -118,31 +118,31 @@ class Country(str, Enum):
 
 
 class Tier(int, Enum):
-    """Vietnam's partnership hierarchy (seed 001; Le Hong Hiep 2013)."""
+    """Vietnam's partnership hierarchy ([Grossman2023]; [LeHongHiep2013])."""
 
     NONE = 0
     COMPREHENSIVE = 1
     STRATEGIC = 2
     COMPREHENSIVE_STRATEGIC = 3
-    COMMUNITY = 4  # China only: "community with a shared future", Dec 2023 (seed 000)
+    COMMUNITY = 4  # China only: "community with a shared future", Dec 2023 ([VOA2023])
 
 
 # ---------------------------------------------------------------------------------------- agents
 class VietnamParams(Frozen):
-    """Vietnam, the hedger. Goal weights follow Le Hong Hiep 2013 and Kuik 2008."""
+    """Vietnam, the hedger. Goal weights follow [LeHongHiep2013] and [Kuik2008]."""
 
     temperature: Temperature = 0.1  # softmax temperature of choice (bounded rationality); calibration
     actions_per_month: Annotated[int, Field(ge=1, le=5)] = 2  # distinct moves a month; calibration
-    weight_security: Annotated[float, Field(ge=0, le=5)] = 1.0  # deterrence, sovereignty (seed 004)
-    weight_autonomy: Annotated[float, Field(ge=0, le=5)] = 0.8  # multi-vector diversification (seed 003)
-    weight_prosperity: Annotated[float, Field(ge=0, le=5)] = 0.8  # economic pragmatism (seed 000)
-    weight_regime: Annotated[float, Field(ge=0, le=5)] = 0.7  # regime survival (seeds 002, 003)
-    weight_stability: Annotated[float, Field(ge=0, le=5)] = 1.0  # stable ties with China (seed 004)
+    weight_security: Annotated[float, Field(ge=0, le=5)] = 1.0  # deterrence, sovereignty ([Diplomat2023])
+    weight_autonomy: Annotated[float, Field(ge=0, le=5)] = 0.8  # multi-vector ([Heydarian2022])
+    weight_prosperity: Annotated[float, Field(ge=0, le=5)] = 0.8  # economic pragmatism ([VOA2023])
+    weight_regime: Annotated[float, Field(ge=0, le=5)] = 0.7  # regime survival ([SCMP2023], [Heydarian2022])
+    weight_stability: Annotated[float, Field(ge=0, le=5)] = 1.0  # stable ties with China ([Diplomat2023])
     threat: Unit = 0.4  # initial threat perception of China; calibration (HD-981 precedes it)
-    regime_insecurity: Unit = 0.3  # initial fear of "peaceful evolution" (seed 003)
+    regime_insecurity: Unit = 0.3  # initial fear of "peaceful evolution" ([Heydarian2022])
     capability: Unit = 0.35  # initial military capability relative to need; calibration
-    us_reliability_threshold: Unit = 0.3  # Kuik 2021: below it, drift toward accommodation
-    china_threat_threshold: Unit = 0.75  # Kuik 2021: above it, drift toward balancing
+    us_reliability_threshold: Unit = 0.3  # [Kuik2021]: below it, drift toward accommodation
+    china_threat_threshold: Unit = 0.75  # [Kuik2021]: above it, drift toward balancing
     procurement_temperature: Temperature = 0.25  # spread of arms purchases across suppliers
 
 
@@ -154,15 +154,15 @@ class PartnerParams(Frozen):
 
     type: Literal["partner"] | None = None
     display_name: str | None = None
-    tier: Annotated[int, Field(ge=0, le=3)] = 0  # tier with Vietnam at the start (seed 001)
+    tier: Annotated[int, Field(ge=0, le=3)] = 0  # tier with Vietnam at the start ([Grossman2023])
     trust: Unit = 0.4
     tension: Unit = 0.05
-    interdependence: Unit = 0.1  # share-like weight of trade and investment ties (seed 000)
+    interdependence: Unit = 0.1  # share-like weight of trade and investment ties ([VOA2023])
     defense: Unit = 0.05  # depth of defense cooperation with Vietnam
     commitment: Unit = 0.5  # willingness to invest in Vietnam; the US knob of DESIGN.md
-    democracy_promotion: Unit = 0.0  # pressure on Vietnam's regime (seed 003)
+    democracy_promotion: Unit = 0.0  # pressure on Vietnam's regime ([Heydarian2022])
     arms_supplier: Unit = 0.1  # attractiveness as an arms supplier (quality x price x credit)
-    reliability: Unit = 0.8  # whether its arms keep coming (seed 003: sanctions erode it)
+    reliability: Unit = 0.8  # whether its arms keep coming ([Heydarian2022]: sanctions erode it)
     rivalry_with_china: Unit = 0.2  # how openly the partner confronts China
     offer_propensity: Unit = 0.3  # readiness to offer Vietnam a higher tier; calibration
     temperature: Temperature = 0.15  # softmax temperature of choice; calibration
@@ -170,7 +170,7 @@ class PartnerParams(Frozen):
 
 
 class ChinaParams(PartnerParams):
-    """China: the neighbour. Defaults: CSP since 2008 (seed 001), top trade partner (seed 000)."""
+    """China: the neighbour. Defaults: CSP since 2008 ([Grossman2023]), top trade partner ([VOA2023])."""
 
     tier: Annotated[int, Field(ge=0, le=4)] = 3
     trust: Unit = 0.35
@@ -179,12 +179,12 @@ class ChinaParams(PartnerParams):
     defense: Unit = 0.05
     commitment: Unit = 0.6
     assertiveness: Unit = 0.5  # appetite for gray-zone pressure in the South China Sea; calibration
-    status_sensitivity: Unit = 0.7  # anxiety when a rival reaches its tier (seed 002)
-    reputation_weight: Unit = 0.5  # weight of reputational cost when pressing on (Thayer 2011)
-    package_size: Annotated[int, Field(ge=1, le=200)] = 45  # prepared pacts, Dec 2023 (seed 001)
-    package_security_share: Unit = 0.15  # security-sensitive share of a package (seed 000: ~10 refused)
-    package_resource_share: Unit = 0.05  # strategic-resource (rare earth) share (seeds 000, 001)
-    package_symbolic_share: Unit = 0.3  # symbolic share; the rest is economic (seed 000)
+    status_sensitivity: Unit = 0.7  # anxiety when a rival reaches its tier ([SCMP2023])
+    reputation_weight: Unit = 0.5  # weight of reputational cost when pressing on ([Thayer2011])
+    package_size: Annotated[int, Field(ge=1, le=200)] = 45  # prepared pacts, Dec 2023 ([Grossman2023])
+    package_security_share: Unit = 0.15  # security-sensitive share of a package ([VOA2023]: ~10 refused)
+    package_resource_share: Unit = 0.05  # strategic-resource (rare earth) share ([VOA2023], [Grossman2023])
+    package_symbolic_share: Unit = 0.3  # symbolic share; the rest is economic ([VOA2023])
     rivalry_with_china: Unit = 0.0
 
     @model_validator(mode="after")
@@ -196,7 +196,8 @@ class ChinaParams(PartnerParams):
 
 
 class UnitedStatesParams(PartnerParams):
-    """The US: comprehensive partnership from Jul 2013 (domain.md); democracy promotion (seed 003)."""
+    """The US: comprehensive partnership from Jul 2013 (joint statement of 25 Jul 2013); democracy
+    promotion ([Heydarian2022])."""
 
     tier: Annotated[int, Field(ge=0, le=3)] = 0
     trust: Unit = 0.3
@@ -209,7 +210,7 @@ class UnitedStatesParams(PartnerParams):
 
 
 class JapanParams(PartnerParams):
-    """Japan: strategic partnership since 2009, extensive 2014 (domain.md); ODA and coast guard."""
+    """Japan: strategic partnership since 2009, extensive 2014 (joint statements); ODA and coast guard."""
 
     tier: Annotated[int, Field(ge=0, le=3)] = 2
     trust: Unit = 0.55
@@ -221,17 +222,17 @@ class JapanParams(PartnerParams):
 
 
 class RussiaParams(PartnerParams):
-    """Russia: CSP since Jul 2012, main arms supplier (seed 003)."""
+    """Russia: CSP since Jul 2012, main arms supplier ([Heydarian2022])."""
 
     tier: Annotated[int, Field(ge=0, le=3)] = 3
     trust: Unit = 0.6
     interdependence: Unit = 0.05
     defense: Unit = 0.45
     commitment: Unit = 0.5
-    arms_supplier: Unit = 0.8  # > half of Russia's regional arms exports went to Vietnam (seed 003)
+    arms_supplier: Unit = 0.8  # > half of Russia's regional arms exports went to Vietnam ([Heydarian2022])
     reliability: Unit = 0.85
     rivalry_with_china: Unit = 0.0
-    dependence_on_china: Unit = 0.2  # erodes reliability as it grows (seed 003)
+    dependence_on_china: Unit = 0.2  # erodes reliability as it grows ([Heydarian2022])
     offer_propensity: Unit = 0.1
 
 
@@ -253,8 +254,8 @@ class EventKind(str, Enum):
     SANCTIONS = "sanctions"  # sanctions on the actor (e.g. Russia, Feb 2022)
     SUMMIT = "summit"  # a scheduled meeting: lowers the cost of assurance visits that month
     ECONOMIC_SHOCK = "economic_shock"  # slowdown: prosperity matters more for a while
-    FOREIGN_BASE_NEARBY = "foreign_base_nearby"  # e.g. Ream, Cambodia (seed 001)
-    MEKONG_DAMS = "mekong_dams"  # upstream dams hit the delta (seed 001)
+    FOREIGN_BASE_NEARBY = "foreign_base_nearby"  # e.g. Ream, Cambodia ([Grossman2023])
+    MEKONG_DAMS = "mekong_dams"  # upstream dams hit the delta ([Grossman2023])
     UPGRADE_OFFER = "upgrade_offer"  # a partner puts a higher tier on the table
     ARMS_EMBARGO_LIFTED = "arms_embargo_lifted"  # the actor may now sell arms (US 2014/2016)
     LEADERSHIP_CHANGE = "leadership_change"  # a new leader in the actor: commitment reset

@@ -1,8 +1,8 @@
 """``hedgesim analyze``: tables, sensitivity indices and figures from a sweep's results directory.
 
-Sensitivity is SALib's (Herman & Usher 2017): Sobol' first- and total-order indices with bootstrap
-confidence intervals (Saltelli et al. 2010) for a ``sobol`` design, Morris mu*, mu and sigma
-(Campolongo et al. 2007) for a ``morris`` design. Replicates are averaged per design point first,
+Sensitivity is SALib's ([Herman2017]): Sobol' first- and total-order indices with bootstrap
+confidence intervals ([Saltelli2010]) for a ``sobol`` design, Morris mu*, mu and sigma
+([Campolongo2007]) for a ``morris`` design. Replicates are averaged per design point first,
 so an index measures the parameter's effect on the expected outcome; the seed-to-seed spread is
 reported beside it (``outcomes_by_point.csv``).
 
