@@ -1,4 +1,4 @@
-"""Command line: ``hedgesim run | validate | sweep | analyze | viz | list`` (``hedgesim --help``).
+"""Command line: ``hedgesim run | compare | validate | sweep | analyze | viz | list`` (``hedgesim --help``).
 
 Bad input ends with exit code 2 and one ``FILE:LINE: path: message`` line per problem, no traceback;
 a failure of the machine (a full disk) with exit code 1 and one line; an interrupt with 130. Nothing
@@ -24,7 +24,7 @@ from sim.bundled import experiment_files
 from sim.metrics import NonFiniteError
 from sim.outputs import UnreadableOutputError, machine_failure
 from sim.scenario.loader import Problem, ScenarioError, bundled_scenarios, load_scenario, with_overrides
-from sim.scenario.schema import Scenario
+from sim.scenario.schema import MAX_REPLICATES, Scenario
 from sim.sources import cited_keys, readable
 from sim.streams import MAX_SEED
 
@@ -75,8 +75,29 @@ def _run(args: argparse.Namespace) -> int:
     check_dir_target(out, RUN_LAYOUT, force=args.force)  # before the run, not after
     result = run_scenario(scenario, seed=seed, replicates=args.replicates)
     write_run(result, out, force=args.force, fmt=args.format, plots=not args.no_plots,
-              argv=["hedgesim", *args.argv])
+              argv=["hedgesim", *args.argv], figures=args.figures)
     print(summary(result, out))
+    return 0
+
+
+def _compare(args: argparse.Namespace) -> int:
+    from sim.compare import FIGURE_SERIES, compare, default_out_dir, write_comparison
+    from sim.outputs import COMPARE_LAYOUT, check_dir_target
+
+    scenarios = [load_scenario(s) for s in (args.base, *args.whatif)]  # bad input stops here
+    columns = args.series or list(FIGURE_SERIES)
+    seed = scenarios[0].seed if args.seed is None else args.seed
+    out = Path(args.out) if args.out else default_out_dir([s.name for s in scenarios], seed, args.replicates)
+    check_dir_target(out, COMPARE_LAYOUT, force=args.force)  # before the runs, not after
+    try:
+        result = compare(scenarios[0], scenarios[1:], replicates=args.replicates, seed=seed,
+                         columns=columns)
+    except ValueError as exc:  # scenarios without a common month, a series no scenario records
+        print(f"hedgesim: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    write_comparison(result, out, force=args.force, plots=not args.no_plots, figures=args.figures,
+                     argv=["hedgesim", *args.argv])
+    print(result.describe(out))
     return 0
 
 
@@ -162,7 +183,7 @@ def _sweep(args: argparse.Namespace) -> int:
     print(summary(report))
     if args.analyze and report.complete:
         from sim.sweep.analysis import analyze
-        print(analyze(report.out).describe())
+        print(analyze(report.out, figures=args.figures).describe())
     return 0 if report.complete else 1
 
 
@@ -186,7 +207,7 @@ def _dask_client(address: str):
 def _analyze(args: argparse.Namespace) -> int:
     from sim.sweep.analysis import analyze
 
-    print(analyze(Path(args.results), series=args.series).describe())
+    print(analyze(Path(args.results), series=args.series, figures=args.figures).describe())
     return 0
 
 
@@ -215,7 +236,25 @@ def _int_at_least(low: int, high: int | None = None) -> Callable[[str], int]:
 
 
 _positive_int = _int_at_least(1)
+_replicates = _int_at_least(1, MAX_REPLICATES)  # as HedgingModel and experiments allow
 _seed = _int_at_least(0, MAX_SEED)  # numpy seeds are non-negative; seeds are stored as int64
+
+
+def _figure_formats(text: str) -> str:
+    from sim.plots import FigureOptions
+    try:
+        FigureOptions.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
+
+def _add_figure_options(parser: argparse.ArgumentParser) -> None:
+    """``--figure-format`` and ``--dpi`` (``--format`` of ``run`` is the table's format)."""
+    parser.add_argument("--figure-format", type=_figure_formats, default="png,pdf", metavar="png,pdf,svg",
+                        help="figure files to write, comma-separated (default png,pdf)")
+    parser.add_argument("--dpi", type=_int_at_least(30), default=150,
+                        help="resolution of PNG figures (default 150)")
 
 
 def _cpus() -> int:
@@ -225,6 +264,7 @@ def _cpus() -> int:
 # One example per command, shown by ``hedgesim --help`` and each command's own ``--help``.
 EXAMPLES: dict[str, str] = {
     "run": "hedgesim run south_china_sea_flareup --replicates 20 --set agents.china.assertiveness=0.7",
+    "compare": "hedgesim compare south_china_sea_flareup four_nos_relaxed --replicates 50",
     "validate": "hedgesim validate historical_2013_2024 --replicates 200",
     "sweep": "hedgesim sweep demo --workers 2",
     "analyze": "hedgesim analyze results/demo",
@@ -248,18 +288,32 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run a scenario and write tables and figures")
     run.add_argument("scenario", help="a scenario YAML file, or the name of a bundled scenario")
     run.add_argument("--seed", type=_seed, help="root seed (default: the scenario's seed)")
-    run.add_argument("--replicates", type=_positive_int, default=1, help="number of seeds to run")
+    run.add_argument("--replicates", type=_replicates, default=1, help="number of seeds to run")
     run.add_argument("--out", help="output directory (default runs/<scenario>/seed-<N>)")
     run.add_argument("--force", action="store_true", help="replace an existing output directory")
     run.add_argument("--format", choices=("csv", "parquet"), default="csv", help="series table format")
     run.add_argument("--no-plots", action="store_true", help="skip the figures")
     _add_set(run)
+    _add_figure_options(run)
     run.set_defaults(func=_run)
+
+    cmp = sub.add_parser("compare", help="what-if against baseline: same seeds, paired differences")
+    cmp.add_argument("base", help="the baseline scenario (YAML file or bundled name)")
+    cmp.add_argument("whatif", nargs="+", help="one or more what-if scenarios")
+    cmp.add_argument("--replicates", type=_int_at_least(2, MAX_REPLICATES), default=20,
+                     help="paired runs per scenario, on the same seeds (default 20)")
+    cmp.add_argument("--seed", type=_seed, help="root seed (default: the baseline's seed)")
+    cmp.add_argument("--series", nargs="+", help="monthly series to draw and difference over time")
+    cmp.add_argument("--out", help="output directory (default runs/compare/<base>-vs-<what-ifs>/seed-N-xR)")
+    cmp.add_argument("--force", action="store_true", help="replace an existing output directory")
+    cmp.add_argument("--no-plots", action="store_true", help="skip the figure")
+    _add_figure_options(cmp)
+    cmp.set_defaults(func=_compare)
 
     val = sub.add_parser("validate", help="check the domain patterns over many seeds")
     val.add_argument("scenario", nargs="?", default="historical_2013_2024",
                      help="scenario to validate (default: historical_2013_2024)")
-    val.add_argument("--replicates", type=_positive_int, default=200, help="number of replicates")
+    val.add_argument("--replicates", type=_replicates, default=200, help="number of replicates")
     val.add_argument("--seed", type=_seed, help="seed (default: the scenario's seed)")
     val.add_argument("--out", help="also write the table as CSV here")
     val.add_argument("--force", action="store_true", help="replace an existing --out file")
@@ -284,11 +338,13 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--no-progress", action="store_true", help="no progress bar")
     sweep.add_argument("--no-analyze", dest="analyze", action="store_false",
                        help="skip the analysis and figures at the end")
+    _add_figure_options(sweep)
     sweep.set_defaults(func=_sweep)
 
     ana = sub.add_parser("analyze", help="sensitivity indices, tables and figures of a sweep")
     ana.add_argument("results", help="a results directory written by hedgesim sweep")
     ana.add_argument("--series", nargs="+", help="monthly series for the ensemble figures")
+    _add_figure_options(ana)
     ana.set_defaults(func=_analyze)
 
 
@@ -313,6 +369,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     args.argv = list(sys.argv[1:] if argv is None else argv)  # recorded in meta.json
+    if hasattr(args, "figure_format"):
+        from sim.plots import FigureOptions
+        args.figures = FigureOptions.parse(args.figure_format, args.dpi)
     func: Callable[[argparse.Namespace], int] = args.func
     in_main_thread = threading.current_thread() is threading.main_thread()  # signals work only there
     if in_main_thread:

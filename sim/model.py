@@ -49,6 +49,7 @@ def check_run_arguments(seed: Any, replicates: Any, seeds: Any) -> None:
     if seeds is not None:
         if isinstance(seeds, str | bytes) or not isinstance(seeds, Sequence | np.ndarray) or len(seeds) == 0:
             raise ValueError(f"seeds must be a non-empty list of whole numbers, got {seeds!r}")
+        _whole("len(seeds)", len(seeds), 1, MAX_REPLICATES)
         for i, s in enumerate(seeds):
             _whole(f"seeds[{i}]", s, 0, 2**64 - 1)  # a sweep's run seeds are numpy uint64 draws
 

@@ -92,9 +92,10 @@ def metadata(result: RunResult, argv: list[str] | None = None) -> dict:
 
 
 def write_run(result: RunResult, out: Path, *, force: bool = False, fmt: str = "csv",
-              plots: bool = True, argv: list[str] | None = None) -> Path:
+              plots: bool = True, argv: list[str] | None = None, figures=None) -> Path:
     """Write a run directory at ``out`` atomically; refuse an existing one unless ``force``, and
-    even then anything hedgesim did not write (:func:`sim.outputs.check_replaceable`)."""
+    even then anything hedgesim did not write (:func:`sim.outputs.check_replaceable`).
+    ``figures`` (a :class:`sim.plots.FigureOptions`) sets the figures' formats and resolution."""
     out = Path(out)
     require_finite(series=result.series)  # a NaN is a defect to report, never a value to write
     check_dir_target(out, RUN_LAYOUT, force=force)
@@ -110,7 +111,7 @@ def write_run(result: RunResult, out: Path, *, force: bool = False, fmt: str = "
         if plots:
             from sim import plots as plotting
             plotting.write_run_figures(result.series, result.events, tmp / "plots",
-                                       title=result.scenario.name)
+                                       **plotting.titles(result.scenario), options=figures)
 
     return write_dir(out, RUN_LAYOUT, fill, force=force)
 

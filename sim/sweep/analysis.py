@@ -24,6 +24,7 @@ from SALib.analyze import morris as morris_analysis
 from SALib.analyze import sobol as sobol_analysis
 
 from sim.outputs import ANALYSIS_LAYOUT, UnreadableOutputError, write_dir
+from sim.plots import FigureOptions
 from sim.sweep.experiment import Experiment, Method, PlotKind
 from sim.sweep.store import ANALYSIS, EXPERIMENT, ResultStore
 
@@ -129,9 +130,11 @@ class Analysis:
         return "\n".join(out)
 
 
-def analyze(root: str | Path, series: list[str] | None = None) -> Analysis:
-    """Write ``analysis/``: outcome tables, sensitivity indices and the experiment's figures."""
-    from sim.sweep import figures
+def analyze(root: str | Path, series: list[str] | None = None, figures: FigureOptions | None = None
+            ) -> Analysis:
+    """Write ``analysis/``: outcome tables, sensitivity indices and the experiment's figures
+    (in the formats and resolution of ``figures``)."""
+    from sim.sweep import figures as figure_writer
 
     results = load_results(root)
     if results.runs.empty:
@@ -149,7 +152,7 @@ def analyze(root: str | Path, series: list[str] | None = None) -> Analysis:
         if indices is not None:
             indices.to_csv(tmp / "sensitivity.csv", index=False, float_format="%.6g")
             analysis.tables.append(final / "sensitivity.csv")
-        made = figures.write_all(results, indices, tmp / "plots", series)
+        made = figure_writer.write_all(results, indices, tmp / "plots", series, figures)
         analysis.figures.extend(final / "plots" / p.name for p in made.paths)
         analysis.notes.extend(made.notes)
 
