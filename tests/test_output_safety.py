@@ -153,7 +153,8 @@ def test_dangerous_outputs_are_always_refused(short, experiment, tmp_path, monke
     out = str(Path(where).expanduser())
     assert main([command, *target, "--out", out, *(["--force"] if force else [])]) == 2
     assert "refusing" in one_line(capsys.readouterr().err)
-    assert tree(tmp_path) == before
+    after = {k: v for k, v in tree(tmp_path).items() if not k.startswith("home/.cache/")}  # matplotlib's
+    assert after == before
 
 
 def test_force_on_a_file_or_a_link_refuses_and_leaves_nothing_beside_it(short, tmp_path, capsys):
