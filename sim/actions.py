@@ -18,17 +18,18 @@ import numpy as np
 
 
 class Family(str, Enum):
-    """Families of moves: Le Hong Hiep 2013's tiers of hedging plus the other powers' repertoires."""
+    """Families of moves: [LeHongHiep2013]'s tiers of hedging plus the other powers' repertoires."""
 
-    ASSURANCE = "assurance"  # Vietnam -> China: deterrence by assurance (seed 004)
-    DETERRENCE = "deterrence"  # internal/external balancing, protest, standing firm (seeds 003, 004)
-    PARTNERSHIP = "partnership"  # tier upgrades (seeds 000, 001)
-    ECONOMIC = "economic"  # economic pragmatism (Kuik 2008; Le Hong Hiep 2013)
-    FORBIDDEN = "forbidden"  # what the Four Nos rule out (seed 002; 2019 Defence White Paper)
-    COERCION = "coercion"  # China's gray-zone pressure (seed 004)
-    INDUCEMENT = "inducement"  # China's carrots: BRI, market access, packages (seeds 000, 001)
-    ENGAGEMENT = "engagement"  # other powers' offers and aid (seeds 000, 002, 003)
-    PRESSURE = "pressure"  # US democracy promotion and sanctions pressure (seed 003)
+    ASSURANCE = "assurance"  # Vietnam -> China: deterrence by assurance ([Diplomat2023])
+    # internal/external balancing, protest, standing firm ([Heydarian2022], [Diplomat2023])
+    DETERRENCE = "deterrence"
+    PARTNERSHIP = "partnership"  # tier upgrades ([VOA2023], [Grossman2023])
+    ECONOMIC = "economic"  # economic pragmatism ([Kuik2008]; [LeHongHiep2013])
+    FORBIDDEN = "forbidden"  # what the Four Nos rule out ([SCMP2023]; [DWP2019])
+    COERCION = "coercion"  # China's gray-zone pressure ([Diplomat2023])
+    INDUCEMENT = "inducement"  # China's carrots: BRI, market access, packages ([VOA2023], [Grossman2023])
+    ENGAGEMENT = "engagement"  # other powers' offers and aid ([VOA2023], [SCMP2023], [Heydarian2022])
+    PRESSURE = "pressure"  # US democracy promotion and sanctions pressure ([Heydarian2022])
     RESTRAINT = "restraint"  # holding still
 
 
@@ -43,35 +44,35 @@ class Channel(IntEnum):
     THREAT = 5  # Vietnam's threat perception of China
     REGIME_INSECURITY = 6  # Vietnam's fear for regime survival
     CAPABILITY = 7  # Vietnam's own military capability
-    ASSURANCE_DEBT = 8  # owed to Beijing after deepening with others (seed 004)
-    CHINA_SUSPICION = 9  # China's unease at Vietnam's ties with rivals (seed 002)
+    ASSURANCE_DEBT = 8  # owed to Beijing after deepening with others ([Diplomat2023])
+    CHINA_SUSPICION = 9  # China's unease at Vietnam's ties with rivals ([SCMP2023])
     ESCALATION = 10  # rung on the crisis ladder
-    REPUTATION_COST = 11  # China's accumulated reputational cost of pressing on (Thayer 2011)
+    REPUTATION_COST = 11  # China's accumulated reputational cost of pressing on ([Thayer2011])
     TENSION_CHINA = 12  # Vietnam-China tension, whoever the other party is
 
 
 class Action(str, Enum):
     """Every move in the model. Values are the names written to ``actions.csv``."""
 
-    # Vietnam: assurance toward China (seed 004; Womack 2006)
+    # Vietnam: assurance toward China ([Diplomat2023]; [Womack2006])
     PARTY_VISIT = "party_visit"
     IDEOLOGICAL_BONDING = "ideological_bonding"
     JOIN_COMMUNITY = "join_community"
     SIGN_AGREEMENTS = "sign_agreements"
-    # Vietnam: deterrence (seeds 003, 004; Thayer 2011)
+    # Vietnam: deterrence ([Heydarian2022], [Diplomat2023]; [Thayer2011])
     MODERNISE = "modernise"
     DEFENSE_TIES = "defense_ties"
     LEGAL_PROTEST = "legal_protest"
     STAND_FIRM = "stand_firm"
-    # Vietnam: partnerships and economic pragmatism (seeds 000, 001)
+    # Vietnam: partnerships and economic pragmatism ([VOA2023], [Grossman2023])
     UPGRADE_PARTNERSHIP = "upgrade_partnership"
     TRADE_DEAL = "trade_deal"
-    # Vietnam: what the Four Nos forbid (seed 002; 2019 Defence White Paper)
+    # Vietnam: what the Four Nos forbid ([SCMP2023]; [DWP2019])
     FORM_ALLIANCE = "form_alliance"
     HOST_FOREIGN_BASE = "host_foreign_base"
     SIDE_AGAINST_THIRD = "side_against_third"
     USE_FORCE = "use_force"
-    # China (seeds 000, 001, 002, 004)
+    # China ([VOA2023], [Grossman2023], [SCMP2023], [Diplomat2023])
     GRAY_ZONE_INCIDENT = "gray_zone_incident"
     ESCALATE = "escalate"
     DE_ESCALATE = "de_escalate"
@@ -79,14 +80,14 @@ class Action(str, Enum):
     PROPOSE_PACKAGE = "propose_package"
     WARNING = "warning"
     ECONOMIC_PUNISHMENT = "economic_punishment"
-    # United States, Japan, generic partners (seeds 000, 002, 003)
+    # United States, Japan, generic partners ([VOA2023], [SCMP2023], [Heydarian2022])
     UPGRADE_OFFER = "upgrade_offer"
     MARITIME_AID = "maritime_aid"
     DEMOCRACY_PROMOTION = "democracy_promotion"
     SANCTIONS_PRESSURE = "sanctions_pressure"
     ODA = "oda"
     COAST_GUARD_AID = "coast_guard_aid"
-    # Russia (seed 003)
+    # Russia ([Heydarian2022])
     ARMS_SALE = "arms_sale"
     IDEOLOGICAL_SOLIDARITY = "ideological_solidarity"
     # everyone
@@ -101,7 +102,7 @@ class ActionSpec:
     family: Family
     effects: dict[Channel, float]
     source: str
-    returns_or_risk: str = ""  # Kuik 2016: returns-maximising vs risk-contingency
+    returns_or_risk: str = ""  # [Kuik2016]: returns-maximising vs risk-contingency
     is_assurance: bool = False  # counts in the ``assurance_acts`` series
     description: str = ""
     extra: dict[str, float] = field(default_factory=dict)
@@ -112,127 +113,129 @@ ACTION_TABLE: tuple[ActionSpec, ...] = (
     ActionSpec(Action.PARTY_VISIT, Family.ASSURANCE,
                {C.DYAD_TRUST: 0.01, C.DYAD_TENSION: -0.02, C.ASSURANCE_DEBT: -0.6,
                 C.CHINA_SUSPICION: -0.15},
-               "seed 004 (HD-981: inter-party ties evoked); seed 003 (Trong to Beijing 2022)",
+               "[Diplomat2023] (HD-981: inter-party ties evoked); [Heydarian2022] (Trong to Beijing 2022)",
                "returns", True, "high-level or party-to-party visit to Beijing"),
     ActionSpec(Action.IDEOLOGICAL_BONDING, Family.ASSURANCE,
                {C.DYAD_TRUST: 0.01, C.DYAD_TENSION: -0.01, C.REGIME_INSECURITY: -0.05,
                 C.ASSURANCE_DEBT: -0.4, C.CHINA_SUSPICION: -0.1},
-               "seed 003 (joint fight against 'colour revolutions'); seed 004 (shared ideology)",
+               "[Heydarian2022] (joint fight against 'colour revolutions'); [Diplomat2023] (shared ideology)",
                "risk", True, "communist solidarity, shared regime-security agenda"),
     ActionSpec(Action.JOIN_COMMUNITY, Family.ASSURANCE,
                {C.DYAD_TIER: 1, C.DYAD_TRUST: 0.03, C.DYAD_TENSION: -0.05,
                 C.ASSURANCE_DEBT: -1.0, C.CHINA_SUSPICION: -0.4},
-               "seed 000 and seed 001 ('community of shared future', Dec 2023: symbolic upgrade)",
+               "[VOA2023] and [Grossman2023] ('community of shared future', Dec 2023: symbolic upgrade)",
                "returns", True, "symbolic upgrade: join China's community of shared future"),
     ActionSpec(Action.SIGN_AGREEMENTS, Family.ASSURANCE,
                {C.ASSURANCE_DEBT: -0.3, C.CHINA_SUSPICION: -0.1},
-               "seed 000 and seed 001 (36 of ~45 prepared documents signed, Dec 2023)",
+               "[VOA2023] and [Grossman2023] (36 of ~45 prepared documents signed, Dec 2023)",
                "returns", True, "sign part of a Chinese package of agreements"),
     ActionSpec(Action.MODERNISE, Family.DETERRENCE,
                {C.CAPABILITY: 0.02},
-               "seed 003 ('porcupine' modernisation); seed 004 (deterrence by force as fallback)",
+               "[Heydarian2022] ('porcupine' modernisation); "
+               "[Diplomat2023] (deterrence by force as fallback)",
                "risk", False, "internal balancing: buy and build arms"),
     ActionSpec(Action.DEFENSE_TIES, Family.DETERRENCE,
                {C.DYAD_DEFENSE: 0.06, C.DYAD_TRUST: 0.02, C.CAPABILITY: 0.005,
                 C.ASSURANCE_DEBT: 0.3, C.CHINA_SUSPICION: 0.1},
-               "seed 004 (defense ties with the US since 2014; One Depend)",
+               "[Diplomat2023] (defense ties with the US since 2014; One Depend)",
                "risk", False, "exercises, visits, coast-guard cooperation with a partner"),
     ActionSpec(Action.LEGAL_PROTEST, Family.DETERRENCE,
                {C.TENSION_CHINA: 0.01, C.REPUTATION_COST: 0.12},
-               "Thayer 2011 ('cooperation and struggle'); arbitral award 2016 (UNCLOS)",
+               "[Thayer2011] ('cooperation and struggle'); arbitral award 2016 (UNCLOS)",
                "risk", False, "diplomatic protest, UNCLOS, ASEAN statements"),
     ActionSpec(Action.STAND_FIRM, Family.DETERRENCE,
                {C.TENSION_CHINA: 0.02, C.REPUTATION_COST: 0.06, C.ESCALATION: 0.0},
-               "seed 004 (Vietnam held its ground at sea in 2014, 2019, 2023)",
+               "[Diplomat2023] (Vietnam held its ground at sea in 2014, 2019, 2023)",
                "risk", False, "keep coast-guard ships on station"),
     ActionSpec(Action.UPGRADE_PARTNERSHIP, Family.PARTNERSHIP,
                {C.DYAD_TIER: 1, C.DYAD_TRUST: 0.06, C.DYAD_INTERDEPENDENCE: 0.02,
                 C.ASSURANCE_DEBT: 1.0, C.CHINA_SUSPICION: 0.3},
-               "seeds 000, 001, 002 (US CSP Sept 2023, Japan CSP Nov 2023; Beijing's unease)",
+               "[VOA2023], [Grossman2023], [SCMP2023] "
+               "(US CSP Sept 2023, Japan CSP Nov 2023; Beijing's unease)",
                "returns", False, "raise a partner one tier in Vietnam's hierarchy"),
     ActionSpec(Action.TRADE_DEAL, Family.ECONOMIC,
                {C.DYAD_INTERDEPENDENCE: 0.01, C.DYAD_TRUST: 0.01},
-               "seed 000 (China top trade partner, >$175bn 2022); seed 002 (diversification)",
+               "[VOA2023] (China top trade partner, >$175bn 2022); [SCMP2023] (diversification)",
                "returns", False, "trade and investment deal"),
     ActionSpec(Action.FORM_ALLIANCE, Family.FORBIDDEN,
                {C.DYAD_DEFENSE: 0.3, C.DYAD_TRUST: 0.05, C.TENSION_CHINA: 0.25,
                 C.CHINA_SUSPICION: 1.0, C.CAPABILITY: 0.05},
-               "seed 002 and 2019 Defence White Paper (Four Nos: no military alliance)",
+               "[SCMP2023] and [DWP2019] (Four Nos: no military alliance)",
                "risk", False, "military alliance with a partner"),
     ActionSpec(Action.HOST_FOREIGN_BASE, Family.FORBIDDEN,
                {C.DYAD_DEFENSE: 0.2, C.TENSION_CHINA: 0.2, C.CHINA_SUSPICION: 1.0,
                 C.CAPABILITY: 0.03},
-               "seed 002 and 2019 Defence White Paper (Four Nos: no foreign military bases)",
+               "[SCMP2023] and [DWP2019] (Four Nos: no foreign military bases)",
                "risk", False, "let a partner base forces in Vietnam"),
     ActionSpec(Action.SIDE_AGAINST_THIRD, Family.FORBIDDEN,
                {C.DYAD_TRUST: 0.04, C.TENSION_CHINA: 0.15, C.CHINA_SUSPICION: 0.8},
-               "seed 002 and seed 004 (no joining one country against another)",
+               "[SCMP2023] and [Diplomat2023] (no joining one country against another)",
                "risk", False, "join a partner's coalition against China"),
     ActionSpec(Action.USE_FORCE, Family.FORBIDDEN,
                {C.TENSION_CHINA: 0.3, C.ESCALATION: 2.0, C.CHINA_SUSPICION: 0.5},
-               "seed 002 (Four Nos: no use or threat of force); 1988 Johnson South Reef clash",
+               "[SCMP2023] (Four Nos: no use or threat of force); 1988 Johnson South Reef clash",
                "risk", False, "use or threaten force at sea"),
     ActionSpec(Action.GRAY_ZONE_INCIDENT, Family.COERCION,
                {C.DYAD_TRUST: -0.05},  # the crisis it opens (rung, threat, tension): open_crisis
-               "seed 004 (HD-981 2014, survey ships 2019 and 2023)",
+               "[Diplomat2023] (HD-981 2014, survey ships 2019 and 2023)",
                "", False, "oil rig, survey ship or coast-guard intrusion; opens a crisis"),
     ActionSpec(Action.ESCALATE, Family.COERCION,
                {C.DYAD_TENSION: 0.05, C.DYAD_TRUST: -0.03, C.THREAT: 0.04, C.ESCALATION: 1.0},
-               "seed 004 (2014: a fishing boat sunk; water cannon and ramming)",
+               "[Diplomat2023] (2014: a fishing boat sunk; water cannon and ramming)",
                "", False, "press on: move one rung up the crisis ladder"),
     ActionSpec(Action.DE_ESCALATE, Family.RESTRAINT,
                {C.DYAD_TENSION: -0.04, C.ESCALATION: -1.0},
-               "seed 004 (every crisis ended without force; HD-981 withdrawn early)",
+               "[Diplomat2023] (every crisis ended without force; HD-981 withdrawn early)",
                "", False, "withdraw a ship, step down the ladder"),
     ActionSpec(Action.INDUCEMENT, Family.INDUCEMENT,
                {C.DYAD_INTERDEPENDENCE: 0.02, C.DYAD_TRUST: 0.02, C.DYAD_TENSION: -0.02},
-               "seed 000 (market access, rail link funding); seed 001 (BRI)",
+               "[VOA2023] (market access, rail link funding); [Grossman2023] (BRI)",
                "", False, "market access, BRI finance"),
     ActionSpec(Action.PROPOSE_PACKAGE, Family.INDUCEMENT,
                {C.DYAD_TRUST: 0.0},
-               "seeds 000, 001 (Xi's Dec 2023 visit: ~45 prepared agreements, community offer)",
+               "[VOA2023], [Grossman2023] (Xi's Dec 2023 visit: ~45 prepared agreements, community offer)",
                "", False, "summit with a package of agreements and a symbolic upgrade offer"),
     ActionSpec(Action.WARNING, Family.COERCION,
                {C.DYAD_TENSION: 0.02, C.THREAT: 0.01},
-               "seed 002 ('misunderstanding, dissatisfaction and even punishment')",
+               "[SCMP2023] ('misunderstanding, dissatisfaction and even punishment')",
                "", False, "public warning against ties with rivals"),
     ActionSpec(Action.ECONOMIC_PUNISHMENT, Family.COERCION,
                {C.DYAD_TENSION: 0.06, C.DYAD_TRUST: -0.05, C.DYAD_INTERDEPENDENCE: -0.02,
                 C.THREAT: 0.03},
-               "seed 002 (punishment feared); seed 003 (supply-chain dependence)",
+               "[SCMP2023] (punishment feared); [Heydarian2022] (supply-chain dependence)",
                "", False, "border closures, import curbs"),
     ActionSpec(Action.UPGRADE_OFFER, Family.ENGAGEMENT, {},
-               "seeds 000, 001 (Biden's Sept 2023 visit; Japan Nov 2023)",
+               "[VOA2023], [Grossman2023] (Biden's Sept 2023 visit; Japan Nov 2023)",
                "", False, "offer Vietnam a higher partnership tier"),
     ActionSpec(Action.MARITIME_AID, Family.ENGAGEMENT,
                {C.DYAD_DEFENSE: 0.02, C.DYAD_TRUST: 0.02, C.CAPABILITY: 0.01,
                 C.CHINA_SUSPICION: 0.05},
-               "seed 002 (Thayer: Vietnam would welcome US maritime assistance)",
+               "[SCMP2023] (Thayer: Vietnam would welcome US maritime assistance)",
                "", False, "coast-guard cutters, maritime domain awareness"),
     ActionSpec(Action.DEMOCRACY_PROMOTION, Family.PRESSURE,
                {C.REGIME_INSECURITY: 0.08, C.DYAD_TRUST: -0.03},
-               "seed 003 (Summit for Democracy; Hanoi's suspicion); seed 002 (regime wariness)",
+               "[Heydarian2022] (Summit for Democracy; Hanoi's suspicion); [SCMP2023] (regime wariness)",
                "", False, "democracy and human-rights pressure"),
     ActionSpec(Action.SANCTIONS_PRESSURE, Family.PRESSURE,
                {C.DYAD_TRUST: -0.02},
-               "seed 003 (CAATSA forced Indonesia and the Philippines to cancel Russian deals)",
+               "[Heydarian2022] (CAATSA forced Indonesia and the Philippines to cancel Russian deals)",
                "", False, "CAATSA pressure on buyers of Russian arms"),
     ActionSpec(Action.ODA, Family.ENGAGEMENT,
                {C.DYAD_INTERDEPENDENCE: 0.005, C.DYAD_TRUST: 0.02},
-               "Le Hong Hiep 2013 (Japan as top ODA donor); seed 000",
+               "[LeHongHiep2013] (Japan as top ODA donor); [VOA2023]",
                "", False, "official development assistance, infrastructure"),
     ActionSpec(Action.COAST_GUARD_AID, Family.ENGAGEMENT,
                {C.DYAD_DEFENSE: 0.015, C.DYAD_TRUST: 0.02, C.CAPABILITY: 0.008,
                 C.CHINA_SUSPICION: 0.03},
-               "Thayer 2011; seed 001 (partners help Hanoi answer China at sea)",
+               "[Thayer2011]; [Grossman2023] (partners help Hanoi answer China at sea)",
                "", False, "patrol vessels and training for the coast guard"),
     ActionSpec(Action.ARMS_SALE, Family.ENGAGEMENT,
                {C.DYAD_DEFENSE: 0.03, C.DYAD_TRUST: 0.01, C.CAPABILITY: 0.01},
-               "seed 003 (Russia the primary supplier: fighters, Kilo-class submarines)",
+               "[Heydarian2022] (Russia the primary supplier: fighters, Kilo-class submarines)",
                "", False, "offer arms on credit"),
     ActionSpec(Action.IDEOLOGICAL_SOLIDARITY, Family.ENGAGEMENT,
                {C.DYAD_TRUST: 0.02},
-               "seed 003 (shared history; neutrality on Ukraine)",
+               "[Heydarian2022] (shared history; neutrality on Ukraine)",
                "", False, "solidarity visits, shared history"),
     ActionSpec(Action.HOLD, Family.RESTRAINT, {}, "status quo", "", False, "do nothing new"),
 )
@@ -249,7 +252,7 @@ for _i, _spec in enumerate(ACTION_TABLE):
         EFFECTS[_i, _ch] = _v
 EFFECTS.setflags(write=False)
 
-#: actions that each of the Four Nos forbids (seed 002)
+#: actions that each of the Four Nos forbids ([SCMP2023])
 FORBIDDEN_ACTIONS: frozenset[Action] = frozenset(
     a for a in ACTIONS if SPEC[a].family is Family.FORBIDDEN
 )
@@ -259,7 +262,7 @@ assert set(ACTIONS) == set(Action), "every Action needs a row in ACTION_TABLE"
 
 
 class AgreementKind(IntEnum):
-    """Tags of the agreements in a Chinese package (seeds 000, 001: 36 of ~45 signed; the
+    """Tags of the agreements in a Chinese package ([VOA2023], [Grossman2023]: 36 of ~45 signed; the
     critical-minerals deal Xi lobbied for refused)."""
 
     SYMBOLIC = 0

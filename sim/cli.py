@@ -212,11 +212,15 @@ def _analyze(args: argparse.Namespace) -> int:
 
 
 def _viz(args: argparse.Namespace) -> int:
-    from sim.viz.serve import serve
+    from sim.viz.serve import ServeError, serve
 
     load_scenario(args.scenario)  # a bad scenario ends here, with the loader's message and exit 2
     signal.signal(signal.SIGTERM, _interrupt)  # stopping us stops the server too
-    return serve(args.scenario, host=args.host, port=args.port, open_browser=args.open)
+    try:
+        return serve(args.scenario, host=args.host, port=args.port, open_browser=args.open)
+    except ServeError as exc:  # a bad or busy port, an unknown host: one line, before anything starts
+        print(f"hedgesim viz: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
 
 
 def _int_at_least(low: int, high: int | None = None) -> Callable[[str], int]:

@@ -18,13 +18,15 @@ from sim.streams import ReplicateStreams
 
 
 def _incident(world: World, e: Event, where: np.ndarray, severity: np.ndarray) -> None:
-    """Opens a crisis (or deepens the open one): first rung by severity; threat and tension rise. Seed 004."""
-    open_crisis(world, where, severity)  # seed 004: HD-981, Haiyang Dizhi 8, Xiang Yang Hong 10
+    """Opens a crisis (or deepens the open one): first rung by severity; threat and tension rise.
+    [Diplomat2023]."""
+    open_crisis(world, where, severity)  # [Diplomat2023]: HD-981, Haiyang Dizhi 8, Xiang Yang Hong 10
 
 
 def _sanctions(world: World, e: Event, where: np.ndarray, severity: np.ndarray) -> None:
-    """Sanctions on `actor` for `duration` months: reliability drops at once and erodes monthly. Seed 003."""
-    i = world.index(e.actor or "russia")  # seed 003: sanctions on Russia after Feb 2022
+    """Sanctions on `actor` for `duration` months: reliability drops at once and erodes monthly.
+    [Heydarian2022]."""
+    i = world.index(e.actor or "russia")  # [Heydarian2022]: sanctions on Russia after Feb 2022
     world.sanctioned_months[:, i] = np.where(where, np.maximum(world.sanctioned_months[:, i], e.duration),
                                              world.sanctioned_months[:, i])
     world.reliability[:, i] = np.clip(world.reliability[:, i] - where * 0.2 * severity, 0, 1)
@@ -37,20 +39,20 @@ def _summit(world: World, e: Event, where: np.ndarray, severity: np.ndarray) -> 
 
 
 def _economic_shock(world: World, e: Event, where: np.ndarray, severity: np.ndarray) -> None:
-    """A slowdown for `duration` months: prosperity weighs (1 + severity) times more. Seed 000."""
+    """A slowdown for `duration` months: prosperity weighs (1 + severity) times more. [VOA2023]."""
     longer = np.maximum(world.economic_shock, e.duration)
     world.economic_shock[:] = np.where(where, longer, world.economic_shock)
     world.shock_severity[:] = np.where(where, severity, world.shock_severity)
 
 
 def _foreign_base(world: World, e: Event, where: np.ndarray, severity: np.ndarray) -> None:
-    """A foreign naval base near Vietnam (e.g. Ream, Cambodia): threat rises. Seed 001."""
-    world.threat[:] = np.clip(world.threat + where * 0.15 * severity, 0, 1)  # seed 001: Ream
+    """A foreign naval base near Vietnam (e.g. Ream, Cambodia): threat rises. [Grossman2023]."""
+    world.threat[:] = np.clip(world.threat + where * 0.15 * severity, 0, 1)  # [Grossman2023]: Ream
 
 
 def _mekong(world: World, e: Event, where: np.ndarray, severity: np.ndarray) -> None:
-    """Upstream dams hit the Mekong delta: threat and tension with China rise. Seed 001."""
-    world.threat[:] = np.clip(world.threat + where * 0.05 * severity, 0, 1)  # seed 001: dams
+    """Upstream dams hit the Mekong delta: threat and tension with China rise. [Grossman2023]."""
+    world.threat[:] = np.clip(world.threat + where * 0.05 * severity, 0, 1)  # [Grossman2023]: dams
     world.tension[:, CHINA] = np.clip(world.tension[:, CHINA] + where * 0.08 * severity, 0, 1)
 
 

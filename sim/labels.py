@@ -189,7 +189,7 @@ EVENTS: dict[EventKind, EventStyle] = {
 }
 assert set(EVENTS) == set(EventKind), "every EventKind needs a style"
 
-_SOURCE_TAG = re.compile(r"\s*\(seeds? [0-9, and]+\)")
+_SOURCE_TAG = re.compile(r"\s*\[[A-Z][A-Za-z0-9]*\]")  # a citation key: [Diplomat2023]
 
 
 def event_text(label: str, kind: str) -> str:

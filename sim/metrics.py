@@ -1,6 +1,6 @@
 """The monthly outcome series, declared once: name, description, and how to read it off the world.
 
-The hedging index (Kuik 2008; seed 002's "equidistance") is Vietnam's net alignment between the
+The hedging index ([Kuik2008]; [SCMP2023]'s "equidistance") is Vietnam's net alignment between the
 United States and China: the difference of its closeness to each over their sum, in [-1, 1];
 0 is equidistance, negative leans to China, positive to the US.
 """

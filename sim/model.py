@@ -13,7 +13,7 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from sim import dynamics
+from sim import dynamics, mesa_compat
 from sim.actions import ACTIONS
 from sim.agents.base import StateAgent
 from sim.agents.china import China
@@ -37,6 +37,7 @@ AGENT_CLASSES: dict[str, type[StateAgent]] = {
     Country.JAPAN.value: Japan,
     Country.RUSSIA.value: Russia,
 }
+mesa_compat.install()  # models are freed when dropped (Mesa issue #3179; see sim/mesa_compat.py)
 ACTION_COLUMNS = ("step", "date", "actor", "action", "target", "rules", "detail")
 
 

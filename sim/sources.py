@@ -29,6 +29,7 @@ class Topic(StrEnum):
 
     ARTICLES = "The five source articles"
     HEDGING = "Vietnam, hedging and asymmetry"
+    OBSERVED = "Dates of the observed facts (docs/validation.md)"
     MODELLING = "Modelling practice"
     EXPERIMENTS = "Experiments and sensitivity analysis"
 
@@ -67,6 +68,7 @@ class Reference:
 
 
 NEWS = Topic.ARTICLES
+OBS = Topic.OBSERVED
 REFERENCES: tuple[Reference, ...] = (
     # ------------------------------------------------------------------ the five source articles
     Reference("VOA2023", Kind.MISC, NEWS, "VOA, Dec 2023",
@@ -151,6 +153,69 @@ REFERENCES: tuple[Reference, ...] = (
               note="Trend-indicator values of major conventional arms transfers; accessed for the "
               "Russian share of Vietnam's arms imports.",
               used_for="Russia's share of Vietnam's arms imports and its decline"),
+    # ------------------------------------------------------------------ dates of the observed facts
+    Reference("MND2009", Kind.MISC, OBS, "Vietnam's 2009 Defence White Paper", "Vietnam National Defence",
+              "Ministry of National Defence of Viet Nam", "Dec 2009",
+              authors=("Ministry of National Defence of the Socialist Republic of Viet Nam",),
+              verbatim_author=True, note="Vietnam's national defence white paper.",
+              used_for="the Three Nos before 2019"),
+    Reference("CSIS2017", Kind.BOOK, OBS, "Green et al. 2017, CSIS",
+              "Countering Coercion in Maritime Asia: The Theory and Practice of Gray Zone Deterrence",
+              "Center for Strategic and International Studies", "2017",
+              authors=("Green, Michael", "Hicks, Kathleen", "Cooper, Zack", "Schaus, John", "Douglas, Jake"),
+              publisher="Rowman & Littlefield", address="Lanham, MD",
+              used_for="the HD-981 oil rig standoff of May-Jul 2014 and its end"),
+    Reference("Hayton2017", Kind.MISC, OBS, "Hayton, BBC News, 24 Jul 2017",
+              "South China Sea: Vietnam halts drilling after 'China threats'", "BBC News", "24 Jul 2017",
+              authors=("Hayton, Bill",), used_for="the Repsol halt in block 136-03, Jul 2017"),
+    Reference("Hayton2018", Kind.MISC, OBS, "Hayton, BBC News, 23 Mar 2018",
+              "Vietnam 'cancels' South China Sea oil drilling", "BBC News", "23 Mar 2018",
+              authors=("Hayton, Bill",), used_for="the Repsol halt in block 07/03 (Ca Rong Do), Mar 2018"),
+    Reference("Reuters2019", Kind.MISC, OBS, "Reuters, 24 Oct 2019",
+              "Report that China's survey ship Haiyang Dizhi 8 left Vietnam's exclusive economic zone",
+              "Reuters", "24 Oct 2019", note="Title descriptive; the report rests on ship-tracking data.",
+              used_for="the end of the Haiyang Dizhi 8 standoff"),
+    Reference("VNMOFA2020", Kind.MISC, OBS, "Viet Nam Ministry of Foreign Affairs, 4 Apr 2020",
+              "Spokesperson's protest at the sinking of fishing boat QNg 90617 TS near the Paracels",
+              "Ministry of Foreign Affairs of Viet Nam", "4 Apr 2020", note="Title descriptive.",
+              used_for="the fishing boat sunk near the Paracels, Apr 2020"),
+    Reference("Kremlin2012", Kind.MISC, OBS, "Russia-Viet Nam joint statement, Sochi, 27 Jul 2012",
+              "Joint statement on the Russia-Viet Nam comprehensive strategic partnership",
+              "President of Russia", "27 Jul 2012", note="Title descriptive.",
+              used_for="Russia's comprehensive strategic partnership"),
+    Reference("WhiteHouse2013", Kind.MISC, OBS, "The White House, 25 Jul 2013",
+              "Joint Statement by President Barack Obama of the United States of America and President "
+              "Truong Tan Sang of the Socialist Republic of Vietnam", "The White House", "25 Jul 2013",
+              note="An official statement; no personal author.",
+              used_for="the US comprehensive partnership"),
+    Reference("MOFAJ2014", Kind.MISC, OBS, "Ministry of Foreign Affairs of Japan, 18 Mar 2014",
+              "Joint Statement on the Establishment of the Extensive Strategic Partnership for Peace and "
+              "Prosperity in Asia between Japan and Viet Nam", "Ministry of Foreign Affairs of Japan",
+              "18 Mar 2014", note="An official statement; no personal author.",
+              used_for="Japan's extensive strategic partnership"),
+    Reference("MEA2016", Kind.MISC, OBS, "Ministry of External Affairs of India, 3 Sep 2016",
+              "India-Vietnam Joint Statement during the State Visit of the Prime Minister to Vietnam",
+              "Ministry of External Affairs of India", "3 Sep 2016",
+              note="An official statement; no personal author.",
+              used_for="India's comprehensive strategic partnership"),
+    Reference("ROK2009", Kind.MISC, OBS, "Korea-Viet Nam joint statement, Hanoi, Oct 2009",
+              "Joint statement on the strategic cooperative partnership (Lee Myung-bak's state visit)",
+              "Republic of Korea and Viet Nam", "Oct 2009", note="Title descriptive.",
+              used_for="South Korea's strategic partnership"),
+    Reference("ROK2022", Kind.MISC, OBS, "Korea-Viet Nam joint statement, Seoul, 5 Dec 2022",
+              "Joint statement on the comprehensive strategic partnership", "Republic of Korea and Viet Nam",
+              "5 Dec 2022", note="Title descriptive.",
+              used_for="South Korea's comprehensive strategic partnership"),
+    Reference("WhiteHouse2023", Kind.MISC, OBS, "The White House, Sep 2023",
+              "Joint Leaders' Statement: Elevating United States-Vietnam Relations to a Comprehensive "
+              "Strategic Partnership", "The White House", "Sep 2023",
+              note="An official statement; no personal author.",
+              used_for="the US comprehensive strategic partnership"),
+    Reference("PMA2024", Kind.MISC, OBS, "Prime Minister of Australia, 7 Mar 2024",
+              "Joint Statement on the Establishment of a Comprehensive Strategic Partnership between "
+              "Australia and Viet Nam", "Prime Minister of Australia", "7 Mar 2024",
+              note="An official statement; no personal author.",
+              used_for="Australia's comprehensive strategic partnership"),
     # ------------------------------------------------------------------ modelling practice
     Reference("Grimm2005", Kind.ARTICLE, Topic.MODELLING, "Grimm et al. 2005, Science",
               "Pattern-Oriented Modeling of Agent-Based Complex Systems: Lessons from Ecology", "Science",

@@ -92,7 +92,7 @@ def test_parameters_read_as_words():
 
 def test_every_event_kind_has_a_style_and_internal_source_tags_are_dropped():
     assert set(labels.EVENTS) == set(EventKind)
-    assert labels.event_text("HD-981 oil rig (seed 004)", "maritime_incident") == "HD-981 oil rig"
+    assert labels.event_text("HD-981 oil rig [Diplomat2023]", "maritime_incident") == "HD-981 oil rig"
     assert labels.event_text("", "mekong_dams") == "Mekong dams"
 
 

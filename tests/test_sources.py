@@ -77,3 +77,35 @@ def test_a_broken_citation_cff_is_caught() -> None:
     for broken in ({**citation, "authors": "someone"}, {**citation, "licence": "MIT"}):
         with pytest.raises(jsonschema.ValidationError):
             jsonschema.validate(broken, schema)
+
+
+# An article cited by its file number, or a path into the folder the project was started from, which
+# a clone does not have. Spelled so that this file does not match itself.
+OUTSIDE = re.compile(r"\.\./shared|shared/seed[s]|\bseeds? 00\d", re.IGNORECASE)
+
+
+def test_no_file_cites_an_article_by_number_or_a_path_outside_the_repository() -> None:
+    offenders = [f"{file.relative_to(ROOT).as_posix()}:{n}: {line.strip()[:90]}"
+                 for file in _tracked_text_files()
+                 for n, line in enumerate(file.read_text(encoding="utf-8", errors="replace").splitlines(), 1)
+                 if OUTSIDE.search(line)]
+    assert offenders == [], "cite by key ([Diplomat2023]; docs/references.md):\n" + "\n".join(offenders)
+
+
+def test_the_outside_citation_check_can_fail() -> None:
+    seed, shared = "seed", "shared"  # split so that this file does not cite what it forbids
+    for bad in (f"HD-981 ({seed} 004)", f"see {seed}s 000, 002", f"../{shared}/domain.md", f"in {shared}/seeds/"):
+        assert OUTSIDE.search(bad), bad
+    for fine in ("[Diplomat2023]", "seed 2013", "root seed 7", "seeds=[1, 2]"):
+        assert not OUTSIDE.search(fine), fine
+
+
+def test_hedgesim_list_names_every_source_the_rules_cite() -> None:
+    from sim.rules import RULES
+    from tests.test_cli import run_cli
+
+    keys = cited_keys(" ".join(cls.source for cls in RULES.values()))
+    assert keys, "the policy rules cite no source by key"
+    listing = run_cli("list").stdout
+    for key in keys:
+        assert readable(key) in listing, key

@@ -3,9 +3,9 @@
 The crisis ladder (DESIGN.md): in a crisis China weighs pressing on (its assertiveness, Vietnam's
 defiance) against the cost (economic interdependence, US commitment and defense ties with Vietnam,
 accumulated reputational cost, Vietnam's assurance, and the rising risk of each higher rung).
-Crises end when pressing on costs more than it gains (seed 004: every crisis ended without force).
-Status anxiety (seed 002): when a rival reaches China's tier, Beijing proposes a summit with a
-package of agreements and a symbolic upgrade (seeds 000, 001).
+Crises end when pressing on costs more than it gains ([Diplomat2023]: every crisis ended without force).
+Status anxiety ([SCMP2023]): when a rival reaches China's tier, Beijing proposes a summit with a
+package of agreements and a symbolic upgrade ([VOA2023], [Grossman2023]).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from sim.state import CHINA, USE_OF_FORCE_RUNG, VIETNAM, World
 
 MOVES = (Action.GRAY_ZONE_INCIDENT, Action.ESCALATE, Action.DE_ESCALATE, Action.INDUCEMENT,
          Action.PROPOSE_PACKAGE, Action.WARNING, Action.ECONOMIC_PUNISHMENT, Action.HOLD)
-PACKAGE_COOLDOWN_MONTHS = 24  # calibration: Xi's state visits to Hanoi were years apart (seed 001)
+PACKAGE_COOLDOWN_MONTHS = 24  # calibration: Xi's state visits to Hanoi were years apart ([Grossman2023])
 COMMUNITY_OFFER_MONTHS = 3
 
 
@@ -85,7 +85,7 @@ class China(StateAgent):
             self.model.vietnam.answer_package(world, self.package_kinds(), proposed)
 
     def package_kinds(self) -> np.ndarray:
-        """The tags of a package's agreements, in proportions set by the scenario (seed 000)."""
+        """The tags of a package's agreements, in proportions set by the scenario ([VOA2023])."""
         p = self.params
         n = p.package_size
         counts = [round(n * s) for s in (p.package_symbolic_share, 0.0, p.package_security_share,

@@ -1,4 +1,4 @@
-"""Russia (seed 003)."""
+"""Russia ([Heydarian2022])."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from sim.state import World
 
 class Russia(Partner):
     """Russia: arms sales and ideological solidarity; its reliability falls under sanctions and
-    with its dependence on China, while shared history keeps its tier (seed 003)."""
+    with its dependence on China, while shared history keeps its tier ([Heydarian2022])."""
 
     MOVES = (Action.ARMS_SALE, Action.IDEOLOGICAL_SOLIDARITY, Action.UPGRADE_OFFER, Action.HOLD)
 

@@ -1,4 +1,4 @@
-"""The United States (seeds 000, 002, 003)."""
+"""The United States ([VOA2023], [SCMP2023], [Heydarian2022])."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from sim.state import World
 
 
 class UnitedStates(Partner):
-    """The US: upgrade offers, maritime aid, democracy promotion and CAATSA pressure (seeds 000,
+    """The US: upgrade offers, maritime aid, democracy promotion and CAATSA pressure ([VOA2023],
     002, 003). Arms sales only once a scenario lifts the embargo (Oct 2014 / May 2016)."""
 
     MOVES = (Action.UPGRADE_OFFER, Action.MARITIME_AID, Action.DEMOCRACY_PROMOTION,

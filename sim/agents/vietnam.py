@@ -1,10 +1,10 @@
 """Vietnam, the hedger: reassures Beijing, deters it, and upgrades ties with other powers.
 
-Utility is a weighted sum over five goals (Le Hong Hiep 2013; Kuik 2008): security, autonomy,
+Utility is a weighted sum over five goals ([LeHongHiep2013]; [Kuik2008]): security, autonomy,
 prosperity, regime security and stability with China. Kuik's (2021) regime switches act on the
 weights: when US reliability falls below a threshold Vietnam leans toward accommodation; when China's
 threat rises above one it leans toward balancing. Arms procurement is a continuous allocation across
-suppliers (seed 003), not a monthly move.
+suppliers ([Heydarian2022]), not a monthly move.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ ALLIANCE_DEPTH = 0.8  # a defense tie this deep already is an alliance: no secon
 
 
 class Vietnam(StateAgent):
-    """Vietnam's monthly decision (seed 004: deterrence by assurance first, by force as fallback)."""
+    """Vietnam's monthly decision ([Diplomat2023]: deterrence by assurance first, by force as fallback)."""
 
     @property
     def actions_per_month(self) -> int:  # type: ignore[override]
@@ -103,7 +103,7 @@ class Vietnam(StateAgent):
         add(Action.IDEOLOGICAL_BONDING, A, -0.15)
         add(Action.JOIN_COMMUNITY, T, 0.45)
         add(Action.JOIN_COMMUNITY, G, 0.2 * fear)
-        add(Action.JOIN_COMMUNITY, A, -0.15)  # "form over substance" (seed 000)
+        add(Action.JOIN_COMMUNITY, A, -0.15)  # "form over substance" ([VOA2023])
         add(Action.MODERNISE, S, threat * (1.0 - world.capability[:, None]))
         add(Action.MODERNISE, P, -0.2)
         add(Action.DEFENSE_TIES, S, 0.9 * threat * commit * room)
@@ -155,7 +155,7 @@ class Vietnam(StateAgent):
     def answer_package(self, world: World, kinds: np.ndarray, proposed: np.ndarray) -> np.ndarray:
         """Sign or refuse each agreement of a package; returns signed ``(R, A)`` (False where none).
 
-        Each agreement is weighed by its benefit against its security cost (seeds 000, 001), plus
+        Each agreement is weighed by its benefit against its security cost ([VOA2023], [Grossman2023]), plus
         the bonus of any rule binding Vietnam (e.g. refusal of security-sensitive deals), plus an
         idiosyncratic merit drawn from the model's generator.
         """
@@ -205,7 +205,7 @@ class Vietnam(StateAgent):
         text = f"signed {int(signed.sum())} of {len(kinds)}"
         return f"{text}; refused {refused_txt}" if refused_txt else text
 
-    # --- arms procurement (seed 003) ----------------------------------------------------------------
+    # --- arms procurement ([Heydarian2022]) ----------------------------------------------------------------
     def procure_arms(self, world: World) -> None:
         """Spread this month's purchases over suppliers by attractiveness; home production grows
         with capability. The arms share is a 12-month moving mix of purchases."""

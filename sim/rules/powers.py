@@ -29,7 +29,7 @@ class ChinaRedLines(Rule):
 
     id = "china_red_lines"
     binds = Country.CHINA.value
-    source = "seed 002 ('misunderstanding, dissatisfaction and even punishment'); seed 004 (2017)"
+    source = "[SCMP2023] ('misunderstanding, dissatisfaction and even punishment'); [Diplomat2023] (2017)"
     Params = RedLinesParams
 
     def reweight(self, ctx: Context) -> np.ndarray:
@@ -44,7 +44,7 @@ class ChinaRedLines(Rule):
 
 
 class SanctionsPressureParams(RuleParams):
-    share_threshold: Unit = 0.3  # Russian share of Vietnam's arms that draws pressure (seed 003)
+    share_threshold: Unit = 0.3  # Russian share of Vietnam's arms that draws pressure ([Heydarian2022])
     weight: Weight = 1.0  # value of pressing a buyer of Russian arms; calibration
 
 
@@ -55,7 +55,7 @@ class UsSanctionsPressure(Rule):
 
     id = "us_sanctions_pressure"
     binds = Country.UNITED_STATES.value
-    source = "seed 003 (CAATSA made Indonesia and the Philippines cancel Russian deals)"
+    source = "[Heydarian2022] (CAATSA made Indonesia and the Philippines cancel Russian deals)"
     Params = SanctionsPressureParams
 
     def _pressing(self, ctx: Context) -> np.ndarray:

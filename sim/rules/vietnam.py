@@ -31,10 +31,10 @@ class _FourNo(Rule):
 
 @register
 class NoAlliance(_FourNo):
-    """No military alliance with any foreign power (Four Nos, 2019 Defence White Paper)."""
+    """No military alliance with any foreign power (Four Nos, [DWP2019])."""
 
     id = "no_alliance"
-    source = "seed 002 (SCMP: 'four noes'); seed 003 ('Three Nos'); 2019 Defence White Paper"
+    source = "[SCMP2023] (SCMP: 'four noes'); [Heydarian2022] ('Three Nos'); [DWP2019]"
     forbidden = Action.FORM_ALLIANCE
 
 
@@ -43,7 +43,7 @@ class NoForeignBases(_FourNo):
     """No foreign military bases on Vietnamese soil (Four Nos)."""
 
     id = "no_foreign_bases"
-    source = "seed 002 (SCMP); seed 003 ('Three Nos'); 2019 Defence White Paper"
+    source = "[SCMP2023] (SCMP); [Heydarian2022] ('Three Nos'); [DWP2019]"
     forbidden = Action.HOST_FOREIGN_BASE
 
 
@@ -52,7 +52,7 @@ class NoSidingAgainstThird(_FourNo):
     """No siding with one country against another (Four Nos)."""
 
     id = "no_siding_against_third"
-    source = "seed 002 (SCMP); seed 004 (The Diplomat); 2019 Defence White Paper"
+    source = "[SCMP2023] (SCMP); [Diplomat2023] (The Diplomat); [DWP2019]"
     forbidden = Action.SIDE_AGAINST_THIRD
 
 
@@ -61,12 +61,12 @@ class NoForce(_FourNo):
     """No use or threat of force in international relations (Four Nos)."""
 
     id = "no_force"
-    source = "seed 002 (SCMP: 'no use of force in international relations'); 2019 White Paper"
+    source = "[SCMP2023] (SCMP: 'no use of force in international relations'); [DWP2019]"
     forbidden = Action.USE_FORCE
 
 
 class OneDependParams(RuleParams):
-    threat_threshold: Unit = 0.7  # threat above which defense ties may deepen further (seed 004)
+    threat_threshold: Unit = 0.7  # threat above which defense ties may deepen further ([Diplomat2023])
     base_cap: Unit = 0.5  # deepest defense tie allowed below the threshold; calibration
     weight: Weight = 0.6  # extra value of defense ties per unit of threat above the threshold
 
@@ -81,7 +81,7 @@ class OneDepend(Rule):
 
     id = "one_depend"
     binds = Country.VIETNAM.value
-    source = "seed 004 ('One Depend'); 2019 Defence White Paper"
+    source = "[Diplomat2023] ('One Depend'); [DWP2019]"
     Params = OneDependParams
 
     def _excess(self, world: World) -> np.ndarray:
@@ -100,7 +100,7 @@ class OneDepend(Rule):
 
 
 class ChinaFirstParams(RuleParams):
-    assurance_within_months: Annotated[int, Field(ge=1, le=36)] = 3  # debt paid within (seed 004)
+    assurance_within_months: Annotated[int, Field(ge=1, le=36)] = 3  # debt paid within ([Diplomat2023])
     debt_weight: Weight = 0.5  # value of an assurance act per unit of debt; calibration
     urgency: Weight = 0.5  # extra value per month of debt age, scaled by the deadline
 
@@ -116,7 +116,7 @@ class ChinaFirst(Rule):
 
     id = "china_first"
     binds = Country.VIETNAM.value
-    source = "seed 004 (policy of assurance: 'always prioritise Beijing'); seeds 000, 002"
+    source = "[Diplomat2023] (policy of assurance: 'always prioritise Beijing'); [VOA2023], [SCMP2023]"
     Params = ChinaFirstParams
 
     def forbid(self, ctx: Context) -> np.ndarray:
@@ -144,7 +144,7 @@ class NotAgainstThirdCountry(Rule):
 
     id = "not_against_third_country"
     binds = Country.VIETNAM.value
-    source = "seed 004 ('improvements in ties with others are not anti-China'); seed 000 (Giang)"
+    source = "[Diplomat2023] ('improvements in ties with others are not anti-China'); [VOA2023] (Giang)"
     Params = NotAgainstThirdParams
 
     def reweight(self, ctx: Context) -> np.ndarray:
@@ -166,7 +166,7 @@ class RefuseSecuritySensitive(Rule):
 
     id = "refuse_security_sensitive"
     binds = Country.VIETNAM.value
-    source = "seed 000 (~10 of 45 refused, incl. critical minerals); seed 001 (rare earths)"
+    source = "[VOA2023] (~10 of 45 refused, incl. critical minerals); [Grossman2023] (rare earths)"
     Params = RefuseSensitiveParams
 
     def agreement_bonus(self, world: World, kinds: np.ndarray) -> np.ndarray:
@@ -187,7 +187,7 @@ class RegimeSecurity(Rule):
 
     id = "regime_security"
     binds = Country.VIETNAM.value
-    source = "seed 003 (Summit for Democracy viewed with suspicion); seed 002 (wary of the West)"
+    source = "[Heydarian2022] (Summit for Democracy viewed with suspicion); [SCMP2023] (wary of the West)"
     Params = RegimeSecurityParams
 
     def reweight(self, ctx: Context) -> np.ndarray:
@@ -211,7 +211,7 @@ class CooperateAndStruggle(Rule):
 
     id = "cooperate_and_struggle"
     binds = Country.VIETNAM.value
-    source = "Thayer 2011 ('cooperation and struggle'); seed 004 (HD-981, 2019, 2023)"
+    source = "[Thayer2011] ('cooperation and struggle'); [Diplomat2023] (HD-981, 2019, 2023)"
     Params = CooperateStruggleParams
 
     def reweight(self, ctx: Context) -> np.ndarray:

@@ -209,6 +209,8 @@ def execute(tasks: Iterable[ChunkTask], executor: Executor,
     ``on_result`` in completion order. On an interrupt, pending tasks are cancelled."""
     pending: dict[Future, ChunkTask] = {}
     queue = iter(tasks)
+    if isinstance(executor, SerialExecutor):
+        max_pending = 1  # it runs a task when submitted: hold one finished chunk, not max_pending
     try:
         for task in queue:
             pending[executor.submit(run_chunk, task)] = task
