@@ -17,7 +17,6 @@ import stat
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 import pandas as pd
@@ -36,17 +35,9 @@ from sim.outputs import (
 )
 from sim.scenario.loader import BUNDLED_DIR
 from sim.sweep.store import ResultStore
-from tests.conftest import ROOT
+from tests.conftest import POLL_DEADLINE, ROOT, poll
 
-DEADLINE = 60.0  # seconds; generous, for a loaded 2-core CI machine
-
-
-def poll(condition, what: str, deadline: float = DEADLINE) -> None:
-    end = time.monotonic() + deadline
-    while not condition():
-        if time.monotonic() > end:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
+DEADLINE = POLL_DEADLINE
 
 
 @pytest.fixture
