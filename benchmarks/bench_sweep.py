@@ -29,6 +29,7 @@ import numpy as np
 
 from sim import HedgingModel, load_scenario, with_overrides
 from sim.bundled import SCENARIOS_DIR
+from sim.metrics import model_reporters
 from sim.sweep.experiment import default_outcomes
 from sim.sweep.outcomes import reduce_outcomes
 from sim.sweep.runner import run_seed
@@ -79,14 +80,11 @@ class BatchRunModel(HedgingModel):
         base = BatchRunModel.BASE or load_scenario(SCENARIO)
         super().__init__(with_overrides(base, {"agents.china.assertiveness": assertiveness}), seed=seed,
                          record_actions=False)
+        # the model's own monthly columns, plus the outcomes once the last month is recorded
         self.datacollector = mesa.DataCollector(model_reporters={
-            "hedging_index": lambda m: float(m.series_values()[-1, 0, 0]),
-            "outcomes": lambda m: None if m.running else outcomes_of(m),
+            **model_reporters(self.columns),
+            "outcomes": lambda m: outcomes_of(m) if m.steps >= m.scenario.months else None,
         })
-
-    def step(self) -> None:
-        super().step()
-        self.datacollector.collect(self)  # batch_run reads the collector at the last step
 
 
 def bench_batch_run(replicates: int, processes: int) -> float:

@@ -151,7 +151,7 @@ ACTION_TABLE: tuple[ActionSpec, ...] = (
                "risk", False, "keep coast-guard ships on station"),
     ActionSpec(Action.CONCEDE, Family.RESTRAINT,
                {C.DYAD_TENSION: -0.04, C.THREAT: 0.02},
-               "[Diplomat2023]; domain.md timeline (Repsol drilling halted under threat of force, "
+               "[Diplomat2023]; [Hayton2017]; [Hayton2018] (Repsol drilling halted under threat of force, "
                "2017 and 2018)",
                "risk", False, "halt drilling or withdraw a vessel: Vietnam steps down and the crisis "
                "ends (sim.dynamics.end_crisis)"),
@@ -273,8 +273,8 @@ def _effects_table() -> type:
                    for ch, v in spec.effects.items() if ch not in DEFINITION_CHANNELS}
         if entries:
             rows[spec.action.value] = table(f"Effects_{spec.action.value}",
-                                            f"effect sizes of {spec.action.value}", entries)
-    return table("ActionEffects", "Effect sizes of the actions table (per move).", rows)
+                                            f"effect sizes of {spec.action.value}", entries, __name__)
+    return table("ActionEffects", "Effect sizes of the actions table (per move).", rows, __name__)
 
 
 ActionEffects = _effects_table()

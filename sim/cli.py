@@ -1,4 +1,4 @@
-"""Command line: ``hedgesim run | validate | sweep | analyze | list``.
+"""Command line: ``hedgesim run | compare | validate | sweep | analyze | viz | list`` (``hedgesim --help``).
 
 Bad input ends with exit code 2 and one ``FILE:LINE: path: message`` line per problem, no traceback;
 a failure of the machine (a full disk) with exit code 1 and one line; an interrupt with 130. Nothing
@@ -16,13 +16,16 @@ import textwrap
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import yaml
 
 from sim.bundled import experiment_files
 from sim.metrics import NonFiniteError
 from sim.outputs import UnreadableOutputError, machine_failure
-from sim.scenario.loader import ScenarioError, bundled_scenarios, load_scenario
+from sim.scenario.loader import Problem, ScenarioError, bundled_scenarios, load_scenario, with_overrides
+from sim.scenario.schema import MAX_REPLICATES, Scenario
+from sim.sources import cited_keys, readable
 from sim.streams import MAX_SEED
 
 EXIT_BAD_INPUT = 2
@@ -30,19 +33,71 @@ EXIT_FAILURE = 1  # the machine failed (full disk, I/O error), or a pattern does
 EXIT_INTERRUPTED = 130
 
 
+SET_ORIGIN = "--set"
+
+
+def _setting(text: str) -> tuple[str, Any]:
+    """``--set agents.china.assertiveness=0.7``: a dotted path and a value read as YAML reads it."""
+    path, sep, value = text.partition("=")
+    if not sep or not path.strip():
+        raise ScenarioError([Problem(SET_ORIGIN, 0, "", f"expected PATH=VALUE, got {text!r}")])
+    try:
+        return path.strip(), yaml.safe_load(value) if value.strip() else None
+    except yaml.YAMLError as exc:
+        reason = getattr(exc, "problem", None) or "unreadable"
+        raise ScenarioError([Problem(SET_ORIGIN, 0, path.strip(),
+                                     f"{value!r} is not a YAML value ({reason})")]) from None
+
+
+def _scenario(args: argparse.Namespace) -> Scenario:
+    """The scenario named on the command line, with every ``--set`` applied and checked like YAML."""
+    scenario = load_scenario(args.scenario)
+    if not args.set:
+        return scenario
+    return with_overrides(scenario, dict(_setting(text) for text in args.set), origin=SET_ORIGIN)
+
+
+def _add_set(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--set", action="append", default=[], metavar="PATH=VALUE",
+                        help="replace one scenario value by dotted path, e.g. "
+                             "--set agents.china.assertiveness=0.7 (repeatable; checked like the YAML)")
+
+
 def _run(args: argparse.Namespace) -> int:
     from sim.outputs import RUN_LAYOUT, check_dir_target
-    from sim.runner import default_out_dir, replicate_seeds, run_scenario, summary, write_run
+    from sim.runner import default_out_dir, run_scenario, summary, write_run
+    from sim.streams import replicate_seeds
 
-    scenario = load_scenario(args.scenario)
+    scenario = _scenario(args)
     seed = scenario.seed if args.seed is None else args.seed
     seeds = replicate_seeds(seed, args.replicates)
     out = Path(args.out) if args.out else default_out_dir(scenario, seeds)
     check_dir_target(out, RUN_LAYOUT, force=args.force)  # before the run, not after
     result = run_scenario(scenario, seed=seed, replicates=args.replicates)
     write_run(result, out, force=args.force, fmt=args.format, plots=not args.no_plots,
-              argv=["hedgesim", *args.argv])
+              argv=["hedgesim", *args.argv], figures=args.figures)
     print(summary(result, out))
+    return 0
+
+
+def _compare(args: argparse.Namespace) -> int:
+    from sim.compare import FIGURE_SERIES, compare, default_out_dir, write_comparison
+    from sim.outputs import COMPARE_LAYOUT, check_dir_target
+
+    scenarios = [load_scenario(s) for s in (args.base, *args.whatif)]  # bad input stops here
+    columns = args.series or list(FIGURE_SERIES)
+    seed = scenarios[0].seed if args.seed is None else args.seed
+    out = Path(args.out) if args.out else default_out_dir([s.name for s in scenarios], seed, args.replicates)
+    check_dir_target(out, COMPARE_LAYOUT, force=args.force)  # before the runs, not after
+    try:
+        result = compare(scenarios[0], scenarios[1:], replicates=args.replicates, seed=seed,
+                         columns=columns)
+    except ValueError as exc:  # scenarios without a common month, a series no scenario records
+        print(f"hedgesim: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    write_comparison(result, out, force=args.force, plots=not args.no_plots, figures=args.figures,
+                     argv=["hedgesim", *args.argv])
+    print(result.describe(out))
     return 0
 
 
@@ -66,6 +121,11 @@ def _list(args: argparse.Namespace) -> int:
     for rid, cls in RULES.items():
         group = f" [{cls.group}]" if cls.group else ""
         print(f"  {rid:<27} {cls.binds:<14} {cls.source}{group}")
+    keys = cited_keys(" ".join(cls.source for cls in RULES.values()))
+    if keys:
+        print("\nSources (docs/references.md):")
+        for key in keys:
+            print(f"  {readable(key)}")
     return 0
 
 
@@ -80,7 +140,7 @@ def _validate(args: argparse.Namespace) -> int:
         write_report,
     )
 
-    scenario = load_scenario(args.scenario)
+    scenario = _scenario(args)
     seed = scenario.seed if args.seed is None else args.seed
     out = Path(args.out) if args.out else None
     if out is not None:
@@ -123,7 +183,7 @@ def _sweep(args: argparse.Namespace) -> int:
     print(summary(report))
     if args.analyze and report.complete:
         from sim.sweep.analysis import analyze
-        print(analyze(report.out).describe())
+        print(analyze(report.out, figures=args.figures).describe())
     return 0 if report.complete else 1
 
 
@@ -147,16 +207,20 @@ def _dask_client(address: str):
 def _analyze(args: argparse.Namespace) -> int:
     from sim.sweep.analysis import analyze
 
-    print(analyze(Path(args.results), series=args.series).describe())
+    print(analyze(Path(args.results), series=args.series, figures=args.figures).describe())
     return 0
 
 
 def _viz(args: argparse.Namespace) -> int:
-    from sim.viz.serve import serve
+    from sim.viz.serve import ServeError, serve
 
     load_scenario(args.scenario)  # a bad scenario ends here, with the loader's message and exit 2
     signal.signal(signal.SIGTERM, _interrupt)  # stopping us stops the server too
-    return serve(args.scenario, host=args.host, port=args.port, open_browser=args.open)
+    try:
+        return serve(args.scenario, host=args.host, port=args.port, open_browser=args.open)
+    except ServeError as exc:  # a bad or busy port, an unknown host: one line, before anything starts
+        print(f"hedgesim viz: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
 
 
 def _int_at_least(low: int, high: int | None = None) -> Callable[[str], int]:
@@ -176,34 +240,88 @@ def _int_at_least(low: int, high: int | None = None) -> Callable[[str], int]:
 
 
 _positive_int = _int_at_least(1)
+_replicates = _int_at_least(1, MAX_REPLICATES)  # as HedgingModel and experiments allow
 _seed = _int_at_least(0, MAX_SEED)  # numpy seeds are non-negative; seeds are stored as int64
+
+
+def _figure_formats(text: str) -> str:
+    from sim.plots import FigureOptions
+    try:
+        FigureOptions.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
+
+def _add_figure_options(parser: argparse.ArgumentParser) -> None:
+    """``--figure-format`` and ``--dpi`` (``--format`` of ``run`` is the table's format)."""
+    parser.add_argument("--figure-format", type=_figure_formats, default="png,pdf", metavar="png,pdf,svg",
+                        help="figure files to write, comma-separated (default png,pdf)")
+    parser.add_argument("--dpi", type=_int_at_least(30), default=150,
+                        help="resolution of PNG figures (default 150)")
 
 
 def _cpus() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
+# One example per command, shown by ``hedgesim --help`` and each command's own ``--help``.
+EXAMPLES: dict[str, str] = {
+    "run": "hedgesim run south_china_sea_flareup --replicates 20 --set agents.china.assertiveness=0.7",
+    "compare": "hedgesim compare south_china_sea_flareup four_nos_relaxed --replicates 50",
+    "validate": "hedgesim validate historical_2013_2024 --replicates 200",
+    "sweep": "hedgesim sweep demo --workers 2",
+    "analyze": "hedgesim analyze results/demo",
+    "viz": "hedgesim viz south_china_sea_flareup",
+    "list": "hedgesim list",
+}
+
+
+def _examples(commands: list[str]) -> str:
+    width = max(map(len, commands))
+    return "examples:\n" + "\n".join(f"  {c:<{width}}  {EXAMPLES[c]}" for c in commands if c in EXAMPLES)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="hedgesim", description=__doc__.splitlines()[0])
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = argparse.ArgumentParser(
+        prog="hedgesim", formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="hedgesim: an agent-based model of Vietnam's bamboo hedging between China, the US, "
+                    "Japan and Russia.\nScenarios are bundled names (hedgesim list) or YAML files.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     run = sub.add_parser("run", help="run a scenario and write tables and figures")
     run.add_argument("scenario", help="a scenario YAML file, or the name of a bundled scenario")
     run.add_argument("--seed", type=_seed, help="root seed (default: the scenario's seed)")
-    run.add_argument("--replicates", type=_positive_int, default=1, help="number of seeds to run")
+    run.add_argument("--replicates", type=_replicates, default=1, help="number of seeds to run")
     run.add_argument("--out", help="output directory (default runs/<scenario>/seed-<N>)")
     run.add_argument("--force", action="store_true", help="replace an existing output directory")
     run.add_argument("--format", choices=("csv", "parquet"), default="csv", help="series table format")
     run.add_argument("--no-plots", action="store_true", help="skip the figures")
+    _add_set(run)
+    _add_figure_options(run)
     run.set_defaults(func=_run)
+
+    cmp = sub.add_parser("compare", help="what-if against baseline: same seeds, paired differences")
+    cmp.add_argument("base", help="the baseline scenario (YAML file or bundled name)")
+    cmp.add_argument("whatif", nargs="+", help="one or more what-if scenarios")
+    cmp.add_argument("--replicates", type=_int_at_least(2, MAX_REPLICATES), default=20,
+                     help="paired runs per scenario, on the same seeds (default 20)")
+    cmp.add_argument("--seed", type=_seed, help="root seed (default: the baseline's seed)")
+    cmp.add_argument("--series", nargs="+", help="monthly series to draw and difference over time")
+    cmp.add_argument("--out", help="output directory (default runs/compare/<base>-vs-<what-ifs>/seed-N-xR)")
+    cmp.add_argument("--force", action="store_true", help="replace an existing output directory")
+    cmp.add_argument("--no-plots", action="store_true", help="skip the figure")
+    _add_figure_options(cmp)
+    cmp.set_defaults(func=_compare)
 
     val = sub.add_parser("validate", help="check the domain patterns over many seeds")
     val.add_argument("scenario", nargs="?", default="historical_2013_2024",
                      help="scenario to validate (default: historical_2013_2024)")
-    val.add_argument("--replicates", type=_positive_int, default=200, help="number of replicates")
+    val.add_argument("--replicates", type=_replicates, default=200, help="number of replicates")
     val.add_argument("--seed", type=_seed, help="seed (default: the scenario's seed)")
     val.add_argument("--out", help="also write the table as CSV here")
     val.add_argument("--force", action="store_true", help="replace an existing --out file")
+    _add_set(val)
     val.set_defaults(func=_validate)
 
     sweep = sub.add_parser("sweep", help="run an experiment (design x replicates), resumable")
@@ -224,11 +342,13 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--no-progress", action="store_true", help="no progress bar")
     sweep.add_argument("--no-analyze", dest="analyze", action="store_false",
                        help="skip the analysis and figures at the end")
+    _add_figure_options(sweep)
     sweep.set_defaults(func=_sweep)
 
     ana = sub.add_parser("analyze", help="sensitivity indices, tables and figures of a sweep")
     ana.add_argument("results", help="a results directory written by hedgesim sweep")
     ana.add_argument("--series", nargs="+", help="monthly series for the ensemble figures")
+    _add_figure_options(ana)
     ana.set_defaults(func=_analyze)
 
 
@@ -241,14 +361,21 @@ def build_parser() -> argparse.ArgumentParser:
     viz.add_argument("--open", action="store_true", help="open the page in a web browser")
     viz.set_defaults(func=_viz)
 
-    lst = sub.add_parser("list", help="list bundled scenarios and policy rules")
+    lst = sub.add_parser("list", help="list bundled scenarios, experiments, policy rules and sources")
     lst.set_defaults(func=_list)
+    for name, command in sub.choices.items():  # each command's --help ends with its example
+        command.epilog = f"example:\n  {EXAMPLES[name]}" if name in EXAMPLES else None
+        command.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.epilog = _examples(list(sub.choices))
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     args.argv = list(sys.argv[1:] if argv is None else argv)  # recorded in meta.json
+    if hasattr(args, "figure_format"):
+        from sim.plots import FigureOptions
+        args.figures = FigureOptions.parse(args.figure_format, args.dpi)
     func: Callable[[argparse.Namespace], int] = args.func
     in_main_thread = threading.current_thread() is threading.main_thread()  # signals work only there
     if in_main_thread:

@@ -17,6 +17,7 @@ switches): they stay scalars and must agree across a block.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -56,17 +57,20 @@ def signed_range(value: float, factor: float = 3.0, zero_span: float = 1.0) -> t
     return (0.0, factor * value) if value > 0 else (factor * value, 0.0)
 
 
-def table(name: str, doc: str, entries: dict[str, Any]) -> type[Frozen]:
-    """A table built from data: ``entries`` maps a name to a :func:`coef` field or a nested table."""
+def table(name: str, doc: str, entries: dict[str, Any], module: str) -> type[Frozen]:
+    """A table built from data: ``entries`` maps a name to a :func:`coef` field or a nested table.
+
+    The class is made an attribute of ``module`` (the caller's ``__name__``) so that scenarios
+    holding it pickle (process pools, Dask)."""
     fields: dict[str, Any] = {}
     for key, entry in entries.items():
         if isinstance(entry, type) and issubclass(entry, BaseModel):
             fields[key] = (entry, Field(default_factory=entry))
         else:
             fields[key] = (float, entry)
-    model = create_model(name, __base__=Frozen, **fields)
+    model = create_model(name, __base__=Frozen, __module__=module, **fields)
     model.__doc__ = doc
-    globals()[name] = model  # pickle finds a generated table by name here (parallel sweep workers)
+    setattr(sys.modules[module], name, model)
     return model
 
 

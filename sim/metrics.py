@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -105,6 +107,17 @@ def series_for(countries: tuple[str, ...]) -> tuple[Series, ...]:
         for i, name in enumerate(countries) if i != VIETNAM
     )
     return fixed + per_state
+
+
+def latest_value(model: Any, index: int) -> float:
+    """Column ``index`` of the month the model just recorded (replicate 0)."""
+    return float(model.latest[0, index])
+
+
+def model_reporters(columns: tuple[Series, ...]) -> dict[str, partial[float]]:
+    """``mesa.DataCollector(model_reporters=...)`` for these columns, by name, so Mesa's tables hold
+    exactly what :meth:`HedgingModel.series` holds (Mesa calls a ``partial`` with the model)."""
+    return {c.name: partial(latest_value, index=i) for i, c in enumerate(columns)}
 
 
 class NonFiniteError(ValueError):

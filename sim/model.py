@@ -13,7 +13,7 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from sim import dynamics
+from sim import dynamics, mesa_compat
 from sim.actions import ACTIONS
 from sim.agents import agent_class
 from sim.agents.base import StateAgent
@@ -22,12 +22,13 @@ from sim.agents.russia import Russia
 from sim.agents.vietnam import Vietnam
 from sim.calendar import Month, date_of_step
 from sim.events import draw_random, fire
-from sim.metrics import series_for
+from sim.metrics import model_reporters, series_for
 from sim.rules import RULES, Rule
 from sim.scenario.schema import MAX_MONTHS, MAX_REPLICATES, Country, Event, Scenario
 from sim.state import initial_world
 from sim.streams import MAX_SEED, ReplicateStreams, replicate_seeds
 
+mesa_compat.install()  # models are freed when dropped (Mesa issue #3179; see sim/mesa_compat.py)
 ACTION_COLUMNS = ("step", "date", "actor", "action", "target", "rules", "detail")
 TOP_TERMS = 3  # terms named in a crisis record (a reporting definition)
 
@@ -48,6 +49,7 @@ def check_run_arguments(seed: Any, replicates: Any, seeds: Any) -> None:
     if seeds is not None:
         if isinstance(seeds, str | bytes) or not isinstance(seeds, Sequence | np.ndarray) or len(seeds) == 0:
             raise ValueError(f"seeds must be a non-empty list of whole numbers, got {seeds!r}")
+        _whole("len(seeds)", len(seeds), 1, MAX_REPLICATES)
         for i, s in enumerate(seeds):
             _whole(f"seeds[{i}]", s, 0, 2**64 - 1)  # a sweep's run seeds are numpy uint64 draws
 
@@ -114,6 +116,11 @@ class HedgingModel(mesa.Model):
         self.vietnam.procure_arms(self.world)  # the supply mix at the start
         self.columns = series_for(self.world.countries)
         self._series = np.full((scenario.months, self.world.replicates, len(self.columns)), np.nan)
+        # For mesa.batch_run and Mesa's charts: the monthly columns, row k = month k+1 = series() row k
+        # (no row for the start, so batch_run's last row is the last month). A lockstep model
+        # (replicates > 1) keeps only its arrays and leaves this empty.
+        self.latest = self._read_columns()
+        self.datacollector = mesa.DataCollector(model_reporters=model_reporters(self.columns))
         self.running = True
 
     # --------------------------------------------------------------------------------- the month
@@ -224,8 +231,14 @@ class HedgingModel(mesa.Model):
     def rules_binding(self, name: str) -> list[Rule]:
         return [r for r in self.rules if r.binds == name]
 
+    def _read_columns(self) -> np.ndarray:
+        """``(R, columns)``: every declared column read off the world now."""
+        return np.stack([c.read(self.world) for c in self.columns], axis=-1)
+
     def record(self) -> None:
-        self._series[self.steps - 1] = np.stack([c.read(self.world) for c in self.columns], axis=-1)
+        self._series[self.steps - 1] = self.latest = self._read_columns()
+        if self.world.replicates == 1:
+            self.datacollector.collect(self)
 
     def log_moves(self, agent: StateAgent, actions: np.ndarray, targets: np.ndarray,
                   rules: list[tuple[str, ...]], detail: list[str] | None = None) -> None:

@@ -43,6 +43,7 @@ class OutputKind(StrEnum):
     RUN = "run"
     SWEEP = "sweep"
     ANALYSIS = "analysis"
+    COMPARE = "compare"
 
 
 class OutputRefusedError(FileExistsError):
@@ -65,10 +66,17 @@ class Layout:
     manifest: tuple[str, tuple[str, ...]] | None = None  # (file, keys) marking it as ours before MARKER
 
 
-FIGURES = Layout(files=("*.png", "*.pdf"))
+# The figures hedgesim draws (sim.plots, sim.sweep.figures), in every --figure-format: named exactly,
+# so a user's own drawing in plots/ (draft.svg) is theirs and never replaced.
+FIGURE_FORMATS = ("png", "pdf", "svg")
+FIGURE_STEMS = ("overview", "ensemble", "compare", "sensitivity", "morris_mu_sigma", "outcome_vs_parameter",
+                "heatmap", "ensemble_series")
+FIGURES = Layout(files=tuple(f"{stem}.{fmt}" for stem in FIGURE_STEMS for fmt in FIGURE_FORMATS))
 RUN_LAYOUT = Layout(OutputKind.RUN, (MARKER, "meta.json", "series.csv", "series.parquet", "actions.csv",
                                      "events.csv"), {"plots": FIGURES},
                     manifest=("meta.json", ("scenario_hash", "hedgesim_version")))
+COMPARE_LAYOUT = Layout(OutputKind.COMPARE, (MARKER, "meta.json", "*.csv"), {"plots": FIGURES},
+                        manifest=("meta.json", ("baseline", "hedgesim_version")))
 ANALYSIS_LAYOUT = Layout(OutputKind.ANALYSIS, (MARKER, "*.csv"), {"plots": FIGURES})
 _PARTS = Layout(files=("part-*.parquet", ".part-*.tmp"))
 SWEEP_LAYOUT = Layout(OutputKind.SWEEP, (MARKER, ".lock", "experiment.json", ".experiment.json.tmp"),

@@ -22,15 +22,12 @@ import pandas as pd
 
 from sim.metrics import require_finite
 from sim.model import HedgingModel
-from sim.outputs import RUN_LAYOUT, OutputRefusedError, check_dir_target, write_dir
+from sim.outputs import RUN_LAYOUT, check_dir_target, write_dir
+from sim.provenance import git_state
 from sim.scenario.loader import content_hash
 from sim.scenario.schema import Scenario
-from sim.streams import MAX_SEED, replicate_seeds
 
 FLOAT_FORMAT = "%.10g"  # fixed text form, so the same seed gives byte-identical CSV
-
-
-OutputExistsError = OutputRefusedError  # the name callers used before sim.outputs
 
 
 @dataclass
@@ -50,11 +47,8 @@ def run_scenario(scenario: Scenario, seed: int | None = None, replicates: int = 
     With several replicates the tables carry ``replicate`` and ``seed`` columns; replicate r is
     the run ``hedgesim run --seed <its seed>`` would make alone.
     """
-    root = scenario.seed if seed is None else seed
-    if not 0 <= root <= MAX_SEED:
-        raise ValueError(f"seed must be between 0 and {MAX_SEED} (2**63 - 1), got {root}")
-    seeds = replicate_seeds(root, replicates)
-    model = HedgingModel(scenario, seeds=seeds).run()
+    model = HedgingModel(scenario, seed=seed, replicates=replicates).run()  # checks seed and replicates
+    seeds = model.seeds
     tables = [model.series(), model.actions(), model.events()]
     if replicates > 1:
         for df in tables:
@@ -90,6 +84,7 @@ def metadata(result: RunResult, argv: list[str] | None = None) -> dict:
         "mesa_version": mesa.__version__,
         "numpy_version": np.__version__,
         "python_version": platform.python_version(),
+        "git": git_state(),  # {"commit", "dirty"} when run from a checkout, else null
         "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "command": argv if argv is not None else sys.argv,
         "resolved_scenario": json.loads(sc.model_dump_json(exclude={"source_file"})),
@@ -97,9 +92,10 @@ def metadata(result: RunResult, argv: list[str] | None = None) -> dict:
 
 
 def write_run(result: RunResult, out: Path, *, force: bool = False, fmt: str = "csv",
-              plots: bool = True, argv: list[str] | None = None) -> Path:
+              plots: bool = True, argv: list[str] | None = None, figures=None) -> Path:
     """Write a run directory at ``out`` atomically; refuse an existing one unless ``force``, and
-    even then anything hedgesim did not write (:func:`sim.outputs.check_replaceable`)."""
+    even then anything hedgesim did not write (:func:`sim.outputs.check_replaceable`).
+    ``figures`` (a :class:`sim.plots.FigureOptions`) sets the figures' formats and resolution."""
     out = Path(out)
     require_finite(series=result.series)  # a NaN is a defect to report, never a value to write
     check_dir_target(out, RUN_LAYOUT, force=force)
@@ -115,7 +111,7 @@ def write_run(result: RunResult, out: Path, *, force: bool = False, fmt: str = "
         if plots:
             from sim import plots as plotting
             plotting.write_run_figures(result.series, result.events, tmp / "plots",
-                                       title=result.scenario.name)
+                                       **plotting.titles(result.scenario), options=figures)
 
     return write_dir(out, RUN_LAYOUT, fill, force=force)
 

@@ -1,4 +1,4 @@
-"""Pattern-oriented validation (Grimm et al. 2005): the patterns of domain.md, measured over many
+"""Pattern-oriented validation ([Grimm2005]): the nine patterns of docs/model.md §1, measured over many
 seeds with Monte Carlo intervals.
 
 Each :class:`Pattern` reduces one run's monthly series to a number and says what the source expects
@@ -21,7 +21,7 @@ from sim.outputs import check_file_target, write_file
 from sim.scenario.loader import with_overrides
 from sim.scenario.schema import Scenario
 
-ASSURANCE_WINDOW = 3  # months after an upgrade in which assurance is looked for (seed 004)
+ASSURANCE_WINDOW = 3  # months after an upgrade in which assurance is looked for ([Diplomat2023])
 
 
 def crisis_lengths(run: pd.DataFrame) -> np.ndarray:
@@ -75,34 +75,34 @@ class Pattern:
 
 PATTERNS: tuple[Pattern, ...] = (
     Pattern(1, "runs with interstate use of force", lambda r: float(r["use_of_force"].max() > 0),
-            lambda m: m == 0, "none", "seed 004: every crisis ended without force"),
+            lambda m: m == 0, "none", "[Diplomat2023]: every crisis ended without force"),
     Pattern(1, "longest crisis (months)",
             lambda r: float(crisis_lengths(r).max(initial=0)),
-            lambda m: m <= 6, "weeks to a few months (<= 6)", "seed 004; domain.md timeline"),
+            lambda m: m <= 6, "weeks to a few months (<= 6)", "[Diplomat2023]: the crises of 2014-2023"),
     Pattern(2, "Four-Nos violations per run", lambda r: float(r["four_nos_violations"].sum()),
-            lambda m: m == 0, "none while in force", "seed 002; 2019 Defence White Paper"),
+            lambda m: m == 0, "none while in force", "[SCMP2023]; [DWP2019]"),
     Pattern(2, "months a Four-Nos rule bound a choice", lambda r: float((r["four_nos_binding"] > 0).sum()),
-            lambda m: True, "reported", "domain.md pattern 2"),
+            lambda m: True, "reported", "[SCMP2023]; [DWP2019]"),
     Pattern(3, "months China's tier is below another's",
             lambda r: float((r["tier_china"] < _others(r, "tier_").max(axis=1)).sum()),
-            lambda m: m == 0, "never", "seed 004: always prioritise Beijing"),
+            lambda m: m == 0, "never", "[Diplomat2023]: always prioritise Beijing"),
     Pattern(4, "assurance near an upgrade / average (ratio)", _assurance_after_upgrades,
-            lambda m: m >= 1.0, ">= 1 (assurance follows deepening)", "seed 004; seed 000 (Giang)"),
+            lambda m: m >= 1.0, ">= 1 (assurance follows deepening)", "[Diplomat2023]; [VOA2023] (Giang)"),
     Pattern(5, "share of sensitive agreements refused", _sensitive_refusal,
-            lambda m: m >= 0.7, "mostly refused (>= 0.7)", "seeds 000, 001 (rare earths refused)"),
+            lambda m: m >= 0.7, "mostly refused (>= 0.7)", "[VOA2023], [Grossman2023] (rare earths refused)"),
     Pattern(5, "share of symbolic/economic agreements refused", _other_refusal,
-            lambda m: m <= 0.3, "mostly signed (<= 0.3)", "seeds 000, 001 (36 of ~45 signed)"),
+            lambda m: m <= 0.3, "mostly signed (<= 0.3)", "[VOA2023], [Grossman2023] (36 of ~45 signed)"),
     Pattern(7, "fall in Russia's arms share since Jan 2022", _russia_drop,
-            lambda m: m > 0.1, "falls (> 0.1)", "seed 003; SIPRI 2023"),
+            lambda m: m > 0.1, "falls (> 0.1)", "[Heydarian2022]; [SIPRI]"),
     Pattern(7, "Russia's final tier", lambda r: float(r["tier_russia"].iloc[-1]),
-            lambda m: m >= 3, "kept (3)", "seed 003: shared history"),
+            lambda m: m >= 3, "kept (3)", "[Heydarian2022]: shared history"),
     Pattern(8, "months China is not the largest economic partner",
             lambda r: float((r["interdependence_china"] < _others(r, "interdependence_").max(axis=1)).sum()),
-            lambda m: m == 0, "never", "seed 000: > $175bn trade in 2022"),
+            lambda m: m == 0, "never", "[VOA2023]: > $175bn trade in 2022"),
     Pattern(9, "share of months within the equidistance band",
             lambda r: float((r["hedging_index"].abs() < EQUIDISTANCE_BAND).mean()),
-            lambda m: True, "reported (seed 002: equidistance unless China is overly aggressive)",
-            "seed 002"),
+            lambda m: True, "reported ([SCMP2023]: equidistance unless China is overly aggressive)",
+            "[SCMP2023]"),
 )
 
 
@@ -188,5 +188,5 @@ def format_report(table: pd.DataFrame, contrast: dict[str, float] | None = None)
         holds = "yes" if contrast_holds(contrast) else "NO"
         lines.append(f" 6  {'US upgrades per run, democracy promotion 0 / 0.9':<48} "
                      f"{contrast['low']:>4.2f}/{contrast['high']:<4.2f} {'':>14} {holds:<5}  "
-                     "fewer when pressure is high (seed 003)")
+                     "fewer when pressure is high ([Heydarian2022])")
     return "\n".join(lines)

@@ -190,3 +190,9 @@ def test_world_coefficients_default_in_a_scenario_built_without_the_loader():
     sc = load_scenario("historical_2013_2024")
     world = initial_world(sc, 2)
     assert world.k.effects.shape[0] == 2 and world.tension[:, CHINA].shape == (2,)
+
+
+def test_a_scenario_with_generated_tables_pickles_for_process_pools():
+    import pickle
+    sc = with_overrides("historical_2013_2024", {"agents.vietnam.gains.party_visit.stability.tension": 0.5})
+    assert pickle.loads(pickle.dumps(sc)) == sc

@@ -277,11 +277,19 @@ def test_a_sweep_stops_before_storing_a_nan_outcome(tmp_path, monkeypatch):
     ({"replicates": 2.5}, "replicates must be a whole number"), ({"seed": 1.9}, "seed must be a whole number"),
     ({"seed": -1}, "seed must be between 0"), ({"seed": True}, "seed must be a whole number"),
     ({"seeds": []}, "seeds must be a non-empty list"), ({"seeds": [1, 2.5]}, "seeds[1] must be a whole number"),
+    ({"seeds": [1] * 100_001}, "len(seeds) must be between 1 and 100,000"),
 ])
 def test_model_arguments_are_checked(kwargs, fragment):
     with pytest.raises(ValueError) as info:
         HedgingModel(HISTORICAL, **kwargs)
     assert fragment in str(info.value)
+
+
+@pytest.mark.parametrize("command", ["run", "validate"])
+def test_cli_replicates_are_capped_like_the_api(capsys, command):
+    with pytest.raises(SystemExit) as info:
+        main([command, "historical_2013_2024", "--replicates", "100001"])
+    assert info.value.code == 2 and "100000" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("months", [True, 2.5, -1])

@@ -3,6 +3,9 @@ incident injection, the words of the event log, and the pictures' redraws."""
 
 from __future__ import annotations
 
+import os
+import socket
+
 import pandas as pd
 import pytest
 import solara
@@ -10,10 +13,18 @@ import solara
 from sim.actions import Family
 from sim.rules import RULES
 from sim.scenario.loader import load_scenario
+from sim.scenario.schema import Scenario
 from sim.viz import app
 from sim.viz.explain import KIND_COLOURS, log_html, move_entry, recent_entries, rule_name
 from sim.viz.figures import PANELS, MonthlyPlots, RelationsMap, positions, relations_now
-from sim.viz.serve import scenario_reference, server_command
+from sim.viz.serve import (
+    ServeError,
+    allowed_authorities,
+    listening_socket,
+    refusal,
+    scenario_reference,
+    server_command,
+)
 from tests.conftest import SCENARIOS
 
 PNG = b"\x89PNG"
@@ -115,14 +126,107 @@ def test_components_render_headless():
     rc.close()
 
 
-def test_server_command_binds_loopback_unless_asked():
+def test_server_binds_loopback_unless_asked():
     from sim.cli import build_parser
     defaults = build_parser().parse_args(["viz"])
     assert defaults.host == "127.0.0.1", "all interfaces only when asked with --host"
-    command = server_command(defaults.host, 9999, open_browser=False)
-    assert command[command.index("--host") + 1] == "127.0.0.1" and "--no-open" in command
+    command = server_command(7, defaults.host, 9999)
+    assert command[command.index("--host") + 1] == "127.0.0.1" and command[command.index("--fd") + 1] == "7"
     assert scenario_reference("historical_2013_2024") == "historical_2013_2024"
     assert scenario_reference(str(SCENARIOS[0])) == SCENARIOS[0].stem
+
+
+# ------------------------------------------------------------------------------------------ hostile input
+def test_picker_loads_only_the_scenarios_it_offered(tmp_path):
+    outside = tmp_path / "mine.yaml"
+    outside.write_text(SCENARIOS[0].read_text())
+    menu = app.ScenarioMenu.offered("historical_2013_2024")
+    assert menu.first == "historical_2013_2024"
+    assert menu.names == [p.stem for p in SCENARIOS]
+    assert isinstance(menu.attempt("four_nos_relaxed"), Scenario)
+    for client_value in (str(outside), str(SCENARIOS[0]), "../scenarios/four_nos_relaxed", "/etc/passwd",
+                         "four_nos_relaxed.yaml", ""):
+        refused = menu.attempt(client_value)
+        assert isinstance(refused, app.PageError) and "not one of the scenarios" in str(refused)
+    given = app.ScenarioMenu.offered(str(outside))  # the command line's file is offered, by its name
+    assert given.first == "mine.yaml" and given.names[0] == "mine.yaml"
+    assert isinstance(given.load("mine.yaml"), Scenario)
+    with pytest.raises(app.PageError):
+        given.load(str(outside))
+    with pytest.raises(app.PageError, match="not one of"):
+        app.BrowserModel(scenario=str(outside))  # the model, too, takes names only
+
+
+def test_a_fifo_is_never_opened(tmp_path):
+    fifo = tmp_path / "pipe.yaml"
+    os.mkfifo(fifo)
+    link = tmp_path / "link.yaml"
+    link.symlink_to(fifo)
+    for path in (fifo, link):
+        menu = app.ScenarioMenu.offered(str(path))
+        with pytest.raises(app.PageError, match="not a regular file"):
+            menu.load(menu.first)  # opening it would block this test for ever
+
+
+SECRET_KEY, SECRET_VALUE = "launch_codes_key", "hunter2-secret-value"
+
+
+@pytest.mark.parametrize("text", [
+    f"{SECRET_KEY}: {SECRET_VALUE}\n",  # an unknown key
+    f"name: x\nmonths: {SECRET_VALUE}\n",  # a bad value
+    f"name: [{SECRET_VALUE}\n",  # broken YAML
+    "\xff\xfe" + SECRET_VALUE,  # not UTF-8
+], ids=["unknown-key", "bad-value", "syntax", "encoding"])
+def test_page_errors_never_echo_the_files_contents(tmp_path, text):
+    path = tmp_path / "bad.yaml"
+    path.write_bytes(text.encode("latin-1"))
+    error = app.ScenarioMenu.offered(str(path)).attempt("bad.yaml")
+    assert isinstance(error, app.PageError)
+    message = str(error)
+    assert "\n" not in message and "bad.yaml" in message
+    assert SECRET_KEY not in message and SECRET_VALUE not in message and "months" not in message
+
+
+@pytest.mark.parametrize(("host", "origin", "websocket", "passes"), [
+    ("127.0.0.1:8765", "http://127.0.0.1:8765", True, True),
+    ("localhost:8765", "http://localhost:8765", True, True),
+    ("[::1]:8765", "http://[::1]:8765", True, True),
+    ("127.0.0.1:8765", "http://evil.example", True, False),
+    ("127.0.0.1:8765", "http://evil.example", False, False),
+    ("127.0.0.1:8765", "null", True, False),
+    ("127.0.0.1:8765", "https://127.0.0.1:8765", True, False),
+    ("127.0.0.1:8765", None, True, False),  # browsers always send an Origin on a websocket
+    ("127.0.0.1:8765", None, False, True),  # but not on a same-origin navigation
+    ("evil.example:8765", "http://evil.example:8765", True, False),  # DNS rebinding
+    ("127.0.0.1:9999", "http://127.0.0.1:9999", True, False),  # another port is another origin
+    (None, None, False, False),
+])
+def test_only_the_pages_own_origin_may_drive_it(host, origin, websocket, passes):
+    allowed = allowed_authorities("127.0.0.1", 8765)
+    assert (refusal(host, origin, websocket, allowed) == "") is passes
+
+
+def test_all_interfaces_accept_any_host_but_still_only_its_own_origin():
+    assert allowed_authorities("0.0.0.0", 80) is None
+    assert refusal("10.0.0.5:80", "http://10.0.0.5:80", True, None) == ""
+    assert refusal("10.0.0.5:80", "http://evil.example", True, None)
+
+
+@pytest.mark.parametrize("port", [99999, 0, -1, 65536])
+def test_a_port_out_of_range_is_refused_before_binding(port):
+    with pytest.raises(ServeError, match=f"--port {port} is not a TCP port"):
+        listening_socket("127.0.0.1", port)
+
+
+def test_a_busy_port_or_unknown_host_is_refused():
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        with pytest.raises(ServeError, match="in use"):
+            listening_socket("127.0.0.1", port)
+    with pytest.raises(ServeError, match="not an address"):
+        listening_socket("no-such-host.invalid", 8765)
 
 
 def test_events_table_shape_is_what_the_log_reads():

@@ -10,9 +10,9 @@ from sim.scenario.schema import Country
 
 
 class JapanParams(PartnerParams):
-    """Japan: strategic partnership since 2009, extensive 2014 (domain.md); ODA and coast guard."""
+    """Japan: strategic partnership since 2009, extensive 2014 ([MOFAJ2014]); ODA and coast guard."""
 
-    tier: int = start_tier(2)
+    tier: int = start_tier(2, "[MOFAJ2014]")
     trust: float = coef(0.55, 0, 1, "Vietnam's trust in it at the start")
     interdependence: float = coef(0.3, 0, 1, "share-like weight of trade and investment ties")
     commitment: float = coef(0.6, 0, 1, "willingness to invest in Vietnam")

@@ -45,7 +45,7 @@ class PartnerUtility(Frozen):
     solidarity_cost: float = coef(0.05, 0, 2, "cost of ideological solidarity")
 
 
-def start_tier(default: int, source: str = "domain.md timeline") -> int:
+def start_tier(default: int, source: str = "[Grossman2023] (history of the tiers)") -> int:
     """Partnership tier with Vietnam at the start (0 none .. 3 comprehensive strategic)."""
     return count(default, 0, 3, "partnership tier with Vietnam at the start (0 none .. 3 comprehensive "
                  "strategic)", source)

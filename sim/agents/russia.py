@@ -27,7 +27,7 @@ class ReliabilityDrift(Frozen):
 class RussiaParams(PartnerParams):
     """Russia: CSP since Jul 2012, main arms supplier ([Heydarian2022])."""
 
-    tier: int = start_tier(3)
+    tier: int = start_tier(3, "[Kremlin2012]")
     trust: float = coef(0.6, 0, 1, "Vietnam's trust in it at the start")
     interdependence: float = coef(0.05, 0, 1, "share-like weight of trade and investment ties")
     defense: float = coef(0.45, 0, 1, "depth of defense cooperation with Vietnam at the start")

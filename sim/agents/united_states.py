@@ -13,10 +13,10 @@ from sim.state import World
 
 
 class UnitedStatesParams(PartnerParams):
-    """The US: comprehensive partnership from Jul 2013 (domain.md); democracy promotion
+    """The US: comprehensive partnership from Jul 2013 ([WhiteHouse2013]); democracy promotion
     ([Heydarian2022])."""
 
-    tier: int = start_tier(0)
+    tier: int = start_tier(0, "[WhiteHouse2013]")
     trust: float = coef(0.3, 0, 1, "Vietnam's trust in it at the start")
     interdependence: float = coef(0.3, 0, 1, "share-like weight of trade and investment ties")
     commitment: float = coef(0.65, 0, 1, "willingness to invest in Vietnam (the US knob of DESIGN.md)")

@@ -99,7 +99,7 @@ GAINS: dict[tuple[Action, Goal], dict[str, float]] = {
     (Action.STAND_FIRM, S): {"base": 0.3, "severity": 0.5},
     (Action.STAND_FIRM, T): {"base": -0.1, "escalation": -0.4},
     # conceding: safety from a clash and from economic retaliation, against sovereignty and face
-    # ([Diplomat2023]; domain.md: Repsol halted in 2017 and 2018 under a threat of force)
+    # ([Diplomat2023]; [Hayton2017]; [Hayton2018]: Repsol halted in 2017 and 2018 under a threat of force)
     (Action.CONCEDE, T): {"escalation_sq": 3.5, "escalation_exposure": 1.5},
     (Action.CONCEDE, S): {"base": -0.2, "severity": -0.3, "us_backing": -0.5},
     (Action.CONCEDE, A): {"base": -0.2},
@@ -134,10 +134,11 @@ def _gains_table() -> type[Frozen]:
         entries = {d: coef(v, *signed_range(v), f"{goal.name.lower()} value of {move.value} per unit "
                            f"of {DRIVERS[d][0]}", CALIBRATED) for d, v in terms.items()}
         by_move.setdefault(move, {})[goal.name.lower()] = table(
-            f"Gains_{move.value}_{goal.name.lower()}", f"{move.value} -> {goal.name.lower()}", entries)
+            f"Gains_{move.value}_{goal.name.lower()}", f"{move.value} -> {goal.name.lower()}", entries,
+            __name__)
     return table("VietnamGains", "What each move does for each goal (Vietnam.gains).",
-                 {move.value: table(f"Gains_{move.value}", f"gains of {move.value}", goals)
-                  for move, goals in by_move.items()})
+                 {move.value: table(f"Gains_{move.value}", f"gains of {move.value}", goals, __name__)
+                  for move, goals in by_move.items()}, __name__)
 
 
 VietnamGains = _gains_table()

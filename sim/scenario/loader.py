@@ -34,7 +34,7 @@ from sim.scenario.schema import (
     Scenario,
     section_model,
 )
-from sim.suggest import suggest
+from sim.suggest import near_miss, suggest
 
 Path_ = tuple[str | int, ...]
 BUNDLED_DIR = SCENARIOS_DIR  # found through importlib.resources (sim/bundled/__init__.py)
@@ -599,10 +599,39 @@ def load_scenario(path: str | Path) -> Scenario:
     return build_scenario(_load_located(file), source_file=str(file))
 
 
-def with_overrides(scenario_or_path: Scenario | str | Path, overrides: dict[str, Any]) -> Scenario:
+_Stamp = tuple[tuple[str, int, int], ...]  # (file, mtime in ns, size) of every file a scenario read
+_LOADED: dict[Path, tuple[_Stamp, Scenario]] = {}
+
+
+def _stamp(files: list[str]) -> _Stamp | None:
+    try:
+        return tuple((f, (st := Path(f).stat()).st_mtime_ns, st.st_size) for f in files)
+    except OSError:
+        return None
+
+
+def load_scenario_cached(path: str | Path) -> Scenario:
+    """:func:`load_scenario`, remembered by path and the modification time (and size) of every file
+    it read (``extends:`` parents too), so a caller that evaluates one scenario many times
+    (:func:`sim.evaluate` under EMA Workbench) reads it once, and again whenever any file changes."""
+    file = resolve_path(str(path)).resolve()
+    hit = _LOADED.get(file)
+    if hit is not None and _stamp([f for f, _, _ in hit[0]]) == hit[0]:
+        return hit[1]
+    located = _load_located(file)
+    scenario = build_scenario(located, source_file=str(file))
+    stamp = _stamp(sorted({f for f, _ in located.where.values()}))
+    if stamp is not None:
+        _LOADED[file] = (stamp, scenario)
+    return scenario
+
+
+def with_overrides(scenario_or_path: Scenario | str | Path, overrides: dict[str, Any],
+                   origin: str = "<overrides>") -> Scenario:
     """A new scenario with values replaced by dotted path (``agents.china.assertiveness``).
 
-    A path that names no scenario value raises :class:`ScenarioError` before anything runs.
+    A path that names no scenario value, or a value the schema refuses, raises :class:`ScenarioError`
+    before anything runs; its problems name ``origin`` (``--set`` on the command line) as the place.
     """
     if isinstance(scenario_or_path, Scenario):
         base = scenario_or_path
@@ -618,12 +647,21 @@ def with_overrides(scenario_or_path: Scenario | str | Path, overrides: dict[str,
         for part in parts[:-1]:
             node = node.get(part) if isinstance(node, dict) else None
         if not isinstance(node, dict) or parts[-1] not in node:
-            problems.append(Problem("<overrides>", 0, dotted, "names no value of the scenario"))
+            hint = near_miss(dotted, _dotted_paths(located.data))
+            problems.append(Problem(origin, 0, dotted, f"names no value of the scenario{hint}"))
             continue
         node[parts[-1]] = value
+        located.where[tuple(parts)] = (origin, 0)  # a refused value is reported as the override's
     if problems:
         raise ScenarioError(problems)
     return build_scenario(located, base.source_file)
+
+
+def _dotted_paths(data: Any, prefix: tuple[str, ...] = ()) -> list[str]:
+    """Every dotted path to a value in nested mappings (``agents.china.assertiveness``)."""
+    if isinstance(data, dict):
+        return [path for key, value in data.items() for path in _dotted_paths(value, (*prefix, str(key)))]
+    return [".".join(prefix)] if prefix else []
 
 
 def _scenario_to_raw(scenario: Scenario) -> dict[str, Any]:

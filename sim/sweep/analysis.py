@@ -1,8 +1,8 @@
 """``hedgesim analyze``: tables, sensitivity indices and figures from a sweep's results directory.
 
-Sensitivity is SALib's (Herman & Usher 2017): Sobol' first- and total-order indices with bootstrap
-confidence intervals (Saltelli et al. 2010) for a ``sobol`` design, Morris mu*, mu and sigma
-(Campolongo et al. 2007) for a ``morris`` design. Replicates are averaged per design point first,
+Sensitivity is SALib's ([Herman2017]): Sobol' first- and total-order indices with bootstrap
+confidence intervals ([Saltelli2010]) for a ``sobol`` design, Morris mu*, mu and sigma
+([Campolongo2007]) for a ``morris`` design. Replicates are averaged per design point first,
 so an index measures the parameter's effect on the expected outcome; the seed-to-seed spread is
 reported beside it (``outcomes_by_point.csv``).
 
@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from sim.outputs import ANALYSIS_LAYOUT, UnreadableOutputError, write_dir
+from sim.plots import FigureOptions
 from sim.sweep.design import METHODS
 from sim.sweep.experiment import Experiment, Method, PlotKind
 from sim.sweep.store import ANALYSIS, EXPERIMENT, ResultStore
@@ -126,9 +127,11 @@ class Analysis:
         return "\n".join(out)
 
 
-def analyze(root: str | Path, series: list[str] | None = None) -> Analysis:
-    """Write ``analysis/``: outcome tables, sensitivity indices and the experiment's figures."""
-    from sim.sweep import figures
+def analyze(root: str | Path, series: list[str] | None = None, figures: FigureOptions | None = None
+            ) -> Analysis:
+    """Write ``analysis/``: outcome tables, sensitivity indices and the experiment's figures
+    (in the formats and resolution of ``figures``)."""
+    from sim.sweep import figures as figure_writer
 
     results = load_results(root)
     if results.runs.empty:
@@ -146,7 +149,7 @@ def analyze(root: str | Path, series: list[str] | None = None) -> Analysis:
         if indices is not None:
             indices.to_csv(tmp / "sensitivity.csv", index=False, float_format="%.6g")
             analysis.tables.append(final / "sensitivity.csv")
-        made = figures.write_all(results, indices, tmp / "plots", series)
+        made = figure_writer.write_all(results, indices, tmp / "plots", series, figures)
         analysis.figures.extend(final / "plots" / p.name for p in made.paths)
         analysis.notes.extend(made.notes)
 

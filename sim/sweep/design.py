@@ -1,6 +1,6 @@
 """Design points of an experiment: one row per point, one column per dotted-path parameter.
 
-Sampling is SALib's (Herman & Usher 2017): Saltelli's scheme on a scrambled Sobol' sequence for
+Sampling is SALib's ([Herman2017]): Saltelli's scheme on a scrambled Sobol' sequence for
 Sobol' indices, Morris trajectories for elementary effects, Latin hypercubes; a grid is the full
 factorial of each parameter's levels. Sampling seeds come from the experiment's root seed, so the
 design is the same on every machine.

@@ -12,7 +12,7 @@ from sim.scenario.loader import (
     Located,
     Problem,
     ScenarioError,
-    load_scenario,
+    load_scenario_cached,
     validation_problems,
     with_overrides,
 )
@@ -32,9 +32,10 @@ def evaluate(scenario: str | Path | Scenario, seed: int | None = None,
                      **{"agents.china.assertiveness": 0.7})
 
     ``outcomes`` maps names to :class:`Outcome` (or ``{"series": ..., "reduce": ...}``); by default
-    the set of :func:`default_outcomes`. Raises ScenarioError for a bad file, path or value.
+    the set of :func:`default_outcomes`. Raises ScenarioError for a bad file, path or value. A
+    scenario file is read once and again only when it (or a file it extends) changes.
     """
-    base = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    base = scenario if isinstance(scenario, Scenario) else load_scenario_cached(scenario)
     sc = with_overrides(base, overrides) if overrides else base
     wanted = None if outcomes is None else _outcomes(outcomes)
     outside = [Problem("<outcomes>", 0, f"{name}.{bound}", message) for name, o in (wanted or {}).items()

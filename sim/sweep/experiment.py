@@ -50,8 +50,8 @@ from sim.suggest import near_miss
 
 
 class Method(StrEnum):
-    """How design points are drawn (grid: full factorial; lhs: Latin hypercube, McKay et al. 1979;
-    sobol: Saltelli 2002 / Sobol' sequence as in SALib; morris: Morris 1991 trajectories; list:
+    """How design points are drawn (grid: full factorial; lhs: Latin hypercube, [McKay1979];
+    sobol: [Saltelli2002] / Sobol' sequence as in SALib; morris: [Morris1991] trajectories; list:
     the points written out)."""
 
     GRID = "grid"

@@ -8,8 +8,8 @@ chunk it lands in. Hence serial, local-pool and Dask sweeps, and a sweep interru
 all give the same table.
 
 The local pool uses the ``fork`` start method where the platform has it: importing Mesa sets
-``spawn`` for the whole process, and spawned workers pay ~1 s each to re-import it
-(../shared/notes/mesa-3.3-facts.md). Dask: ``distributed.Client(address).get_executor()``.
+``spawn`` for the whole process, and spawned workers pay ~1 s each to re-import it.
+Dask: ``distributed.Client(address).get_executor()``.
 """
 
 from __future__ import annotations
@@ -209,6 +209,8 @@ def execute(tasks: Iterable[ChunkTask], executor: Executor,
     ``on_result`` in completion order. On an interrupt, pending tasks are cancelled."""
     pending: dict[Future, ChunkTask] = {}
     queue = iter(tasks)
+    if isinstance(executor, SerialExecutor):
+        max_pending = 1  # it runs a task when submitted: hold one finished chunk, not max_pending
     try:
         for task in queue:
             pending[executor.submit(run_chunk, task)] = task

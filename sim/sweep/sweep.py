@@ -30,6 +30,7 @@ from sim.outputs import (
     staging,
     write_marker,
 )
+from sim.provenance import git_state
 from sim.runner import safe_name
 from sim.scenario.loader import Problem, ScenarioError, content_hash
 from sim.sweep.design import DesignMatrix, build_design
@@ -83,6 +84,7 @@ def metadata(experiment: Experiment, base_hash: str, design: DesignMatrix,
         "numpy_version": np.__version__,
         "pandas_version": pd.__version__,
         "python_version": platform.python_version(),
+        "git": git_state(),  # {"commit", "dirty"} when run from a checkout, else null
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "command": argv if argv is not None else sys.argv,
     }

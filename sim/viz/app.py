@@ -13,8 +13,11 @@ the page with that scenario's values.
 from __future__ import annotations
 
 import html
+import logging
 import os
+import stat
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -26,15 +29,22 @@ from mesa.visualization.utils import force_update, update_counter
 from sim.metrics import EQUIDISTANCE_BAND, hedging_index
 from sim.model import HedgingModel
 from sim.rules import groups
-from sim.scenario.loader import bundled_scenarios, load_scenario, scenario_value, with_overrides
+from sim.scenario.loader import (
+    ScenarioError,
+    bundled_scenarios,
+    load_scenario,
+    scenario_value,
+    with_overrides,
+)
 from sim.scenario.schema import Country, Event, EventKind, Scenario
 from sim.state import LADDER
 from sim.viz.explain import country_names, log_html, recent_entries, rule_name
 from sim.viz.figures import MonthlyPlots, RelationsMap, relations_now
+from sim.viz.serve import SCENARIO_ENV
 
-SCENARIO_ENV = "HEDGESIM_SCENARIO"
 DEFAULT_SCENARIO = "historical_2013_2024"
 LOG_MONTHS = 6  # months shown in the event log
+LOG = logging.getLogger(__name__)
 
 
 # ------------------------------------------------------------------------------------------ controls
@@ -75,12 +85,59 @@ def parse_seed(text: int | str | None, default: int) -> tuple[int, str]:
         return default, f"seed {str(text)!r} is not a whole number; using the scenario's seed {default}"
 
 
-def scenario_choices(current: str | None = None) -> list[str]:
-    """The picker's entries: every bundled scenario by name, plus ``current`` if it is another file."""
-    names = [p.stem for p in bundled_scenarios()]
-    if current and current not in names:
-        names.insert(0, current)
-    return names
+# ------------------------------------------------------------------------------------------ scenarios
+class PageError(ValueError):
+    """Something the page cannot do, in one line fit to show: never a file's contents."""
+
+
+@dataclass(frozen=True)
+class ScenarioMenu:
+    """The scenarios the page offers, name -> file: the bundled ones by name, and the file given on the
+    command line (by its file name). The picker's value is looked up here and nowhere else, so a value
+    a client sends through the page's binding can name only one of these files, never a path."""
+
+    entries: dict[str, Path]
+    first: str
+
+    @classmethod
+    def offered(cls, given: str | None = None) -> ScenarioMenu:
+        """The menu for a page started on ``given`` (a bundled name or a path, from the command line)."""
+        entries = {p.stem: p for p in bundled_scenarios()}
+        first = given or DEFAULT_SCENARIO
+        if first not in entries:
+            path = Path(first).resolve()
+            first = path.name
+            entries = {first: path, **entries}
+        return cls(entries, first)
+
+    @property
+    def names(self) -> list[str]:
+        return list(self.entries)
+
+    def load(self, name: str) -> Scenario:
+        """The scenario offered as ``name``; :class:`PageError` (one line, no file contents) otherwise."""
+        path = self.entries.get(name)
+        if path is None:
+            raise PageError("that is not one of the scenarios this page offers")
+        try:
+            if not stat.S_ISREG(os.stat(path).st_mode):  # a FIFO or a device would block or never end
+                raise PageError(f"scenario {name!r} is not a regular file")
+            return load_scenario(path)
+        except ScenarioError as exc:
+            first = exc.problems[0]
+            where = f", first at line {first.line}" if first.line else ""
+            raise PageError(f"scenario {name!r} is not valid ({len(exc.problems)} problem(s){where}); "
+                            f"`hedgesim run {path.name}` lists them") from None
+        except (OSError, UnicodeError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
+            raise PageError(f"scenario {name!r} could not be read: {reason}") from None
+
+    def attempt(self, name: str) -> Scenario | PageError:
+        """:meth:`load`, with the error as a value (for the page to show and keep going)."""
+        try:
+            return self.load(name)
+        except PageError as exc:
+            return exc
 
 
 def model_params(scenario: Scenario) -> dict[str, Any]:
@@ -108,6 +165,8 @@ class BrowserModel(HedgingModel):
         unknown = sorted(set(kwargs) - set(SETTINGS))
         if unknown:
             raise TypeError(f"unknown setting(s) {unknown}; valid: {sorted(SETTINGS)}")
+        if isinstance(scenario, str):  # a name: only a bundled scenario, never a path
+            scenario = ScenarioMenu.offered().load(scenario)
         overrides = {SETTINGS[name]: value for name, value in kwargs.items() if value is not None}
         built = with_overrides(scenario, overrides)
         seed_value, self.notice = parse_seed(seed, built.seed)
@@ -212,27 +271,55 @@ COMPONENTS = [(RelationsView, 0), (EventLog, 0), (HedgingPlots, 0), (PartnerPlot
 
 
 @solara.component
-def ScenarioPicker(choice: solara.Reactive[str], description: str) -> None:
+def ScenarioPicker(menu: ScenarioMenu, choice: solara.Reactive[str], description: str, error: str) -> None:
     """Pick a scenario: the page is rebuilt with its values. Sliders and switches apply on Reset."""
     with solara.Card("Scenario"):
-        solara.Select("Scenario", values=scenario_choices(choice.value), value=choice)
+        solara.Select("Scenario", values=menu.names, value=choice)
+        if error:
+            line = f'<p class="hs-error" style="color:#b03a2e">{html.escape(error)}</p>'
+            solara.HTML(unsafe_innerHTML=line)
         solara.HTML(unsafe_innerHTML=f'<p style="font-size:13px">{html.escape(description)}</p>'
                     '<p style="font-size:12px;color:#666">Sliders, switches and the seed take effect when '
                     "you press Reset.</p>")
 
 
-def initial_scenario() -> str:
-    return os.environ.get(SCENARIO_ENV) or DEFAULT_SCENARIO
+def scenario_menu() -> ScenarioMenu:
+    """The menu for this server: the scenario it was started on comes from :data:`SCENARIO_ENV`."""
+    return ScenarioMenu.offered(os.environ.get(SCENARIO_ENV))
+
+
+@solara.component
+def Explorer() -> None:
+    """The scenario picker, then Mesa's SolaraViz for the chosen scenario. A scenario that fails to
+    load leaves the last good one in place, with one line saying why."""
+    menu = solara.use_memo(scenario_menu, [])
+    choice = solara.use_reactive(menu.first)
+    picked = solara.use_memo(lambda: menu.attempt(choice.value), [choice.value])
+    last_good = solara.use_ref(None)
+    if isinstance(picked, Scenario):
+        last_good.current = picked
+    error = str(picked) if isinstance(picked, PageError) else ""
+    scenario: Scenario | None = last_good.current
+    with solara.Sidebar():
+        ScenarioPicker(menu, choice, scenario.description if scenario else "", error)
+    model = solara.use_memo(lambda: BrowserModel(scenario=scenario) if scenario else None, [scenario])
+    params = solara.use_memo(lambda: model_params(scenario) if scenario else {}, [scenario])
+    if scenario is None:
+        return
+    SolaraViz(model, components=COMPONENTS, model_params=params,
+              name="hedgesim: Vietnam's bamboo hedging").key(f"{scenario.name}-{id(scenario)}")
 
 
 @solara.component
 def Page() -> None:
-    """The whole page: the scenario picker, then Mesa's SolaraViz for the chosen scenario."""
-    choice = solara.use_reactive(initial_scenario())
-    scenario = solara.use_memo(lambda: load_scenario(choice.value), [choice.value])
-    model = solara.use_memo(lambda: BrowserModel(scenario=scenario), [scenario])
-    params = solara.use_memo(lambda: model_params(scenario), [scenario])
-    with solara.Sidebar():
-        ScenarioPicker(choice, scenario.description)
-    SolaraViz(model, components=COMPONENTS, model_params=params,
-              name="hedgesim: Vietnam's bamboo hedging").key(choice.value)
+    """The whole page. An error anywhere below is shown as one line naming its kind (never a traceback
+    or a file's contents); the details go to the server's log."""
+    failure, clear = solara.use_exception()
+    solara.use_effect(lambda: failure and LOG.error("the page failed", exc_info=failure), [failure])
+    if failure is None:
+        Explorer()
+        return
+    with solara.Card("The page hit an error"):
+        solara.HTML(unsafe_innerHTML='<p class="hs-error">Something failed '
+                    f"({html.escape(type(failure).__name__)}); the server's log has the details.</p>")
+        solara.Button("Start again", on_click=clear)
