@@ -69,6 +69,7 @@ class Action(str, Enum):
     CONCEDE = "concede"  # halt drilling, withdraw a vessel: Vietnam steps down ([Diplomat2023])
     # Vietnam: partnerships and economic pragmatism ([VOA2023]; [Grossman2023])
     UPGRADE_PARTNERSHIP = "upgrade_partnership"
+    SEEK_UPGRADE = "seek_upgrade"  # ask a partner for a higher tier; it answers (sim.agents.partner)
     TRADE_DEAL = "trade_deal"
     # Vietnam: what the Four Nos forbid ([SCMP2023]; [DWP2019])
     FORM_ALLIANCE = "form_alliance"
@@ -160,6 +161,10 @@ ACTION_TABLE: tuple[ActionSpec, ...] = (
                 C.ASSURANCE_DEBT: 1.0, C.CHINA_SUSPICION: 0.3},
                "[VOA2023]; [Grossman2023]; [SCMP2023] (US, Japan CSPs 2023; Beijing's unease)",
                "returns", False, "raise a partner one tier in Vietnam's hierarchy"),
+    ActionSpec(Action.SEEK_UPGRADE, Family.PARTNERSHIP, {},
+               "[Grossman2023] (Hanoi strengthening partnerships with strategically significant nations)",
+               "returns", False, "ask a partner for a higher tier: if it agrees, its offer opens "
+               "(Partner.answer_request)"),
     ActionSpec(Action.TRADE_DEAL, Family.ECONOMIC,
                {C.DYAD_INTERDEPENDENCE: 0.01, C.DYAD_TRUST: 0.01},
                "[VOA2023] (China top trade partner, >$175bn 2022); [SCMP2023] (diversification)",

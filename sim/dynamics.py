@@ -49,6 +49,11 @@ class Dynamics(Frozen):
                                 "[Kuik2021]")
     memory_decay: float = coef(0.03, 0, 1, "share of the coercion memory that fades per month "
                                "(half-life ~2 years)")
+    trade_scale: float = coef(0.277, 0, 5, "gravity: interdependence settles at 1 - exp(-this x GDP / "
+                              "(distance / 1000 km)^elasticity); set so China's anchor is ~0.8 "
+                              "(largest partner, > $175bn trade 2022)", "[VOA2023]")
+    distance_elasticity: float = coef(1.0, 0, 3, "gravity: how fast a partner's economic weight falls "
+                                      "with distance (gravity models find about 1)")
     memory_threat: float = coef(0.25, 0, 1, "rise of the threat anchor per unit of coercion memory "
                                 "(saturating: x (1 - baseline threat))", "[Kuik2021]")
 
@@ -78,6 +83,17 @@ def threat_anchor(world: World, baseline: World) -> np.ndarray:
     return baseline.threat + (1.0 - baseline.threat) * rise
 
 
+def trade_anchor(world: World) -> np.ndarray:
+    """``(R, n)`` the interdependence each relation settles at: a gravity weight of the partner's
+    economic size over its distance from Vietnam, saturating below 1. China's lead as the largest
+    economic partner follows from its size and proximity, not from a starting value; trade deals
+    and economic punishment move interdependence around this anchor."""
+    d = world.k.dynamics
+    elasticity = per_replicate(d.distance_elasticity, world.distance)
+    reach = (np.maximum(world.distance, 1.0) / 1000.0) ** -elasticity
+    return 1.0 - np.exp(-per_replicate(d.trade_scale, world.economy) * world.economy * reach)
+
+
 def remember_coercion(world: World, severity: np.ndarray) -> None:
     """Add ``severity`` (R,) times ``memory_incident`` to Vietnam's coercion memory."""
     world.coercion_memory += world.k.dynamics.memory_incident * severity
@@ -85,9 +101,11 @@ def remember_coercion(world: World, severity: np.ndarray) -> None:
 
 def relax(world: World, baseline: World) -> None:
     """Pull moving quantities back toward their anchors (the scenario's starting values; threat's
-    anchor rises with the memory of coercion, which itself fades slowly)."""
+    anchor rises with the memory of coercion, which itself fades slowly; interdependence settles at
+    its gravity weight, :func:`trade_anchor`)."""
     d = world.k.dynamics
-    anchors = {"trust": trust_anchor(world, baseline), "threat": threat_anchor(world, baseline)}
+    anchors = {"trust": trust_anchor(world, baseline), "threat": threat_anchor(world, baseline),
+               "interdependence": trade_anchor(world)}
     for name in DECAYING:
         arr = getattr(world, name)
         rate = per_replicate(getattr(d, f"{name}_decay"), arr)

@@ -44,6 +44,8 @@ class World:
     reliability: np.ndarray
     arms_supplier: np.ndarray
     rivalry: np.ndarray
+    economy: np.ndarray  # GDP, USD trillion (gravity: sim.dynamics.trade_anchor)
+    distance: np.ndarray  # km from Hanoi (gravity)
     offer_months: np.ndarray  # months an upgrade offer stays open (0 = none)
     offer_tier: np.ndarray  # tier the open offer would lead to
     sanctioned_months: np.ndarray
@@ -157,6 +159,7 @@ def initial_world(scenario: Scenario | Sequence[Scenario], replicates: int = 1) 
         commitment=per_state("commitment"), democracy_promotion=per_state("democracy_promotion"),
         reliability=per_state("reliability", 1.0), arms_supplier=per_state("arms_supplier"),
         rivalry=per_state("rivalry_with_china"),
+        economy=per_state("economy"), distance=per_state("distance_km", 1.0),
         offer_months=zeros_n.copy(), offer_tier=zeros_n.copy(),
         sanctioned_months=zeros_n.copy(), summit=zeros_n.copy(), arms_share=zeros_n.copy(),
         threat=scalar("threat"), regime_insecurity=scalar("regime_insecurity"),

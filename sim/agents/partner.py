@@ -12,20 +12,32 @@ from pydantic import Field
 from sim.actions import INDEX, Action
 from sim.agents.base import StateAgent
 from sim.coefficients import coef, count
+from sim.decision import bernoulli, logistic
 from sim.dynamics import open_offer
-from sim.scenario.schema import Frozen, Latitude, Longitude
+from sim.scenario.schema import Frozen, Latitude, Longitude, Tier
 from sim.state import VIETNAM, World
+
+TOP_TIER = int(Tier.COMPREHENSIVE_STRATEGIC)  # the highest tier a partner other than China reaches
 
 
 class PartnerUtility(Frozen):
     """What each of a partner's moves is worth to it (:meth:`Partner.values`)."""
 
-    offer_scale: float = coef(1.5, 0, 5, "value of an upgrade offer per unit of propensity x "
-                              "commitment x (warmth base + warmth)")
-    offer_warmth_base: float = coef(0.5, 0, 2, "warmth added before scaling an offer's value")
-    offer_interdependence: float = coef(0.5, 0, 2, "warmth per unit of interdependence (trust + this x "
-                                        "interdependence)")
-    offer_cost: float = coef(1.4, 0, 5, "cost of making an upgrade offer")
+    # an upgrade is worth to a partner what Vietnam is worth to it ([Grossman2023]: Hanoi's ties with
+    # "strategically significant nations"; [SCMP2023]: the US and Japan courted Hanoi in 2023)
+    offer_rivalry: float = coef(0.8, 0, 5, "value of a higher tier per unit of rivalry with China x "
+                                "(base + Vietnam's threat perception): Vietnam's strategic value to "
+                                "China's rivals grows with Beijing's pressure", "[Grossman2023]; [SCMP2023]")
+    offer_value_base: float = coef(0.3, 0, 2, "threat added before scaling the strategic value")
+    offer_commitment: float = coef(0.6, 0, 5, "value of a higher tier per unit of commitment to the region")
+    offer_trust: float = coef(0.3, 0, 5, "value of a higher tier per unit of Vietnam's trust")
+    offer_trade: float = coef(0.5, 0, 5, "value of a higher tier per unit of interdependence (economic gain)")
+    offer_readiness: float = coef(0.5, 0, 5, "value of a higher tier per unit of offer_propensity")
+    offer_tier: float = coef(0.6, 0, 5, "cost of a higher tier per unit of the tier already held / 3 "
+                             "(the top tier is a statement)")
+    offer_cost: float = coef(1.6, 0, 10, "cost of proposing a higher tier (a summit, a joint statement)")
+    request_bonus: float = coef(0.9, 0, 5, "value of agreeing to a tier Vietnam asked for: no risk of "
+                                "a snub, the summit is Hanoi's initiative")
     oda_commitment: float = coef(0.3, 0, 2, "value of ODA per unit of commitment")
     oda_interdependence: float = coef(0.1, 0, 2, "value of ODA per unit of interdependence")
     oda_cost: float = coef(0.25, 0, 2, "cost of ODA")
@@ -70,6 +82,8 @@ class PartnerParams(Frozen):
     arms_supplier: float = coef(0.1, 0, 1, "attractiveness as an arms supplier (quality x price x credit)")
     reliability: float = coef(0.8, 0, 1, "whether its arms keep coming", "[Heydarian2022]")
     rivalry_with_china: float = coef(0.2, 0, 1, "how openly the partner confronts China")
+    economy: float = coef(1.0, 0, 100, "GDP, USD trillion, mean of 2013-2023 (gravity weight)")
+    distance_km: float = coef(4000, 100, 20000, "distance from Hanoi to its capital, km (gravity)")
     offer_propensity: float = coef(0.3, 0, 1, "readiness to offer Vietnam a higher tier")
     temperature: float = coef(0.15, 0.01, 10, "softmax temperature of choice")
     position: tuple[Longitude, Latitude] | None = None  # (lon, lat) for the map view
@@ -95,10 +109,8 @@ class Partner(StateAgent):
         """Value of each move, shape ``(R,)``: commitment drives engagement, threat invites help."""
         me, k, u = self.index, self.k, self.k.utility
         commit, threat = world.commitment[:, me], world.threat
-        warmth = world.trust[:, me] + u.offer_interdependence * world.interdependence[:, me]
         return {
-            Action.UPGRADE_OFFER: (u.offer_scale * k.offer_propensity * commit
-                                   * (u.offer_warmth_base + warmth) - u.offer_cost),
+            Action.UPGRADE_OFFER: sum(self.upgrade_interest(world).values()),
             Action.ODA: u.oda_commitment * commit + u.oda_interdependence * world.interdependence[:, me]
             - u.oda_cost,
             Action.COAST_GUARD_AID: (u.coast_guard_scale * commit * threat
@@ -113,6 +125,31 @@ class Partner(StateAgent):
             Action.IDEOLOGICAL_SOLIDARITY: u.solidarity_trust * world.trust[:, me] - u.solidarity_cost,
             Action.HOLD: np.zeros(world.replicates),
         }
+
+    def upgrade_interest(self, world: World) -> dict[str, np.ndarray]:
+        """``term -> (R,)``: what a higher tier with Vietnam is worth to this partner — Vietnam's
+        strategic value to a rival of China (more under Beijing's pressure), its own commitment,
+        trust and trade, against the cost of the summit and of a higher tier."""
+        me, k, u = self.index, self.k, self.k.utility
+        return {
+            "strategic_value": u.offer_rivalry * world.rivalry[:, me] * (u.offer_value_base + world.threat),
+            "commitment": u.offer_commitment * world.commitment[:, me],
+            "trust": u.offer_trust * world.trust[:, me],
+            "trade": u.offer_trade * world.interdependence[:, me],
+            "readiness": u.offer_readiness * k.offer_propensity,
+            "tier_held": -u.offer_tier * world.tier[:, me] / TOP_TIER,
+            "cost": -u.offer_cost * np.ones(world.replicates),
+        }
+
+    def answer_request(self, world: World, asked: np.ndarray) -> np.ndarray:
+        """Vietnam asked for a higher tier where ``asked`` (R,): agree with the logistic probability of
+        the interest plus ``request_bonus`` over the temperature; where agreed, the offer opens.
+        Returns the ``(R,)`` agreements."""
+        value = sum(self.upgrade_interest(world).values()) + self.k.utility.request_bonus
+        agreed = bernoulli(logistic(value / self.k.temperature), self.model.streams, asked)
+        agreed &= world.tier[:, self.index] < TOP_TIER
+        open_offer(world, self.index, agreed, world.tier[:, self.index] + 1)
+        return agreed
 
     def utilities(self, world: World) -> np.ndarray:
         values = self.values(world)

@@ -24,6 +24,10 @@ class UnitedStatesParams(PartnerParams):
     arms_supplier: float = coef(0.15, 0, 1, "attractiveness as an arms supplier (embargo until 2016; "
                                 "expensive kit)")
     rivalry_with_china: float = coef(0.7, 0, 1, "how openly the partner confronts China")
+    economy: float = coef(20.8, 0, 100, "GDP, USD trillion, mean of 2013-2023 (IMF WEO, "
+                          "rounded; gravity weight)")
+    distance_km: float = coef(13344, 100, 20000, "distance from Hanoi to its capital, km "
+                              "(great circle; gravity): Washington")
     offer_propensity: float = coef(0.35, 0, 1, "readiness to offer Vietnam a higher tier")
     caatsa_arms_factor: float = coef(0.9, 0, 1, "Russia's arms-supplier attractiveness x this after "
                                      "each month of CAATSA pressure", "[Heydarian2022]")

@@ -20,7 +20,7 @@ from sim.actions import INDEX, Action, AgreementKind
 from sim.agents.base import StateAgent, register_agent
 from sim.coefficients import CALIBRATED, coef, count, signed_range, table
 from sim.decision import bernoulli, logistic, softmax
-from sim.dynamics import end_crisis
+from sim.dynamics import end_crisis, trade_anchor
 from sim.effects import apply_moves
 from sim.scenario.schema import Country, Frozen, Tier
 from sim.state import CHINA, USE_OF_FORCE_RUNG, VIETNAM, World
@@ -38,7 +38,7 @@ class Goal(IntEnum):
 CHINA_MOVES = (Action.PARTY_VISIT, Action.IDEOLOGICAL_BONDING, Action.JOIN_COMMUNITY,
                Action.LEGAL_PROTEST, Action.STAND_FIRM, Action.CONCEDE, Action.USE_FORCE,
                Action.TRADE_DEAL)
-PARTNER_MOVES = (Action.DEFENSE_TIES, Action.UPGRADE_PARTNERSHIP, Action.TRADE_DEAL,
+PARTNER_MOVES = (Action.DEFENSE_TIES, Action.UPGRADE_PARTNERSHIP, Action.SEEK_UPGRADE, Action.TRADE_DEAL,
                  Action.FORM_ALLIANCE, Action.HOST_FOREIGN_BASE, Action.SIDE_AGAINST_THIRD)
 SELF_MOVES = (Action.MODERNISE, Action.HOLD)
 SATURATED = 0.99  # a defense tie this deep cannot deepen further (definition)
@@ -68,8 +68,11 @@ DRIVERS: dict[str, tuple[str, tuple[str, ...]]] = {
     "severity_sq": ("severity^2", ("severity_sq",)),
     "escalation_sq": ("(rung / 5)^2", ("escalation_sq",)),
     "to_china": ("the move is aimed at China (0/1)", ("to_china",)),
-    "dependence_gap": ("how much more Vietnam depends on China than on the target (other targets)",
-                       ("dependence_gap",)),
+    "gravity": ("the target's economic weight to Vietnam: its gravity anchor of interdependence, 0..1 "
+                "(sim.dynamics.trade_anchor)", ("gravity",)),
+    "diversify": ("interdependence with China x the target's economic weight (other targets): trade "
+                  "that could stand in for China's", ("exposure", "gravity_other")),
+    "debt": ("the assurance owed to Beijing", ("debt",)),
     "exposure": ("Vietnam's economic interdependence with China", ("exposure",)),
     "escalation_exposure": ("(rung / 5)^2 x interdependence with China", ("escalation_sq", "exposure")),
     "us_backing": ("US commitment (the partner who would stand behind a firm Vietnam)",
@@ -107,8 +110,15 @@ GAINS: dict[tuple[Action, Goal], dict[str, float]] = {
     (Action.UPGRADE_PARTNERSHIP, P): {"commitment": 0.3},
     (Action.UPGRADE_PARTNERSHIP, S): {"threat_commitment": 0.4},
     (Action.UPGRADE_PARTNERSHIP, T): {"rivalry": -0.25},
-    (Action.TRADE_DEAL, P): {"base": 0.15, "summit": 0.1},
-    (Action.TRADE_DEAL, A): {"to_china": -0.15, "dependence_gap": 0.25},
+    # seeking a higher tier ([Grossman2023]): diversification, protection, trade; against Beijing's
+    # unease and the assurance still owed. An upgrade is not an alliance: no Four No forbids it.
+    (Action.SEEK_UPGRADE, A): {"base": 0.1, "tier_room": 0.3},
+    (Action.SEEK_UPGRADE, S): {"threat_commitment": 0.5},
+    (Action.SEEK_UPGRADE, P): {"gravity": 0.4},
+    (Action.SEEK_UPGRADE, T): {"base": -0.2, "rivalry": -0.3, "debt": -0.3},
+    # economics by weight: a deal is worth the partner's economic size over its distance
+    (Action.TRADE_DEAL, P): {"gravity": 0.35, "summit": 0.1},
+    (Action.TRADE_DEAL, A): {"to_china": -0.15, "diversify": 0.3},
     (Action.TRADE_DEAL, T): {"to_china": 0.1},
     # what the Four Nos forbid pays off only under high threat (convex in threat)
     (Action.FORM_ALLIANCE, S): {"threat_sq_commitment": 1.6},
@@ -215,8 +225,8 @@ def _factors(world: World, t: np.ndarray) -> dict[str, np.ndarray]:
     or ``(M,)`` (``t`` the menu's targets)."""
     threat = world.threat[:, None]
     sev, esc = world.crisis_severity[:, None], world.escalation[:, None] / float(USE_OF_FORCE_RUNG)
-    dependence_gap = world.interdependence[:, [CHINA]] - world.interdependence[:, t]
     to_china = (t == CHINA).astype(float)
+    gravity = trade_anchor(world)[:, t]
     us = world.index(Country.UNITED_STATES.value)
     return {
         "tension": world.tension[:, [CHINA]], "crisis": world.in_crisis[:, None].astype(float),
@@ -226,7 +236,8 @@ def _factors(world: World, t: np.ndarray) -> dict[str, np.ndarray]:
         "tier_room": 1.0 - world.tier[:, t] / TOP_TIER, "threat": threat,
         "capability_gap": 1.0 - world.capability[:, None], "threat_sq": threat**2,
         "calm": 1.0 - threat, "severity_sq": sev**2, "escalation_sq": esc**2, "to_china": to_china,
-        "dependence_gap": np.where(t == CHINA, 0.0, np.maximum(dependence_gap, 0)),
+        "gravity": gravity, "gravity_other": np.where(t == CHINA, 0.0, gravity),
+        "debt": world.assurance_debt[:, None],
         "exposure": world.interdependence[:, [CHINA]],
         "us_backing": world.commitment[:, [us]],
     }
@@ -262,9 +273,11 @@ class Vietnam(StateAgent):
         m, t, k = self.menu, self.menu.targets, self.k
         crisis = world.in_crisis[:, None]
         upgrade_open = (world.offer_months[:, t] > 0) & (world.tier[:, t] < TOP_TIER)
+        can_seek = (world.offer_months[:, t] == 0) & (world.tier[:, t] < TOP_TIER)
         return ~((m.is_(Action.STAND_FIRM, Action.CONCEDE, Action.USE_FORCE, Action.LEGAL_PROTEST)
                   & ~crisis)
                  | (m.is_(Action.UPGRADE_PARTNERSHIP) & ~upgrade_open)
+                 | (m.is_(Action.SEEK_UPGRADE) & ~can_seek)
                  | (m.is_(Action.JOIN_COMMUNITY) & ~(world.community_offer[:, None] > 0))
                  | (m.is_(Action.DEFENSE_TIES) & (world.defense[:, t] >= SATURATED))
                  | (m.is_(Action.SIDE_AGAINST_THIRD)
@@ -319,12 +332,23 @@ class Vietnam(StateAgent):
         world.red_line[:] = np.maximum(world.red_line, crossed)
         forced = actions == INDEX[Action.USE_FORCE]
         world.use_of_force[:] = np.maximum(world.use_of_force, forced)
+        self._ask_partners(world, actions == INDEX[Action.SEEK_UPGRADE], targets)
         conceded = (actions == INDEX[Action.CONCEDE]) & world.in_crisis
         if conceded.any():
             terms = self._terms_before_move
             end_crisis(world, conceded)
             world.ended_by_vietnam += conceded
             self.model.log_crisis_end(conceded, "vietnam", terms)
+
+    def _ask_partners(self, world: World, sought: np.ndarray, targets: np.ndarray) -> None:
+        """Each partner Vietnam asked for a higher tier answers by its own interest
+        (:meth:`sim.agents.partner.Partner.answer_request`); a yes opens its offer."""
+        if not sought.any():
+            return
+        for partner in self.model.others:
+            asked = sought & (targets == partner.index)
+            if asked.any():
+                partner.answer_request(world, asked)
 
     def decide(self, world: World):  # noqa: ANN201
         """Remember what conceding was worth when the month's choice was made (crisis record)."""

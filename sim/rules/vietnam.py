@@ -120,7 +120,7 @@ class ChinaFirst(Rule):
         w = ctx.world
         china_tier = w.tier[:, CHINA][:, None]
         new_tier = np.maximum(w.tier[:, ctx.menu.targets] + 1, w.offer_tier[:, ctx.menu.targets])
-        return ctx.menu.is_(Action.UPGRADE_PARTNERSHIP) & (new_tier > china_tier)
+        return ctx.menu.is_(Action.UPGRADE_PARTNERSHIP, Action.SEEK_UPGRADE) & (new_tier > china_tier)
 
     def reweight(self, ctx: Context) -> np.ndarray:
         w, k = ctx.world, self.k
@@ -148,7 +148,7 @@ class NotAgainstThirdCountry(Rule):
 
     def reweight(self, ctx: Context) -> np.ndarray:
         w = ctx.world
-        deepening = ctx.menu.is_(Action.DEFENSE_TIES, Action.UPGRADE_PARTNERSHIP)
+        deepening = ctx.menu.is_(Action.DEFENSE_TIES, Action.UPGRADE_PARTNERSHIP, Action.SEEK_UPGRADE)
         k = self.k
         cost = (k.weight[:, None] * w.rivalry[:, ctx.menu.targets]
                 * (k.suspicion_base[:, None] + w.china_suspicion[:, None]))
@@ -202,7 +202,7 @@ class RegimeSecurity(Rule):
         w, k = ctx.world, self.k
         s = k.sensitivity[:, None]
         fear = w.regime_insecurity[:, None]
-        western = ctx.menu.is_(Action.UPGRADE_PARTNERSHIP, Action.DEFENSE_TIES)
+        western = ctx.menu.is_(Action.UPGRADE_PARTNERSHIP, Action.SEEK_UPGRADE, Action.DEFENSE_TIES)
         cost = s * fear * w.democracy_promotion[:, ctx.menu.targets] * k.western_cost[:, None]
         bonding = ctx.menu.is_(Action.IDEOLOGICAL_BONDING)
         return np.where(western, -cost, 0.0) + np.where(bonding, s * fear * k.bonding[:, None], 0.0)
