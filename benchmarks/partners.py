@@ -80,7 +80,7 @@ def per_run(model: HedgingModel) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
         hit = reached.reindex(out.index).map(
             lambda d, when=row.start: np.nan if pd.isna(d) else abs(months_between(when, d)) <= WINDOW)
         name = f"near_{row.actor}_{int(row.value)}_{row.start}"
-        out[name] = np.where(start_tier >= row.value, np.nan, hit.fillna(False).astype(float))
+        out[name] = np.where(start_tier >= row.value, np.nan, hit.astype(float).fillna(0.0))
     others = [f"interdependence_{p}" for p in partners]
     leads = s["interdependence_china"] > s[others].max(axis=1)
     out["china_leads_share"] = leads.groupby(s.replicate).mean()

@@ -139,28 +139,28 @@ def test_the_risk_of_force_is_a_coefficient_of_chinas_ladder():
 def test_the_five_states_are_registered_with_their_own_parameter_models():
     assert {"vietnam", "china", "united_states", "japan", "russia"} <= set(AGENTS)
     assert AGENTS["china"] is China and AGENTS["china"].Params.__name__ == "ChinaParams"
-    assert agent_class("india") is Partner
+    assert agent_class("indonesia") is Partner
 
 
 def test_a_registered_state_enters_when_a_scenario_names_it(tmp_path):
-    class IndiaParams(PartnerParams):
-        rivalry_with_china: float = coef(0.6, 0, 1, "how openly India confronts China", CALIBRATED)
+    class IndonesiaParams(PartnerParams):
+        rivalry_with_china: float = coef(0.6, 0, 1, "how openly Indonesia confronts China", CALIBRATED)
 
     @register_agent
-    class India(Partner):
-        key = "india"
-        Params = IndiaParams
+    class Indonesia(Partner):
+        key = "indonesia"
+        Params = IndonesiaParams
 
     try:
-        path = _write(tmp_path, "agents:\n  india: {tier: 2}\n")
+        path = _write(tmp_path, "agents:\n  indonesia: {tier: 2}\n")
         model = HedgingModel(load_scenario(path))
-        india = next(a for a in model.others if a.name == "india")
-        assert type(india) is India and india.params.rivalry_with_china == 0.6
-        assert model.world.tier[0, model.world.index("india")] == 2
+        indonesia = next(a for a in model.others if a.name == "indonesia")
+        assert type(indonesia) is Indonesia and indonesia.params.rivalry_with_china == 0.6
+        assert model.world.tier[0, model.world.index("indonesia")] == 2
         plain = HedgingModel(load_scenario("historical_2013_2024"))
-        assert "india" not in plain.world.countries  # enters only when named
+        assert "indonesia" not in plain.world.countries  # enters only when named
     finally:
-        del AGENTS["india"]
+        del AGENTS["indonesia"]
 
 
 def test_an_unregistered_state_without_type_partner_is_refused(tmp_path):

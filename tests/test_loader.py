@@ -128,7 +128,7 @@ def test_values_yaml_cannot_build_are_problems_not_crashes(tmp_path, text, line,
     ("rules:\n  one_dpend: {enabled: true}\n", 3, "rules.one_dpend", ["did you mean 'one_depend'?"]),
     ("rules:\n  china_first: {assurance_within_months: 0}\n", 3,
      "rules.china_first.assurance_within_months", []),
-    ("agents:\n  india: {tier: 1}\n", 3, "agents.india", ["unknown agent", "type: partner"]),
+    ("agents:\n  indonesia: {tier: 1}\n", 3, "agents.indonesia", ["unknown agent", "type: partner"]),
     ("events:\n  - {date: 2014-05, kind: summit, actor: china}\n  - {date: 2030-01, kind: summit, actor: china}\n",
      4, "events[1].date", ["2030-01 is outside the run (2013-01 to 2024-12)"]),
     ("events:\n  - {date: 2014-05, kind: summit, actor: chna}\n", 3, "events[0].actor",
@@ -226,17 +226,17 @@ def test_extends_a_bundled_scenario_by_name(tmp_path):
 def test_a_generic_partner_loads_and_runs(scenario_file):
     path = scenario_file("""
         agents:
-          india: {type: partner, display_name: India, tier: 1, commitment: 0.4, arms_supplier: 0.3}
+          indonesia: {type: partner, display_name: Indonesia, tier: 1, commitment: 0.4, arms_supplier: 0.3}
         events:
-          - {date: 2013-02, kind: upgrade_offer, actor: india, value: 2}
+          - {date: 2013-02, kind: upgrade_offer, actor: indonesia, value: 2}
         """)
     scenario = load_scenario(path)
-    assert scenario.partners[-1] == "india"
+    assert scenario.partners[-1] == "indonesia"
     series = HedgingModel(scenario, seed=1).run(months=6).series()
     assert len(series) == 6
-    assert {"tier_india", "trust_india"} <= set(series.columns)
-    assert series["tier_india"].notna().all()
-    assert series["tier_india"].iloc[0] >= 1
+    assert {"tier_indonesia", "trust_indonesia"} <= set(series.columns)
+    assert series["tier_indonesia"].notna().all()
+    assert series["tier_indonesia"].iloc[0] >= 1
 
 
 def test_four_nos_group_switch_turns_members_off_one_by_one(scenario_file):

@@ -51,12 +51,19 @@ def test_moving_an_incident_moves_the_crisis_and_the_answer():
 
 
 def test_moving_the_us_offer_moves_the_upgrade():
+    """The dated offer is one way to the top tier, no longer the only one (issue 10 item 4: upgrades
+    also emerge from Vietnam's requests and the partners' own offers): moving it earlier makes the
+    comprehensive strategic partnership of 2020 far more common than in the replay."""
     base = load_scenario("historical_2013_2024")
     early = _shift_event(base, "Biden in Hanoi", "2019-03")
-    s = HedgingModel(early, seeds=range(20), record_actions=False).run().series()
-    before, after = s[s["date"] == "2019-02"], s[s["date"] == "2020-03"]
-    assert (before["tier_united_states"] < 3).all(), "no comprehensive strategic partnership before the offer"
-    assert (after["tier_united_states"] == 3).mean() >= 0.8, "most runs take the offer within a year"
+
+    def at_top(scenario):
+        s = HedgingModel(scenario, seeds=range(20), record_actions=False).run().series()
+        return (s[s["date"] == "2020-03"]["tier_united_states"] == 3).mean()
+
+    moved, replay = at_top(early), at_top(base)
+    assert moved >= 0.8, "most runs take the offer within a year"
+    assert replay <= 0.5 and moved - replay >= 0.4
 
 
 def test_status_anxiety_brings_a_package_when_rivals_reach_chinas_tier():
