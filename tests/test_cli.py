@@ -49,7 +49,7 @@ def test_run_writes_series_actions_meta_and_figures(short, tmp_path, capsys):
 
     series = pd.read_csv(out / "series.csv")
     partners = load_scenario(short).partners
-    assert partners == ("china", "united_states", "japan", "russia", "india")
+    assert partners == ("china", "united_states", "japan", "russia", "australia", "india", "south_korea")
     assert set(SERIES_COLUMNS) <= set(series.columns)
     assert {f"trust_{p}" for p in partners} <= set(series.columns)
     assert len(series) == 12 and list(series["step"]) == list(range(1, 13))

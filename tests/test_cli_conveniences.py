@@ -27,9 +27,9 @@ def short(tmp_path: Path) -> Path:
 def test_set_replaces_values_and_the_run_records_them(short, tmp_path, capsys) -> None:
     out = tmp_path / "out"
     assert main(["run", str(short), "--no-plots", "--out", str(out), "--seed", "3",
-                 "--set", "agents.china.assertiveness=0.9", "--set", "rules.no_force.enabled=false"]) == 0
+                 "--set", "agents.china.assertiveness=0.3", "--set", "rules.no_force.enabled=false"]) == 0
     meta = json.loads((out / "meta.json").read_text())
-    assert meta["resolved_scenario"]["agents"]["china"]["assertiveness"] == 0.9
+    assert meta["resolved_scenario"]["agents"]["china"]["assertiveness"] == 0.3
     assert meta["resolved_scenario"]["rules"]["no_force"]["enabled"] is False
     assert "--set" in meta["command"]
     plain = tmp_path / "plain"
