@@ -37,6 +37,17 @@ class Decision:
     rules: list[list[tuple[str, ...]]]  # [r][j] -> ids of the rules that shaped that choice
 
 
+@dataclass(frozen=True)
+class Scores:
+    """A month's scores ``(R, M)``: ``base`` before any rule, ``final`` after the rules in force, and
+    what each rule did (its forbid mask on possible moves, its additive bonus)."""
+
+    base: np.ndarray
+    final: np.ndarray
+    forbidden_by: list[tuple[str, np.ndarray]]
+    reweighted_by: list[tuple[str, np.ndarray]]
+
+
 class StateAgent(mesa.Agent):
     """A state in the model. Subclasses: one module per country, plus a generic partner.
 
@@ -91,13 +102,14 @@ class StateAgent(mesa.Agent):
         decision = self.decide(self.world)
         self.act(decision)
 
-    def decide(self, world: World) -> Decision:
+    def score(self, world: World) -> Scores:
+        """Each candidate's value this month before and after the rules in force."""
         ctx = Context(world, self.index, self.menu)
         base = np.where(self.available(world), self.utilities(world), -np.inf)
         scores = base.copy()
         forbidden_by: list[tuple[str, np.ndarray]] = []
         reweighted_by: list[tuple[str, np.ndarray]] = []
-        for rule in self.rules:
+        for rule in self.rules_in_force():
             mask = rule.forbid(ctx)
             if mask is not None:
                 forbidden_by.append((rule.id, mask & np.isfinite(base)))
@@ -106,8 +118,16 @@ class StateAgent(mesa.Agent):
             if bonus is not None:
                 reweighted_by.append((rule.id, bonus))
                 scores = scores + bonus
-        chosen = choose(scores, self.temperature, self.actions_per_month, self.model.streams)
-        return Decision(chosen, self._explain(chosen, base, forbidden_by, reweighted_by))
+        return Scores(base, scores, forbidden_by, reweighted_by)
+
+    def decide_scores(self, world: World) -> np.ndarray:
+        """``(R, M)``: the scores the month's choice is drawn from (``-inf``: not possible)."""
+        return self.score(world).final
+
+    def decide(self, world: World) -> Decision:
+        s = self.score(world)
+        chosen = choose(s.final, self.temperature, self.actions_per_month, self.model.streams)
+        return Decision(chosen, self._explain(chosen, s.base, s.forbidden_by, s.reweighted_by))
 
     def _explain(self, chosen: np.ndarray, base: np.ndarray, forbidden_by: list,
                  reweighted_by: list) -> list[list[tuple[str, ...]]]:
@@ -141,6 +161,11 @@ class StateAgent(mesa.Agent):
             self.model.log_moves(self, actions, targets, [row[j] for row in decision.rules])
 
     # --- helpers for country modules ------------------------------------------------------------
+    def rules_in_force(self) -> list[Rule]:
+        """The rules binding this state that apply this month (their ``since``/``until``)."""
+        month = self.model.date
+        return [rule for rule in self.rules if rule.in_force(month)]
+
     def partners_of(self, world: World, *, exclude: tuple[int, ...] = ()) -> list[int]:
         return [i for i in range(1, len(world.countries)) if i not in exclude]
 

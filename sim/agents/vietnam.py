@@ -361,7 +361,7 @@ class Vietnam(StateAgent):
              c(pk.resource_prosperity) * w[:, [Goal.PROSPERITY]]
              - c(pk.resource_threat) * threat * w[:, [Goal.SECURITY]]])
         shaping = []
-        for rule in self.rules:
+        for rule in self.rules_in_force():
             bonus = rule.agreement_bonus(world, kinds)
             if bonus is not None:
                 value = value + bonus
