@@ -18,14 +18,16 @@ from sim.coefficients import Arrays, compile_params
 from sim.decision import choose, softmax
 from sim.effects import apply_moves
 from sim.rules.base import Context, Menu, Rule
+from sim.rules.binding import rule_effects
 from sim.scenario.schema import Frozen
 
 if TYPE_CHECKING:
     from sim.model import HedgingModel
     from sim.state import World
 
-#: a forbidden alternative counts as having shaped a choice when, unconstrained, it would have
-#: taken at least this much probability (keeps the log to rules that mattered that month)
+#: in the action log, a forbidden alternative is named as having shaped a choice when,
+#: unconstrained, it would have taken at least this much probability (keeps the log readable; the
+#: binding report, sim.rules.binding, measures every rule's effect without a threshold)
 SHAPING_PROBABILITY = 0.02
 
 
@@ -70,7 +72,6 @@ class StateAgent(mesa.Agent):
         self.index = model.world.index(name)
         self.menu = Menu.build(self.menu_items(model.world))
         self.rules: list[Rule] = model.rules_binding(name)
-        self.last_binding: dict[str, np.ndarray] = {}  # rule id -> bound this month, per replicate
 
     # --- what a country module provides -------------------------------------------------------
     def menu_items(self, world: World) -> list[tuple[Action, int]]:
@@ -126,18 +127,18 @@ class StateAgent(mesa.Agent):
 
     def decide(self, world: World) -> Decision:
         s = self.score(world)
+        self.model.note_rule_effects(self, rule_effects(s, self.temperature, self.actions_per_month))
         chosen = choose(s.final, self.temperature, self.actions_per_month, self.model.streams)
         return Decision(chosen, self._explain(chosen, s.base, s.forbidden_by, s.reweighted_by))
 
     def _explain(self, chosen: np.ndarray, base: np.ndarray, forbidden_by: list,
                  reweighted_by: list) -> list[list[tuple[str, ...]]]:
         """Rule ids that shaped each choice: a forbidden alternative that mattered, or a bonus on it.
-        Which Four-Nos rules bound is always kept (it is counted); the ids per move only when the
-        action log is kept."""
+        Kept only with the action log; how much each rule changed the choice is measured, without
+        a threshold, by :mod:`sim.rules.binding`."""
         unconstrained = softmax(base, self.temperature)
         binding = {rid: (unconstrained * mask).sum(axis=1) >= SHAPING_PROBABILITY
                    for rid, mask in forbidden_by}
-        self.last_binding = binding
         if not self.model.record_actions:
             return [[()] * chosen.shape[1]] * chosen.shape[0]
         out = []
