@@ -74,7 +74,7 @@ FIGURE_STEMS = ("overview", "ensemble", "compare", "sensitivity", "morris_mu_sig
                 "heatmap", "ensemble_series")
 FIGURES = Layout(files=tuple(f"{stem}.{fmt}" for stem in FIGURE_STEMS for fmt in FIGURE_FORMATS))
 RUN_LAYOUT = Layout(OutputKind.RUN, (MARKER, "meta.json", "series.csv", "series.parquet", "actions.csv",
-                                     "events.csv"), {"plots": FIGURES},
+                                     "events.csv", "rules.csv"), {"plots": FIGURES},
                     manifest=("meta.json", ("scenario_hash", "hedgesim_version")))
 COMPARE_LAYOUT = Layout(OutputKind.COMPARE, (MARKER, "meta.json", "*.csv"), {"plots": FIGURES},
                         manifest=("meta.json", ("baseline", "hedgesim_version")))

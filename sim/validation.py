@@ -84,6 +84,13 @@ def _other_refusal(run: pd.DataFrame) -> float:
     return np.nan if refused + signed == 0 else float(refused / (refused + signed))
 
 
+def _while_four_nos(scenario: Scenario) -> Status:
+    """No violation is possible while every one of the Four Nos is switched on (from its ``since``)."""
+    nos = ("no_alliance", "no_foreign_bases", "no_siding_against_third", "no_force")
+    on = all(r in scenario.rules and scenario.rules[r].enabled for r in nos)
+    return Status.CONSTRUCTION if on else Status.TEST
+
+
 @dataclass(frozen=True)
 class Pattern:
     """One observable pattern: how to measure it on a run, and what the source expects."""
@@ -94,7 +101,12 @@ class Pattern:
     expect: Callable[[float], bool]
     expectation: str
     source: str
-    status: Status = Status.TEST
+    status: Status | Callable[[Scenario], Status] = Status.TEST  # or decided by the scenario's rules
+
+    def status_in(self, scenario: Scenario | None) -> Status:
+        if callable(self.status):
+            return self.status(scenario) if scenario is not None else Status.TEST
+        return self.status
 
 
 PATTERNS: tuple[Pattern, ...] = (
@@ -105,9 +117,13 @@ PATTERNS: tuple[Pattern, ...] = (
             lambda m: m <= 6, "weeks to a few months (<= 6)", "[Diplomat2023]: the crises of 2014-2023"),
     Pattern(2, "Four-Nos violations per run", lambda r: float(r["four_nos_violations"].sum()),
             lambda m: m == 0, "none while in force: the rules take forbidden moves off the menu",
-            "[SCMP2023]; [DWP2019]", Status.CONSTRUCTION),
-    Pattern(2, "months a Four-Nos rule bound a choice", lambda r: float((r["four_nos_binding"] > 0).sum()),
-            lambda m: True, "reported", "[SCMP2023]; [DWP2019]", Status.REPORTED),
+            "[SCMP2023]; [DWP2019]", lambda sc: _while_four_nos(sc)),
+    Pattern(2, "Four-Nos forbidden moves prevented (expected)",
+            lambda r: float(r["four_nos_prevented"].sum()),
+            lambda m: True, "reported (sim.rules.binding)", "[SCMP2023]; [DWP2019]", Status.REPORTED),
+    Pattern(2, "Four-Nos choice probability removed (sum)",
+            lambda r: float(r["four_nos_removed"].sum()),
+            lambda m: True, "reported (sim.rules.binding)", "[SCMP2023]; [DWP2019]", Status.REPORTED),
     Pattern(3, "months China's tier is below another's",
             lambda r: float((r["tier_china"] < _others(r, "tier_").max(axis=1)).sum()),
             lambda m: m == 0, "never: China starts at the top partner tier and no move lowers a tier",
@@ -149,16 +165,18 @@ def measure(series: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame.from_dict(rows, orient="index")
 
 
-def report(series: pd.DataFrame) -> pd.DataFrame:
-    """Every pattern: mean and 5-95% interval over replicates, the expectation, and whether it holds."""
+def report(series: pd.DataFrame, scenario: Scenario | None = None) -> pd.DataFrame:
+    """Every pattern: mean and 5-95% interval over replicates, the expectation, and whether it holds
+    (a pattern true by construction in ``scenario`` is labelled so)."""
     per_run = measure(series)
     out = []
     for p in PATTERNS:
         values = per_run[p.name].dropna()
         mean = float(values.mean()) if len(values) else np.nan
         lo, hi = (np.percentile(values, [5, 95]) if len(values) else (np.nan, np.nan))
-        judged = len(values) and p.status is not Status.REPORTED
-        out.append({"pattern": p.number, "measure": p.name, "kind": p.status.value, "mean": mean,
+        status = p.status_in(scenario)
+        judged = len(values) and status is not Status.REPORTED
+        out.append({"pattern": p.number, "measure": p.name, "kind": status.value, "mean": mean,
                     "p05": lo, "p95": hi, "interval": "5-95% of runs", "runs": len(values),
                     "expected": p.expectation, "holds": bool(p.expect(mean)) if judged else None,
                     "source": p.source})
@@ -329,7 +347,7 @@ def observed_rows(series: pd.DataFrame, scenario: Scenario) -> list[dict]:
 def validate(scenario: Scenario, seed: int, replicates: int) -> pd.DataFrame:
     """The whole report: patterns, contrasts and comparisons with the observed table."""
     series = run_replicates(scenario, seed, replicates)
-    table = report(series)
+    table = report(series, scenario)
     extra = pd.DataFrame([assurance_contrast(series), *observed_rows(series, scenario)])
     return pd.concat([table, contrast_rows(scenario, seed, replicates), extra], ignore_index=True)
 

@@ -485,9 +485,13 @@ def _validate_rules(located: Located, problems: list[Problem]) -> dict[str, Any]
                 if member not in groups()[key]:
                     hint = suggest(str(member), groups()[key], "members")
                     problems.append(located.problem(("rules", key, member), f"not a member of {key}{hint}"))
+                elif isinstance(on, dict):  # a member with parameters of its own (since/until)
+                    settings[member].update(on)
+                    where[member] = ("rules", key, member)
                 elif not isinstance(on, bool):
                     problems.append(located.problem(("rules", key, member),
-                                                    f"must be on or off (got {on!r})"))
+                                                    f"must be on or off, or a mapping of parameters "
+                                                    f"(got {on!r})"))
                 else:
                     settings[member]["enabled"] = on
                     where[member] = ("rules", key, member)
