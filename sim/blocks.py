@@ -107,8 +107,8 @@ def check_block(scenarios: Sequence[Scenario]) -> None:
         key = structure_key(scenario)
         if key != first:
             where = next((a[0] for a, b in zip(first, key, strict=False) if a != b), "structure")
-            raise ValueError(f"scenario {i} differs from scenario 0 in its structure ({where}): runs "
-                             "with different states, rules, events or integer parameters need separate blocks")
+            raise ValueError(f"scenario {i} differs from scenario 0 in its structure ({where}): runs with "
+                             "different states, rules, events or integer parameters need separate blocks")
 
 
 # ------------------------------------------------------------------------------------------ varying

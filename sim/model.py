@@ -108,7 +108,8 @@ class HedgingModel(mesa.Model):
 
         self.world = initial_world(scenarios if mixed else scenario, replicates)
         self.baseline = self.world.copy()
-        self.effects_scale = np.array([s.effects_scale for s in scenarios]) if mixed else scenario.effects_scale
+        self.effects_scale = (np.array([s.effects_scale for s in scenarios]) if mixed
+                              else scenario.effects_scale)
         self._random = {kind: self._random_rows(kind, scenarios) for kind in scenario.random_events}
         self.rules: list[Rule] = [RULES[rid](tables(lambda s, rid=rid: s.rules[rid]), replicates)
                                   for rid, params in scenario.rules.items() if params.enabled]
