@@ -215,7 +215,8 @@ class Experiment(Frozen):
                                                           PlotKind.ENSEMBLE_SERIES])
     ensemble_series: list[str] = Field(default_factory=lambda: ["hedging_index", "tension_china"])
     store_series: list[str] | None = None  # monthly columns kept per run; default: those used
-    chunk_runs: Annotated[int, Field(ge=1, le=10_000)] = 100  # runs per task (amortises overhead)
+    #: runs per lockstep block; None: chosen for speed and memory (sim.sweep.runner.block_size)
+    chunk_runs: Annotated[int, Field(ge=1, le=10_000)] | None = None
     source_file: str | None = None
 
     @model_validator(mode="after")
