@@ -20,8 +20,8 @@ from sim.calendar import Month
 from sim.cli import main
 from sim.scenario.loader import BUNDLED_DIR, ScenarioError
 from sim.sweep import runner
-from sim.sweep.analysis import sensitivity
-from sim.sweep.design import _sample, build_design, salib_problem
+from sim.sweep.analysis import noise_notes, sensitivity
+from sim.sweep.design import DUMMY, _sample, build_design, salib_problem
 from sim.sweep.experiment import Design, Method, Outcome, Reducer, load_experiment
 from sim.sweep.outcomes import reduce_outcomes
 from sim.sweep.runner import plan_chunks, plan_design, run_seed
@@ -79,7 +79,7 @@ def test_grid_is_the_full_factorial_with_typed_values(tmp_path, short_scenario):
 
 
 @pytest.mark.parametrize("method, samples, rows",
-                         [("sobol", 8, 8 * (3 + 2)), ("morris", 5, 5 * (3 + 1)), ("lhs", 30, 30)])
+                         [("sobol", 8, 8 * (4 + 2)), ("morris", 5, 5 * (4 + 1)), ("lhs", 30, 30)])  # +1: the dummy
 def test_sampled_designs_have_the_expected_size_and_stay_in_bounds(tmp_path, short_scenario, method,
                                                                      samples, rows):
     body = f"""
@@ -257,6 +257,10 @@ def test_sobol_recovers_the_ishigami_ranking():
     x = _sample(design, problem, seed=3)
     y = np.sin(x[:, 0]) + 7 * np.sin(x[:, 1]) ** 2 + 0.1 * x[:, 2] ** 4 * np.sin(x[:, 0])
     table = sensitivity(Method.SOBOL, problem, x, pd.DataFrame({"y": y})).set_index("parameter")
+    assert problem["names"][-1] == DUMMY and len(table) == 4  # the noise-floor dummy is analysed too
+    assert table.loc[DUMMY, "ST"] == pytest.approx(0, abs=0.02)
+    assert not table["below_noise_floor"].drop(DUMMY).any(), "x3 acts through interaction: ST 0.24"
+    table = table.drop(DUMMY)
     assert list(table["S1"].sort_values(ascending=False).index) == ["x2", "x1", "x3"]
     assert list(table["ST"].sort_values(ascending=False).index) == ["x1", "x2", "x3"]
     assert table.loc["x3", "S1"] == pytest.approx(0, abs=0.05)
@@ -268,9 +272,17 @@ def test_morris_ranks_a_linear_toy_by_its_slopes():
     problem = salib_problem(design)
     x = _sample(design, problem, seed=1)
     table = sensitivity(Method.MORRIS, problem, x, pd.DataFrame({"y": 5 * x[:, 0] + x[:, 1]}))
-    mu = table.set_index("parameter")["mu_star"]
+    mu = table.set_index("parameter")["mu_star"].drop(DUMMY)
     assert list(mu.sort_values(ascending=False).index) == ["a", "b", "c"]
     assert mu["a"] == pytest.approx(5) and mu["c"] == pytest.approx(0)
+    below = table.set_index("parameter")["below_noise_floor"]
+    assert below["c"] and not below["a"] and not below["b"], "c does nothing: no better than the dummy"
+    assert noise_notes(table) == ["y: below the noise floor (0, the dummy parameter's index): c"]
+
+
+def test_a_design_without_the_noise_floor_has_no_dummy():
+    design = Design(method=Method.MORRIS, samples=4, noise_floor=False, parameters={"a": [0, 1]})
+    assert salib_problem(design)["names"] == ["a"]
 
 
 def test_sweep_then_analyze_writes_tables_and_figures(tmp_path, short_scenario):
@@ -373,13 +385,13 @@ def _parts(out: Path) -> int:
 
 
 def test_runs_of_many_design_points_share_a_block_and_grouping_changes_nothing(tmp_path, short_scenario):
-    """A Sobol' design of 20 points x 2 replicates runs as ONE lockstep block of 40 runs; cut into
-    blocks of 7 on a pool, or of 1, the tables are the same."""
+    """A Sobol' design of 24 points (3 parameters and the noise-floor dummy) x 2 replicates runs as
+    ONE lockstep block of 48 runs; cut into blocks of 7 on a pool, or of 1, the tables are the same."""
     exp = experiment_file(tmp_path, short_scenario, SOBOL)
     packed = run_sweep(exp, tmp_path / "packed", workers=1, progress=False)
-    assert packed.total == 40 and _parts(packed.out) == 1, "every run in one block"
+    assert packed.total == 48 and _parts(packed.out) == 1, "every run in one block"
     pooled = run_sweep(exp, tmp_path / "pooled", workers=2, chunk_runs=7, progress=False)
-    assert _parts(pooled.out) == 6
+    assert _parts(pooled.out) == 7
     a, b = ResultStore(packed.out), ResultStore(pooled.out)
     pd.testing.assert_frame_equal(a.runs(), b.runs())
     pd.testing.assert_frame_equal(a.series(), b.series())
@@ -414,15 +426,15 @@ def experiment_points(experiment, base):
 
 
 def test_a_large_design_is_planned_as_arrays_not_scenarios(tmp_path, short_scenario):
-    """A Sobol' design of 28,672 points (4,096 base samples, 5 parameters) becomes one base scenario
-    and a (points, 5) table of values, not 28,672 Scenario objects."""
+    """A Sobol' design of 32,768 points (4,096 base samples, 5 parameters and the noise-floor dummy)
+    becomes one base scenario and a (points, 5) table of values, not 32,768 Scenario objects."""
     body = SOBOL.replace("samples: 4", "samples: 4096").replace(
         "rules.one_depend.threat_threshold: [0.5, 0.9]",
         "rules.one_depend.threat_threshold: [0.5, 0.9]\n"
         "        agents.russia.reliability: [0.1, 0.9]\n        agents.vietnam.temperature: [0.05, 0.3]")
     experiment, base = load_experiment(experiment_file(tmp_path, short_scenario, body))
     plan = plan_design(experiment, base, build_design(experiment, base))
-    assert plan.points == 28_672 and plan.values.shape == (28_672, 5)
+    assert plan.points == 32_768 and plan.values.shape == (32_768, 5)
     assert plan.bases == (base,)
 
 

@@ -147,6 +147,9 @@ class Design(Frozen):
     points: list[dict[str, Any]] = Field(default_factory=list)  # method: list
     levels: Annotated[int, Field(ge=2, le=20)] = 4  # Morris grid levels
     second_order: bool = False  # Sobol second-order indices (costs more runs)
+    # a dummy parameter the model never reads, sampled and analysed with the others: its index is
+    # what replicate noise alone produces (sim.sweep.analysis); costs one more column of the design
+    noise_floor: bool = True
 
     @field_validator("samples")
     @classmethod
