@@ -7,8 +7,10 @@
 1. a Sobol' design with 1 replicate per point (6 coefficients, Saltelli's scheme without second
    order: runs/8 base samples x 8 points);
 2. the same Sobol' design with 4 replicates per point (runs/32 base samples);
-3. a Monte Carlo: ``--runs`` seeds of the base scenario;
-4. the plain loop, one ``HedgingModel(...).run()`` per run, on ``--check`` runs of each of the three
+3. a control: design 1 with every range 1e-9 wide at the parameter's default, so its runs do the
+   Monte Carlo's work and only the design machinery differs (per-replicate coefficients);
+4. a Monte Carlo: ``--runs`` seeds of the base scenario;
+5. the plain loop, one ``HedgingModel(...).run()`` per run, on ``--check`` runs of each of them
    (its per-run cost extrapolates: a run alone costs the same whichever run it is).
 
 Each sweep runs in this process (``run_sweep(workers=1)``: no pool, blocks of the automatic size)
@@ -47,6 +49,7 @@ import pandas as pd
 from sim import HedgingModel, load_scenario, with_overrides
 from sim.bundled import SCENARIOS_DIR
 from sim.metrics import model_reporters
+from sim.scenario.loader import scenario_value
 from sim.sweep.experiment import Experiment, default_outcomes, load_experiment
 from sim.sweep.outcomes import reduce_outcomes
 from sim.sweep.runner import run_seed
@@ -152,15 +155,25 @@ OUTCOMES = {"mean_hedging_index": ("hedging_index", "mean"), "crises": ("crisis_
             "max_escalation": ("escalation", "max"), "final_tier_us": ("tier_united_states", "last")}
 
 
-def design_yaml(runs: int, replicates: int | None) -> str:
-    """A Sobol' design of ``runs`` runs with ``replicates`` per point, or (None) a Monte Carlo."""
+NARROW = 1e-9  # width of the control design's ranges, at the defaults: the same work as a Monte Carlo
+
+
+def design_yaml(runs: int, replicates: int | None, narrow: bool = False) -> str:
+    """A Sobol' design of ``runs`` runs with ``replicates`` per point, or (None) a Monte Carlo.
+    ``narrow``: every range ``NARROW`` wide at the parameter's default, so the runs do the work of
+    the Monte Carlo's and only the design machinery (per-replicate coefficients) differs."""
     scenario = SCENARIOS_DIR / f"{SCENARIO}.yaml"
     outcomes = "".join(f"\n  {k}: {{series: {c}, reduce: {r}}}" for k, (c, r) in OUTCOMES.items())
     if replicates is None:
         body = f"replicates: {runs}\n"
     else:
         samples = runs // (replicates * (len(SOBOL_PARAMETERS) + 2))
-        params = "".join(f"\n    {p}: {r}" for p, r in SOBOL_PARAMETERS.items())
+        ranges = dict(SOBOL_PARAMETERS)
+        if narrow:
+            base = load_scenario(SCENARIO)
+            ranges = {p: [float(scenario_value(base, p)), float(scenario_value(base, p)) + NARROW]
+                      for p in ranges}
+        params = "".join(f"\n    {p}: {r}" for p, r in ranges.items())
         body = (f"replicates: {replicates}\ndesign:\n  method: sobol\n  samples: {samples}\n"
                 f"  parameters:{params}\n")
     return (f"name: bench_design\nscenario: {scenario}\nseed: {ROOT_SEED}\n{body}"
@@ -197,34 +210,42 @@ def plain_loop(runs: pd.DataFrame, experiment: Experiment, check: int) -> tuple[
     return (time.process_time() - cpu) / check, check
 
 
-def designs(runs: int, check: int, rounds: int) -> None:
+DRIVERS = {"sobol1": ("Sobol', 1 replicate per point", (1, False)),
+           "sobol4": ("Sobol', 4 replicates per point", (4, False)),
+           "control": ("Sobol', 1 replicate per point, ranges 1e-9 wide at the defaults", (1, True)),
+           "mc": ("Monte Carlo (1 point)", (None, False))}
+
+
+def designs(runs: int, check: int, rounds: int, which: list[str]) -> None:
     print(f"{runs} runs x 144 months of {SCENARIO} per driver; numpy {np.__version__}, "
           f"mesa {mesa.__version__}; CPU seconds of this process, best of {rounds} interleaved rounds")
-    drivers = [("Sobol', 1 replicate per point", 1), ("Sobol', 4 replicates per point", 4),
-               ("Monte Carlo (1 point)", None)]
+    drivers = [DRIVERS[k] for k in which if k != "mc"] + [DRIVERS["mc"]]
     cpu: dict[str, list[float]] = {label: [] for label, _ in drivers}
     wall: dict[str, list[float]] = {label: [] for label, _ in drivers}
-    points, plain_cpu = {}, []
+    points, plain_cpu = {}, {}
     with tempfile.TemporaryDirectory() as tmp:
         for k in range(rounds):
-            for label, reps in drivers:
-                c, w, table, experiment = bench_design(design_yaml(runs, reps), Path(tmp), f"d{reps}-{k}")
+            for i, (label, (reps, narrow)) in enumerate(drivers):
+                text = design_yaml(runs, reps, narrow)
+                c, w, table, experiment = bench_design(text, Path(tmp), f"d{i}-{k}")
                 assert len(table) == runs, (label, len(table))
                 cpu[label].append(c)
                 wall[label].append(w)
                 points[label] = table["point"].nunique()
                 if k == 0:
-                    plain_cpu.append(plain_loop(table, experiment, check)[0])
-    plain = float(np.mean(plain_cpu))
+                    plain_cpu[label] = plain_loop(table, experiment, check)[0]
+    plain = float(np.mean(list(plain_cpu.values())))
     mc = runs / min(cpu[drivers[-1][0]])
-    print("\n| driver | design points | CPU s | wall s | runs per CPU-s | x Monte Carlo | x plain loop |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
+    print("\n| driver | design points | CPU s | wall s | runs per CPU-s | x Monte Carlo | its runs alone, "
+          "CPU s per run | x plain loop |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for label, _ in drivers:
         rate = runs / min(cpu[label])
         print(f"| {label} | {points[label]:,} | {min(cpu[label]):.1f} | {min(wall[label]):.1f} | {rate:.1f} "
-              f"| {rate / mc:.2f} | {rate * plain:.0f} |")
-    print(f"| plain loop, one model per run ({check} runs of each design) | - | {plain * check * 3:.1f} | - "
-          f"| {1 / plain:.2f} | {1 / plain / mc:.3f} | 1 |")
+              f"| {rate / mc:.2f} | {plain_cpu[label]:.2f} | {rate * plain_cpu[label]:.0f} |")
+    print(f"| plain loop, one model per run ({check} runs of each design) | - "
+          f"| {plain * check * len(drivers):.1f} | - | {1 / plain:.2f} | {1 / plain / mc:.3f} "
+          f"| {plain:.2f} | 1 |")
     print("\nall rounds, CPU s: " + "; ".join(f"{label}: {', '.join(f'{c:.1f}' for c in cpu[label])}"
                                              for label, _ in drivers))
     print(f"results checked identical: {check} runs of each design recomputed alone, every outcome equal")
@@ -252,6 +273,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=1024, help="runs per design (a multiple of 32)")
     parser.add_argument("--check", type=int, default=8, help="runs of each design recomputed alone")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (best of)")
+    parser.add_argument("--which", default="sobol1,sobol4,control,mc",
+                        help=f"designs to compare, of {', '.join(DRIVERS)} (the Monte Carlo always runs)")
     parser.add_argument("--drivers", action="store_true",
                         help="instead: the sweep runner against mesa.batch_run and the loop (wall time)")
     parser.add_argument("--workers", type=int, default=2, help="with --drivers")
@@ -260,7 +283,7 @@ def main() -> None:
     if args.drivers:
         drivers(args.runs, args.workers)
     else:
-        designs(args.runs, args.check, args.rounds)
+        designs(args.runs, args.check, args.rounds, args.which.split(","))
     if args.profile:
         profile_one_run()
 
