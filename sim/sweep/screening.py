@@ -13,10 +13,12 @@ fails when it does. Every point differs only in coefficients, so all runs share 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from sim.blocks import coefficient_field
@@ -24,6 +26,7 @@ from sim.bundled import EXPERIMENTS_DIR
 from sim.coefficients import CALIBRATED, _bounds
 from sim.scenario.loader import load_scenario, scenario_paths
 from sim.scenario.schema import Scenario
+from sim.sweep.store import ResultStore
 
 SCENARIO = "historical_2013_2024"
 EXPERIMENT = EXPERIMENTS_DIR / "morris_all.yaml"
@@ -42,7 +45,8 @@ OUTCOMES = {
     "sensitive_refused": ("sensitive_refused", "sum"),
 }
 TOP = 10  # coefficients listed per outcome
-NEGLIGIBLE = 0.05  # mu* below this share of the outcome's largest mu*, for every outcome: screened out
+#: a coefficient matters for an outcome when its mu* is at least this many times the noise floor
+SIGNAL = 2.0
 
 
 def calibrated(scenario: Scenario) -> dict[str, tuple[float, float]]:
@@ -86,11 +90,24 @@ def experiment_yaml(scenario: Scenario) -> str:
     return "\n".join(lines) + "\n"
 
 
+def noise_floor(runs: pd.DataFrame, outcomes: list[str], replicates: int, levels: int) -> pd.Series:
+    """The mu* a coefficient that does nothing would get from replicate noise alone, per outcome.
+
+    An elementary effect is (mean of R runs at x+Δ - mean of R runs at x) / Δ, Δ = levels /
+    (2 (levels - 1)) of the range; with the within-point spread s of the runs, pure noise makes it
+    normal with sd sqrt(2 s² / R) / Δ, whose mean absolute value is sqrt(2/π) times that."""
+    within = runs.groupby("point")[outcomes].var(ddof=1).mean()
+    delta = levels / (2 * (levels - 1))
+    return np.sqrt(2 / np.pi) * np.sqrt(2 * within / replicates) / delta
+
+
 def report(results_dir: Path, command: str) -> str:
     """docs/screening.md from a finished (and analysed) sweep of morris_all."""
     indices = pd.read_csv(results_dir / "analysis" / "sensitivity.csv")
-    meta = pd.read_json(results_dir / "experiment.json", typ="series")
-    indices["share"] = indices["mu_star"] / indices.groupby("outcome")["mu_star"].transform("max")
+    meta = json.loads((results_dir / "experiment.json").read_text())
+    runs = ResultStore(results_dir).runs()
+    floor = noise_floor(runs, list(indices["outcome"].unique()), REPLICATES, LEVELS)
+    indices["signal"] = indices["mu_star"] / indices["outcome"].map(floor)
     params = indices["parameter"].nunique()
     lines = [
         "# Screening: which calibrated coefficients matter, for which outcome",
@@ -101,9 +118,11 @@ def report(results_dir: Path, command: str) -> str:
         "μ* is the mean absolute",
         "elementary effect: the change in the outcome per full range of the coefficient (SALib, from",
         f"steps of 2/3 of the range on a grid of {LEVELS} levels), μ its signed mean, σ its spread",
-        "(interactions, non-linearity). With",
-        f"{REPLICATES} replicates per point, noise adds to σ and to μ* of coefficients that do nothing: read",
-        "μ* against the outcome's largest, and treat the tail as a screen, not a measurement.",
+        "(interactions, non-linearity). With few replicates per point, replicate noise alone gives",
+        "every coefficient some μ*: the *noise floor* is the μ* a coefficient that does nothing would",
+        "get (from the spread of runs within a design point; `sim.sweep.screening.noise_floor`), and",
+        f"a coefficient counts as mattering for an outcome when its μ* is at least {SIGNAL:g}x the floor.",
+        "This is a screen, not a measurement: near the floor, more trajectories decide.",
         "",
         "Produced by (experiment file generated from the coefficient tables):",
         "",
@@ -114,26 +133,33 @@ def report(results_dir: Path, command: str) -> str:
         f"Commit {(meta.get('git') or {}).get('commit', 'unknown')}, "
         f"{datetime.now(UTC).date().isoformat()}.",
         "",
-        "## Coefficients that matter for any outcome",
+        "Noise floor per outcome: " + "; ".join(f"{k} {v:.3g}" for k, v in floor.items()) + ".",
         "",
-        "Largest μ* share (μ* / the outcome's largest μ*) over all outcomes:",
+        "## Coefficients that matter",
         "",
-        "| coefficient | largest share | for outcome |",
-        "|---|---:|---|",
+        f"Every coefficient with μ* ≥ {SIGNAL:g}x the noise floor for some outcome, by its strongest signal:",
+        "",
+        "| coefficient | μ* / floor | outcome | outcomes above the floor |",
+        "|---|---:|---|---|",
     ]
-    best = indices.sort_values("share", ascending=False).drop_duplicates("parameter")
-    for _, row in best[best["share"] >= NEGLIGIBLE].iterrows():
-        lines.append(f"| `{row['parameter']}` | {row['share']:.2f} | {row['outcome']} |")
-    negligible = sorted(best[best["share"] < NEGLIGIBLE]["parameter"])
-    lines += ["", f"{len(negligible)} of {params} coefficients stay below {NEGLIGIBLE:.0%} of the largest μ* "
-              "for every outcome (candidates to fix at their defaults; listed at the end).", ""]
+    strong = indices[indices["signal"] >= SIGNAL]
+    best = strong.sort_values("signal", ascending=False).drop_duplicates("parameter")
+    for _, row in best.iterrows():
+        which = ", ".join(strong[strong["parameter"] == row["parameter"]]
+                          .sort_values("signal", ascending=False)["outcome"])
+        lines.append(f"| `{row['parameter']}` | {row['signal']:.1f} | {row['outcome']} | {which} |")
+    screened = sorted(set(indices["parameter"]) - set(best["parameter"]))
+    lines += ["", f"{len(best)} of {params} coefficients matter for at least one outcome; "
+              f"{len(screened)} stay below {SIGNAL:g}x the noise floor for every outcome (candidates to "
+              "keep at their defaults in calibration; listed at the end).", ""]
     for outcome, group in indices.groupby("outcome", sort=False):
         top = group.sort_values("mu_star", ascending=False).head(TOP)
-        lines += [f"## {outcome}", "", "| coefficient | μ* | μ* conf. | μ | σ |", "|---|---:|---:|---:|---:|"]
+        lines += [f"## {outcome}", "", f"Noise floor {floor[outcome]:.3g}.", "",
+                  "| coefficient | μ* | μ* conf. | μ | σ | μ* / floor |", "|---|---:|---:|---:|---:|---:|"]
         lines += [f"| `{r['parameter']}` | {r['mu_star']:.4g} | {r['mu_star_conf']:.2g} | {r['mu']:.3g} "
-                  f"| {r['sigma']:.3g} |" for _, r in top.iterrows()]
+                  f"| {r['sigma']:.3g} | {r['signal']:.1f} |" for _, r in top.iterrows()]
         lines.append("")
-    lines += ["## Screened out", "", ", ".join(f"`{p}`" for p in negligible) or "none", ""]
+    lines += ["## Screened out", "", ", ".join(f"`{p}`" for p in screened) or "none", ""]
     return "\n".join(lines)
 
 
