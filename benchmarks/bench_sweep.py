@@ -1,20 +1,24 @@
 """Per-run speed of every kind of design against a Monte Carlo and the plain loop, side by side.
 
-    python benchmarks/bench_sweep.py [--runs 1024] [--check 8] [--drivers] [--profile]
+    python benchmarks/bench_sweep.py [--runs 1024] [--check 8] [--rounds 3] [--drivers] [--profile]
 
 **Designs** (the default): the historical scenario (144 months), ``--runs`` runs each of
 
 1. a Sobol' design with 1 replicate per point (6 coefficients, Saltelli's scheme without second
    order: runs/8 base samples x 8 points);
 2. the same Sobol' design with 4 replicates per point (runs/32 base samples);
-3. a Monte Carlo: ``--runs`` seeds of the base scenario;
-4. the plain loop, one ``HedgingModel(...).run()`` per run, on ``--check`` runs of each of the three
+3. a control: design 1 with every range 1e-9 wide at the parameter's default, so its runs do the
+   Monte Carlo's work and only the design machinery differs (per-replicate coefficients);
+4. a Monte Carlo: ``--runs`` seeds of the base scenario;
+5. the plain loop, one ``HedgingModel(...).run()`` per run, on ``--check`` runs of each of them
    (its per-run cost extrapolates: a run alone costs the same whichever run it is).
 
 Each sweep runs in this process (``run_sweep(workers=1)``: no pool, blocks of the automatic size)
-and is timed in CPU seconds (``time.process_time``, so the figures do not move with the machine's
-other load) and wall seconds. The plain loop recomputes ``--check`` runs of each sweep from their
-design-point values and seeds, and every outcome must equal the sweep's bit for bit.
+and is timed in CPU seconds (``time.process_time``, so the figures move less with the machine's
+other load) and wall seconds, in ``--rounds`` interleaved rounds (each driver once per round); the
+table shows each driver's best round, and every round is printed below it. The plain loop
+recomputes ``--check`` runs of each sweep from their design-point values and seeds, and every
+outcome must equal the sweep's bit for bit.
 
 **Drivers** (``--drivers``): the set: the historical scenario (144 months), China's assertiveness
 at 10 levels, runs/10 replicates each, seeds from the experiment's root seed. Driven by
@@ -45,6 +49,7 @@ import pandas as pd
 from sim import HedgingModel, load_scenario, with_overrides
 from sim.bundled import SCENARIOS_DIR
 from sim.metrics import model_reporters
+from sim.scenario.loader import scenario_value
 from sim.sweep.experiment import Experiment, default_outcomes, load_experiment
 from sim.sweep.outcomes import reduce_outcomes
 from sim.sweep.runner import run_seed
@@ -150,15 +155,25 @@ OUTCOMES = {"mean_hedging_index": ("hedging_index", "mean"), "crises": ("crisis_
             "max_escalation": ("escalation", "max"), "final_tier_us": ("tier_united_states", "last")}
 
 
-def design_yaml(runs: int, replicates: int | None) -> str:
-    """A Sobol' design of ``runs`` runs with ``replicates`` per point, or (None) a Monte Carlo."""
+NARROW = 1e-9  # width of the control design's ranges, at the defaults: the same work as a Monte Carlo
+
+
+def design_yaml(runs: int, replicates: int | None, narrow: bool = False) -> str:
+    """A Sobol' design of ``runs`` runs with ``replicates`` per point, or (None) a Monte Carlo.
+    ``narrow``: every range ``NARROW`` wide at the parameter's default, so the runs do the work of
+    the Monte Carlo's and only the design machinery (per-replicate coefficients) differs."""
     scenario = SCENARIOS_DIR / f"{SCENARIO}.yaml"
     outcomes = "".join(f"\n  {k}: {{series: {c}, reduce: {r}}}" for k, (c, r) in OUTCOMES.items())
     if replicates is None:
         body = f"replicates: {runs}\n"
     else:
         samples = runs // (replicates * (len(SOBOL_PARAMETERS) + 2))
-        params = "".join(f"\n    {p}: {r}" for p, r in SOBOL_PARAMETERS.items())
+        ranges = dict(SOBOL_PARAMETERS)
+        if narrow:
+            base = load_scenario(SCENARIO)
+            ranges = {p: [float(scenario_value(base, p)), float(scenario_value(base, p)) + NARROW]
+                      for p in ranges}
+        params = "".join(f"\n    {p}: {r}" for p, r in ranges.items())
         body = (f"replicates: {replicates}\ndesign:\n  method: sobol\n  samples: {samples}\n"
                 f"  parameters:{params}\n")
     return (f"name: bench_design\nscenario: {scenario}\nseed: {ROOT_SEED}\n{body}"
@@ -195,29 +210,45 @@ def plain_loop(runs: pd.DataFrame, experiment: Experiment, check: int) -> tuple[
     return (time.process_time() - cpu) / check, check
 
 
-def designs(runs: int, check: int) -> None:
+DRIVERS = {"sobol1": ("Sobol', 1 replicate per point", (1, False)),
+           "sobol4": ("Sobol', 4 replicates per point", (4, False)),
+           "control": ("Sobol', 1 replicate per point, ranges 1e-9 wide at the defaults", (1, True)),
+           "mc": ("Monte Carlo (1 point)", (None, False))}
+
+
+def designs(runs: int, check: int, rounds: int, which: list[str]) -> None:
     print(f"{runs} runs x 144 months of {SCENARIO} per driver; numpy {np.__version__}, "
-          f"mesa {mesa.__version__}; CPU seconds of this process")
-    rows, plain_cpu = [], []
+          f"mesa {mesa.__version__}; CPU seconds of this process, best of {rounds} interleaved rounds")
+    drivers = [DRIVERS[k] for k in which if k != "mc"] + [DRIVERS["mc"]]
+    cpu: dict[str, list[float]] = {label: [] for label, _ in drivers}
+    wall: dict[str, list[float]] = {label: [] for label, _ in drivers}
+    points, plain_cpu = {}, {}
     with tempfile.TemporaryDirectory() as tmp:
-        for label, reps in [("Sobol', 1 replicate per point", 1), ("Sobol', 4 replicates per point", 4),
-                            ("Monte Carlo (1 point)", None)]:
-            cpu, wall, table, experiment = bench_design(design_yaml(runs, reps), Path(tmp), f"d{reps}")
-            assert len(table) == runs, (label, len(table))
-            per_run, _ = plain_loop(table, experiment, check)
-            plain_cpu.append(per_run)
-            rows.append((label, table["point"].nunique(), cpu, wall))
-    plain = float(np.mean(plain_cpu))
-    mc = runs / rows[-1][2]
-    print("\n| driver | design points | CPU s | wall s | runs per CPU-s | x Monte Carlo | x plain loop |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
-    for label, points, cpu, wall in rows:
-        rate = runs / cpu
-        print(f"| {label} | {points:,} | {cpu:.1f} | {wall:.1f} | {rate:.1f} | {rate / mc:.2f} "
-              f"| {rate * plain:.0f} |")
-    print(f"| plain loop, one model per run ({check} runs of each design) | - | {plain * check * 3:.1f} | - "
-          f"| {1 / plain:.2f} | {1 / plain / mc:.3f} | 1 |")
-    print(f"\nresults checked identical: {check} runs of each design recomputed alone, every outcome equal")
+        for k in range(rounds):
+            for i, (label, (reps, narrow)) in enumerate(drivers):
+                text = design_yaml(runs, reps, narrow)
+                c, w, table, experiment = bench_design(text, Path(tmp), f"d{i}-{k}")
+                assert len(table) == runs, (label, len(table))
+                cpu[label].append(c)
+                wall[label].append(w)
+                points[label] = table["point"].nunique()
+                if k == 0:
+                    plain_cpu[label] = plain_loop(table, experiment, check)[0]
+    plain = float(np.mean(list(plain_cpu.values())))
+    mc = runs / min(cpu[drivers[-1][0]])
+    print("\n| driver | design points | CPU s | wall s | runs per CPU-s | x Monte Carlo | its runs alone, "
+          "CPU s per run | x plain loop |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for label, _ in drivers:
+        rate = runs / min(cpu[label])
+        print(f"| {label} | {points[label]:,} | {min(cpu[label]):.1f} | {min(wall[label]):.1f} | {rate:.1f} "
+              f"| {rate / mc:.2f} | {plain_cpu[label]:.2f} | {rate * plain_cpu[label]:.0f} |")
+    print(f"| plain loop, one model per run ({check} runs of each design) | - "
+          f"| {plain * check * len(drivers):.1f} | - | {1 / plain:.2f} | {1 / plain / mc:.3f} "
+          f"| {plain:.2f} | 1 |")
+    print("\nall rounds, CPU s: " + "; ".join(f"{label}: {', '.join(f'{c:.1f}' for c in cpu[label])}"
+                                             for label, _ in drivers))
+    print(f"results checked identical: {check} runs of each design recomputed alone, every outcome equal")
 
 
 # ------------------------------------------------------------------------------------------ drivers
@@ -241,6 +272,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=1024, help="runs per design (a multiple of 32)")
     parser.add_argument("--check", type=int, default=8, help="runs of each design recomputed alone")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (best of)")
+    parser.add_argument("--which", default="sobol1,sobol4,control,mc",
+                        help=f"designs to compare, of {', '.join(DRIVERS)} (the Monte Carlo always runs)")
     parser.add_argument("--drivers", action="store_true",
                         help="instead: the sweep runner against mesa.batch_run and the loop (wall time)")
     parser.add_argument("--workers", type=int, default=2, help="with --drivers")
@@ -249,7 +283,7 @@ def main() -> None:
     if args.drivers:
         drivers(args.runs, args.workers)
     else:
-        designs(args.runs, args.check)
+        designs(args.runs, args.check, args.rounds, args.which.split(","))
     if args.profile:
         profile_one_run()
 

@@ -460,3 +460,20 @@ def test_a_task_that_cannot_be_pickled_fails_at_once_with_one_clear_error(short_
             runner.execute([task], pool, lambda *args: None)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+# ------------------------------------------------------------------------------------------ morris_all
+def test_morris_all_screens_every_calibrated_coefficient_of_the_replay():
+    """experiments/morris_all.yaml is generated from the coefficient tables; it lists every
+    `calibrated` coefficient over its declared range, and runs in shared lockstep blocks."""
+    from sim.sweep import screening
+    from sim.sweep.experiment import load_experiment as load
+
+    text = screening.EXPERIMENT.read_text()
+    expected = screening.experiment_yaml(sim.load_scenario(screening.SCENARIO))
+    assert text == expected, "regenerate: python -m sim.sweep.screening experiment"
+    experiment, base = load(screening.EXPERIMENT)
+    wanted = screening.calibrated(base)
+    assert len(wanted) > 200 and set(experiment.parameters) == set(wanted)
+    assert experiment.design.method is Method.MORRIS
+    assert experiment.runs <= 10_000, "a modest screen: minutes on one core"

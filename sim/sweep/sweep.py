@@ -83,7 +83,7 @@ def metadata(experiment: Experiment, base_hash: str, design: DesignMatrix,
         "scenario_hash": base_hash,
         "total_runs": len(design) * experiment.replicates,
         "design_points": len(design),
-        "design": design.points.reset_index().to_dict(orient="records"),
+        "design": design.points.copy().reset_index().to_dict(orient="records"),  # copy: defragmented
         "problem": design.problem,
         "sample": None if design.sample is None else design.sample.tolist(),
         "seeding": "run seed = SeedSequence(seed, spawn_key=(point, replicate)).generate_state(1, uint64)",
