@@ -26,6 +26,7 @@ from sim.bundled import EXPERIMENTS_DIR
 from sim.coefficients import CALIBRATED, _bounds
 from sim.scenario.loader import load_scenario, scenario_paths
 from sim.scenario.schema import Scenario
+from sim.sweep.design import DUMMY
 from sim.sweep.store import ResultStore
 
 SCENARIO = "historical_2013_2024"
@@ -104,7 +105,9 @@ def noise_floor(runs: pd.DataFrame, outcomes: list[str], replicates: int, levels
 def report(results_dir: Path, command: str) -> str:
     """docs/screening.md from a finished (and analysed) sweep of morris_all."""
     indices = pd.read_csv(results_dir / "analysis" / "sensitivity.csv")
+    indices = indices[indices["parameter"] != DUMMY]  # its own floor (analysis) is not a coefficient
     meta = json.loads((results_dir / "experiment.json").read_text())
+    columns = int((meta.get("problem") or {}).get("num_vars", indices["parameter"].nunique()))
     runs = ResultStore(results_dir).runs()
     floor = noise_floor(runs, list(indices["outcome"].unique()), REPLICATES, LEVELS)
     indices["signal"] = indices["mu_star"] / indices["outcome"].map(floor)
@@ -114,7 +117,7 @@ def report(results_dir: Path, command: str) -> str:
         "",
         f"Morris elementary effects ([Campolongo2007]) of all {params} coefficients tagged `calibrated` in",
         f"the historical replay ({SCENARIO}, 144 months), each over its declared range, {TRAJECTORIES}",
-        f"trajectories x {params + 1} points x {REPLICATES} replicates = {int(meta['total_runs']):,} runs. "
+        f"trajectories x {columns + 1} points x {REPLICATES} replicates = {int(meta['total_runs']):,} runs. "
         "μ* is the mean absolute",
         "elementary effect: the change in the outcome per full range of the coefficient (SALib, from",
         f"steps of 2/3 of the range on a grid of {LEVELS} levels), μ its signed mean, σ its spread",
