@@ -411,7 +411,7 @@ class Vietnam(StateAgent):
             world.interdependence[:, CHINA] + self.k.package.interdependence_per_deal * econ, 0, 1)
         actions = np.where(proposed, INDEX[Action.SIGN_AGREEMENTS], -1)
         targets = np.full(world.replicates, CHINA)
-        apply_moves(world, VIETNAM, actions, targets, share * self.model.scenario.effects_scale)
+        apply_moves(world, VIETNAM, actions, targets, share * self.model.effects_scale)
         if self.model.record_actions:
             detail = [self._package_detail(kinds, signed[r]) if proposed[r] else ""
                       for r in range(world.replicates)]
