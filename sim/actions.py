@@ -303,10 +303,17 @@ assert set(ACTIONS) == set(Action), "every Action needs a row in ACTION_TABLE"
 
 
 class AgreementKind(IntEnum):
-    """Tags of the agreements in a Chinese package ([VOA2023]; [Grossman2023]: 36 of ~45 signed; the
-    critical-minerals deal Xi lobbied for refused)."""
+    """Kinds of the agreements in a Chinese package ([VOA2023]; [Grossman2023]: 36 of ~45 signed; the
+    critical-minerals deal Xi lobbied for refused). What each is worth to Vietnam, and its security
+    cost, is :data:`sim.agents.vietnam.AGREEMENTS`."""
 
     SYMBOLIC = 0
     ECONOMIC = 1
-    SECURITY = 2
-    STRATEGIC_RESOURCE = 3
+    MARITIME = 2  # low-sensitivity security: search and rescue, joint patrols, incident hotlines
+    SECURITY = 3  # sensitive security cooperation
+    STRATEGIC_RESOURCE = 4  # critical minerals, rare earths
+
+    @property
+    def sensitive(self) -> bool:
+        """Counted as security-sensitive in the series (``sensitive_signed`` / ``_refused``)."""
+        return self in (AgreementKind.SECURITY, AgreementKind.STRATEGIC_RESOURCE)

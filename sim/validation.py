@@ -94,7 +94,7 @@ PATTERNS: tuple[Pattern, ...] = (
             lambda m: m >= 1.0, ">= 1 (assurance follows deepening)", "[Diplomat2023]; [VOA2023] (Giang)"),
     Pattern(5, "share of sensitive agreements refused", _sensitive_refusal,
             lambda m: m >= 0.7, "mostly refused (>= 0.7)", "[VOA2023], [Grossman2023] (rare earths refused)"),
-    Pattern(5, "share of symbolic/economic agreements refused", _other_refusal,
+    Pattern(5, "share of other agreements refused (incl. maritime)", _other_refusal,
             lambda m: m <= 0.3, "mostly signed (<= 0.3)", "[VOA2023], [Grossman2023] (36 of ~45 signed)"),
     Pattern(7, "fall in Russia's arms share since Jan 2022", _russia_drop,
             lambda m: m > 0.1, "falls (> 0.1)", "[Heydarian2022]; [SIPRI]"),

@@ -104,8 +104,11 @@ class ChinaParams(PartnerParams):
                                     "[Thayer2011]")
     # a package's composition sets how many agreements of each kind it has: structure, not a rate
     package_size: int = count(45, 1, 200, "prepared pacts in a package, Dec 2023", "[Grossman2023]")
-    package_security_share: float = coef(0.15, 0, 1, "security-sensitive share of a package (~10 refused)",
-                                         "[VOA2023]", structural=True)
+    package_maritime_share: float = coef(0.07, 0, 1, "low-sensitivity maritime share (search and "
+                                         "rescue, Gulf of Tonkin patrols, fishery hotline: 3 of 45)",
+                                         "[Grossman2023]; [VOA2023]", structural=True)
+    package_security_share: float = coef(0.1, 0, 1, "sensitive security share of a package (of the ~10 "
+                                         "refused)", "[VOA2023]", structural=True)
     package_resource_share: float = coef(0.05, 0, 1, "strategic-resource (rare earth) share",
                                          "[VOA2023]; [Grossman2023]", structural=True)
     package_symbolic_share: float = coef(0.3, 0, 1, "symbolic share; the rest is economic", "[VOA2023]",
@@ -116,9 +119,11 @@ class ChinaParams(PartnerParams):
 
     @model_validator(mode="after")
     def _shares(self) -> ChinaParams:
-        total = self.package_security_share + self.package_resource_share + self.package_symbolic_share
+        total = (self.package_maritime_share + self.package_security_share + self.package_resource_share
+                 + self.package_symbolic_share)
         if total > 1.0:
-            raise ValueError(f"package shares (security + resource + symbolic) sum to {total:.2f} > 1")
+            raise ValueError(f"package shares (maritime + security + resource + symbolic) sum to "
+                             f"{total:.2f} > 1")
         return self
 
 
@@ -250,7 +255,10 @@ class China(StateAgent):
         """The tags of a package's agreements, in proportions set by the scenario ([VOA2023])."""
         p = self.params
         n = p.package_size
-        counts = [round(n * s) for s in (p.package_symbolic_share, 0.0, p.package_security_share,
-                                         p.package_resource_share)]
+        shares = {AgreementKind.SYMBOLIC: p.package_symbolic_share, AgreementKind.ECONOMIC: 0.0,
+                  AgreementKind.MARITIME: p.package_maritime_share,
+                  AgreementKind.SECURITY: p.package_security_share,
+                  AgreementKind.STRATEGIC_RESOURCE: p.package_resource_share}
+        counts = [round(n * shares[kind]) for kind in AgreementKind]
         counts[AgreementKind.ECONOMIC] = max(0, n - sum(counts))
         return np.repeat(np.arange(len(AgreementKind)), counts)
