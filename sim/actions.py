@@ -51,6 +51,7 @@ class Channel(IntEnum):
     ESCALATION = 10  # rung on the crisis ladder
     REPUTATION_COST = 11  # China's accumulated reputational cost of pressing on ([Thayer2011])
     TENSION_CHINA = 12  # Vietnam-China tension, whoever the other party is
+    SANCTIONED_ARMS = 13  # arms-supplier attractiveness of every state under sanctions (CAATSA)
 
 
 class Action(str, Enum):
@@ -129,9 +130,11 @@ ACTION_TABLE: tuple[ActionSpec, ...] = (
                "[VOA2023]; [Grossman2023] ('community of shared future', Dec 2023: symbolic upgrade)",
                "returns", True, "symbolic upgrade: join China's community of shared future"),
     ActionSpec(Action.SIGN_AGREEMENTS, Family.ASSURANCE,
-               {C.ASSURANCE_DEBT: -0.3, C.CHINA_SUSPICION: -0.1},
-               "[VOA2023]; [Grossman2023] (36 of ~45 prepared documents signed, Dec 2023)",
-               "returns", True, "sign part of a Chinese package of agreements"),
+               {C.ASSURANCE_DEBT: -0.3, C.CHINA_SUSPICION: -0.1, C.DYAD_INTERDEPENDENCE: 0.2},
+               "[VOA2023]; [Grossman2023] (36 of ~45 prepared documents signed, Dec 2023: market access, "
+               "rail link, BRI projects)",
+               "returns", True, "sign a Chinese package of agreements (effects per package, scaled by "
+               "the share signed)"),
     ActionSpec(Action.MODERNISE, Family.DETERRENCE,
                {C.CAPABILITY: 0.02},
                "[Heydarian2022] ('porcupine' modernisation); [Diplomat2023] (force as fallback)",
@@ -224,7 +227,7 @@ ACTION_TABLE: tuple[ActionSpec, ...] = (
                "[Heydarian2022] (Summit for Democracy; Hanoi's suspicion); [SCMP2023] (regime wariness)",
                "", False, "democracy and human-rights pressure"),
     ActionSpec(Action.SANCTIONS_PRESSURE, Family.PRESSURE,
-               {C.DYAD_TRUST: -0.02},
+               {C.DYAD_TRUST: -0.02, C.SANCTIONED_ARMS: -0.1},
                "[Heydarian2022] (CAATSA forced Indonesia and the Philippines to cancel Russian deals)",
                "", False, "CAATSA pressure on buyers of Russian arms"),
     ActionSpec(Action.ODA, Family.ENGAGEMENT,

@@ -18,8 +18,8 @@ from sim.actions import INDEX, Action, AgreementKind
 from sim.agents.base import StateAgent, register_agent
 from sim.agents.partner import PartnerParams
 from sim.coefficients import coef, count
-from sim.dynamics import open_crisis
-from sim.scenario.schema import Country, Frozen, Tier
+from sim.dynamics import end_crisis, open_crisis, open_package
+from sim.scenario.schema import Country, Frozen
 from sim.state import CHINA, VIETNAM, World
 
 MOVES = (Action.GRAY_ZONE_INCIDENT, Action.ESCALATE, Action.DE_ESCALATE, Action.INDUCEMENT,
@@ -236,14 +236,11 @@ class China(StateAgent):
             self.model.log_crisis_start(incident, terms)
         stepped_down = (actions == INDEX[Action.DE_ESCALATE]) & ~world.in_crisis
         if stepped_down.any():
-            world.ended_by_china += stepped_down
+            end_crisis(world, stepped_down, Country.CHINA)
             self.model.log_crisis_end(stepped_down, "china", self._terms_before_move)
         proposed = actions == INDEX[Action.PROPOSE_PACKAGE]
         if proposed.any():
-            world.package_cooldown[:] = np.where(proposed, u.package_cooldown, world.package_cooldown)
-            can_upgrade = proposed & (world.tier[:, CHINA] == int(Tier.COMPREHENSIVE_STRATEGIC))
-            world.community_offer[:] = np.where(can_upgrade, u.community_offer_months,
-                                                world.community_offer)
+            open_package(world, proposed, u.package_cooldown, u.community_offer_months)
             self.model.vietnam.answer_package(world, self.package_kinds(), proposed)
 
     def decide(self, world: World):  # noqa: ANN201

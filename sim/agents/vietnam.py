@@ -195,8 +195,6 @@ def _package_table() -> type[Frozen]:
         "symbolic_debt": coef(0.3, 0, 2, "extra stability value of a symbolic agreement per unit of "
                               "assurance debt", "[Diplomat2023]"),
         "merit_sd": coef(0.3, 0, 2, "sd of an agreement's idiosyncratic merit"),
-        "interdependence_per_deal": coef(0.002, 0, 0.05, "China interdependence added per economic "
-                                         "agreement signed"),
     }
     return table("PackageAnswer", "How Vietnam weighs each agreement of a Chinese package, item by item "
                  "([VOA2023]; [Grossman2023]).", {**kinds, **extra}, __name__)
@@ -370,8 +368,7 @@ class Vietnam(StateAgent):
         conceded = (actions == INDEX[Action.CONCEDE]) & world.in_crisis
         if conceded.any():
             terms = self._terms_before_move
-            end_crisis(world, conceded)
-            world.ended_by_vietnam += conceded
+            end_crisis(world, conceded, Country.VIETNAM)
             self.model.log_crisis_end(conceded, "vietnam", terms)
 
     def decide(self, world: World):  # noqa: ANN201
@@ -435,10 +432,7 @@ class Vietnam(StateAgent):
             self.package_signed[:, kind] += (signed & of_kind).sum(axis=1)
         world.sensitive_signed += (signed & sensitive).sum(axis=1)
         world.sensitive_refused += (~signed & sensitive & proposed[:, None]).sum(axis=1)
-        share = n_signed / max(1, len(kinds))
-        econ = (signed & (kinds == AgreementKind.ECONOMIC)).sum(axis=1)
-        world.interdependence[:, CHINA] = np.clip(
-            world.interdependence[:, CHINA] + self.k.package.interdependence_per_deal * econ, 0, 1)
+        share = n_signed / max(1, len(kinds))  # the package's effects (actions table) x share signed
         actions = np.where(proposed, INDEX[Action.SIGN_AGREEMENTS], -1)
         targets = np.full(world.replicates, CHINA)
         apply_moves(world, VIETNAM, actions, targets, share * self.model.scenario.effects_scale)
