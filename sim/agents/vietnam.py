@@ -435,7 +435,7 @@ class Vietnam(StateAgent):
         share = n_signed / max(1, len(kinds))  # the package's effects (actions table) x share signed
         actions = np.where(proposed, INDEX[Action.SIGN_AGREEMENTS], -1)
         targets = np.full(world.replicates, CHINA)
-        apply_moves(world, VIETNAM, actions, targets, share * self.model.scenario.effects_scale)
+        apply_moves(world, VIETNAM, actions, targets, share * self.model.effects_scale)
         if self.model.record_actions:
             detail = [self._package_detail(kinds, signed[r]) if proposed[r] else ""
                       for r in range(world.replicates)]
