@@ -189,10 +189,13 @@ CONFIRM_RUNS = 100_000  # a sweep beyond this (15-60 min on 2 cores) runs only w
 
 def design_points(design: Design | None) -> int:
     """How many design points ``design`` has, counted without sampling it (SALib's sizes: Saltelli
-    N(D+2), or N(2D+2) with second-order indices; Morris N(D+1); a Latin hypercube N)."""
+    N(D+2), or N(2D+2) with second-order indices; Morris N(D+1); a Latin hypercube N). D counts the
+    noise-floor dummy of a Sobol' or Morris design (sim.sweep.design.DUMMY)."""
     if design is None:
         return 1
     d, n = len(design.parameters), design.samples or 2
+    if design.noise_floor and design.method in (Method.SOBOL, Method.MORRIS):
+        d += 1
     if design.method is Method.LIST:
         return len(design.points)
     if design.method is Method.GRID:
