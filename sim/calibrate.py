@@ -42,14 +42,6 @@ from sim.calendar import Month, coerce_month
 from sim.coefficients import _bounds
 from sim.model import HedgingModel
 from sim.observed import Kind, load_observed
-from sim.scenario.loader import (
-    Problem,
-    ScenarioError,
-    load_scenario,
-    read_located,
-    resolve_path,
-    validation_problems,
-)
 from sim.outputs import (
     CALIBRATION_LAYOUT,
     OutputRefusedError,
@@ -62,6 +54,14 @@ from sim.outputs import (
     write_file,
 )
 from sim.plots import FigureOptions
+from sim.scenario.loader import (
+    Problem,
+    ScenarioError,
+    load_scenario,
+    read_located,
+    resolve_path,
+    validation_problems,
+)
 from sim.scenario.schema import Scenario
 
 DB = "abc.db"
@@ -167,7 +167,8 @@ def observed(stat: Statistic, window: Window, scenario: Scenario, table: pd.Data
         rows = rows[(rows["start"].map(str) <= window.first)  # a range that covers the whole window
                     & rows["end"].map(lambda e: e is None or str(e) >= window.last)]
         if rows.empty:
-            raise ValueError(f"the observed table has no Russian arms share for {window.first}..{window.last}")
+            raise ValueError("the observed table has no Russian arms share for "
+                             f"{window.first}..{window.last}")
         return float(((rows["low"] + rows["high"]) / 2).mean())
     return 0.0
 
@@ -440,8 +441,8 @@ def _abc(s: Setup, db_file: Path, progress: Callable[[str], None] = print):
     import pyabc
     logging.getLogger("ABC").setLevel(logging.WARNING)  # hedgesim reports each generation itself
 
-    priors = pyabc.Distribution(**{_name(p): pyabc.RV("uniform", lo, hi - lo)
-                                   for p in s.paths for lo, hi in [prior_bounds(s.full, p, s.spec.parameters[p])]})
+    bounds = {p: prior_bounds(s.full, p, s.spec.parameters[p]) for p in s.paths}
+    priors = pyabc.Distribution(**{_name(p): pyabc.RV("uniform", lo, hi - lo) for p, (lo, hi) in bounds.items()})
 
     def run(proposals: list[dict[str, float]], seeds: list[int]) -> list[dict[str, float]]:
         values = pd.DataFrame([{p: prop[_name(p)] for p in s.paths} for prop in proposals])
@@ -480,7 +481,8 @@ def prepare(out: Path, spec: Calibration, *, resume: bool, force: bool) -> bool:
 
 
 def _comparable(spec: Calibration) -> dict[str, Any]:
-    return spec.model_dump(mode="json", exclude={"generations", "predictive_draws", "source_file", "description"})
+    loose = {"generations", "predictive_draws", "source_file", "description"}  # may change on --resume
+    return spec.model_dump(mode="json", exclude=loose)
 
 
 def _write_spec(root: Path, spec: Calibration) -> None:
@@ -496,7 +498,8 @@ def _check_resumable(out: Path, spec: Calibration) -> None:
     try:
         before = Calibration.model_validate(json.loads((out / "calibration.json").read_text())["calibration"])
     except (OSError, ValueError, KeyError, TypeError):
-        raise UnreadableOutputError(f"{out / 'calibration.json'}: damaged; not as hedgesim wrote it") from None
+        raise UnreadableOutputError(f"{out / 'calibration.json'}: damaged; not as hedgesim wrote it") \
+            from None
     changed = [k for k, v in _comparable(spec).items() if _comparable(before).get(k) != v]
     if changed:
         raise OutputRefusedError(f"{out} holds a calibration started with different {', '.join(changed)}; "
@@ -580,8 +583,8 @@ def write_results(history, s: Setup, out: Path, figures: FigureOptions | None = 
             "epsilons": [float(e) for e in history.get_all_populations()["epsilon"].iloc[1:]],
             "scales": {k.value: v for k, v in SCALES.items()}, "hedgesim_version": __version__,
             "pyabc_version": _pyabc_version(), "git": git_state()}
-    done.append(write_file(out / "meta.json", lambda tmp: tmp.write_text(json.dumps(meta, indent=2, default=str)),
-                           force=True))
+    text = json.dumps(meta, indent=2, default=str)
+    done.append(write_file(out / "meta.json", lambda tmp: tmp.write_text(text), force=True))
     from sim.plots import save
     save(posterior_figure(table, margins, s), out / "plots", "posterior", figures)
     save(out_of_sample_figure(runs, s), out / "plots", "out_of_sample", figures)
@@ -611,8 +614,8 @@ def out_of_sample(table: pd.DataFrame, s: Setup) -> tuple[pd.DataFrame, pd.DataF
     series = model.series()
     window = held_out(s)
     rows = []
-    per_run = {st: [simulated(st, run.reset_index(drop=True), window) for _, run in series.groupby("replicate")]
-               for st in Statistic}
+    runs = [run.reset_index(drop=True) for _, run in series.groupby("replicate")]
+    per_run = {st: [simulated(st, run, window) for run in runs] for st in Statistic}
     for st in Statistic:
         try:
             obs = observed(st, window, s.full)
@@ -649,7 +652,8 @@ def _upgrade_dates(series: pd.DataFrame, s: Setup, window: Window) -> list[dict[
             reached = run.loc[run[column] >= up["value"], "date"]
             hits.append(float(len(reached) > 0 and near.holds(reached.iloc[0])))
         share = float(np.mean(hits))
-        rows.append({"fact": f"{up['actor']} reaches tier {int(up['value'])} near {date} (+-{UPGRADE_TOLERANCE} months)",
+        fact = f"{up['actor']} reaches tier {int(up['value'])} near {date} (+-{UPGRADE_TOLERANCE} months)"
+        rows.append({"fact": fact,
                      "observed": 1.0, "median": share, "p05": np.nan, "p95": np.nan,
                      "inside": share >= 0.5, "runs": len(hits)})
     return rows
@@ -722,8 +726,8 @@ def out_of_sample_figure(series: pd.DataFrame, s: Setup):
             for _, up in obs[(obs["kind"] == Kind.UPGRADE) & (obs["actor"] == actor)].iterrows():
                 when = dates([str(up["start"])])[0]
                 if t.min() <= when <= t.max():
-                    axes[0].plot([when], [up["value"]], marker="*", ms=11, color=line.get_color(), mec="black",
-                                 mew=0.5, ls="none")
+                    axes[0].plot([when], [up["value"]], marker="*", ms=11, color=line.get_color(),
+                                 mec="black", mew=0.5, ls="none")
         axes[0].set_ylabel("tier")
         axes[0].set_yticks(range(5))
         axes[0].set_title("Partners' tiers: median and 5-95 % of runs; stars: observed upgrades")
@@ -762,5 +766,6 @@ def describe(out: Path) -> str:
         interval = "" if pd.isna(r.p05) else f"[{r.p05:.3g}, {r.p95:.3g}]"
         lines.append(f"  {r.fact:<58} {r.observed:>8.3g} {r.median:>8.3g} {interval:>17}  "
                      f"{'yes' if r.inside else 'NO'}")
-    lines.append(f"wrote {out}/ (posterior.parquet, marginals.csv, out_of_sample.csv, meta.json, plots/, abc.db)")
+    lines.append(f"wrote {out}/ (posterior.parquet, marginals.csv, out_of_sample.csv, meta.json, plots/, "
+                 "abc.db)")
     return "\n".join(lines)

@@ -195,7 +195,8 @@ def _calibrate(args: argparse.Namespace) -> int:
     spec = spec.model_copy(update=update)
     out = Path(args.out) if args.out else Path("results") / spec.name
     print(f"{spec.name}: {len(spec.parameters)} coefficients, {spec.population} particles x up to "
-          f"{spec.generations} generations, fitted to {base.start}..{spec.fit_until}; writing {out}/", flush=True)
+          f"{spec.generations} generations, fitted to {base.start}..{spec.fit_until}; writing {out}/",
+          flush=True)
     try:
         calibrate(spec, base, out, resume=args.resume, force=args.force, figures=args.figures)
     except KeyboardInterrupt:
@@ -365,12 +366,12 @@ def build_parser() -> argparse.ArgumentParser:
     _add_figure_options(sweep)
     sweep.set_defaults(func=_sweep)
 
-    cal = sub.add_parser("calibrate", help="ABC-SMC of calibrated coefficients, out-of-sample check, resumable")
+    cal = sub.add_parser("calibrate", help="estimate calibrated coefficients by ABC-SMC; out-of-sample check")
     cal.add_argument("calibration", help="a calibration YAML file, or a bundled name (abc_2013_2019)")
     cal.add_argument("--out", help="results directory (default results/<calibration name>)")
     cal.add_argument("--resume", action="store_true", help="continue the calibration in --out")
     cal.add_argument("--force", action="store_true", help="replace an existing calibration directory")
-    cal.add_argument("--population", type=_positive_int, help="particles per generation (default: the file's)")
+    cal.add_argument("--population", type=_positive_int, help="particles per generation (default: the file)")
     cal.add_argument("--generations", type=_positive_int, help="generations (default: the file's)")
     _add_figure_options(cal)
     cal.set_defaults(func=_calibrate)
