@@ -442,7 +442,8 @@ def _abc(s: Setup, db_file: Path, progress: Callable[[str], None] = print):
     logging.getLogger("ABC").setLevel(logging.WARNING)  # hedgesim reports each generation itself
 
     bounds = {p: prior_bounds(s.full, p, s.spec.parameters[p]) for p in s.paths}
-    priors = pyabc.Distribution(**{_name(p): pyabc.RV("uniform", lo, hi - lo) for p, (lo, hi) in bounds.items()})
+    priors = pyabc.Distribution(**{_name(p): pyabc.RV("uniform", low, high - low)
+                                   for p, (low, high) in bounds.items()})
 
     def run(proposals: list[dict[str, float]], seeds: list[int]) -> list[dict[str, float]]:
         values = pd.DataFrame([{p: prop[_name(p)] for p in s.paths} for prop in proposals])
