@@ -2,7 +2,7 @@
 
 A calibration file names a scenario, the months the fit may see (``fit_until``), the coefficients to
 estimate with their priors, and the summary statistics compared with the observed table
-(:mod:`sim.observed`). ABC-SMC is pyabc's ([Klinger2018]; sequential Monte Carlo ABC, [Beaumont2009]);
+(:mod:`sim.observed`). ABC-SMC is pyabc's ([Klinger2018]; sequential Monte Carlo ABC, [Toni2009]);
 hedgesim supplies the model and a sampler that runs a generation's proposals as mixed lockstep
 blocks (:class:`LockstepSampler`): each proposal is one replicate with its own coefficients, so a
 population of parameter vectors costs what a Monte Carlo of the same size costs.
@@ -770,3 +770,58 @@ def describe(out: Path) -> str:
     lines.append(f"wrote {out}/ (posterior.parquet, marginals.csv, out_of_sample.csv, meta.json, plots/, "
                  "abc.db)")
     return "\n".join(lines)
+
+
+# ------------------------------------------------------------------------------------------ docs
+DOC_BEGIN = "<!-- BEGIN GENERATED: python -m sim.calibrate DIR -->"
+DOC_END = "<!-- END GENERATED -->"
+
+
+def markdown(out: Path, relative_to: Path) -> str:
+    """The committed calibration in ``out`` as Markdown: the statistics, priors, marginal intervals
+    and the out-of-sample table, with the figures (paths relative to the document)."""
+    meta = json.loads((out / "meta.json").read_text())
+    spec = meta["calibration"]
+    margins = pd.read_csv(out / MARGINALS)
+    predicted = pd.read_csv(out / PREDICTIONS)
+    rel = out.resolve().relative_to(relative_to.resolve())
+    lines = [f"Produced by `hedgesim calibrate {spec['name']} --out {rel}` (hedgesim "
+             f"{meta['hedgesim_version']}, pyabc {meta['pyabc_version']}, commit "
+             f"{(meta.get('git') or {}).get('commit', 'n/a')}): {meta['generations']} generations of "
+             f"{spec['population']} particles, {meta['evaluations']} simulations in all, fitted to "
+             f"{meta['fit_window'][0]}..{meta['fit_window'][1]}; seed {spec['seed']}.", "",
+             "**Summary statistics** (observed over the fitted months, from the observed table; distance "
+             "scale in brackets):", "",
+             "| statistic | observed | scale |", "|---|---:|---:|"]
+    lines += [f"| `{k}` | {v:g} | {meta['scales'][k]:g} |" for k, v in meta["observed"].items()]
+    lines += ["", f"Thresholds by generation: {', '.join(f'{e:.3g}' for e in meta['epsilons'])}.", "",
+              "**Posterior** (uniform priors; weighted 5, 50 and 95 % quantiles of the last generation; "
+              "`narrowed`: 1 - width of the 90 % interval / 90 % of the prior's width):", "",
+              "| coefficient | prior | default | 5% | median | 95% | narrowed |",
+              "|---|---|---:|---:|---:|---:|---:|"]
+    lines += [f"| `{r.parameter}` | [{r.prior_low:g}, {r.prior_high:g}] | {r.default:g} | {r.p05:.3g} | "
+              f"{r.median:.3g} | {r.p95:.3g} | {r.narrowed:.2f} |" for r in margins.itertuples()]
+    lines += ["", f"![Posterior]({rel}/plots/posterior.png)", "",
+              "**Out of sample** (held-out months; posterior-predictive runs of the full scenario; for an "
+              "upgrade, the share of runs reaching the tier within six months of its date, counted as "
+              "inside at one half or more):", "",
+              "| fact | observed | median | 5-95% | inside |", "|---|---:|---:|---|---|"]
+    for r in predicted.itertuples():
+        interval = "" if pd.isna(r.p05) else f"[{r.p05:.3g}, {r.p95:.3g}]"
+        lines.append(f"| {r.fact} | {r.observed:.3g} | {r.median:.3g} | {interval} | "
+                     f"{'yes' if r.inside else '**no**'} |")
+    lines += ["", f"![Out of sample]({rel}/plots/out_of_sample.png)"]
+    return "\n".join(lines)
+
+
+def update_docs(out: Path, doc: Path) -> None:
+    """Replace the generated part of ``doc`` with :func:`markdown` of ``out``."""
+    text = doc.read_text()
+    head, _, rest = text.partition(DOC_BEGIN)
+    _, _, tail = rest.partition(DOC_END)
+    doc.write_text(f"{head}{DOC_BEGIN}\n{markdown(out, doc.parent)}\n{DOC_END}{tail}")
+
+
+if __name__ == "__main__":  # python -m sim.calibrate docs/calibration/abc_2013_2019 [docs/calibration.md]
+    import sys
+    update_docs(Path(sys.argv[1]), Path(sys.argv[2] if len(sys.argv) > 2 else "docs/calibration.md"))
