@@ -59,21 +59,26 @@ def coefficient_field(scenario: Scenario, path: str) -> FieldInfo | None:
     return info if info is not None and _is_float(info) else None
 
 
-def coefficient_problems(scenario: Scenario, path: str, values: np.ndarray) -> list[str]:
+def coefficient_problems(scenario: Scenario, path: str, values: np.ndarray) -> list[tuple[int, str]]:
     """What the scenario would refuse among ``values`` for the coefficient at ``path``, checked as
-    one array: non-finite values and values outside the field's range (first offending row named)."""
+    one array: ``(first offending row, message)`` for non-finite and out-of-range values, worded
+    as the loader words them."""
     info = coefficient_field(scenario, path)
     if info is None:
         raise KeyError(f"{path} is not a coefficient")
     values = np.asarray(values, dtype=float)
     low, high = _bounds(info)
-    checks = [(~np.isfinite(values), "must be a finite number")]
+    checks = [(~np.isfinite(values), "Input should be a finite number")]
     if low is not None:
-        checks.append((values < low, f"must be at least {low:g}"))
+        checks.append((values < low, f"Input should be greater than or equal to {low:g}"))
     if high is not None:
-        checks.append((values > high, f"must be at most {high:g}"))
-    return [f"row {int(np.flatnonzero(bad)[0])}: value {values[np.flatnonzero(bad)[0]]!r} {why}"
-            for bad, why in checks if bad.any()]
+        checks.append((values > high, f"Input should be less than or equal to {high:g}"))
+    out = []
+    for bad, why in checks:
+        if bad.any():
+            row = int(np.flatnonzero(bad)[0])
+            out.append((row, f"{why}, got {values[row]!r}"))
+    return out
 
 
 # ------------------------------------------------------------------------------------------ structure

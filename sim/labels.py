@@ -77,7 +77,8 @@ COLUMNS: dict[str, Label] = {
     "assurance_acts": Label("assurance acts toward China", "per month", integer=True),
     "assurance_debt": Label("assurance owed to Beijing", "0-1"),
     "four_nos_violations": Label("Four-Nos violations", "per month", integer=True),
-    "four_nos_binding": Label("Four-Nos rules binding", "per month", integer=True),
+    "four_nos_removed": Label("choice probability removed by the Four Nos", "per month"),
+    "four_nos_prevented": Label("forbidden moves prevented by the Four Nos (expected)", "per month"),
     "china_coercion": Label("coercive Chinese moves", "per month", integer=True),
     "china_suspicion": Label("China's suspicion of Vietnam", "0-1"),
     "agreements_signed": Label("agreements signed", "per month", integer=True),
@@ -140,6 +141,7 @@ def is_tier(name: str) -> bool:
 # Scenario values a design may vary, by their last path component (agents.<state>.<field>,
 # rules.<rule>.<field>); the state or rule is named in front.
 PARAMETERS: dict[str, str] = {
+    "noise_floor_dummy": "dummy parameter (noise floor)",
     "assertiveness": "assertiveness", "status_sensitivity": "status sensitivity",
     "commitment": "commitment", "reliability": "arms reliability", "trust": "initial trust",
     "tension": "initial tension", "tier": "initial tier", "defense": "initial defence ties",

@@ -311,6 +311,14 @@ REFERENCES: tuple[Reference, ...] = (
               "Journal of Open Source Software", "2017", authors=("Herman, Jon", "Usher, Will"),
               volume="2", number="9", pages="97",
               doi="10.21105/joss.00097", used_for="the sampling and sensitivity analysis library"),
+    Reference("KhorashadiZadeh2017", Kind.ARTICLE, Topic.EXPERIMENTS,
+              "Khorashadi Zadeh et al. 2017, Environmental Modelling & Software",
+              "Comparison of variance-based and moment-independent global sensitivity analysis approaches "
+              "by application to the SWAT model", "Environmental Modelling & Software", "2017",
+              authors=("Khorashadi Zadeh, Farkhondeh", "Nossent, Jiri", "Sarrazin, Fanny",
+                       "Pianosi, Francesca", "van Griensven, Ann", "Wagener, Thorsten", "Bauwens, Willy"),
+              volume="91", pages="210-222",
+              used_for="a dummy parameter's sensitivity index as the screening threshold (noise floor)"),
 )
 
 BY_KEY: dict[str, Reference] = {r.key: r for r in REFERENCES}
