@@ -183,6 +183,26 @@ def _sweep(args: argparse.Namespace) -> int:
     return 0 if report.complete else 1
 
 
+def _calibrate(args: argparse.Namespace) -> int:
+    from sim.calibrate import calibrate, describe, load_calibration
+
+    spec, base = load_calibration(args.calibration)
+    update = {k: v for k, v in (("population", args.population), ("generations", args.generations)) if v}
+    spec = spec.model_copy(update=update)
+    out = Path(args.out) if args.out else Path("results") / spec.name
+    print(f"{spec.name}: {len(spec.parameters)} coefficients, {spec.population} particles x up to "
+          f"{spec.generations} generations, fitted to {base.start}..{spec.fit_until}; writing {out}/",
+          flush=True)
+    try:
+        calibrate(spec, base, out, resume=args.resume, force=args.force, figures=args.figures)
+    except KeyboardInterrupt:
+        print(f"\nhedgesim: interrupted; every finished generation is saved in {out}. Continue with the "
+              "same command and --resume.", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    print(describe(out))
+    return 0
+
+
 def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
@@ -268,6 +288,7 @@ EXAMPLES: dict[str, str] = {
     "validate": "hedgesim validate historical_2013_2024 --replicates 200",
     "sweep": "hedgesim sweep demo --workers 2",
     "analyze": "hedgesim analyze results/demo",
+    "calibrate": "hedgesim calibrate abc_2013_2019 --out results/abc_2013_2019",
     "viz": "hedgesim viz south_china_sea_flareup",
     "list": "hedgesim list",
 }
@@ -341,6 +362,16 @@ def build_parser() -> argparse.ArgumentParser:
                        help="skip the analysis and figures at the end")
     _add_figure_options(sweep)
     sweep.set_defaults(func=_sweep)
+
+    cal = sub.add_parser("calibrate", help="estimate calibrated coefficients by ABC-SMC; out-of-sample check")
+    cal.add_argument("calibration", help="a calibration YAML file, or a bundled name (abc_2013_2019)")
+    cal.add_argument("--out", help="results directory (default results/<calibration name>)")
+    cal.add_argument("--resume", action="store_true", help="continue the calibration in --out")
+    cal.add_argument("--force", action="store_true", help="replace an existing calibration directory")
+    cal.add_argument("--population", type=_positive_int, help="particles per generation (default: the file)")
+    cal.add_argument("--generations", type=_positive_int, help="generations (default: the file's)")
+    _add_figure_options(cal)
+    cal.set_defaults(func=_calibrate)
 
     ana = sub.add_parser("analyze", help="sensitivity indices, tables and figures of a sweep")
     ana.add_argument("results", help="a results directory written by hedgesim sweep")
