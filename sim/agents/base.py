@@ -35,6 +35,18 @@ class Decision:
     rules: list[list[tuple[str, ...]]]  # [r][j] -> ids of the rules that shaped that choice
 
 
+@dataclass(frozen=True)
+class Deliberation:
+    """How an actor weighed its menu this month, kept for explanations (the browser page's "why"):
+    scores before and after the rules, and what each rule forbade or added. Arrays ``(R, M)``."""
+
+    base: np.ndarray
+    scores: np.ndarray
+    forbidden_by: tuple[tuple[str, np.ndarray], ...]
+    reweighted_by: tuple[tuple[str, np.ndarray], ...]
+    temperature: float
+
+
 class StateAgent(mesa.Agent):
     """A state in the model. Subclasses: one module per country, plus a generic partner."""
 
@@ -48,6 +60,7 @@ class StateAgent(mesa.Agent):
         self.menu = Menu.build(self.menu_items(model.world))
         self.rules: list[Rule] = model.rules_binding(name)
         self.last_binding: dict[str, np.ndarray] = {}  # rule id -> bound this month, per replicate
+        self.last_deliberation: Deliberation | None = None  # this month's weighing of the menu
 
     # --- what a country module provides -------------------------------------------------------
     def menu_items(self, world: World) -> list[tuple[Action, int]]:
@@ -93,6 +106,8 @@ class StateAgent(mesa.Agent):
             if bonus is not None:
                 reweighted_by.append((rule.id, bonus))
                 scores = scores + bonus
+        self.last_deliberation = Deliberation(base, scores, tuple(forbidden_by), tuple(reweighted_by),
+                                              self.temperature)
         chosen = choose(scores, self.temperature, self.actions_per_month, self.model.streams)
         return Decision(chosen, self._explain(chosen, base, forbidden_by, reweighted_by))
 
