@@ -16,19 +16,21 @@ from enum import Enum, IntEnum
 
 import numpy as np
 
+from sim.coefficients import Arrays, coef, signed_range, table
+
 
 class Family(str, Enum):
     """Families of moves: [LeHongHiep2013]'s tiers of hedging plus the other powers' repertoires."""
 
     ASSURANCE = "assurance"  # Vietnam -> China: deterrence by assurance ([Diplomat2023])
-    # internal/external balancing, protest, standing firm ([Heydarian2022], [Diplomat2023])
+    # internal/external balancing, protest, standing firm ([Heydarian2022]; [Diplomat2023])
     DETERRENCE = "deterrence"
-    PARTNERSHIP = "partnership"  # tier upgrades ([VOA2023], [Grossman2023])
+    PARTNERSHIP = "partnership"  # tier upgrades ([VOA2023]; [Grossman2023])
     ECONOMIC = "economic"  # economic pragmatism ([Kuik2008]; [LeHongHiep2013])
     FORBIDDEN = "forbidden"  # what the Four Nos rule out ([SCMP2023]; [DWP2019])
     COERCION = "coercion"  # China's gray-zone pressure ([Diplomat2023])
-    INDUCEMENT = "inducement"  # China's carrots: BRI, market access, packages ([VOA2023], [Grossman2023])
-    ENGAGEMENT = "engagement"  # other powers' offers and aid ([VOA2023], [SCMP2023], [Heydarian2022])
+    INDUCEMENT = "inducement"  # China's carrots: BRI, market access, packages ([VOA2023]; [Grossman2023])
+    ENGAGEMENT = "engagement"  # other powers' offers and aid ([VOA2023]; [SCMP2023]; [Heydarian2022])
     PRESSURE = "pressure"  # US democracy promotion and sanctions pressure ([Heydarian2022])
     RESTRAINT = "restraint"  # holding still
 
@@ -59,12 +61,13 @@ class Action(str, Enum):
     IDEOLOGICAL_BONDING = "ideological_bonding"
     JOIN_COMMUNITY = "join_community"
     SIGN_AGREEMENTS = "sign_agreements"
-    # Vietnam: deterrence ([Heydarian2022], [Diplomat2023]; [Thayer2011])
+    # Vietnam: deterrence ([Heydarian2022]; [Diplomat2023]; [Thayer2011])
     MODERNISE = "modernise"
     DEFENSE_TIES = "defense_ties"
     LEGAL_PROTEST = "legal_protest"
     STAND_FIRM = "stand_firm"
-    # Vietnam: partnerships and economic pragmatism ([VOA2023], [Grossman2023])
+    CONCEDE = "concede"  # halt drilling, withdraw a vessel: Vietnam steps down ([Diplomat2023])
+    # Vietnam: partnerships and economic pragmatism ([VOA2023]; [Grossman2023])
     UPGRADE_PARTNERSHIP = "upgrade_partnership"
     TRADE_DEAL = "trade_deal"
     # Vietnam: what the Four Nos forbid ([SCMP2023]; [DWP2019])
@@ -72,7 +75,7 @@ class Action(str, Enum):
     HOST_FOREIGN_BASE = "host_foreign_base"
     SIDE_AGAINST_THIRD = "side_against_third"
     USE_FORCE = "use_force"
-    # China ([VOA2023], [Grossman2023], [SCMP2023], [Diplomat2023])
+    # China ([VOA2023]; [Grossman2023]; [SCMP2023]; [Diplomat2023])
     GRAY_ZONE_INCIDENT = "gray_zone_incident"
     ESCALATE = "escalate"
     DE_ESCALATE = "de_escalate"
@@ -80,7 +83,7 @@ class Action(str, Enum):
     PROPOSE_PACKAGE = "propose_package"
     WARNING = "warning"
     ECONOMIC_PUNISHMENT = "economic_punishment"
-    # United States, Japan, generic partners ([VOA2023], [SCMP2023], [Heydarian2022])
+    # United States, Japan, generic partners ([VOA2023]; [SCMP2023]; [Heydarian2022])
     UPGRADE_OFFER = "upgrade_offer"
     MARITIME_AID = "maritime_aid"
     DEMOCRACY_PROMOTION = "democracy_promotion"
@@ -123,16 +126,15 @@ ACTION_TABLE: tuple[ActionSpec, ...] = (
     ActionSpec(Action.JOIN_COMMUNITY, Family.ASSURANCE,
                {C.DYAD_TIER: 1, C.DYAD_TRUST: 0.03, C.DYAD_TENSION: -0.05,
                 C.ASSURANCE_DEBT: -1.0, C.CHINA_SUSPICION: -0.4},
-               "[VOA2023] and [Grossman2023] ('community of shared future', Dec 2023: symbolic upgrade)",
+               "[VOA2023]; [Grossman2023] ('community of shared future', Dec 2023: symbolic upgrade)",
                "returns", True, "symbolic upgrade: join China's community of shared future"),
     ActionSpec(Action.SIGN_AGREEMENTS, Family.ASSURANCE,
                {C.ASSURANCE_DEBT: -0.3, C.CHINA_SUSPICION: -0.1},
-               "[VOA2023] and [Grossman2023] (36 of ~45 prepared documents signed, Dec 2023)",
+               "[VOA2023]; [Grossman2023] (36 of ~45 prepared documents signed, Dec 2023)",
                "returns", True, "sign part of a Chinese package of agreements"),
     ActionSpec(Action.MODERNISE, Family.DETERRENCE,
                {C.CAPABILITY: 0.02},
-               "[Heydarian2022] ('porcupine' modernisation); "
-               "[Diplomat2023] (deterrence by force as fallback)",
+               "[Heydarian2022] ('porcupine' modernisation); [Diplomat2023] (force as fallback)",
                "risk", False, "internal balancing: buy and build arms"),
     ActionSpec(Action.DEFENSE_TIES, Family.DETERRENCE,
                {C.DYAD_DEFENSE: 0.06, C.DYAD_TRUST: 0.02, C.CAPABILITY: 0.005,
@@ -147,11 +149,16 @@ ACTION_TABLE: tuple[ActionSpec, ...] = (
                {C.TENSION_CHINA: 0.02, C.REPUTATION_COST: 0.06, C.ESCALATION: 0.0},
                "[Diplomat2023] (Vietnam held its ground at sea in 2014, 2019, 2023)",
                "risk", False, "keep coast-guard ships on station"),
+    ActionSpec(Action.CONCEDE, Family.RESTRAINT,
+               {C.DYAD_TENSION: -0.04, C.THREAT: 0.02},
+               "[Diplomat2023]; [Hayton2017]; [Hayton2018] (Repsol drilling halted under threat of force, "
+               "2017 and 2018)",
+               "risk", False, "halt drilling or withdraw a vessel: Vietnam steps down and the crisis "
+               "ends (sim.dynamics.end_crisis)"),
     ActionSpec(Action.UPGRADE_PARTNERSHIP, Family.PARTNERSHIP,
                {C.DYAD_TIER: 1, C.DYAD_TRUST: 0.06, C.DYAD_INTERDEPENDENCE: 0.02,
                 C.ASSURANCE_DEBT: 1.0, C.CHINA_SUSPICION: 0.3},
-               "[VOA2023], [Grossman2023], [SCMP2023] "
-               "(US CSP Sept 2023, Japan CSP Nov 2023; Beijing's unease)",
+               "[VOA2023]; [Grossman2023]; [SCMP2023] (US, Japan CSPs 2023; Beijing's unease)",
                "returns", False, "raise a partner one tier in Vietnam's hierarchy"),
     ActionSpec(Action.TRADE_DEAL, Family.ECONOMIC,
                {C.DYAD_INTERDEPENDENCE: 0.01, C.DYAD_TRUST: 0.01},
@@ -169,7 +176,7 @@ ACTION_TABLE: tuple[ActionSpec, ...] = (
                "risk", False, "let a partner base forces in Vietnam"),
     ActionSpec(Action.SIDE_AGAINST_THIRD, Family.FORBIDDEN,
                {C.DYAD_TRUST: 0.04, C.TENSION_CHINA: 0.15, C.CHINA_SUSPICION: 0.8},
-               "[SCMP2023] and [Diplomat2023] (no joining one country against another)",
+               "[SCMP2023]; [Diplomat2023] (no joining one country against another)",
                "risk", False, "join a partner's coalition against China"),
     ActionSpec(Action.USE_FORCE, Family.FORBIDDEN,
                {C.TENSION_CHINA: 0.3, C.ESCALATION: 2.0, C.CHINA_SUSPICION: 0.5},
@@ -193,7 +200,7 @@ ACTION_TABLE: tuple[ActionSpec, ...] = (
                "", False, "market access, BRI finance"),
     ActionSpec(Action.PROPOSE_PACKAGE, Family.INDUCEMENT,
                {C.DYAD_TRUST: 0.0},
-               "[VOA2023], [Grossman2023] (Xi's Dec 2023 visit: ~45 prepared agreements, community offer)",
+               "[VOA2023]; [Grossman2023] (Xi's Dec 2023 visit: ~45 prepared agreements, community offer)",
                "", False, "summit with a package of agreements and a symbolic upgrade offer"),
     ActionSpec(Action.WARNING, Family.COERCION,
                {C.DYAD_TENSION: 0.02, C.THREAT: 0.01},
@@ -205,7 +212,7 @@ ACTION_TABLE: tuple[ActionSpec, ...] = (
                "[SCMP2023] (punishment feared); [Heydarian2022] (supply-chain dependence)",
                "", False, "border closures, import curbs"),
     ActionSpec(Action.UPGRADE_OFFER, Family.ENGAGEMENT, {},
-               "[VOA2023], [Grossman2023] (Biden's Sept 2023 visit; Japan Nov 2023)",
+               "[VOA2023]; [Grossman2023] (Biden's Sept 2023 visit; Japan Nov 2023)",
                "", False, "offer Vietnam a higher partnership tier"),
     ActionSpec(Action.MARITIME_AID, Family.ENGAGEMENT,
                {C.DYAD_DEFENSE: 0.02, C.DYAD_TRUST: 0.02, C.CAPABILITY: 0.01,
@@ -252,6 +259,40 @@ for _i, _spec in enumerate(ACTION_TABLE):
         EFFECTS[_i, _ch] = _v
 EFFECTS.setflags(write=False)
 
+#: channels whose entries are definitions (a tier, a rung), not sizes to calibrate
+DEFINITION_CHANNELS = (Channel.DYAD_TIER, Channel.ESCALATION)
+
+
+def _effects_table() -> type:
+    """The pydantic table of effect sizes: ``actions.<action>.<channel>``, one field per sized
+    effect of :data:`ACTION_TABLE` (direction from the row's source; size calibrated)."""
+    rows = {}
+    for spec in ACTION_TABLE:
+        entries = {ch.name.lower(): coef(v, *signed_range(v), f"change in {ch.name.lower()} per "
+                                         f"{spec.action.value} (direction: {spec.source})")
+                   for ch, v in spec.effects.items() if ch not in DEFINITION_CHANNELS}
+        if entries:
+            rows[spec.action.value] = table(f"Effects_{spec.action.value}",
+                                            f"effect sizes of {spec.action.value}", entries, __name__)
+    return table("ActionEffects", "Effect sizes of the actions table (per move).", rows, __name__)
+
+
+ActionEffects = _effects_table()
+
+
+def effects_matrix(k: Arrays, replicates: int) -> np.ndarray:
+    """The effects table with each replicate's sizes: ``(R, actions, channels)``, from the
+    compiled ``actions`` table ``k``."""
+    out = np.broadcast_to(EFFECTS, (replicates, *EFFECTS.shape)).copy()
+    for i, spec in enumerate(ACTION_TABLE):
+        row = getattr(k, spec.action.value, None)
+        for ch in spec.effects:
+            if ch not in DEFINITION_CHANNELS:
+                out[:, i, ch] = getattr(row, ch.name.lower())
+    out.setflags(write=False)
+    return out
+
+
 #: actions that each of the Four Nos forbids ([SCMP2023])
 FORBIDDEN_ACTIONS: frozenset[Action] = frozenset(
     a for a in ACTIONS if SPEC[a].family is Family.FORBIDDEN
@@ -262,7 +303,7 @@ assert set(ACTIONS) == set(Action), "every Action needs a row in ACTION_TABLE"
 
 
 class AgreementKind(IntEnum):
-    """Tags of the agreements in a Chinese package ([VOA2023], [Grossman2023]: 36 of ~45 signed; the
+    """Tags of the agreements in a Chinese package ([VOA2023]; [Grossman2023]: 36 of ~45 signed; the
     critical-minerals deal Xi lobbied for refused)."""
 
     SYMBOLIC = 0

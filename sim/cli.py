@@ -65,7 +65,8 @@ def _add_set(parser: argparse.ArgumentParser) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     from sim.outputs import RUN_LAYOUT, check_dir_target
-    from sim.runner import default_out_dir, replicate_seeds, run_scenario, summary, write_run
+    from sim.runner import default_out_dir, run_scenario, summary, write_run
+    from sim.streams import replicate_seeds
 
     scenario = _scenario(args)
     seed = scenario.seed if args.seed is None else args.seed

@@ -14,15 +14,17 @@ import numpy as np
 from sim.streams import ReplicateStreams
 
 
-def softmax(scores: np.ndarray, temperature: float) -> np.ndarray:
-    """Choice probabilities along the last axis; ``-inf`` scores get probability 0."""
+def softmax(scores: np.ndarray, temperature: float | np.ndarray) -> np.ndarray:
+    """Choice probabilities along the last axis; ``-inf`` scores get probability 0. A temperature
+    per replicate is an ``(R, 1)`` array."""
     z = scores / temperature
     z = z - np.max(np.where(np.isfinite(z), z, -np.inf), axis=-1, keepdims=True)
     e = np.where(np.isfinite(z), np.exp(z), 0.0)
     return e / e.sum(axis=-1, keepdims=True)
 
 
-def choose(scores: np.ndarray, temperature: float, k: int, streams: ReplicateStreams) -> np.ndarray:
+def choose(scores: np.ndarray, temperature: float | np.ndarray, k: int,
+           streams: ReplicateStreams) -> np.ndarray:
     """Pick ``k`` distinct candidates per replicate with softmax probabilities.
 
     Returns an int array ``(R, k)``; a slot is ``-1`` where fewer than k candidates were allowed.

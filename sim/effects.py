@@ -1,7 +1,8 @@
 """Applying the effects table to the world: one pure, vectorised function.
 
 ``apply_moves`` takes, per replicate, the move an actor made (or -1 for none) and adds that move's
-row of :data:`sim.actions.EFFECTS` to the world, clipped to each quantity's range. Consequences that
+row of the effects table to the world (``world.k.effects``: each replicate's effect sizes, from the
+scenario's ``actions`` table), clipped to each quantity's range. Consequences that
 are not deltas (opening a crisis, an offer, a package) are the acting agent's, not this module's.
 """
 
@@ -43,9 +44,9 @@ def apply_moves(world: World, actor: int, actions: np.ndarray, targets: np.ndarr
     if not made.any():
         return
     rows = np.where(made, actions, INDEX[Action.HOLD])
-    delta = EFFECTS[rows] * (made * np.asarray(scale, dtype=float))[..., None]  # (R, C)
-    other = targets if actor == VIETNAM else np.full_like(targets, actor)
     r = np.arange(world.replicates)
+    delta = world.k.effects[r, rows] * (made * np.asarray(scale, dtype=float))[..., None]  # (R, C)
+    other = targets if actor == VIETNAM else np.full_like(targets, actor)
 
     for ch, name in _DYADS.items():
         arr = getattr(world, name)

@@ -1,7 +1,8 @@
 """World shocks: dated events from the scenario and random events with monthly rates.
 
 An event sets the world (an incident, an offer, sanctions); it never makes a state's choice
-(DESIGN.md, "Mechanisms, not scripts"). Each kind's effect is one function below.
+(DESIGN.md, "Mechanisms, not scripts"). Each kind's effect is one function below; its sizes are
+the scenario's ``shocks`` table (``shocks.<name>``), read as ``world.k.shocks.<name>``.
 """
 
 from __future__ import annotations
@@ -10,26 +11,41 @@ from collections.abc import Callable
 
 import numpy as np
 
-from sim.agents.china import open_crisis
-from sim.agents.partner import open_offer
-from sim.scenario.schema import Event, EventKind, RandomEventSpec
+from sim.coefficients import coef
+from sim.dynamics import open_crisis, open_offer
+from sim.scenario.schema import Event, EventKind, Frozen, RandomEventSpec
 from sim.state import CHINA, World
 from sim.streams import ReplicateStreams
 
 
+class Shocks(Frozen):
+    """What a dated or random event does to the world, per unit of its severity."""
+
+    sanctions_reliability_cut: float = coef(0.2, 0, 1, "reliability a sanctioned supplier loses at "
+                                            "once", "[Heydarian2022]")
+    foreign_base_threat: float = coef(0.15, 0, 1, "threat added by a foreign base nearby (Ream)",
+                                      "[Grossman2023]")
+    mekong_threat: float = coef(0.05, 0, 1, "threat added by upstream dams", "[Grossman2023]")
+    mekong_tension: float = coef(0.08, 0, 1, "Vietnam-China tension added by upstream dams",
+                                 "[Grossman2023]")
+    embargo_lift: float = coef(0.3, 0, 1, "arms-supplier attractiveness gained when an embargo is "
+                               "lifted without a stated value")
+
+
 def _incident(world: World, e: Event, where: np.ndarray, severity: np.ndarray) -> None:
-    """Opens a crisis (or deepens the open one): first rung by severity; threat and tension rise.
-    [Diplomat2023]."""
+    """Opens a crisis (or deepens the open one): first rung by severity; threat and tension rise
+    ([Diplomat2023])."""
     open_crisis(world, where, severity)  # [Diplomat2023]: HD-981, Haiyang Dizhi 8, Xiang Yang Hong 10
 
 
 def _sanctions(world: World, e: Event, where: np.ndarray, severity: np.ndarray) -> None:
-    """Sanctions on `actor` for `duration` months: reliability drops at once and erodes monthly.
-    [Heydarian2022]."""
+    """Sanctions on `actor` for `duration` months: reliability drops at once and erodes monthly
+    ([Heydarian2022])."""
     i = world.index(e.actor or "russia")  # [Heydarian2022]: sanctions on Russia after Feb 2022
     world.sanctioned_months[:, i] = np.where(where, np.maximum(world.sanctioned_months[:, i], e.duration),
                                              world.sanctioned_months[:, i])
-    world.reliability[:, i] = np.clip(world.reliability[:, i] - where * 0.2 * severity, 0, 1)
+    cut = where * world.k.shocks.sanctions_reliability_cut * severity
+    world.reliability[:, i] = np.clip(world.reliability[:, i] - cut, 0, 1)
 
 
 def _summit(world: World, e: Event, where: np.ndarray, severity: np.ndarray) -> None:
@@ -47,17 +63,20 @@ def _economic_shock(world: World, e: Event, where: np.ndarray, severity: np.ndar
 
 def _foreign_base(world: World, e: Event, where: np.ndarray, severity: np.ndarray) -> None:
     """A foreign naval base near Vietnam (e.g. Ream, Cambodia): threat rises. [Grossman2023]."""
-    world.threat[:] = np.clip(world.threat + where * 0.15 * severity, 0, 1)  # [Grossman2023]: Ream
+    rise = where * world.k.shocks.foreign_base_threat * severity  # [Grossman2023]: Ream
+    world.threat[:] = np.clip(world.threat + rise, 0, 1)
 
 
 def _mekong(world: World, e: Event, where: np.ndarray, severity: np.ndarray) -> None:
     """Upstream dams hit the Mekong delta: threat and tension with China rise. [Grossman2023]."""
-    world.threat[:] = np.clip(world.threat + where * 0.05 * severity, 0, 1)  # [Grossman2023]: dams
-    world.tension[:, CHINA] = np.clip(world.tension[:, CHINA] + where * 0.08 * severity, 0, 1)
+    s = world.k.shocks  # [Grossman2023]: dams
+    world.threat[:] = np.clip(world.threat + where * s.mekong_threat * severity, 0, 1)
+    world.tension[:, CHINA] = np.clip(world.tension[:, CHINA] + where * s.mekong_tension * severity, 0, 1)
 
 
 def _upgrade_offer(world: World, e: Event, where: np.ndarray, severity: np.ndarray) -> None:
-    """`actor` offers a higher tier (`value`, default one up) for 12 months; Vietnam decides."""
+    """`actor` offers a higher tier (`value`, default one up) for ``dynamics.offer_open_months``;
+    Vietnam decides."""
     i = world.index(e.actor or "united_states")
     tier = e.value if e.value is not None else world.tier[:, i] + 1
     open_offer(world, i, where, tier)
@@ -66,7 +85,8 @@ def _upgrade_offer(world: World, e: Event, where: np.ndarray, severity: np.ndarr
 def _embargo_lifted(world: World, e: Event, where: np.ndarray, severity: np.ndarray) -> None:
     """`actor` may now sell arms: its arms-supplier attractiveness becomes `value`."""
     i = world.index(e.actor or "united_states")
-    level = e.value if e.value is not None else world.arms_supplier[:, i] + 0.3 * severity
+    lift = world.k.shocks.embargo_lift * severity
+    level = e.value if e.value is not None else world.arms_supplier[:, i] + lift
     world.arms_supplier[:, i] = np.where(where, np.clip(level, 0, 1), world.arms_supplier[:, i])
 
 

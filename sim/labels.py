@@ -85,6 +85,10 @@ COLUMNS: dict[str, Label] = {
     "sensitive_signed": Label("sensitive agreements signed", "per month", integer=True),
     "sensitive_refused": Label("sensitive agreements refused", "per month", integer=True),
     "crisis_count": Label("crises opened", "cumulative count", integer=True),
+    "china_incidents": Label("incidents China chose to start", "per month", integer=True),
+    "ended_by_china": Label("crisis ended by China stepping down", "0/1", integer=True),
+    "ended_by_vietnam": Label("crisis ended by Vietnam conceding", "0/1", integer=True),
+    "coercion_memory": Label("Vietnam's memory of coercion", "accumulated severity"),
 }
 PER_STATE: dict[str, Label] = {  # columns ``<kind>_<country>``
     "tier": Label("tier", "0 none - 3 comp. strategic", integer=True),

@@ -15,17 +15,31 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.scenario.schema import Country
+from sim.coefficients import coef
+from sim.scenario.schema import Country, Frozen
 from sim.state import CHINA, VIETNAM, World
 
-EQUIDISTANCE_BAND = 0.2  # |hedging_index| below this counts as equidistant; calibration
+EQUIDISTANCE_BAND = 0.2  # |hedging_index| below this counts as equidistant (a reporting definition)
+
+
+class HedgingIndex(Frozen):
+    """Weights of Vietnam's closeness to a power in the hedging index ([Kuik2008]; [SCMP2023])."""
+
+    tier: float = coef(0.3, 0, 1, "closeness per unit of tier / 3 (capped at comprehensive strategic)")
+    trust: float = coef(0.3, 0, 1, "closeness per unit of trust")
+    defense: float = coef(0.25, 0, 1, "closeness per unit of defense tie")
+    interdependence: float = coef(0.15, 0, 1, "closeness per unit of interdependence")
+    tension: float = coef(0.3, 0, 1, "closeness lost per unit of tension")
 
 
 def closeness(world: World, p: int) -> np.ndarray:
-    """``(R,)`` Vietnam's closeness to state ``p``: tier, trust, defense and trade ties, less tension."""
+    """``(R,)`` Vietnam's closeness to state ``p``: tier, trust, defense and trade ties, less tension
+    (weights: the scenario's ``metrics`` table)."""
+    w = world.k.metrics
     tier = np.minimum(world.tier[:, p], 3) / 3.0
-    return np.clip(0.3 * tier + 0.3 * world.trust[:, p] + 0.25 * world.defense[:, p]
-                   + 0.15 * world.interdependence[:, p] - 0.3 * world.tension[:, p], 0.0, None)
+    return np.clip(w.tier * tier + w.trust * world.trust[:, p] + w.defense * world.defense[:, p]
+                   + w.interdependence * world.interdependence[:, p] - w.tension * world.tension[:, p],
+                   0.0, None)
 
 
 def hedging_index(world: World) -> np.ndarray:
@@ -74,6 +88,14 @@ def series_for(countries: tuple[str, ...]) -> tuple[Series, ...]:
         Series("sensitive_refused", "security or strategic-resource agreements refused this month",
                lambda w: w.sensitive_refused),
         Series("crisis_count", "crises opened so far", lambda w: w.crisis_count),
+        Series("china_incidents", "gray-zone incidents China chose to start this month",
+               lambda w: w.china_incidents),
+        Series("ended_by_china", "1 in a month China stepped down and ended a crisis",
+               lambda w: w.ended_by_china),
+        Series("ended_by_vietnam", "1 in a month Vietnam conceded and ended a crisis",
+               lambda w: w.ended_by_vietnam),
+        Series("coercion_memory", "Vietnam's accumulated memory of China's coercion",
+               lambda w: w.coercion_memory),
     )
 
     def dyad(kind: str, i: int) -> Callable[[World], np.ndarray]:

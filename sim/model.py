@@ -15,12 +15,10 @@ import pandas as pd
 
 from sim import dynamics, mesa_compat
 from sim.actions import ACTIONS
+from sim.agents import agent_class
 from sim.agents.base import StateAgent
 from sim.agents.china import China
-from sim.agents.japan import Japan
-from sim.agents.partner import Partner
 from sim.agents.russia import Russia
-from sim.agents.united_states import UnitedStates
 from sim.agents.vietnam import Vietnam
 from sim.calendar import Month, date_of_step
 from sim.events import draw_random, fire
@@ -30,15 +28,16 @@ from sim.scenario.schema import MAX_MONTHS, MAX_REPLICATES, Country, Event, Scen
 from sim.state import initial_world
 from sim.streams import MAX_SEED, ReplicateStreams, replicate_seeds
 
-AGENT_CLASSES: dict[str, type[StateAgent]] = {
-    Country.VIETNAM.value: Vietnam,
-    Country.CHINA.value: China,
-    Country.UNITED_STATES.value: UnitedStates,
-    Country.JAPAN.value: Japan,
-    Country.RUSSIA.value: Russia,
-}
 mesa_compat.install()  # models are freed when dropped (Mesa issue #3179; see sim/mesa_compat.py)
 ACTION_COLUMNS = ("step", "date", "actor", "action", "target", "rules", "detail")
+TOP_TERMS = 3  # terms named in a crisis record (a reporting definition)
+
+
+def top_terms(terms: dict[str, np.ndarray], r: int) -> str:
+    """The ``TOP_TERMS`` largest terms of replicate ``r``'s decision by size, signed: ``"a +0.40; ..."``."""
+    values = {name: float(np.ravel(v)[r if np.size(v) > 1 else 0]) for name, v in terms.items()}
+    ranked = sorted(values.items(), key=lambda kv: -abs(kv[1]))
+    return "; ".join(f"{name} {v:+.2f}" for name, v in ranked[:TOP_TERMS])
 
 
 def check_run_arguments(seed: Any, replicates: Any, seeds: Any) -> None:
@@ -96,7 +95,7 @@ class HedgingModel(mesa.Model):
         self.streams = ReplicateStreams.from_seeds(self.seeds, first=self.rng)
         self.world = initial_world(scenario, replicates)
         self.baseline = self.world.copy()
-        self.rules: list[Rule] = [RULES[rid](params) for rid, params in scenario.rules.items()
+        self.rules: list[Rule] = [RULES[rid](params, replicates) for rid, params in scenario.rules.items()
                                   if params.enabled]
         self.record_actions = record_actions
         self._actions: list[tuple] = []
@@ -104,11 +103,13 @@ class HedgingModel(mesa.Model):
         for event in scenario.events:
             self._events_by_step[scenario.start.months_until(event.date) + 1].append(event)
         self.event_log: list[dict[str, Any]] = []
+        self.crisis_log: list[dict[str, Any]] = []
+        self._crisis_open: dict[int, dict[str, Any]] = {}  # replicate -> the open crisis's record
 
         self.vietnam = Vietnam(self, Country.VIETNAM.value, scenario.agents[Country.VIETNAM.value])
         self.china = China(self, Country.CHINA.value, scenario.agents[Country.CHINA.value])
         self.others: list[StateAgent] = [
-            AGENT_CLASSES.get(name, Partner)(self, name, scenario.agents[name])
+            agent_class(name)(self, name, scenario.agents[name])
             for name in scenario.partners if name != Country.CHINA.value
         ]
         self.russia = next(a for a in self.others if isinstance(a, Russia))
@@ -140,6 +141,7 @@ class HedgingModel(mesa.Model):
             return
         w.reset_counters()
         self.fire_events()
+        self.log_crisis_start(w.in_crisis, None)
         self.china.step()
         w.stood_firm[:] = 0
         decisions = [(agent, agent.decide(w)) for agent in self.others]
@@ -179,6 +181,38 @@ class HedgingModel(mesa.Model):
             self.event_log.append({"replicate": int(r), "step": self.steps, "date": str(self.date),
                                    "kind": event.kind.value, "actor": event.actor,
                                    "severity": round(float(severity[r]), 3), "label": event.label})
+
+    # --------------------------------------------------------------------------------- crises
+    def log_crisis_start(self, where: np.ndarray, terms: dict[str, np.ndarray] | None) -> None:
+        """Open a crisis record where ``where`` is True and none is open: started by China's own
+        choice (with the terms that decided it) or by an event (``terms`` None)."""
+        for r in np.flatnonzero(where):
+            if int(r) not in self._crisis_open:
+                self._crisis_open[int(r)] = {
+                    "replicate": int(r), "start": str(self.date), "start_step": self.steps,
+                    "started_by": "china" if terms is not None else "event",
+                    "start_terms": top_terms(terms, r) if terms is not None else ""}
+
+    def log_crisis_end(self, where: np.ndarray, by: str, terms: dict[str, np.ndarray]) -> None:
+        """Close the open crisis records where ``where`` is True: who stepped down (``china`` or
+        ``vietnam``) and the terms that decided it."""
+        for r in np.flatnonzero(where):
+            record = self._crisis_open.pop(int(r), None)
+            if record is None:
+                continue
+            self.crisis_log.append({**record, "end": str(self.date), "end_step": self.steps,
+                                    "ended_by": by, "end_terms": top_terms(terms, r)})
+
+    def crises(self) -> pd.DataFrame:
+        """One row per crisis: start, end (empty while open), who started it (``china``'s choice or
+        an ``event``), who ended it (``china`` stepped down, ``vietnam`` conceded) and the terms
+        that weighed most in each decision, signed (+ for the move taken)."""
+        rows = self.crisis_log + [{**rec, "end": "", "end_step": None, "ended_by": "", "end_terms": ""}
+                                  for rec in self._crisis_open.values()]
+        cols = ["replicate", "start", "end", "started_by", "ended_by", "start_terms", "end_terms"]
+        df = pd.DataFrame(rows, columns=cols + ["start_step", "end_step"])[cols]
+        df = df.sort_values(["replicate", "start"], kind="stable").reset_index(drop=True)
+        return df if self.world.replicates > 1 else df.drop(columns="replicate")
 
     def run(self, months: int | None = None) -> HedgingModel:
         """Run to the end of the scenario (or ``months`` more steps); returns self."""

@@ -9,8 +9,10 @@ import sys
 from pathlib import Path
 
 from sim.actions import ACTION_TABLE, Channel
+from sim.agents import AGENTS, PartnerParams
+from sim.coefficients import Row, rows
 from sim.rules import RULES
-from sim.scenario.schema import AGENT_PARAMS, EventKind, PartnerParams
+from sim.scenario.schema import SECTIONS, EventKind, section_model
 
 BEGIN, END = "<!-- BEGIN GENERATED: python -m sim.reference -->", "<!-- END GENERATED -->"
 DOC = Path(__file__).resolve().parents[1] / "docs" / "model.md"
@@ -36,21 +38,37 @@ def rule_table() -> str:
     return "\n".join(rows)
 
 
+def coefficients() -> list[Row]:
+    """Every numeric parameter a scenario can set, by dotted path: each registered state's, an
+    added partner's (``agents.<name>``), each rule's, and the world's tables (actions, dynamics,
+    shocks, metrics)."""
+    out: list[Row] = []
+    for name, cls in AGENTS.items():
+        out += rows(cls.Params, f"agents.{name}")
+    out += rows(PartnerParams, "agents.<partner>")
+    for rid, rule in RULES.items():
+        out += rows(rule.Params, f"rules.{rid}")
+    for name in SECTIONS:
+        out += rows(section_model(name), name)
+    return out
+
+
+def _range(row: Row) -> str:
+    return "—" if row.low is None and row.high is None else f"[{row.low:g}, {row.high:g}]"
+
+
 def parameter_table() -> str:
-    rows = ["| agent | parameter | default | range |", "|---|---|---|---|"]
-    for name, model in {**AGENT_PARAMS, "(added partner)": PartnerParams}.items():
-        for field, info in model.model_fields.items():
-            bounds = [f"{type(m).__name__.lower()} {getattr(m, type(m).__name__.lower(), '')}"
-                      for m in info.metadata if type(m).__name__ in ("Ge", "Le", "Gt", "Lt")]
-            rows.append(f"| {name} | `{field}` | {info.default} | {', '.join(bounds) or '—'} |")
-    return "\n".join(rows)
+    lines = ["| path | default | range | meaning | source |", "|---|---|---|---|---|"]
+    lines += [f"| `{r.path}` | {r.default:g} | {_range(r)} | {r.meaning} | {r.source or 'definition'} |"
+              for r in coefficients()]
+    return "\n".join(lines)
 
 
 def event_table() -> str:
     rows = ["| kind | what it sets |", "|---|---|"]
     from sim.events import EFFECTS
     for kind in EventKind:
-        doc = (EFFECTS[kind].__doc__ or "").strip()
+        doc = " ".join((EFFECTS[kind].__doc__ or "").split())
         rows.append(f"| `{kind.value}` | {doc} |")
     return "\n".join(rows)
 
@@ -59,7 +77,11 @@ def render() -> str:
     return "\n\n".join([
         BEGIN, "### Actions and their effects", action_table(),
         "### Policy rules", rule_table(), "### Events", event_table(),
-        "### Agent parameters", parameter_table(), END,
+        "### Parameters and coefficients",
+        "Every number a scenario can set, by the dotted path a scenario or an experiment uses "
+        "(`agents.<partner>` is any added partner's). *calibrated*: an assumption to be estimated; "
+        "a bracketed key: the source in docs/references.md.",
+        parameter_table(), END,
     ])
 
 

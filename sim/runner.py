@@ -22,16 +22,12 @@ import pandas as pd
 
 from sim.metrics import require_finite
 from sim.model import HedgingModel
-from sim.outputs import RUN_LAYOUT, OutputRefusedError, check_dir_target, write_dir
+from sim.outputs import RUN_LAYOUT, check_dir_target, write_dir
 from sim.provenance import git_state
 from sim.scenario.loader import content_hash
 from sim.scenario.schema import Scenario
-from sim.streams import MAX_SEED, replicate_seeds
 
 FLOAT_FORMAT = "%.10g"  # fixed text form, so the same seed gives byte-identical CSV
-
-
-OutputExistsError = OutputRefusedError  # the name callers used before sim.outputs
 
 
 @dataclass
@@ -51,11 +47,8 @@ def run_scenario(scenario: Scenario, seed: int | None = None, replicates: int = 
     With several replicates the tables carry ``replicate`` and ``seed`` columns; replicate r is
     the run ``hedgesim run --seed <its seed>`` would make alone.
     """
-    root = scenario.seed if seed is None else seed
-    if not 0 <= root <= MAX_SEED:
-        raise ValueError(f"seed must be between 0 and {MAX_SEED} (2**63 - 1), got {root}")
-    seeds = replicate_seeds(root, replicates)
-    model = HedgingModel(scenario, seeds=seeds).run()
+    model = HedgingModel(scenario, seed=seed, replicates=replicates).run()  # checks seed and replicates
+    seeds = model.seeds
     tables = [model.series(), model.actions(), model.events()]
     if replicates > 1:
         for df in tables:

@@ -8,11 +8,17 @@ Everything here is plain numpy so the same functions can advance many replicates
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.scenario.schema import Country, Scenario
+from sim.scenario.schema import Country
+
+if TYPE_CHECKING:
+    from sim.coefficients import Arrays
+    from sim.scenario.schema import Scenario
 
 VIETNAM, CHINA = 0, 1
 
@@ -62,6 +68,7 @@ class World:
     assurance_in_crisis: np.ndarray  # Vietnam's assurance acts since the crisis began
     stood_firm: np.ndarray  # Vietnam stood firm (1) last month
     red_line: np.ndarray  # memory of red lines crossed (decays)
+    coercion_memory: np.ndarray  # Vietnam's memory of China's coercion: accumulates, decays slowly
     economic_shock: np.ndarray  # months of slowdown left
     shock_severity: np.ndarray
     # this month's counters (R,), reset at the start of every step
@@ -74,10 +81,16 @@ class World:
     sensitive_signed: np.ndarray = field(default=None)  # type: ignore[assignment]
     sensitive_refused: np.ndarray = field(default=None)  # type: ignore[assignment]
     four_nos_binding: np.ndarray = field(default=None)  # type: ignore[assignment]
+    china_incidents: np.ndarray = field(default=None)  # type: ignore[assignment]
+    ended_by_china: np.ndarray = field(default=None)  # type: ignore[assignment]
+    ended_by_vietnam: np.ndarray = field(default=None)  # type: ignore[assignment]
+    #: the world's coefficients (effects table, dynamics, shocks, metrics) as (R,)-arrays;
+    #: parameters, not state: shared by copies
+    k: Arrays = field(default=None)  # type: ignore[assignment]
 
     COUNTERS = ("assurance_acts", "four_nos_violations", "china_coercion", "use_of_force",
                 "agreements_signed", "agreements_refused", "sensitive_signed", "sensitive_refused",
-                "four_nos_binding")
+                "four_nos_binding", "china_incidents", "ended_by_china", "ended_by_vietnam")
 
     def __post_init__(self) -> None:
         self.reset_counters()
@@ -103,18 +116,38 @@ class World:
                                  else getattr(self, f.name)) for f in fields(self)})
 
 
-def initial_world(scenario: Scenario, replicates: int = 1) -> World:
-    """The world at the scenario's start month, the same in every replicate."""
+def world_coefficients(scenarios: Sequence[Scenario], replicates: int) -> Arrays:
+    """The world-level coefficient tables of one scenario (broadcast to ``replicates``) or of one
+    scenario per replicate: ``effects`` (R, actions, channels), ``dynamics``, ``shocks``, ``metrics``."""
+    from sim.actions import effects_matrix
+    from sim.coefficients import Arrays, compile_params
+    from sim.scenario.schema import SECTIONS
+
+    def tables(name: str):  # noqa: ANN202
+        values = [getattr(s, name) for s in scenarios]
+        return values if len(values) > 1 else values[0]
+
+    out = {name: compile_params(tables(name), replicates) for name in SECTIONS if name != "actions"}
+    out["effects"] = effects_matrix(compile_params(tables("actions"), replicates), replicates)
+    return Arrays(out)
+
+
+def initial_world(scenario: Scenario | Sequence[Scenario], replicates: int = 1) -> World:
+    """The world at the scenario's start month: the same in every replicate, or, given one
+    scenario per replicate (same states), each replicate's own starting values."""
+    scenarios = [scenario] if not isinstance(scenario, Sequence) else list(scenario)
+    scenario = scenarios[0]
+    R = replicates if len(scenarios) == 1 else len(scenarios)
     countries = (Country.VIETNAM.value, *scenario.partners)
-    n, R = len(countries), replicates
-    vn = scenario.agents[Country.VIETNAM.value]
+    n = len(countries)
 
     def per_state(attr: str, default: float = 0.0) -> np.ndarray:
-        row = [default] + [float(getattr(scenario.agents[c], attr)) for c in countries[1:]]
-        return np.tile(np.asarray(row, dtype=float), (R, 1))
+        rows = [[default] + [float(getattr(s.agents[c], attr)) for c in countries[1:]] for s in scenarios]
+        return np.broadcast_to(np.asarray(rows, dtype=float), (R, n)).copy()
 
-    def scalar(value: float) -> np.ndarray:
-        return np.full(R, float(value))
+    def scalar(attr: str) -> np.ndarray:
+        values = [float(getattr(s.agents[Country.VIETNAM.value], attr)) for s in scenarios]
+        return np.broadcast_to(np.asarray(values), (R,)).copy()
 
     zeros_n, zeros = np.zeros((R, n)), np.zeros(R)
     return World(
@@ -126,11 +159,12 @@ def initial_world(scenario: Scenario, replicates: int = 1) -> World:
         rivalry=per_state("rivalry_with_china"),
         offer_months=zeros_n.copy(), offer_tier=zeros_n.copy(),
         sanctioned_months=zeros_n.copy(), summit=zeros_n.copy(), arms_share=zeros_n.copy(),
-        threat=scalar(vn.threat), regime_insecurity=scalar(vn.regime_insecurity),
-        capability=scalar(vn.capability), assurance_debt=zeros.copy(), debt_age=zeros.copy(),
+        threat=scalar("threat"), regime_insecurity=scalar("regime_insecurity"),
+        capability=scalar("capability"), assurance_debt=zeros.copy(), debt_age=zeros.copy(),
         china_suspicion=zeros.copy(), community_offer=zeros.copy(), package_cooldown=zeros.copy(),
         escalation=zeros.copy(), crisis_months=zeros.copy(), crisis_severity=zeros.copy(),
         reputation_cost=zeros.copy(), crisis_count=zeros.copy(), assurance_in_crisis=zeros.copy(),
-        stood_firm=zeros.copy(), red_line=zeros.copy(), economic_shock=zeros.copy(),
-        shock_severity=zeros.copy(),
+        stood_firm=zeros.copy(), red_line=zeros.copy(), coercion_memory=zeros.copy(),
+        economic_shock=zeros.copy(),
+        shock_severity=zeros.copy(), k=world_coefficients(scenarios, R),
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -22,3 +24,16 @@ def write_yaml(tmp_path: Path):
         return path
 
     return _write
+
+
+POLL_DEADLINE = 60.0  # seconds; generous, for a loaded 2-core CI machine
+
+
+def poll(condition: Callable[[], bool], what: str, deadline: float = POLL_DEADLINE) -> None:
+    """Wait for a state, never for a fixed time: check ``condition`` until it holds or the deadline
+    passes (then fail naming ``what``)."""
+    end = time.monotonic() + deadline
+    while not condition():
+        if time.monotonic() > end:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)

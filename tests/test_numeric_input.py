@@ -9,16 +9,17 @@ import typing
 import pytest
 from pydantic import BaseModel
 
+from sim.agents import AGENTS, PartnerParams
 from sim.rules import RULES
 from sim.scenario.loader import ScenarioError, load_scenario
 from sim.scenario.schema import (
-    AGENT_PARAMS,
+    SECTIONS,
     Event,
     Frozen,
-    PartnerParams,
     RandomEventSpec,
     Scenario,
     _leaf_types,
+    section_model,
 )
 from tests.test_loader import HISTORICAL, only_problem, where
 
@@ -81,8 +82,8 @@ def test_documented_event_values_still_load():
 
 
 def _parameter_models() -> list[type[BaseModel]]:
-    return [*AGENT_PARAMS.values(), PartnerParams, *(r.Params for r in RULES.values()),
-            Event, RandomEventSpec, Scenario]
+    return [*(a.Params for a in AGENTS.values()), PartnerParams, *(r.Params for r in RULES.values()),
+            *(section_model(name) for name in SECTIONS), Event, RandomEventSpec, Scenario]
 
 
 def _numeric_fields(model: type[BaseModel]):

@@ -17,7 +17,6 @@ import stat
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 import pandas as pd
@@ -36,17 +35,9 @@ from sim.outputs import (
 )
 from sim.scenario.loader import BUNDLED_DIR
 from sim.sweep.store import ResultStore
-from tests.conftest import ROOT
+from tests.conftest import POLL_DEADLINE, ROOT, poll
 
-DEADLINE = 60.0  # seconds; generous, for a loaded 2-core CI machine
-
-
-def poll(condition, what: str, deadline: float = DEADLINE) -> None:
-    end = time.monotonic() + deadline
-    while not condition():
-        if time.monotonic() > end:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
+DEADLINE = POLL_DEADLINE
 
 
 @pytest.fixture
@@ -138,18 +129,23 @@ def _umask() -> int:
 
 
 @pytest.mark.parametrize("where", [".", "..", "~", "/"])
+@pytest.mark.parametrize("command", ["run", "sweep", "validate"])
 @pytest.mark.parametrize("force", [False, True])
-def test_dangerous_outputs_are_always_refused(short, tmp_path, monkeypatch, capsys, where, force):
+def test_dangerous_outputs_are_always_refused(short, experiment, tmp_path, monkeypatch, capsys, where,
+                                             command, force):
     work = tmp_path / "home" / "work"
     work.mkdir(parents=True)
     (work / "keep.txt").write_text("mine")
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     monkeypatch.chdir(work)
     before = tree(tmp_path)
+    target = {"run": [str(short), "--no-plots"], "sweep": [str(experiment), "--no-progress"],
+              "validate": ["south_china_sea_flareup", "--replicates", "2"]}[command]
     out = str(Path(where).expanduser())
-    assert main(["run", str(short), "--out", out, "--no-plots", *(["--force"] if force else [])]) == 2
+    assert main([command, *target, "--out", out, *(["--force"] if force else [])]) == 2
     assert "refusing" in one_line(capsys.readouterr().err)
-    assert tree(tmp_path) == before
+    after = {k: v for k, v in tree(tmp_path).items() if not k.startswith("home/.cache/")}  # matplotlib's
+    assert after == before
 
 
 def test_force_on_a_file_or_a_link_refuses_and_leaves_nothing_beside_it(short, tmp_path, capsys):

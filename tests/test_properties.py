@@ -21,14 +21,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sim import HedgingModel
+from sim.agents import AGENTS, PartnerParams
 from sim.bundled import EXPERIMENTS_DIR, SCENARIOS_DIR
 from sim.rules import RULES, groups
 from sim.scenario.loader import Problem, ScenarioError, _scenario_to_raw, load_scenario
 from sim.scenario.schema import (
-    AGENT_PARAMS,
     Event,
     EventKind,
-    PartnerParams,
     RandomEventSpec,
     Scenario,
     _leaf_types,
@@ -39,7 +38,7 @@ BASE = yaml.safe_load((SCENARIOS_DIR / "historical_2013_2024.yaml").read_text())
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 # Names the loader knows, so that mutations often land on meaningful keys and values.
-KNOWN = sorted({*BASE, "extends", *AGENT_PARAMS, "india", "type", "partner", *RULES, *groups(),
+KNOWN = sorted({*BASE, "extends", *AGENTS, "india", "type", "partner", *RULES, *groups(),
                 *(k.value for k in EventKind), "enabled", "date", "kind", "actor", "target",
                 "severity", "monthly_rate", "assertiveness", "commitment", "tier"})
 
@@ -178,7 +177,7 @@ def _numeric_fields(model) -> list[str]:
 def _numeric_paths() -> list[tuple]:
     """A path into a scenario's raw mapping for every numeric field the schema has."""
     paths: list[tuple] = [(k,) for k in _numeric_fields(Scenario)]
-    for name, model in {**AGENT_PARAMS, "india": PartnerParams}.items():
+    for name, model in {**{k: a.Params for k, a in AGENTS.items()}, "india": PartnerParams}.items():
         paths += [("agents", name, f) for f in _numeric_fields(model) if f != "position"]
         paths += [("agents", name, "position", i) for i in (0, 1)]
     for rid, rule in RULES.items():

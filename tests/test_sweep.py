@@ -9,7 +9,6 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +26,7 @@ from sim.sweep.outcomes import reduce_outcomes
 from sim.sweep.runner import run_seed
 from sim.sweep.store import ResultStore
 from sim.sweep.sweep import run_sweep
+from tests.conftest import poll
 
 ROOT = Path(__file__).resolve().parents[1]
 FLAREUP = BUNDLED_DIR / "south_china_sea_flareup.yaml"
@@ -182,9 +182,7 @@ def test_resume_after_kill_minus_9_finishes_every_run_exactly_once(tmp_path, sho
            "--chunk-runs", "1", "--no-progress", "--no-analyze"]
     proc = subprocess.Popen(cmd, cwd=ROOT, start_new_session=True, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 60
-    while len(list((out / "runs").glob("part-*.parquet"))) < 5 and time.monotonic() < deadline:
-        time.sleep(0.05)
+    poll(lambda: len(list((out / "runs").glob("part-*.parquet"))) >= 5, "five finished chunks")
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
     partial = len(list((out / "runs").glob("part-*.parquet")))

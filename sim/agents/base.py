@@ -8,15 +8,17 @@ are ``available`` in the current world, and their ``utilities``. Everything is a
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, ClassVar
 
 import mesa
 import numpy as np
 
 from sim.actions import ACTIONS, Action
+from sim.coefficients import Arrays, compile_params
 from sim.decision import choose, softmax
 from sim.effects import apply_moves
 from sim.rules.base import Context, Menu, Rule
+from sim.scenario.schema import Frozen
 
 if TYPE_CHECKING:
     from sim.model import HedgingModel
@@ -48,14 +50,24 @@ class Deliberation:
 
 
 class StateAgent(mesa.Agent):
-    """A state in the model. Subclasses: one module per country, plus a generic partner."""
+    """A state in the model. Subclasses: one module per country, plus a generic partner.
 
+    A subclass registered with :func:`register_agent` names the scenario key it answers to
+    (``key``) and carries its own typed parameter model (``Params``). ``self.params`` is the
+    scenario's (validated) parameters; ``self.k`` the same values compiled to arrays with a leading
+    replicate axis, which is how behaviour code reads every coefficient.
+    """
+
+    key: ClassVar[str | None] = None
+    Params: ClassVar[type[Frozen]]
     actions_per_month: int = 1
 
-    def __init__(self, model: HedgingModel, name: str, params: Any) -> None:
+    def __init__(self, model: HedgingModel, name: str, params: Frozen | list[Frozen]) -> None:
         super().__init__(model)
         self.name = name
-        self.params = params
+        tables = params if isinstance(params, list) else [params]
+        self.params = tables[0]
+        self.k: Arrays = compile_params(tables if len(tables) > 1 else tables[0], model.world.replicates)
         self.index = model.world.index(name)
         self.menu = Menu.build(self.menu_items(model.world))
         self.rules: list[Rule] = model.rules_binding(name)
@@ -78,8 +90,9 @@ class StateAgent(mesa.Agent):
         """Consequences beyond the effects table (open a crisis, an offer...). Default: none."""
 
     @property
-    def temperature(self) -> float:
-        return self.params.temperature
+    def temperature(self) -> np.ndarray:
+        """``(R, 1)``: the softmax temperature of each replicate's choice."""
+        return self.k.temperature[:, None]
 
     # --- the shared cycle ----------------------------------------------------------------------
     @property
@@ -149,3 +162,17 @@ class StateAgent(mesa.Agent):
     @staticmethod
     def action_of(index: int) -> Action:
         return ACTIONS[index]
+
+
+#: every state with a class of its own, by scenario key (:func:`register_agent`)
+AGENTS: dict[str, type[StateAgent]] = {}
+
+
+def register_agent(cls: type[StateAgent]) -> type[StateAgent]:
+    """Class decorator: the class answers to ``cls.key`` in a scenario, with ``cls.Params``."""
+    if not cls.key or cls.key in AGENTS:
+        raise ValueError(f"agent key {cls.key!r} missing or already registered")
+    if not hasattr(cls, "Params"):
+        raise ValueError(f"{cls.__name__} declares no Params model")
+    AGENTS[cls.key] = cls
+    return cls

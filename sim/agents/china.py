@@ -3,28 +3,131 @@
 The crisis ladder (DESIGN.md): in a crisis China weighs pressing on (its assertiveness, Vietnam's
 defiance) against the cost (economic interdependence, US commitment and defense ties with Vietnam,
 accumulated reputational cost, Vietnam's assurance, and the rising risk of each higher rung).
-Crises end when pressing on costs more than it gains ([Diplomat2023]: every crisis ended without force).
-Status anxiety ([SCMP2023]): when a rival reaches China's tier, Beijing proposes a summit with a
-package of agreements and a symbolic upgrade ([VOA2023], [Grossman2023]).
+Crises end when pressing on costs more than it gains ([Diplomat2023]: every crisis ended without
+force). Status anxiety ([SCMP2023]): when a rival reaches China's tier, Beijing proposes a summit
+with a package of agreements and a symbolic upgrade ([VOA2023]; [Grossman2023]). Every coefficient
+is a scenario parameter: ``agents.china.ladder.<name>`` and ``agents.china.utility.<name>``.
 """
 
 from __future__ import annotations
 
 import numpy as np
+from pydantic import Field, model_validator
 
 from sim.actions import INDEX, Action, AgreementKind
-from sim.agents.base import StateAgent
-from sim.scenario.schema import Country
-from sim.state import CHINA, USE_OF_FORCE_RUNG, VIETNAM, World
+from sim.agents.base import StateAgent, register_agent
+from sim.agents.partner import PartnerParams
+from sim.coefficients import coef, count
+from sim.dynamics import open_crisis
+from sim.scenario.schema import Country, Frozen, Tier
+from sim.state import CHINA, VIETNAM, World
 
 MOVES = (Action.GRAY_ZONE_INCIDENT, Action.ESCALATE, Action.DE_ESCALATE, Action.INDUCEMENT,
          Action.PROPOSE_PACKAGE, Action.WARNING, Action.ECONOMIC_PUNISHMENT, Action.HOLD)
-PACKAGE_COOLDOWN_MONTHS = 24  # calibration: Xi's state visits to Hanoi were years apart ([Grossman2023])
-COMMUNITY_OFFER_MONTHS = 3
 
 
+class Ladder(Frozen):
+    """The crisis ladder, bargained: what holding or pressing one rung higher gains and costs Beijing.
+
+    The same cited costs (interdependence, US deterrence, reputation, Vietnam's assurance) price
+    every rung; the risk of an accident or a clash multiplies them with the square of the rung, so the
+    cost of force is these costs at rung 5, not a constant of its own (DESIGN.md, "Crisis ladder").
+    """
+
+    gain_assertiveness: float = coef(1.2, 0, 5, "gain of pressing per unit of assertiveness")
+    gain_defiance: float = coef(0.3, 0, 3, "gain of pressing when Vietnam stood firm last month")
+    gain_severity: float = coef(0.2, 0, 3, "gain of pressing per unit of the crisis's severity")
+    cost_interdependence: float = coef(0.5, 0, 3, "cost of pressing per unit of interdependence",
+                                       "[VOA2023]")
+    cost_us: float = coef(0.6, 0, 3, "cost per unit of US commitment x (base + US defense tie)")
+    cost_us_base: float = coef(0.3, 0, 2, "US defense tie added before scaling its deterrent cost")
+    cost_assurance: float = coef(0.25, 0, 2, "cost of pressing per assurance act in this crisis")
+    assurance_cap: float = coef(3.0, 0, 12, "assurance acts beyond this count no more")
+    risk: float = coef(0.12, 0, 1, "risk of an accident or clash: the costs above x (1 + this x rung^2)",
+                       "[Diplomat2023]; [Thayer2011]")
+    restraint_assertiveness: float = coef(0.5, 0, 3, "face lost by stepping down per unit of "
+                                          "assertiveness (with the gain of holding the rung)")
+    incident_severity_base: float = coef(0.2, 0, 1, "severity of a chosen incident before the draw")
+    incident_severity_spread: float = coef(0.5, 0, 1, "severity added per unit of assertiveness x "
+                                           "uniform draw")
+
+
+class ChinaUtility(Frozen):
+    """What China's other moves are worth to it (:meth:`China.utilities`)."""
+
+    incident_assertiveness: float = coef(0.7, 0, 3, "value of a gray-zone incident per unit of "
+                                         "assertiveness")
+    incident_suspicion: float = coef(0.3, 0, 3, "value of an incident per unit of suspicion")
+    incident_interdependence: float = coef(0.6, 0, 3, "cost of an incident per unit of interdependence")
+    incident_anxiety: float = coef(0.3, 0, 3, "value of an incident per unit of status anxiety",
+                                   "[SCMP2023]")
+    incident_us_gap: float = coef(0.5, 0, 3, "value of an incident per unit of (1 - US commitment): "
+                                  "the opportunity a retreating US leaves", "[Kuik2021]")
+    incident_ties: float = coef(0.4, 0, 3, "value of an incident per unit of Vietnam's defense ties "
+                                "with China's rivals (x their rivalry)", "[Diplomat2023]")
+    incident_reputation: float = coef(0.5, 0, 3, "cost of an incident per unit of reputational cost "
+                                      "still carried from the last crisis", "[Thayer2011]")
+    incident_pending: float = coef(0.8, 0, 3, "cost of an incident in a summit month or while the "
+                                   "community offer is open", "[Grossman2023]")
+    incident_cost: float = coef(0.8, 0, 5, "base cost of starting an incident")
+    inducement_suspicion: float = coef(0.25, 0, 2, "value of an inducement per unit of suspicion")
+    inducement_restraint: float = coef(0.1, 0, 2, "value of an inducement per unit of (1 - assertiveness)")
+    inducement_cost: float = coef(0.25, 0, 2, "cost of an inducement")
+    package_anxiety: float = coef(1.2, 0, 5, "value of a package per unit of status anxiety", "[SCMP2023]")
+    package_cost: float = coef(1.3, 0, 5, "cost of preparing a package and a summit")
+    warning_suspicion: float = coef(0.6, 0, 3, "value of a warning per unit of suspicion", "[SCMP2023]")
+    warning_cost: float = coef(0.5, 0, 3, "cost of a public warning")
+    punishment_suspicion: float = coef(0.4, 0, 3, "value of economic punishment per unit of "
+                                       "suspicion x assertiveness")
+    punishment_interdependence: float = coef(0.5, 0, 3, "cost of punishment per unit of interdependence")
+    punishment_cost: float = coef(0.4, 0, 3, "base cost of economic punishment")
+    anxiety_suspicion: float = coef(0.25, 0, 2, "status anxiety per unit of suspicion")
+    package_cooldown: float = coef(24, 1, 120, "months before another package (Xi's state visits to "
+                                   "Hanoi were years apart)", "[Grossman2023]")
+    community_offer_months: float = coef(3, 1, 24, "months the community offer of a package stays open")
+
+
+class ChinaParams(PartnerParams):
+    """China: the neighbour. Defaults: CSP since 2008 ([Grossman2023]), top trade partner ([VOA2023])."""
+
+    tier: int = count(3, 0, 4, "tier with Vietnam at the start (4: community with a shared future)",
+                      "[Grossman2023]")
+    trust: float = coef(0.35, 0, 1, "Vietnam's trust in China at the start")
+    tension: float = coef(0.3, 0, 1, "Vietnam-China tension at the start")
+    interdependence: float = coef(0.8, 0, 1, ">$175bn trade 2022; textiles ~50%, rubber ~70% inputs",
+                                  "[VOA2023]; [Heydarian2022]")
+    defense: float = coef(0.05, 0, 1, "depth of defense cooperation with Vietnam at the start")
+    commitment: float = coef(0.6, 0, 1, "willingness to invest in Vietnam")
+    assertiveness: float = coef(0.5, 0, 1, "appetite for gray-zone pressure in the South China Sea")
+    status_sensitivity: float = coef(0.7, 0, 1, "anxiety when a rival reaches its tier", "[SCMP2023]")
+    reputation_weight: float = coef(0.5, 0, 1, "weight of reputational cost when pressing on",
+                                    "[Thayer2011]")
+    # a package's composition sets how many agreements of each kind it has: structure, not a rate
+    package_size: int = count(45, 1, 200, "prepared pacts in a package, Dec 2023", "[Grossman2023]")
+    package_security_share: float = coef(0.15, 0, 1, "security-sensitive share of a package (~10 refused)",
+                                         "[VOA2023]", structural=True)
+    package_resource_share: float = coef(0.05, 0, 1, "strategic-resource (rare earth) share",
+                                         "[VOA2023]; [Grossman2023]", structural=True)
+    package_symbolic_share: float = coef(0.3, 0, 1, "symbolic share; the rest is economic", "[VOA2023]",
+                                         structural=True)
+    rivalry_with_china: float = coef(0.0, 0, 1, "(China itself: none)")
+    ladder: Ladder = Field(default_factory=Ladder)
+    utility: ChinaUtility = Field(default_factory=ChinaUtility)  # type: ignore[assignment]
+
+    @model_validator(mode="after")
+    def _shares(self) -> ChinaParams:
+        total = self.package_security_share + self.package_resource_share + self.package_symbolic_share
+        if total > 1.0:
+            raise ValueError(f"package shares (security + resource + symbolic) sum to {total:.2f} > 1")
+        return self
+
+
+@register_agent
 class China(StateAgent):
     """Beijing's monthly move."""
+
+    key = Country.CHINA.value
+    Params = ChinaParams
 
     def menu_items(self, world: World) -> list[tuple[Action, int]]:
         return [(a, VIETNAM) for a in MOVES]
@@ -39,50 +142,109 @@ class China(StateAgent):
     def status_anxiety(self, world: World) -> np.ndarray:
         """``(R,)``: rivals at or above China's tier, weighted by rivalry, plus suspicion."""
         parity = (world.tier[:, 2:] >= world.tier[:, [CHINA]]) * world.rivalry[:, 2:]
-        return self.params.status_sensitivity * (parity.sum(axis=1) + 0.25 * world.china_suspicion)
+        return self.k.status_sensitivity * (parity.sum(axis=1)
+                                            + self.k.utility.anxiety_suspicion * world.china_suspicion)
+
+    def standing_costs(self, world: World) -> dict[str, np.ndarray]:
+        """``name -> (R,)``: the cited costs of keeping up pressure, before the rung's risk."""
+        k, L = self.k, self.k.ladder
+        us = world.index(Country.UNITED_STATES.value)
+        return {
+            "interdependence": L.cost_interdependence * world.interdependence[:, CHINA],
+            "us_deterrence": L.cost_us * world.commitment[:, us] * (L.cost_us_base + world.defense[:, us]),
+            "reputation": k.reputation_weight * world.reputation_cost,
+            "vietnam_assurance": L.cost_assurance * np.minimum(world.assurance_in_crisis, L.assurance_cap),
+        }
+
+    def cost_at(self, world: World, rung: np.ndarray) -> np.ndarray:
+        """``(R,)``: a month's pressure at ``rung`` costs the standing costs x (1 + risk x rung^2)."""
+        return sum(self.standing_costs(world).values()) * (1.0 + self.k.ladder.risk * rung ** 2)
 
     def cost_of_pressing(self, world: World) -> np.ndarray:
         """``(R,)``: what one more rung would cost Beijing (DESIGN.md, "Crisis ladder")."""
+        return self.cost_at(world, world.escalation + 1)
+
+    def gain_of_pressing(self, world: World) -> np.ndarray:
+        """``(R,)``: what keeping up pressure gains: assertiveness, defiance to answer, the stakes."""
+        L = self.k.ladder
+        return (L.gain_assertiveness * self.k.assertiveness + L.gain_defiance * world.stood_firm
+                + L.gain_severity * world.crisis_severity)
+
+    def bargaining_terms(self, world: World) -> dict[str, np.ndarray]:
+        """``name -> (R,)``: the signed terms of stepping down (positive: for stepping down) — the
+        costs of holding the current rung, against its gain and the face lost."""
+        risk = 1.0 + self.k.ladder.risk * world.escalation ** 2
+        terms = {name: cost * risk for name, cost in self.standing_costs(world).items()}
+        terms["gain_of_pressing"] = -self.gain_of_pressing(world)
+        terms["face"] = -self.k.ladder.restraint_assertiveness * self.k.assertiveness
+        return terms
+
+    def incident_terms(self, world: World) -> dict[str, np.ndarray]:
+        """``name -> (R,)``: the signed terms of starting a gray-zone incident this month: motive
+        (assertiveness, suspicion, status anxiety), opportunity (a retreating US, Vietnam's defense
+        ties with rivals) against costs (interdependence, reputation, a pending summit or offer)."""
+        k, u = self.k, self.k.utility
         us = world.index(Country.UNITED_STATES.value)
-        rung = world.escalation + 1
-        return (0.5 * world.interdependence[:, CHINA]
-                + 0.6 * world.commitment[:, us] * (0.3 + world.defense[:, us])
-                + self.params.reputation_weight * world.reputation_cost
-                + 0.25 * np.minimum(world.assurance_in_crisis, 3)
-                + 0.08 * rung ** 2 + 3.0 * (rung >= USE_OF_FORCE_RUNG))
+        ties = (world.defense[:, 2:] * world.rivalry[:, 2:]).sum(axis=1)
+        pending = np.maximum(world.summit[:, CHINA], world.community_offer > 0)
+        return {
+            "assertiveness": u.incident_assertiveness * k.assertiveness,
+            "suspicion": u.incident_suspicion * world.china_suspicion,
+            "status_anxiety": u.incident_anxiety * self.status_anxiety(world),
+            "us_retreat": u.incident_us_gap * (1.0 - world.commitment[:, us]),
+            "defense_ties": u.incident_ties * ties,
+            "interdependence": -u.incident_interdependence * world.interdependence[:, CHINA],
+            "reputation": -u.incident_reputation * world.reputation_cost,
+            "pending_summit": -u.incident_pending * pending,
+            "base": -u.incident_cost * np.ones(world.replicates),
+        }
 
     def utilities(self, world: World) -> np.ndarray:
-        p, m = self.params, self.menu
-        a = p.assertiveness
+        k, u, m = self.k, self.k.utility, self.menu
+        a = k.assertiveness
         suspicion, interdep = world.china_suspicion, world.interdependence[:, CHINA]
-        gain_pressing = 1.2 * a + 0.3 * world.stood_firm + 0.2 * world.crisis_severity
-        fatigue = 0.2 * world.crisis_months
         values = {
-            Action.GRAY_ZONE_INCIDENT: 0.7 * a + 0.3 * suspicion - 0.6 * interdep - 1.0,
-            Action.ESCALATE: gain_pressing - self.cost_of_pressing(world),
-            Action.DE_ESCALATE: (p.reputation_weight * world.reputation_cost + fatigue
-                                 + 0.2 * np.minimum(world.assurance_in_crisis, 3) - 0.5 * a),
-            Action.INDUCEMENT: 0.25 * suspicion + 0.1 * (1 - a) - 0.25,
-            Action.PROPOSE_PACKAGE: 1.2 * self.status_anxiety(world) - 1.3,
-            Action.WARNING: 0.6 * suspicion - 0.5,
-            Action.ECONOMIC_PUNISHMENT: 0.4 * suspicion * a - 0.5 * interdep - 0.4,
+            Action.GRAY_ZONE_INCIDENT: sum(self.incident_terms(world).values()),
+            Action.ESCALATE: self.gain_of_pressing(world) - self.cost_of_pressing(world),
+            Action.DE_ESCALATE: sum(self.bargaining_terms(world).values()),
+            Action.INDUCEMENT: (u.inducement_suspicion * suspicion + u.inducement_restraint * (1 - a)
+                                - u.inducement_cost),
+            Action.PROPOSE_PACKAGE: u.package_anxiety * self.status_anxiety(world) - u.package_cost,
+            Action.WARNING: u.warning_suspicion * suspicion - u.warning_cost,
+            Action.ECONOMIC_PUNISHMENT: (u.punishment_suspicion * suspicion * a
+                                         - u.punishment_interdependence * interdep - u.punishment_cost),
             Action.HOLD: np.zeros(world.replicates),
         }
         return np.stack([np.broadcast_to(values[self.action_of(i)], (world.replicates,))
                          for i in m.actions], axis=1)
 
     def after_moves(self, world: World, actions: np.ndarray, targets: np.ndarray) -> None:
+        k, L, u = self.k, self.k.ladder, self.k.utility
         incident = actions == INDEX[Action.GRAY_ZONE_INCIDENT]
         if incident.any():
+            terms = self.incident_terms(world)
             draw = self.model.streams.random(world.replicates, where=incident)
-            severity = 0.2 + 0.5 * self.params.assertiveness * np.nan_to_num(draw)
+            severity = (L.incident_severity_base
+                        + L.incident_severity_spread * k.assertiveness * np.nan_to_num(draw))
             open_crisis(world, incident, severity)
+            world.china_incidents += incident
+            self.model.log_crisis_start(incident, terms)
+        stepped_down = (actions == INDEX[Action.DE_ESCALATE]) & ~world.in_crisis
+        if stepped_down.any():
+            world.ended_by_china += stepped_down
+            self.model.log_crisis_end(stepped_down, "china", self._terms_before_move)
         proposed = actions == INDEX[Action.PROPOSE_PACKAGE]
         if proposed.any():
-            world.package_cooldown[:] = np.where(proposed, PACKAGE_COOLDOWN_MONTHS, world.package_cooldown)
-            can_upgrade = proposed & (world.tier[:, CHINA] == 3)
-            world.community_offer[:] = np.where(can_upgrade, COMMUNITY_OFFER_MONTHS, world.community_offer)
+            world.package_cooldown[:] = np.where(proposed, u.package_cooldown, world.package_cooldown)
+            can_upgrade = proposed & (world.tier[:, CHINA] == int(Tier.COMPREHENSIVE_STRATEGIC))
+            world.community_offer[:] = np.where(can_upgrade, u.community_offer_months,
+                                                world.community_offer)
             self.model.vietnam.answer_package(world, self.package_kinds(), proposed)
+
+    def decide(self, world: World):  # noqa: ANN201
+        """Remember the bargaining terms the month's choice was made on (for the crisis record)."""
+        self._terms_before_move = self.bargaining_terms(world)
+        return super().decide(world)
 
     def package_kinds(self) -> np.ndarray:
         """The tags of a package's agreements, in proportions set by the scenario ([VOA2023])."""
@@ -92,22 +254,3 @@ class China(StateAgent):
                                          p.package_resource_share)]
         counts[AgreementKind.ECONOMIC] = max(0, n - sum(counts))
         return np.repeat(np.arange(len(AgreementKind)), counts)
-
-
-def open_crisis(world: World, where: np.ndarray, severity: np.ndarray | float) -> None:
-    """An incident at sea: open a crisis (or deepen the one under way) where ``where`` is True.
-
-    The first rung follows severity (presence, standoff, water cannon); threat and tension rise.
-    """
-    severity = np.broadcast_to(np.asarray(severity, dtype=float), where.shape)
-    new = where & ~world.in_crisis
-    first_rung = 1 + np.round(2 * severity)
-    world.crisis_count += new
-    world.escalation[:] = np.where(where, np.maximum(world.escalation, first_rung), world.escalation)
-    world.crisis_severity[:] = np.where(where, np.maximum(world.crisis_severity, severity),
-                                        world.crisis_severity)
-    world.crisis_months[:] = np.where(new, 0, world.crisis_months)
-    world.assurance_in_crisis[:] = np.where(new, 0, world.assurance_in_crisis)
-    world.reputation_cost[:] = np.where(new, 0, world.reputation_cost)
-    world.threat[:] = np.clip(world.threat + np.where(where, 0.15 * severity, 0), 0, 1)
-    world.tension[:, CHINA] = np.clip(world.tension[:, CHINA] + np.where(where, 0.2 * severity, 0), 0, 1)

@@ -1,20 +1,85 @@
 """A generic partner state (India, South Korea, Australia...), and the base of the US, Japan and
-Russia: offers upgrades, aid and arms. A scenario adds one with ``type: partner``."""
+Russia: offers upgrades, aid and arms. A scenario adds one with ``type: partner``; a state with a
+class of its own (registered with :func:`sim.agents.base.register_agent`) enters by its name."""
 
 from __future__ import annotations
 
+from typing import Literal
+
 import numpy as np
+from pydantic import Field
 
 from sim.actions import INDEX, Action
 from sim.agents.base import StateAgent
-from sim.state import CHINA, VIETNAM, World
+from sim.coefficients import coef, count
+from sim.dynamics import open_offer
+from sim.scenario.schema import Frozen, Latitude, Longitude
+from sim.state import VIETNAM, World
 
-OFFER_OPEN_MONTHS = 12  # calibration: an upgrade offer stays on the table for a year
+
+class PartnerUtility(Frozen):
+    """What each of a partner's moves is worth to it (:meth:`Partner.values`)."""
+
+    offer_scale: float = coef(1.5, 0, 5, "value of an upgrade offer per unit of propensity x "
+                              "commitment x (warmth base + warmth)")
+    offer_warmth_base: float = coef(0.5, 0, 2, "warmth added before scaling an offer's value")
+    offer_interdependence: float = coef(0.5, 0, 2, "warmth per unit of interdependence (trust + this x "
+                                        "interdependence)")
+    offer_cost: float = coef(1.4, 0, 5, "cost of making an upgrade offer")
+    oda_commitment: float = coef(0.3, 0, 2, "value of ODA per unit of commitment")
+    oda_interdependence: float = coef(0.1, 0, 2, "value of ODA per unit of interdependence")
+    oda_cost: float = coef(0.25, 0, 2, "cost of ODA")
+    coast_guard_scale: float = coef(0.4, 0, 2, "value of coast-guard aid per unit of commitment x "
+                                    "threat x (base + rivalry)", "[Thayer2011]")
+    coast_guard_rivalry_base: float = coef(0.5, 0, 2, "rivalry added before scaling coast-guard aid")
+    coast_guard_cost: float = coef(0.3, 0, 2, "cost of coast-guard aid")
+    arms_threat_base: float = coef(0.3, 0, 2, "threat added before scaling an arms sale's value")
+    arms_cost: float = coef(0.3, 0, 2, "cost of an arms sale")
+    maritime_scale: float = coef(0.5, 0, 2, "value of maritime aid per unit of commitment x threat x "
+                                 "(base + rivalry)", "[SCMP2023]")
+    maritime_rivalry_base: float = coef(0.5, 0, 2, "rivalry added before scaling maritime aid")
+    maritime_cost: float = coef(0.35, 0, 2, "cost of maritime aid")
+    democracy_cost: float = coef(0.35, 0, 2, "cost of democracy promotion (its value is the "
+                                 "partner's democracy_promotion)", "[Heydarian2022]")
+    solidarity_trust: float = coef(0.2, 0, 2, "value of ideological solidarity per unit of trust")
+    solidarity_cost: float = coef(0.05, 0, 2, "cost of ideological solidarity")
+
+
+def start_tier(default: int, source: str = "[Grossman2023] (history of the tiers)") -> int:
+    """Partnership tier with Vietnam at the start (0 none .. 3 comprehensive strategic)."""
+    return count(default, 0, 3, "partnership tier with Vietnam at the start (0 none .. 3 comprehensive "
+                 "strategic)", source)
+
+
+class PartnerParams(Frozen):
+    """Any state other than Vietnam: its relation to Vietnam at the start, and its character.
+
+    ``type: partner`` adds a state the engine does not know by name (India, South Korea, ...).
+    """
+
+    type: Literal["partner"] | None = None
+    display_name: str | None = None
+    tier: int = start_tier(0)
+    trust: float = coef(0.4, 0, 1, "Vietnam's trust in it at the start")
+    tension: float = coef(0.05, 0, 1, "tension with Vietnam at the start")
+    interdependence: float = coef(0.1, 0, 1, "share-like weight of trade and investment ties",
+                                  "[VOA2023]")
+    defense: float = coef(0.05, 0, 1, "depth of defense cooperation with Vietnam at the start")
+    commitment: float = coef(0.5, 0, 1, "willingness to invest in Vietnam (the US knob of DESIGN.md)")
+    democracy_promotion: float = coef(0.0, 0, 1, "pressure on Vietnam's regime", "[Heydarian2022]")
+    arms_supplier: float = coef(0.1, 0, 1, "attractiveness as an arms supplier (quality x price x credit)")
+    reliability: float = coef(0.8, 0, 1, "whether its arms keep coming", "[Heydarian2022]")
+    rivalry_with_china: float = coef(0.2, 0, 1, "how openly the partner confronts China")
+    offer_propensity: float = coef(0.3, 0, 1, "readiness to offer Vietnam a higher tier")
+    temperature: float = coef(0.15, 0.01, 10, "softmax temperature of choice")
+    position: tuple[Longitude, Latitude] | None = None  # (lon, lat) for the map view
+    utility: PartnerUtility = Field(default_factory=PartnerUtility)
 
 
 class Partner(StateAgent):
     """A generic partner (India, South Korea, Australia...): offers upgrades, aid and arms."""
 
+    Params = PartnerParams
     MOVES: tuple[Action, ...] = (Action.UPGRADE_OFFER, Action.ODA, Action.COAST_GUARD_AID,
                                  Action.ARMS_SALE, Action.HOLD)
 
@@ -28,18 +93,24 @@ class Partner(StateAgent):
 
     def values(self, world: World) -> dict[Action, np.ndarray]:
         """Value of each move, shape ``(R,)``: commitment drives engagement, threat invites help."""
-        me, p = self.index, self.params
+        me, k, u = self.index, self.k, self.k.utility
         commit, threat = world.commitment[:, me], world.threat
-        warmth = world.trust[:, me] + 0.5 * world.interdependence[:, me]
+        warmth = world.trust[:, me] + u.offer_interdependence * world.interdependence[:, me]
         return {
-            Action.UPGRADE_OFFER: 1.5 * p.offer_propensity * commit * (0.5 + warmth) - 1.4,
-            Action.ODA: 0.3 * commit + 0.1 * world.interdependence[:, me] - 0.25,
-            Action.COAST_GUARD_AID: 0.4 * commit * threat * (0.5 + p.rivalry_with_china) - 0.3,
-            Action.ARMS_SALE: world.arms_supplier[:, me] * world.reliability[:, me] * (0.3 + threat) - 0.3,
-            Action.MARITIME_AID: 0.5 * commit * threat * (0.5 + p.rivalry_with_china) - 0.35,
-            Action.DEMOCRACY_PROMOTION: world.democracy_promotion[:, me] - 0.35,
+            Action.UPGRADE_OFFER: (u.offer_scale * k.offer_propensity * commit
+                                   * (u.offer_warmth_base + warmth) - u.offer_cost),
+            Action.ODA: u.oda_commitment * commit + u.oda_interdependence * world.interdependence[:, me]
+            - u.oda_cost,
+            Action.COAST_GUARD_AID: (u.coast_guard_scale * commit * threat
+                                     * (u.coast_guard_rivalry_base + k.rivalry_with_china)
+                                     - u.coast_guard_cost),
+            Action.ARMS_SALE: (world.arms_supplier[:, me] * world.reliability[:, me]
+                               * (u.arms_threat_base + threat) - u.arms_cost),
+            Action.MARITIME_AID: (u.maritime_scale * commit * threat
+                                  * (u.maritime_rivalry_base + k.rivalry_with_china) - u.maritime_cost),
+            Action.DEMOCRACY_PROMOTION: world.democracy_promotion[:, me] - u.democracy_cost,
             Action.SANCTIONS_PRESSURE: np.zeros(world.replicates),
-            Action.IDEOLOGICAL_SOLIDARITY: 0.2 * world.trust[:, me] - 0.05,
+            Action.IDEOLOGICAL_SOLIDARITY: u.solidarity_trust * world.trust[:, me] - u.solidarity_cost,
             Action.HOLD: np.zeros(world.replicates),
         }
 
@@ -51,12 +122,3 @@ class Partner(StateAgent):
     def after_moves(self, world: World, actions: np.ndarray, targets: np.ndarray) -> None:
         offered = actions == INDEX[Action.UPGRADE_OFFER]
         open_offer(world, self.index, offered, world.tier[:, self.index] + 1)
-
-
-def open_offer(world: World, partner: int, where: np.ndarray, tier: np.ndarray | float) -> None:
-    """Put an upgrade to ``tier`` on the table for ``OFFER_OPEN_MONTHS`` where ``where`` is True."""
-    if partner == CHINA or not where.any():
-        return
-    tier = np.minimum(np.broadcast_to(np.asarray(tier, dtype=float), where.shape), 3)
-    world.offer_months[:, partner] = np.where(where, OFFER_OPEN_MONTHS, world.offer_months[:, partner])
-    world.offer_tier[:, partner] = np.where(where, tier, world.offer_tier[:, partner])

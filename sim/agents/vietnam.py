@@ -1,10 +1,12 @@
 """Vietnam, the hedger: reassures Beijing, deters it, and upgrades ties with other powers.
 
 Utility is a weighted sum over five goals ([LeHongHiep2013]; [Kuik2008]): security, autonomy,
-prosperity, regime security and stability with China. Kuik's (2021) regime switches act on the
-weights: when US reliability falls below a threshold Vietnam leans toward accommodation; when China's
-threat rises above one it leans toward balancing. Arms procurement is a continuous allocation across
-suppliers ([Heydarian2022]), not a monthly move.
+prosperity, regime security and stability with China. What each move does for each goal is the
+table :data:`GAINS`: (move, goal) -> coefficients over named drivers of the world, every one a
+scenario parameter (``agents.vietnam.gains.<move>.<goal>.<driver>``). Kuik's ([Kuik2021]) regime
+switches act on the weights: when US reliability falls below a threshold Vietnam leans toward
+accommodation; when China's threat rises above one it leans toward balancing. Arms procurement is
+a continuous allocation across suppliers ([Heydarian2022]), not a monthly move.
 """
 
 from __future__ import annotations
@@ -12,13 +14,16 @@ from __future__ import annotations
 from enum import IntEnum
 
 import numpy as np
+from pydantic import Field
 
 from sim.actions import INDEX, Action, AgreementKind
-from sim.agents.base import StateAgent
+from sim.agents.base import StateAgent, register_agent
+from sim.coefficients import CALIBRATED, coef, count, signed_range, table
 from sim.decision import bernoulli, logistic, softmax
+from sim.dynamics import end_crisis
 from sim.effects import apply_moves
-from sim.scenario.schema import Country
-from sim.state import CHINA, VIETNAM, World
+from sim.scenario.schema import Country, Frozen, Tier
+from sim.state import CHINA, USE_OF_FORCE_RUNG, VIETNAM, World
 
 
 class Goal(IntEnum):
@@ -31,15 +36,218 @@ class Goal(IntEnum):
 
 #: moves Vietnam can aim at China only, at every other state, or at no one (target = itself)
 CHINA_MOVES = (Action.PARTY_VISIT, Action.IDEOLOGICAL_BONDING, Action.JOIN_COMMUNITY,
-               Action.LEGAL_PROTEST, Action.STAND_FIRM, Action.USE_FORCE, Action.TRADE_DEAL)
+               Action.LEGAL_PROTEST, Action.STAND_FIRM, Action.CONCEDE, Action.USE_FORCE,
+               Action.TRADE_DEAL)
 PARTNER_MOVES = (Action.DEFENSE_TIES, Action.UPGRADE_PARTNERSHIP, Action.TRADE_DEAL,
                  Action.FORM_ALLIANCE, Action.HOST_FOREIGN_BASE, Action.SIDE_AGAINST_THIRD)
 SELF_MOVES = (Action.MODERNISE, Action.HOLD)
-ALLIANCE_DEPTH = 0.8  # a defense tie this deep already is an alliance: no second one to form
+SATURATED = 0.99  # a defense tie this deep cannot deepen further (definition)
+ARMS_SHARE_WINDOW = 12  # months in the moving mix of arms purchases (definition)
+TOP_TIER = int(Tier.COMPREHENSIVE_STRATEGIC)  # the highest tier a partner other than China reaches
+
+# ------------------------------------------------------------------------------------------ gains
+#: drivers of the gains table: name -> (meaning, the factors multiplied after the coefficient)
+DRIVERS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "base": ("a constant", ()),
+    "tension": ("Vietnam-China tension", ("tension",)),
+    "crisis": ("an open crisis (0/1)", ("crisis",)),
+    "summit": ("a summit with the target this month (0/1)", ("summit",)),
+    "fear": ("regime insecurity", ("fear",)),
+    "severity": ("the crisis's severity", ("severity",)),
+    "escalation": ("the crisis rung / 5", ("escalation",)),
+    "rivalry": ("the target's rivalry with China", ("rivalry",)),
+    "commitment": ("the target's commitment", ("commitment",)),
+    "tier_room": ("tiers left to climb with the target / 3", ("tier_room",)),
+    "threat_capability_gap": ("threat x (1 - capability)", ("threat", "capability_gap")),
+    "threat_commitment": ("threat x the target's commitment", ("threat", "commitment")),
+    "threat_commitment_room": ("threat x commitment x (1 - defense tie)",
+                               ("threat", "commitment", "room")),
+    "threat_sq_commitment": ("threat^2 x the target's commitment", ("threat_sq", "commitment")),
+    "threat_sq_rivalry": ("threat^2 x the target's rivalry with China", ("threat_sq", "rivalry")),
+    "calm": ("1 - threat", ("calm",)),
+    "severity_sq": ("severity^2", ("severity_sq",)),
+    "escalation_sq": ("(rung / 5)^2", ("escalation_sq",)),
+    "to_china": ("the move is aimed at China (0/1)", ("to_china",)),
+    "dependence_gap": ("how much more Vietnam depends on China than on the target (other targets)",
+                       ("dependence_gap",)),
+    "exposure": ("Vietnam's economic interdependence with China", ("exposure",)),
+    "escalation_exposure": ("(rung / 5)^2 x interdependence with China", ("escalation_sq", "exposure")),
+    "us_backing": ("US commitment (the partner who would stand behind a firm Vietnam)",
+                   ("us_backing",)),
+}
+
+S, A, P, G, T = Goal
+#: (move, goal) -> driver -> default coefficient. Directions follow the cited sources; the sizes
+#: are calibrated (docs/model.md). Each coefficient is ``agents.vietnam.gains.<move>.<goal>.<driver>``.
+GAINS: dict[tuple[Action, Goal], dict[str, float]] = {
+    (Action.PARTY_VISIT, T): {"base": 0.15, "tension": 0.4, "crisis": 0.3, "summit": 0.3},
+    (Action.PARTY_VISIT, G): {"fear": 0.15},
+    (Action.PARTY_VISIT, A): {"base": -0.1},
+    (Action.IDEOLOGICAL_BONDING, G): {"fear": 0.5},  # [Heydarian2022]: against "colour revolutions"
+    (Action.IDEOLOGICAL_BONDING, T): {"base": 0.1, "tension": 0.2},
+    (Action.IDEOLOGICAL_BONDING, A): {"base": -0.15},
+    (Action.JOIN_COMMUNITY, T): {"base": 0.45},
+    (Action.JOIN_COMMUNITY, G): {"fear": 0.2},
+    (Action.JOIN_COMMUNITY, A): {"base": -0.15},  # "form over substance" [VOA2023]
+    (Action.MODERNISE, S): {"threat_capability_gap": 1.0},
+    (Action.MODERNISE, P): {"base": -0.2},
+    (Action.DEFENSE_TIES, S): {"threat_commitment_room": 0.9},
+    (Action.DEFENSE_TIES, A): {"base": 0.1},
+    (Action.DEFENSE_TIES, T): {"rivalry": -0.2},
+    (Action.LEGAL_PROTEST, S): {"base": 0.3, "severity": 0.4},
+    (Action.LEGAL_PROTEST, T): {"base": -0.15},
+    (Action.STAND_FIRM, S): {"base": 0.3, "severity": 0.5},
+    (Action.STAND_FIRM, T): {"base": -0.1, "escalation": -0.4},
+    # conceding: safety from a clash and from economic retaliation, against sovereignty and face
+    # ([Diplomat2023]; [Hayton2017]; [Hayton2018]: Repsol halted in 2017 and 2018 under a threat of force)
+    (Action.CONCEDE, T): {"escalation_sq": 3.5, "escalation_exposure": 1.5},
+    (Action.CONCEDE, S): {"base": -0.2, "severity": -0.3, "us_backing": -0.5},
+    (Action.CONCEDE, A): {"base": -0.2},
+    (Action.UPGRADE_PARTNERSHIP, A): {"base": 0.5, "tier_room": 0.3},
+    (Action.UPGRADE_PARTNERSHIP, P): {"commitment": 0.3},
+    (Action.UPGRADE_PARTNERSHIP, S): {"threat_commitment": 0.4},
+    (Action.UPGRADE_PARTNERSHIP, T): {"rivalry": -0.25},
+    (Action.TRADE_DEAL, P): {"base": 0.15, "summit": 0.1},
+    (Action.TRADE_DEAL, A): {"to_china": -0.15, "dependence_gap": 0.25},
+    (Action.TRADE_DEAL, T): {"to_china": 0.1},
+    # what the Four Nos forbid pays off only under high threat (convex in threat)
+    (Action.FORM_ALLIANCE, S): {"threat_sq_commitment": 1.6},
+    (Action.FORM_ALLIANCE, A): {"base": -0.35},
+    (Action.FORM_ALLIANCE, T): {"calm": -0.6},
+    (Action.HOST_FOREIGN_BASE, S): {"threat_sq_commitment": 1.4},
+    (Action.HOST_FOREIGN_BASE, A): {"base": -0.5},
+    (Action.HOST_FOREIGN_BASE, T): {"calm": -0.6},
+    (Action.SIDE_AGAINST_THIRD, S): {"threat_sq_rivalry": 1.2},
+    (Action.SIDE_AGAINST_THIRD, A): {"base": -0.25},
+    (Action.SIDE_AGAINST_THIRD, T): {"calm": -0.5},
+    (Action.USE_FORCE, S): {"severity_sq": 0.8, "escalation_sq": 0.8},
+    (Action.USE_FORCE, T): {"base": -0.8},
+    (Action.USE_FORCE, P): {"base": -0.3},
+}
+del S, A, P, G, T
 
 
+def _gains_table() -> type[Frozen]:
+    """The pydantic table of :data:`GAINS`: ``gains.<move>.<goal>.<driver>``."""
+    by_move: dict[Action, dict[str, type[Frozen]]] = {}
+    for (move, goal), terms in GAINS.items():
+        entries = {d: coef(v, *signed_range(v), f"{goal.name.lower()} value of {move.value} per unit "
+                           f"of {DRIVERS[d][0]}", CALIBRATED) for d, v in terms.items()}
+        by_move.setdefault(move, {})[goal.name.lower()] = table(
+            f"Gains_{move.value}_{goal.name.lower()}", f"{move.value} -> {goal.name.lower()}", entries,
+            __name__)
+    return table("VietnamGains", "What each move does for each goal (Vietnam.gains).",
+                 {move.value: table(f"Gains_{move.value}", f"gains of {move.value}", goals, __name__)
+                  for move, goals in by_move.items()}, __name__)
+
+
+VietnamGains = _gains_table()
+
+
+class RegimeSwitches(Frozen):
+    """Kuik's ([Kuik2021]) regime switches: how the goal weights move when they fire."""
+
+    us_reliability_base: float = coef(0.5, 0, 2, "US reliability = commitment x (this + trust)")
+    accommodate_stability: float = coef(1.5, 1, 3, "stability weight x this when US reliability is low",
+                                        "[Kuik2021]")
+    accommodate_security: float = coef(0.8, 0, 1, "security weight x this when US reliability is low",
+                                       "[Kuik2021]")
+    balance_security: float = coef(1.5, 1, 3, "security weight x this when China's threat is high",
+                                   "[Kuik2021]")
+    balance_stability: float = coef(0.6, 0, 1, "stability weight x this when China's threat is high",
+                                    "[Kuik2021]")
+
+
+class PackageAnswer(Frozen):
+    """How Vietnam values each agreement of a Chinese package ([VOA2023]; [Grossman2023])."""
+
+    symbolic: float = coef(0.8, 0, 3, "stability value of a symbolic agreement")
+    symbolic_debt: float = coef(0.3, 0, 2, "extra stability value of a symbolic one per unit of "
+                                "assurance debt")
+    economic: float = coef(0.8, 0, 3, "prosperity value of an economic agreement")
+    security_stability: float = coef(0.3, 0, 2, "stability value of a security agreement")
+    security_threat: float = coef(0.4, 0, 2, "security cost of a security agreement per unit of threat")
+    resource_prosperity: float = coef(0.4, 0, 2, "prosperity value of a strategic-resource agreement")
+    resource_threat: float = coef(0.5, 0, 2, "security cost of a strategic-resource agreement per "
+                                  "unit of threat")
+    merit_sd: float = coef(0.3, 0, 2, "sd of an agreement's idiosyncratic merit")
+    interdependence_per_deal: float = coef(0.002, 0, 0.05, "China interdependence added per economic "
+                                           "agreement signed")
+
+
+class Procurement(Frozen):
+    """Arms procurement across suppliers ([Heydarian2022])."""
+
+    defense_pull: float = coef(0.3, 0, 2, "supplier attractiveness per unit of defense tie")
+    home_base: float = coef(0.15, 0, 2, "attractiveness of home production")
+    home_capability: float = coef(0.4, 0, 2, "attractiveness of home production per unit of capability")
+    capability_gain: float = coef(0.004, 0, 0.05, "capability gained per month of reliable purchases")
+    capability_wear: float = coef(0.002, 0, 0.05, "capability lost per month (wear, obsolescence)")
+
+
+class VietnamParams(Frozen):
+    """Vietnam, the hedger. Goal weights follow [LeHongHiep2013] and [Kuik2008]."""
+
+    temperature: float = coef(0.1, 0.01, 10, "softmax temperature of choice (bounded rationality)")
+    actions_per_month: int = count(2, 1, 5, "distinct moves a month")
+    weight_security: float = coef(1.0, 0, 5, "weight of deterrence and sovereignty", "[Diplomat2023]")
+    weight_autonomy: float = coef(0.8, 0, 5, "weight of multi-vector diversification", "[Heydarian2022]")
+    weight_prosperity: float = coef(0.8, 0, 5, "weight of economic pragmatism", "[VOA2023]")
+    weight_regime: float = coef(0.7, 0, 5, "weight of regime survival", "[SCMP2023]; [Heydarian2022]")
+    weight_stability: float = coef(1.0, 0, 5, "weight of stable ties with China", "[Diplomat2023]")
+    threat: float = coef(0.4, 0, 1, "initial threat perception of China (HD-981 precedes it)")
+    regime_insecurity: float = coef(0.3, 0, 1, "initial fear of 'peaceful evolution'", "[Heydarian2022]")
+    capability: float = coef(0.35, 0, 1, "initial military capability relative to need")
+    us_reliability_threshold: float = coef(0.3, 0, 1, "below it, drift toward accommodation", "[Kuik2021]")
+    china_threat_threshold: float = coef(0.75, 0, 1, "above it, drift toward balancing", "[Kuik2021]")
+    procurement_temperature: float = coef(0.25, 0.01, 10, "spread of arms purchases across suppliers")
+    alliance_depth: float = coef(0.8, 0, 1, "a defense tie this deep is already an alliance")
+    red_line_memory: float = coef(0.5, 0, 1, "red-line memory above which Vietnam does not side "
+                                  "against a third country again")
+    regime: RegimeSwitches = Field(default_factory=RegimeSwitches)
+    gains: VietnamGains = Field(default_factory=VietnamGains)  # type: ignore[valid-type]
+    package: PackageAnswer = Field(default_factory=PackageAnswer)
+    procurement: Procurement = Field(default_factory=Procurement)
+
+
+def _factors(world: World, t: np.ndarray) -> dict[str, np.ndarray]:
+    """The world quantities the gains table's drivers multiply, shaped ``(R, 1)``, ``(R, M)``
+    or ``(M,)`` (``t`` the menu's targets)."""
+    threat = world.threat[:, None]
+    sev, esc = world.crisis_severity[:, None], world.escalation[:, None] / float(USE_OF_FORCE_RUNG)
+    dependence_gap = world.interdependence[:, [CHINA]] - world.interdependence[:, t]
+    to_china = (t == CHINA).astype(float)
+    us = world.index(Country.UNITED_STATES.value)
+    return {
+        "tension": world.tension[:, [CHINA]], "crisis": world.in_crisis[:, None].astype(float),
+        "summit": world.summit[:, t], "fear": world.regime_insecurity[:, None],
+        "severity": sev, "escalation": esc, "rivalry": world.rivalry[:, t],
+        "commitment": world.commitment[:, t], "room": 1.0 - world.defense[:, t],
+        "tier_room": 1.0 - world.tier[:, t] / TOP_TIER, "threat": threat,
+        "capability_gap": 1.0 - world.capability[:, None], "threat_sq": threat**2,
+        "calm": 1.0 - threat, "severity_sq": sev**2, "escalation_sq": esc**2, "to_china": to_china,
+        "dependence_gap": np.where(t == CHINA, 0.0, np.maximum(dependence_gap, 0)),
+        "exposure": world.interdependence[:, [CHINA]],
+        "us_backing": world.commitment[:, [us]],
+    }
+
+
+@register_agent
 class Vietnam(StateAgent):
     """Vietnam's monthly decision ([Diplomat2023]: deterrence by assurance first, by force as fallback)."""
+
+    key = Country.VIETNAM.value
+    Params = VietnamParams
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        gains = self.k.gains
+        #: (menu mask, goal, [(coefficient (R, 1), factor names)]) per row of GAINS
+        self._gain_rows = [
+            (self.menu.is_(move), goal,
+             [(getattr(getattr(getattr(gains, move.value), goal.name.lower()), d)[:, None],
+               DRIVERS[d][1]) for d in terms])
+            for (move, goal), terms in GAINS.items()]
 
     @property
     def actions_per_month(self) -> int:  # type: ignore[override]
@@ -51,88 +259,49 @@ class Vietnam(StateAgent):
                 + [(a, VIETNAM) for a in SELF_MOVES])
 
     def available(self, world: World) -> np.ndarray:
-        m, t = self.menu, self.menu.targets
+        m, t, k = self.menu, self.menu.targets, self.k
         crisis = world.in_crisis[:, None]
-        upgrade_open = (world.offer_months[:, t] > 0) & (world.tier[:, t] < 3)
-        return ~((m.is_(Action.STAND_FIRM, Action.USE_FORCE, Action.LEGAL_PROTEST) & ~crisis)
+        upgrade_open = (world.offer_months[:, t] > 0) & (world.tier[:, t] < TOP_TIER)
+        return ~((m.is_(Action.STAND_FIRM, Action.CONCEDE, Action.USE_FORCE, Action.LEGAL_PROTEST)
+                  & ~crisis)
                  | (m.is_(Action.UPGRADE_PARTNERSHIP) & ~upgrade_open)
                  | (m.is_(Action.JOIN_COMMUNITY) & ~(world.community_offer[:, None] > 0))
-                 | (m.is_(Action.DEFENSE_TIES) & (world.defense[:, t] >= 0.99))
-                 | (m.is_(Action.SIDE_AGAINST_THIRD) & (world.red_line[:, None] >= 0.5))
+                 | (m.is_(Action.DEFENSE_TIES) & (world.defense[:, t] >= SATURATED))
+                 | (m.is_(Action.SIDE_AGAINST_THIRD)
+                    & (world.red_line[:, None] >= k.red_line_memory[:, None]))
                  | (m.is_(Action.FORM_ALLIANCE, Action.HOST_FOREIGN_BASE)
-                    & (world.defense[:, t] >= ALLIANCE_DEPTH)))
+                    & (world.defense[:, t] >= k.alliance_depth[:, None])))
 
     def weights(self, world: World) -> np.ndarray:
         """Goal weights ``(R, 5)`` after Kuik's regime switches."""
-        p = self.params
-        w = np.tile([p.weight_security, p.weight_autonomy, p.weight_prosperity, p.weight_regime,
-                     p.weight_stability], (world.replicates, 1)).astype(float)
+        k, sw = self.k, self.k.regime
+        w = np.stack([k.weight_security, k.weight_autonomy, k.weight_prosperity, k.weight_regime,
+                      k.weight_stability], axis=1).astype(float)
+        w = np.broadcast_to(w, (world.replicates, len(Goal))).copy()
         us = world.index(Country.UNITED_STATES.value)
-        us_reliability = world.commitment[:, us] * (0.5 + world.trust[:, us])
-        accommodate = us_reliability < p.us_reliability_threshold
-        balance = world.threat > p.china_threat_threshold
-        w[:, Goal.STABILITY] *= np.where(accommodate, 1.5, 1.0) * np.where(balance, 0.6, 1.0)
-        w[:, Goal.SECURITY] *= np.where(balance, 1.5, 1.0) * np.where(accommodate, 0.8, 1.0)
+        us_reliability = world.commitment[:, us] * (sw.us_reliability_base + world.trust[:, us])
+        accommodate = us_reliability < k.us_reliability_threshold
+        balance = world.threat > k.china_threat_threshold
+        w[:, Goal.STABILITY] *= (np.where(accommodate, sw.accommodate_stability, 1.0)
+                                 * np.where(balance, sw.balance_stability, 1.0))
+        w[:, Goal.SECURITY] *= (np.where(balance, sw.balance_security, 1.0)
+                                * np.where(accommodate, sw.accommodate_security, 1.0))
         w[:, Goal.PROSPERITY] *= 1.0 + world.shock_severity * (world.economic_shock > 0)
         return w
 
     def gains(self, world: World) -> np.ndarray:
-        """``(R, M, 5)``: what each move does for each goal, from the state of the world."""
-        m, t = self.menu, self.menu.targets
-        R, M = world.replicates, len(m)
+        """``(R, M, 5)``: what each move does for each goal — :data:`GAINS` over the world's drivers."""
+        R, M = world.replicates, len(self.menu)
         g = np.zeros((R, M, len(Goal)))
-        threat, fear = world.threat[:, None], world.regime_insecurity[:, None]
-        tension = world.tension[:, [CHINA]]
-        crisis = world.in_crisis[:, None].astype(float)
-        sev, esc = world.crisis_severity[:, None], world.escalation[:, None] / 5.0
-        commit, rivalry = world.commitment[:, t], world.rivalry[:, t]
-        room = 1.0 - world.defense[:, t]
-        tier_room = 1.0 - world.tier[:, t] / 3.0
-        summit = world.summit[:, t]
-        dependence_gap = world.interdependence[:, [CHINA]] - world.interdependence[:, t]
-
-        def add(action: Action, goal: Goal, value: np.ndarray | float) -> None:
-            g[:, :, goal] += np.where(m.is_(action), value, 0.0)
-
-        S, A, P, G, T = Goal
-        add(Action.PARTY_VISIT, T, 0.15 + 0.4 * tension + 0.3 * crisis + 0.3 * summit)
-        add(Action.PARTY_VISIT, G, 0.15 * fear)
-        add(Action.PARTY_VISIT, A, -0.1)
-        add(Action.IDEOLOGICAL_BONDING, G, 0.5 * fear)
-        add(Action.IDEOLOGICAL_BONDING, T, 0.1 + 0.2 * tension)
-        add(Action.IDEOLOGICAL_BONDING, A, -0.15)
-        add(Action.JOIN_COMMUNITY, T, 0.45)
-        add(Action.JOIN_COMMUNITY, G, 0.2 * fear)
-        add(Action.JOIN_COMMUNITY, A, -0.15)  # "form over substance" ([VOA2023])
-        add(Action.MODERNISE, S, threat * (1.0 - world.capability[:, None]))
-        add(Action.MODERNISE, P, -0.2)
-        add(Action.DEFENSE_TIES, S, 0.9 * threat * commit * room)
-        add(Action.DEFENSE_TIES, A, 0.1)
-        add(Action.DEFENSE_TIES, T, -0.2 * rivalry)
-        add(Action.LEGAL_PROTEST, S, 0.3 + 0.4 * sev)
-        add(Action.LEGAL_PROTEST, T, -0.15)
-        add(Action.STAND_FIRM, S, 0.3 + 0.5 * sev)
-        add(Action.STAND_FIRM, T, -0.1 - 0.4 * esc)
-        add(Action.UPGRADE_PARTNERSHIP, A, 0.5 + 0.3 * tier_room)
-        add(Action.UPGRADE_PARTNERSHIP, P, 0.3 * commit)
-        add(Action.UPGRADE_PARTNERSHIP, S, 0.4 * threat * commit)
-        add(Action.UPGRADE_PARTNERSHIP, T, -0.25 * rivalry)
-        add(Action.TRADE_DEAL, P, 0.15 + 0.1 * summit)
-        add(Action.TRADE_DEAL, A, np.where(t == CHINA, -0.15, 0.25 * np.maximum(dependence_gap, 0)))
-        add(Action.TRADE_DEAL, T, np.where(t == CHINA, 0.1, 0.0))
-        # what the Four Nos forbid pays off only under high threat (convex in threat)
-        add(Action.FORM_ALLIANCE, S, 1.6 * threat**2 * commit)
-        add(Action.FORM_ALLIANCE, A, -0.35)
-        add(Action.FORM_ALLIANCE, T, -0.6 * (1.0 - threat))
-        add(Action.HOST_FOREIGN_BASE, S, 1.4 * threat**2 * commit)
-        add(Action.HOST_FOREIGN_BASE, A, -0.5)
-        add(Action.HOST_FOREIGN_BASE, T, -0.6 * (1.0 - threat))
-        add(Action.SIDE_AGAINST_THIRD, S, 1.2 * threat**2 * rivalry)
-        add(Action.SIDE_AGAINST_THIRD, A, -0.25)
-        add(Action.SIDE_AGAINST_THIRD, T, -0.5 * (1.0 - threat))
-        add(Action.USE_FORCE, S, 0.8 * sev**2 + 0.8 * esc**2)
-        add(Action.USE_FORCE, T, -0.8)
-        add(Action.USE_FORCE, P, -0.3)
+        f = _factors(world, self.menu.targets)
+        for mask, goal, terms in self._gain_rows:
+            value = None
+            for c, factors in terms:
+                term = c
+                for name in factors:
+                    term = term * f[name]
+                value = term if value is None else value + term
+            g[:, :, goal] += np.where(mask, value, 0.0)
         return g
 
     def utilities(self, world: World) -> np.ndarray:
@@ -150,32 +319,56 @@ class Vietnam(StateAgent):
         world.red_line[:] = np.maximum(world.red_line, crossed)
         forced = actions == INDEX[Action.USE_FORCE]
         world.use_of_force[:] = np.maximum(world.use_of_force, forced)
+        conceded = (actions == INDEX[Action.CONCEDE]) & world.in_crisis
+        if conceded.any():
+            terms = self._terms_before_move
+            end_crisis(world, conceded)
+            world.ended_by_vietnam += conceded
+            self.model.log_crisis_end(conceded, "vietnam", terms)
+
+    def decide(self, world: World):  # noqa: ANN201
+        """Remember what conceding was worth when the month's choice was made (crisis record)."""
+        self._terms_before_move = self.concession_terms(world)
+        return super().decide(world)
+
+    def concession_terms(self, world: World) -> dict[str, np.ndarray]:
+        """``goal -> (R,)``: what conceding is worth to each goal, weighted (the terms of the choice)."""
+        i = int(np.flatnonzero(self.menu.is_(Action.CONCEDE))[0])
+        weighted = self.gains(world)[:, i, :] * self.weights(world)
+        return {goal.name.lower(): weighted[:, goal] for goal in Goal}
 
     # --- a Chinese package of agreements (DESIGN.md, "Status anxiety") ------------------------------
     def answer_package(self, world: World, kinds: np.ndarray, proposed: np.ndarray) -> np.ndarray:
         """Sign or refuse each agreement of a package; returns signed ``(R, A)`` (False where none).
 
-        Each agreement is weighed by its benefit against its security cost ([VOA2023], [Grossman2023]), plus
-        the bonus of any rule binding Vietnam (e.g. refusal of security-sensitive deals), plus an
-        idiosyncratic merit drawn from the model's generator.
+        Each agreement is weighed by its benefit against its security cost ([VOA2023];
+        [Grossman2023]), plus the bonus of any rule binding Vietnam (e.g. refusal of
+        security-sensitive deals), plus an idiosyncratic merit drawn from the model's generator.
         """
-        w = self.weights(world)
+        w, pk = self.weights(world), self.k.package
         threat, debt = world.threat[:, None], world.assurance_debt[:, None]
+
+        def c(x: np.ndarray) -> np.ndarray:
+            return x[:, None]
+
         value = np.select(
             [kinds == AgreementKind.SYMBOLIC, kinds == AgreementKind.ECONOMIC,
              kinds == AgreementKind.SECURITY, kinds == AgreementKind.STRATEGIC_RESOURCE],
-            [(0.8 + 0.3 * debt) * w[:, [Goal.STABILITY]],
-             0.8 * w[:, [Goal.PROSPERITY]],
-             0.3 * w[:, [Goal.STABILITY]] - 0.4 * threat * w[:, [Goal.SECURITY]],
-             0.4 * w[:, [Goal.PROSPERITY]] - 0.5 * threat * w[:, [Goal.SECURITY]]])
+            [(c(pk.symbolic) + c(pk.symbolic_debt) * debt) * w[:, [Goal.STABILITY]],
+             c(pk.economic) * w[:, [Goal.PROSPERITY]],
+             c(pk.security_stability) * w[:, [Goal.STABILITY]]
+             - c(pk.security_threat) * threat * w[:, [Goal.SECURITY]],
+             c(pk.resource_prosperity) * w[:, [Goal.PROSPERITY]]
+             - c(pk.resource_threat) * threat * w[:, [Goal.SECURITY]]])
         shaping = []
         for rule in self.rules:
             bonus = rule.agreement_bonus(world, kinds)
             if bonus is not None:
                 value = value + bonus
                 shaping.append(rule.id)
-        merit = self.model.streams.normal(0.0, 0.3, value.shape, where=proposed)
-        signed = bernoulli(logistic((value + merit) / self.temperature), self.model.streams, proposed)
+        merit = c(pk.merit_sd) * self.model.streams.normal(0.0, 1.0, value.shape, where=proposed)
+        signed = bernoulli(logistic((value + merit) / self.k.temperature[:, None]), self.model.streams,
+                           proposed)
         self._sign(world, kinds, signed, proposed, tuple(shaping))
         return signed
 
@@ -189,7 +382,8 @@ class Vietnam(StateAgent):
         world.sensitive_refused += (~signed & sensitive & proposed[:, None]).sum(axis=1)
         share = n_signed / max(1, len(kinds))
         econ = (signed & (kinds == AgreementKind.ECONOMIC)).sum(axis=1)
-        world.interdependence[:, CHINA] = np.clip(world.interdependence[:, CHINA] + 0.002 * econ, 0, 1)
+        world.interdependence[:, CHINA] = np.clip(
+            world.interdependence[:, CHINA] + self.k.package.interdependence_per_deal * econ, 0, 1)
         actions = np.where(proposed, INDEX[Action.SIGN_AGREEMENTS], -1)
         targets = np.full(world.replicates, CHINA)
         apply_moves(world, VIETNAM, actions, targets, share * self.model.scenario.effects_scale)
@@ -205,15 +399,18 @@ class Vietnam(StateAgent):
         text = f"signed {int(signed.sum())} of {len(kinds)}"
         return f"{text}; refused {refused_txt}" if refused_txt else text
 
-    # --- arms procurement ([Heydarian2022]) ----------------------------------------------------------------
+    # --- arms procurement ([Heydarian2022]) -------------------------------------------------------
     def procure_arms(self, world: World) -> None:
         """Spread this month's purchases over suppliers by attractiveness; home production grows
-        with capability. The arms share is a 12-month moving mix of purchases."""
-        attract = world.arms_supplier * world.reliability + 0.3 * world.defense
-        attract[:, VIETNAM] = 0.15 + 0.4 * world.capability
+        with capability. The arms share is a moving mix of purchases over ``ARMS_SHARE_WINDOW``."""
+        pr = self.k.procurement
+        attract = world.arms_supplier * world.reliability + pr.defense_pull[:, None] * world.defense
+        attract[:, VIETNAM] = pr.home_base + pr.home_capability * world.capability
         attract[:, CHINA] = -np.inf  # Vietnam does not arm itself against China with Chinese arms
-        purchases = softmax(attract, self.params.procurement_temperature)
+        purchases = softmax(attract, self.k.procurement_temperature[:, None])
+        n = ARMS_SHARE_WINDOW
         world.arms_share[:] = purchases if not world.arms_share.any() else (
-            world.arms_share * (11 / 12) + purchases / 12)
+            world.arms_share * ((n - 1) / n) + purchases / n)
         world.capability[:] = np.clip(
-            world.capability + 0.004 * (purchases * world.reliability).sum(axis=1) - 0.002, 0, 1)
+            world.capability + pr.capability_gain * (purchases * world.reliability).sum(axis=1)
+            - pr.capability_wear, 0, 1)

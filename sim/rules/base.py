@@ -14,14 +14,16 @@ from typing import ClassVar
 import numpy as np
 
 from sim.actions import INDEX, Action
+from sim.coefficients import Arrays, compile_params
 from sim.scenario.schema import Frozen
 from sim.state import World
 from sim.suggest import suggest
 
 
 class RuleParams(Frozen):
-    """Parameters every rule has. Subclasses add their own, each with a comment on its source.
-    Frozen makes every number finite and a number; each states its range with ``Field``."""
+    """Parameters every rule has. Subclasses add their own with :func:`sim.coefficients.coef`
+    (default, range, meaning, source); a scenario sets them as ``rules.<id>.<name>``. Frozen makes
+    every number finite and a number."""
     enabled: bool = True
 
 
@@ -69,8 +71,12 @@ class Rule:
     group: ClassVar[str | None] = None  # e.g. "four_nos": switched together in YAML
     Params: ClassVar[type[RuleParams]] = RuleParams
 
-    def __init__(self, params: RuleParams | None = None) -> None:
-        self.params = params if params is not None else self.Params()
+    def __init__(self, params: RuleParams | list[RuleParams] | None = None, replicates: int = 1) -> None:
+        """``params``: the scenario's parameters of this rule, or one per replicate (same switches).
+        ``self.k`` holds its coefficients as ``(R,)`` arrays (``(1,)`` broadcasts to any world)."""
+        tables = params if isinstance(params, list) else [params if params is not None else self.Params()]
+        self.params = tables[0]
+        self.k: Arrays = compile_params(tables if len(tables) > 1 else tables[0], replicates)
 
     @property
     def enabled(self) -> bool:

@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 import numpy as np
-from pydantic import Field
 
 from sim.actions import Action
+from sim.coefficients import coef
 from sim.rules.base import Context, Rule, RuleParams, register
 from sim.scenario.schema import Country
 from sim.state import CHINA
 
-Unit = Annotated[float, Field(ge=0.0, le=1.0)]
-Weight = Annotated[float, Field(ge=0.0, le=10.0)]
-
 
 class RedLinesParams(RuleParams):
-    weight: Weight = 1.5  # extra value of coercion once a red line is crossed; calibration
-    defense_threshold: Unit = 0.6  # defense tie with a rival that Beijing treats as a red line
+    weight: float = coef(1.5, 0, 10, "extra value of coercion once a red line is crossed")
+    defense_threshold: float = coef(0.6, 0, 1, "defense tie with a rival that Beijing treats as a red "
+                                    "line", "[SCMP2023]")
+    parity_warning: float = coef(0.3, 0, 3, "extra weight of a warning per unit of a rival's tier "
+                                 "parity x rivalry", "[SCMP2023]")
 
 
 @register
@@ -33,19 +31,21 @@ class ChinaRedLines(Rule):
     Params = RedLinesParams
 
     def reweight(self, ctx: Context) -> np.ndarray:
-        w, p = ctx.world, self.params
+        w, k = ctx.world, self.k
         rival_defense = (w.rivalry * w.defense)[:, 2:].max(axis=1, initial=0.0)  # (R,)
-        crossed = np.maximum(w.red_line, (rival_defense > p.defense_threshold).astype(float))
+        crossed = np.maximum(w.red_line, (rival_defense > k.defense_threshold).astype(float))
         parity = ((w.tier[:, 2:] >= w.tier[:, [CHINA]]) * w.rivalry[:, 2:]).max(axis=1, initial=0.0)
         coercion = ctx.menu.is_(Action.GRAY_ZONE_INCIDENT, Action.ESCALATE, Action.ECONOMIC_PUNISHMENT)
         warning = ctx.menu.is_(Action.WARNING)
-        return (np.where(coercion, p.weight * crossed[:, None], 0.0)
-                + np.where(warning, p.weight * (crossed + 0.3 * parity)[:, None], 0.0))
+        weight = k.weight[:, None]
+        return (np.where(coercion, weight * crossed[:, None], 0.0)
+                + np.where(warning, weight * (crossed + k.parity_warning * parity)[:, None], 0.0))
 
 
 class SanctionsPressureParams(RuleParams):
-    share_threshold: Unit = 0.3  # Russian share of Vietnam's arms that draws pressure ([Heydarian2022])
-    weight: Weight = 1.0  # value of pressing a buyer of Russian arms; calibration
+    share_threshold: float = coef(0.3, 0, 1, "Russian share of Vietnam's arms that draws pressure",
+                                  "[Heydarian2022]")
+    weight: float = coef(1.0, 0, 10, "value of pressing a buyer of Russian arms")
 
 
 @register
@@ -61,7 +61,7 @@ class UsSanctionsPressure(Rule):
     def _pressing(self, ctx: Context) -> np.ndarray:
         w = ctx.world
         russia = w.index(Country.RUSSIA.value)
-        return (w.sanctioned_months[:, russia] > 0) & (w.arms_share[:, russia] > self.params.share_threshold)
+        return (w.sanctioned_months[:, russia] > 0) & (w.arms_share[:, russia] > self.k.share_threshold)
 
     def forbid(self, ctx: Context) -> np.ndarray:
         return ctx.menu.is_(Action.SANCTIONS_PRESSURE) & ~self._pressing(ctx)[:, None]
@@ -69,5 +69,5 @@ class UsSanctionsPressure(Rule):
     def reweight(self, ctx: Context) -> np.ndarray:
         w = ctx.world
         russia = w.index(Country.RUSSIA.value)
-        value = self.params.weight * w.arms_share[:, russia] * self._pressing(ctx)
+        value = self.k.weight * w.arms_share[:, russia] * self._pressing(ctx)
         return np.where(ctx.menu.is_(Action.SANCTIONS_PRESSURE), value[:, None], 0.0)

@@ -3,18 +3,13 @@ cooperation-and-struggle. Each cites the source it encodes."""
 
 from __future__ import annotations
 
-from typing import Annotated
-
 import numpy as np
-from pydantic import Field
 
 from sim.actions import ASSURANCE_ACTIONS, Action, AgreementKind
+from sim.coefficients import coef, count
 from sim.rules.base import Context, Rule, RuleParams, register
 from sim.scenario.schema import Country
 from sim.state import CHINA, World
-
-Unit = Annotated[float, Field(ge=0.0, le=1.0)]
-Weight = Annotated[float, Field(ge=0.0, le=10.0)]
 
 
 class _FourNo(Rule):
@@ -66,9 +61,10 @@ class NoForce(_FourNo):
 
 
 class OneDependParams(RuleParams):
-    threat_threshold: Unit = 0.7  # threat above which defense ties may deepen further ([Diplomat2023])
-    base_cap: Unit = 0.5  # deepest defense tie allowed below the threshold; calibration
-    weight: Weight = 0.6  # extra value of defense ties per unit of threat above the threshold
+    threat_threshold: float = coef(0.7, 0, 1, "threat above which defense ties may deepen further",
+                                   "[Diplomat2023]")
+    base_cap: float = coef(0.5, 0, 1, "deepest defense tie allowed below the threshold")
+    weight: float = coef(0.6, 0, 10, "extra value of defense ties per unit of threat above the threshold")
 
 
 @register
@@ -85,24 +81,25 @@ class OneDepend(Rule):
     Params = OneDependParams
 
     def _excess(self, world: World) -> np.ndarray:
-        p = self.params
-        return np.clip((world.threat - p.threat_threshold) / max(1e-9, 1 - p.threat_threshold), 0, 1)
+        k = self.k
+        return np.clip((world.threat - k.threat_threshold) / np.maximum(1e-9, 1 - k.threat_threshold), 0, 1)
 
     def forbid(self, ctx: Context) -> np.ndarray:
-        w, p = ctx.world, self.params
-        cap = p.base_cap + (1 - p.base_cap) * self._excess(w)  # (R,)
+        w, k = ctx.world, self.k
+        cap = k.base_cap + (1 - k.base_cap) * self._excess(w)  # (R,)
         depth = w.defense[:, ctx.menu.targets]  # (R, M)
         return ctx.menu.is_(Action.DEFENSE_TIES) & (depth >= cap[:, None])
 
     def reweight(self, ctx: Context) -> np.ndarray:
-        bonus = self.params.weight * self._excess(ctx.world)[:, None]
+        bonus = self.k.weight[:, None] * self._excess(ctx.world)[:, None]
         return np.where(ctx.menu.is_(Action.DEFENSE_TIES), bonus, 0.0)
 
 
 class ChinaFirstParams(RuleParams):
-    assurance_within_months: Annotated[int, Field(ge=1, le=36)] = 3  # debt paid within ([Diplomat2023])
-    debt_weight: Weight = 0.5  # value of an assurance act per unit of debt; calibration
-    urgency: Weight = 0.5  # extra value per month of debt age, scaled by the deadline
+    assurance_within_months: int = count(3, 1, 36, "months within which the assurance debt is paid",
+                                         "[Diplomat2023]")
+    debt_weight: float = coef(0.5, 0, 10, "value of an assurance act per unit of debt")
+    urgency: float = coef(0.5, 0, 10, "extra value per month of debt age, scaled by the deadline")
 
 
 @register
@@ -116,7 +113,7 @@ class ChinaFirst(Rule):
 
     id = "china_first"
     binds = Country.VIETNAM.value
-    source = "[Diplomat2023] (policy of assurance: 'always prioritise Beijing'); [VOA2023], [SCMP2023]"
+    source = "[Diplomat2023] (policy of assurance: 'always prioritise Beijing'); [VOA2023]; [SCMP2023]"
     Params = ChinaFirstParams
 
     def forbid(self, ctx: Context) -> np.ndarray:
@@ -126,15 +123,17 @@ class ChinaFirst(Rule):
         return ctx.menu.is_(Action.UPGRADE_PARTNERSHIP) & (new_tier > china_tier)
 
     def reweight(self, ctx: Context) -> np.ndarray:
-        w, p = ctx.world, self.params
-        lateness = w.debt_age / p.assurance_within_months
-        value = w.assurance_debt * (p.debt_weight + p.urgency * lateness)  # (R,)
+        w, k = ctx.world, self.k
+        lateness = w.debt_age / k.assurance_within_months
+        value = w.assurance_debt * (k.debt_weight + k.urgency * lateness)  # (R,)
         toward_china = ctx.menu.is_(*ASSURANCE_ACTIONS) & (ctx.menu.targets == CHINA)
         return np.where(toward_china, value[:, None], 0.0)
 
 
 class NotAgainstThirdParams(RuleParams):
-    weight: Weight = 0.4  # cost of a tie per unit of the partner's rivalry with China; calibration
+    weight: float = coef(0.4, 0, 10, "cost of a tie per unit of the partner's rivalry with China x "
+                         "(base + China's suspicion)")
+    suspicion_base: float = coef(0.5, 0, 3, "suspicion added before scaling the cost")
 
 
 @register
@@ -150,13 +149,17 @@ class NotAgainstThirdCountry(Rule):
     def reweight(self, ctx: Context) -> np.ndarray:
         w = ctx.world
         deepening = ctx.menu.is_(Action.DEFENSE_TIES, Action.UPGRADE_PARTNERSHIP)
-        cost = self.params.weight * w.rivalry[:, ctx.menu.targets] * (0.5 + w.china_suspicion[:, None])
+        k = self.k
+        cost = (k.weight[:, None] * w.rivalry[:, ctx.menu.targets]
+                * (k.suspicion_base[:, None] + w.china_suspicion[:, None]))
         return np.where(deepening, -cost, 0.0)
 
 
 class RefuseSensitiveParams(RuleParams):
-    security_penalty: Weight = 1.2  # utility lost by a security-sensitive pact; calibration
-    resource_penalty: Weight = 2.0  # by a strategic-resource (rare earth) pact; calibration
+    security_penalty: float = coef(1.2, 0, 10, "utility lost by a security-sensitive pact x (base + threat)")
+    resource_penalty: float = coef(2.0, 0, 10, "utility lost by a strategic-resource (rare earth) pact "
+                                   "x (base + threat)", "[VOA2023]; [Grossman2023]")
+    threat_base: float = coef(0.5, 0, 3, "threat added before scaling the penalties")
 
 
 @register
@@ -170,14 +173,19 @@ class RefuseSecuritySensitive(Rule):
     Params = RefuseSensitiveParams
 
     def agreement_bonus(self, world: World, kinds: np.ndarray) -> np.ndarray:
-        p = self.params
+        k = self.k
         penalty = np.select([kinds == AgreementKind.SECURITY, kinds == AgreementKind.STRATEGIC_RESOURCE],
-                            [p.security_penalty, p.resource_penalty], 0.0)
-        return np.broadcast_to(-penalty * (0.5 + world.threat[:, None]), (world.replicates, len(kinds)))
+                            [k.security_penalty[:, None], k.resource_penalty[:, None]], 0.0)
+        return np.broadcast_to(-penalty * (k.threat_base[:, None] + world.threat[:, None]),
+                               (world.replicates, len(kinds)))
 
 
 class RegimeSecurityParams(RuleParams):
-    sensitivity: Weight = 1.0  # how strongly regime fears discount Western ties; calibration
+    sensitivity: float = coef(1.0, 0, 10, "how strongly regime fears discount Western ties")
+    western_cost: float = coef(2.0, 0, 10, "cost of a tie per unit of sensitivity x fear x the "
+                               "partner's democracy promotion", "[Heydarian2022]")
+    bonding: float = coef(0.6, 0, 10, "value of ideological bonding per unit of sensitivity x fear",
+                          "[Heydarian2022]")
 
 
 @register
@@ -191,17 +199,21 @@ class RegimeSecurity(Rule):
     Params = RegimeSecurityParams
 
     def reweight(self, ctx: Context) -> np.ndarray:
-        w, s = ctx.world, self.params.sensitivity
+        w, k = ctx.world, self.k
+        s = k.sensitivity[:, None]
         fear = w.regime_insecurity[:, None]
         western = ctx.menu.is_(Action.UPGRADE_PARTNERSHIP, Action.DEFENSE_TIES)
-        cost = s * fear * w.democracy_promotion[:, ctx.menu.targets] * 2.0
+        cost = s * fear * w.democracy_promotion[:, ctx.menu.targets] * k.western_cost[:, None]
         bonding = ctx.menu.is_(Action.IDEOLOGICAL_BONDING)
-        return np.where(western, -cost, 0.0) + np.where(bonding, s * fear * 0.6, 0.0)
+        return np.where(western, -cost, 0.0) + np.where(bonding, s * fear * k.bonding[:, None], 0.0)
 
 
 class CooperateStruggleParams(RuleParams):
-    struggle: Weight = 0.4  # value of protesting and standing firm per unit of severity
-    cooperate: Weight = 0.4  # value of keeping the party channel open in a crisis
+    struggle: float = coef(0.4, 0, 10, "value of protesting and standing firm per unit of "
+                           "(base + severity)", "[Thayer2011]")
+    cooperate: float = coef(0.4, 0, 10, "value of keeping the party channel open in a crisis",
+                            "[Thayer2011]")
+    severity_base: float = coef(0.5, 0, 3, "severity added before scaling the value of struggle")
 
 
 @register
@@ -215,9 +227,10 @@ class CooperateAndStruggle(Rule):
     Params = CooperateStruggleParams
 
     def reweight(self, ctx: Context) -> np.ndarray:
-        w, p = ctx.world, self.params
+        w, k = ctx.world, self.k
         crisis = w.in_crisis[:, None]
         struggle = ctx.menu.is_(Action.LEGAL_PROTEST, Action.STAND_FIRM)
         cooperate = ctx.menu.is_(Action.PARTY_VISIT, Action.IDEOLOGICAL_BONDING)
-        return crisis * (np.where(struggle, p.struggle * (0.5 + w.crisis_severity[:, None]), 0.0)
-                         + np.where(cooperate, p.cooperate, 0.0))
+        return crisis * (np.where(struggle, k.struggle[:, None] * (k.severity_base[:, None]
+                                                                   + w.crisis_severity[:, None]), 0.0)
+                         + np.where(cooperate, k.cooperate[:, None], 0.0))

@@ -26,13 +26,13 @@ from sim.bundled import SCENARIOS_DIR, scenario_files
 from sim.calendar import Month, coerce_month
 from sim.rules import RULES, groups
 from sim.scenario.schema import (
-    AGENT_PARAMS,
     FIRST_START,
     LAST_START,
     MAX_MONTHS,
+    SECTIONS,
     Country,
-    PartnerParams,
     Scenario,
+    section_model,
 )
 from sim.suggest import near_miss, suggest
 
@@ -424,8 +424,10 @@ def _validate_agents(located: Located, problems: list[Problem]) -> dict[str, Any
     if not isinstance(raw, dict):
         problems.append(located.problem(("agents",), "must be a mapping of agent name to parameters"))
         return {}
+    from sim.agents import AGENTS, params_model
+    core = [c.value for c in Country]
     agents: dict[str, Any] = {}
-    for name in [c.value for c in Country] + [k for k in raw if k not in AGENT_PARAMS]:
+    for name in core + [k for k in raw if k not in core]:
         values = raw.get(name) or {}
         if not isinstance(name, str) or not name.isidentifier():
             problems.append(located.problem(("agents", name), "agent names must be lowercase identifiers"))
@@ -433,13 +435,12 @@ def _validate_agents(located: Located, problems: list[Problem]) -> dict[str, Any
         if not isinstance(values, dict):
             problems.append(located.problem(("agents", name), "must be a mapping of parameters"))
             continue
-        model = AGENT_PARAMS.get(name)
-        if model is None and values.get("type") != "partner":
+        model = params_model(name, values)
+        if model is None:
             problems.append(located.problem(("agents", name),
-                                            f"unknown agent{suggest(name, list(AGENT_PARAMS), 'known')}"
+                                            f"unknown agent{suggest(name, list(AGENTS), 'known')}"
                                             "; to add a partner state, give it `type: partner`"))
             continue
-        model = model or PartnerParams
         try:
             agents[name] = model.model_validate(values)
         except ValidationError as exc:
@@ -490,19 +491,35 @@ def _validate_rules(located: Located, problems: list[Problem]) -> dict[str, Any]
     return rules
 
 
+def _validate_sections(located: Located, problems: list[Problem]) -> dict[str, Any]:
+    """The world's coefficient tables (``actions``, ``dynamics``, ...), each against its model."""
+    out: dict[str, Any] = {}
+    for name in SECTIONS:
+        raw, model = located.data.get(name) or {}, section_model(name)
+        if not isinstance(raw, dict):
+            problems.append(located.problem((name,), "must be a mapping of coefficient names to values"))
+            continue
+        try:
+            out[name] = model.model_validate(raw)
+        except ValidationError as exc:
+            problems.extend(validation_problems(located, (name,), exc, model))
+    return out
+
+
 def build_scenario(located: Located, source_file: str | None = None) -> Scenario:
     """Validate merged raw data into a frozen :class:`Scenario`, or raise :class:`ScenarioError`."""
     problems: list[Problem] = []
     agents = _validate_agents(located, problems)
     rules = _validate_rules(located, problems)
-    data = {k: v for k, v in located.data.items() if k not in ("agents", "rules")}
+    sections = _validate_sections(located, problems)
+    data = {k: v for k, v in located.data.items() if k not in ("agents", "rules", *SECTIONS)}
     for key in _INTERNAL_FIELDS:
         if key in data:
             problems.append(located.problem((key,), "unknown key (set by the loader, not by a scenario)"))
             del data[key]
     scenario = None
     try:
-        scenario = Scenario.model_validate({**data, "agents": agents, "rules": rules,
+        scenario = Scenario.model_validate({**data, "agents": agents, "rules": rules, **sections,
                                             "source_file": source_file})
     except ValidationError as exc:
         problems.extend(validation_problems(located, (), exc, Scenario))
@@ -516,10 +533,11 @@ def build_scenario(located: Located, source_file: str | None = None) -> Scenario
 def _agent_names(raw: dict[str, Any]) -> list[str]:
     """Every agent a scenario declares, valid parameters or not (so one bad value does not make
     every event of that agent an error too)."""
-    agents = raw.get("agents")
-    added = [k for k, v in agents.items() if k not in AGENT_PARAMS and isinstance(v, dict)
-             and v.get("type") == "partner"] if isinstance(agents, dict) else []
-    return [c.value for c in Country] + added
+    from sim.agents import params_model
+    agents, core = raw.get("agents"), [c.value for c in Country]
+    added = [k for k, v in agents.items() if k not in core and isinstance(v, dict)
+             and params_model(k, v) is not None] if isinstance(agents, dict) else []
+    return core + added
 
 
 def _run_span(raw: dict[str, Any]) -> tuple[Month, Month] | None:
@@ -647,7 +665,9 @@ def _dotted_paths(data: Any, prefix: tuple[str, ...] = ()) -> list[str]:
 
 
 def _scenario_to_raw(scenario: Scenario) -> dict[str, Any]:
-    raw = scenario.model_dump(mode="json", exclude={"source_file"})
+    raw = scenario.model_dump(mode="json", exclude={"source_file", *SECTIONS})
+    for name in SECTIONS:
+        raw[name] = getattr(scenario, name).model_dump(mode="json")
     raw["agents"] = {k: v.model_dump(mode="json", exclude_none=True) for k, v in scenario.agents.items()}
     raw["rules"] = {k: v.model_dump(mode="json") for k, v in scenario.rules.items()}
     return raw

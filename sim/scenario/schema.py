@@ -11,11 +11,12 @@ no numeric field anywhere lacks a lower and an upper bound.
 
 from __future__ import annotations
 
+import importlib
 import types
 import typing
 from dataclasses import dataclass
 from enum import Enum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import numpy as np
 from pydantic import (
@@ -128,121 +129,29 @@ class Tier(int, Enum):
 
 
 # ---------------------------------------------------------------------------------------- agents
-class VietnamParams(Frozen):
-    """Vietnam, the hedger. Goal weights follow [LeHongHiep2013] and [Kuik2008]."""
-
-    temperature: Temperature = 0.1  # softmax temperature of choice (bounded rationality); calibration
-    actions_per_month: Annotated[int, Field(ge=1, le=5)] = 2  # distinct moves a month; calibration
-    weight_security: Annotated[float, Field(ge=0, le=5)] = 1.0  # deterrence, sovereignty ([Diplomat2023])
-    weight_autonomy: Annotated[float, Field(ge=0, le=5)] = 0.8  # multi-vector ([Heydarian2022])
-    weight_prosperity: Annotated[float, Field(ge=0, le=5)] = 0.8  # economic pragmatism ([VOA2023])
-    weight_regime: Annotated[float, Field(ge=0, le=5)] = 0.7  # regime survival ([SCMP2023], [Heydarian2022])
-    weight_stability: Annotated[float, Field(ge=0, le=5)] = 1.0  # stable ties with China ([Diplomat2023])
-    threat: Unit = 0.4  # initial threat perception of China; calibration (HD-981 precedes it)
-    regime_insecurity: Unit = 0.3  # initial fear of "peaceful evolution" ([Heydarian2022])
-    capability: Unit = 0.35  # initial military capability relative to need; calibration
-    us_reliability_threshold: Unit = 0.3  # [Kuik2021]: below it, drift toward accommodation
-    china_threat_threshold: Unit = 0.75  # [Kuik2021]: above it, drift toward balancing
-    procurement_temperature: Temperature = 0.25  # spread of arms purchases across suppliers
+# Each state's parameter model lives with its class (sim/agents/*.py, ``Params``); the loader
+# finds them in the registry of agents (:data:`sim.agents.base.AGENTS`).
 
 
-class PartnerParams(Frozen):
-    """Any state other than Vietnam: its relation to Vietnam at the start, and its character.
-
-    ``type: partner`` adds a state the engine does not know by name (India, South Korea, ...).
-    """
-
-    type: Literal["partner"] | None = None
-    display_name: str | None = None
-    tier: Annotated[int, Field(ge=0, le=3)] = 0  # tier with Vietnam at the start ([Grossman2023])
-    trust: Unit = 0.4
-    tension: Unit = 0.05
-    interdependence: Unit = 0.1  # share-like weight of trade and investment ties ([VOA2023])
-    defense: Unit = 0.05  # depth of defense cooperation with Vietnam
-    commitment: Unit = 0.5  # willingness to invest in Vietnam; the US knob of DESIGN.md
-    democracy_promotion: Unit = 0.0  # pressure on Vietnam's regime ([Heydarian2022])
-    arms_supplier: Unit = 0.1  # attractiveness as an arms supplier (quality x price x credit)
-    reliability: Unit = 0.8  # whether its arms keep coming ([Heydarian2022]: sanctions erode it)
-    rivalry_with_china: Unit = 0.2  # how openly the partner confronts China
-    offer_propensity: Unit = 0.3  # readiness to offer Vietnam a higher tier; calibration
-    temperature: Temperature = 0.15  # softmax temperature of choice; calibration
-    position: tuple[Longitude, Latitude] | None = None  # (lon, lat) for the map view
-
-
-class ChinaParams(PartnerParams):
-    """China: the neighbour. Defaults: CSP since 2008 ([Grossman2023]), top trade partner ([VOA2023])."""
-
-    tier: Annotated[int, Field(ge=0, le=4)] = 3
-    trust: Unit = 0.35
-    tension: Unit = 0.3
-    interdependence: Unit = 0.8  # >$175bn trade 2022; textiles ~50%, rubber ~70% inputs (000, 003)
-    defense: Unit = 0.05
-    commitment: Unit = 0.6
-    assertiveness: Unit = 0.5  # appetite for gray-zone pressure in the South China Sea; calibration
-    status_sensitivity: Unit = 0.7  # anxiety when a rival reaches its tier ([SCMP2023])
-    reputation_weight: Unit = 0.5  # weight of reputational cost when pressing on ([Thayer2011])
-    package_size: Annotated[int, Field(ge=1, le=200)] = 45  # prepared pacts, Dec 2023 ([Grossman2023])
-    package_security_share: Unit = 0.15  # security-sensitive share of a package ([VOA2023]: ~10 refused)
-    package_resource_share: Unit = 0.05  # strategic-resource (rare earth) share ([VOA2023], [Grossman2023])
-    package_symbolic_share: Unit = 0.3  # symbolic share; the rest is economic ([VOA2023])
-    rivalry_with_china: Unit = 0.0
-
-    @model_validator(mode="after")
-    def _shares(self) -> ChinaParams:
-        total = self.package_security_share + self.package_resource_share + self.package_symbolic_share
-        if total > 1.0:
-            raise ValueError(f"package shares (security + resource + symbolic) sum to {total:.2f} > 1")
-        return self
-
-
-class UnitedStatesParams(PartnerParams):
-    """The US: comprehensive partnership from Jul 2013 (joint statement of 25 Jul 2013); democracy
-    promotion ([Heydarian2022])."""
-
-    tier: Annotated[int, Field(ge=0, le=3)] = 0
-    trust: Unit = 0.3
-    interdependence: Unit = 0.3
-    commitment: Unit = 0.65
-    democracy_promotion: Unit = 0.35
-    arms_supplier: Unit = 0.15  # arms embargo until 2016; expensive kit
-    rivalry_with_china: Unit = 0.7
-    offer_propensity: Unit = 0.35
-
-
-class JapanParams(PartnerParams):
-    """Japan: strategic partnership since 2009, extensive 2014 (joint statements); ODA and coast guard."""
-
-    tier: Annotated[int, Field(ge=0, le=3)] = 2
-    trust: Unit = 0.55
-    interdependence: Unit = 0.3
-    commitment: Unit = 0.6
-    arms_supplier: Unit = 0.05
-    rivalry_with_china: Unit = 0.5
-    offer_propensity: Unit = 0.15
-
-
-class RussiaParams(PartnerParams):
-    """Russia: CSP since Jul 2012, main arms supplier ([Heydarian2022])."""
-
-    tier: Annotated[int, Field(ge=0, le=3)] = 3
-    trust: Unit = 0.6
-    interdependence: Unit = 0.05
-    defense: Unit = 0.45
-    commitment: Unit = 0.5
-    arms_supplier: Unit = 0.8  # > half of Russia's regional arms exports went to Vietnam ([Heydarian2022])
-    reliability: Unit = 0.85
-    rivalry_with_china: Unit = 0.0
-    dependence_on_china: Unit = 0.2  # erodes reliability as it grows ([Heydarian2022])
-    offer_propensity: Unit = 0.1
-
-
-AGENT_PARAMS: dict[str, type[PartnerParams] | type[VietnamParams]] = {
-    Country.VIETNAM.value: VietnamParams,
-    Country.CHINA.value: ChinaParams,
-    Country.UNITED_STATES.value: UnitedStatesParams,
-    Country.JAPAN.value: JapanParams,
-    Country.RUSSIA.value: RussiaParams,
+# ---------------------------------------------------------------------------------------- sections
+#: the world's coefficient tables, each declared next to the behaviour that reads it:
+#: scenario key -> (module, class). A scenario sets them by dotted path (``dynamics.threat_decay``).
+SECTIONS: dict[str, tuple[str, str]] = {
+    "actions": ("sim.actions", "ActionEffects"),  # effect sizes: actions.<action>.<channel>
+    "dynamics": ("sim.dynamics", "Dynamics"),  # decay, crisis clock: dynamics.<name>
+    "shocks": ("sim.events", "Shocks"),  # what events set: shocks.<name>
+    "metrics": ("sim.metrics", "HedgingIndex"),  # hedging-index weights: metrics.<name>
 }
+
+
+def section_model(name: str) -> type[Frozen]:
+    """The pydantic table of world section ``name`` (imported on first use: no import cycle)."""
+    module, cls = SECTIONS[name]
+    return getattr(importlib.import_module(module), cls)
+
+
+def _section_default(name: str) -> Any:
+    return lambda: section_model(name)()
 
 
 # ---------------------------------------------------------------------------------------- events
@@ -347,6 +256,11 @@ class Scenario(Frozen):
     effects_scale: Annotated[float, Field(ge=0, le=5)] = 1.0  # scales every row of the effects table
     agents: dict[str, Any] = Field(default_factory=dict)  # name -> *Params, validated in the loader
     rules: dict[str, Any] = Field(default_factory=dict)  # rule id -> params, validated in the loader
+    # the world's coefficient tables (SECTIONS), validated in the loader
+    actions: Any = Field(default_factory=_section_default("actions"))
+    dynamics: Any = Field(default_factory=_section_default("dynamics"))
+    shocks: Any = Field(default_factory=_section_default("shocks"))
+    metrics: Any = Field(default_factory=_section_default("metrics"))
     events: tuple[Event, ...] = ()
     random_events: dict[EventKind, RandomEventSpec] = Field(default_factory=dict)
     source_file: str | None = None  # where it was loaded from (not part of the content hash)
@@ -371,7 +285,7 @@ class Scenario(Frozen):
     def partners(self) -> tuple[str, ...]:
         """Every state but Vietnam, the five first in a fixed order, then added partners."""
         fixed = [c.value for c in Country if c is not Country.VIETNAM]
-        extra = sorted(k for k in self.agents if k not in AGENT_PARAMS)
+        extra = sorted(k for k in self.agents if k not in {c.value for c in Country})
         return tuple(fixed + extra)
 
     def agent(self, name: str) -> Any:

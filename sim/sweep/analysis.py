@@ -20,11 +20,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from SALib.analyze import morris as morris_analysis
-from SALib.analyze import sobol as sobol_analysis
 
 from sim.outputs import ANALYSIS_LAYOUT, UnreadableOutputError, write_dir
 from sim.plots import FigureOptions
+from sim.sweep.design import METHODS
 from sim.sweep.experiment import Experiment, Method, PlotKind
 from sim.sweep.store import ANALYSIS, EXPERIMENT, ResultStore
 
@@ -91,10 +90,14 @@ def outcomes_by_point(results: Results) -> pd.DataFrame:
 
 def sensitivity(method: Method, problem: dict[str, Any], sample: np.ndarray, y: pd.DataFrame,
                 *, second_order: bool = False, levels: int = 4) -> pd.DataFrame:
-    """Sobol' or Morris indices of every column of ``y`` (one row per design point, in sample order).
+    """Sensitivity indices (the design method's analyser, :data:`sim.sweep.design.METHODS`) of
+    every column of ``y`` (one row per design point, in sample order).
 
     Returns one row per (outcome, parameter). An outcome that never varies gets NaN indices.
     """
+    spec = METHODS[method]
+    if spec.analyse is None:
+        raise ValueError(f"method {method} has no sensitivity analysis")
     rows = []
     for outcome in y.columns:
         values = y[outcome].to_numpy(dtype=float)
@@ -103,15 +106,9 @@ def sensitivity(method: Method, problem: dict[str, Any], sample: np.ndarray, y: 
             continue
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
-            if method is Method.SOBOL:
-                res = sobol_analysis.analyze(problem, values, calc_second_order=second_order,
-                                             seed=BOOTSTRAP_SEED)
-                keys = ("S1", "S1_conf", "ST", "ST_conf")
-            else:
-                res = morris_analysis.analyze(problem, sample, values, num_levels=levels, seed=BOOTSTRAP_SEED)
-                keys = ("mu_star", "mu_star_conf", "mu", "sigma")
+            res = spec.analyse(problem, sample, values, second_order, levels, BOOTSTRAP_SEED)
         for i, p in enumerate(problem["names"]):
-            rows.append({"outcome": outcome, "parameter": p, **{k: float(res[k][i]) for k in keys}})
+            rows.append({"outcome": outcome, "parameter": p, **{k: float(res[k][i]) for k in spec.columns}})
     return pd.DataFrame(rows)
 
 
@@ -162,9 +159,10 @@ def analyze(root: str | Path, series: list[str] | None = None, figures: FigureOp
 
 def _sensitivity_table(results: Results, analysis: Analysis) -> pd.DataFrame | None:
     design = results.experiment.design
-    if design is None or design.method not in (Method.SOBOL, Method.MORRIS):
+    if design is None or METHODS[design.method].analyse is None:
         if PlotKind.SENSITIVITY in results.experiment.plots:
-            analysis.notes.append("sensitivity indices need a sobol or morris design")
+            with_indices = " or ".join(m.value for m, spec in METHODS.items() if spec.analyse)
+            analysis.notes.append(f"sensitivity indices need a {with_indices} design")
         return None
     if len(results.runs) < results.total_runs:
         analysis.notes.append("sensitivity indices need every design point; finish the sweep with --resume")

@@ -9,11 +9,14 @@ design is the same on every machine.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from SALib.analyze import morris as morris_analysis
+from SALib.analyze import sobol as sobol_analysis
 from SALib.sample import latin, morris
 from SALib.sample import sobol as saltelli
 
@@ -24,6 +27,76 @@ from sim.sweep.experiment import Design, Experiment, Levels, Method, design_prob
 
 #: key of the design's own stream in the root SeedSequence (runs use (point, replicate) keys)
 DESIGN_STREAM = 2**31 - 1
+
+
+# ------------------------------------------------------------------------------------------ methods
+Sampler = Callable[[Design, dict[str, Any], int], np.ndarray]
+#: (problem, sample, values, second_order, levels, bootstrap seed) -> SALib's result
+Analyser = Callable[[dict[str, Any], np.ndarray, np.ndarray, bool, int, int], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Bar:
+    """One bar series of a sensitivity figure: index column, its confidence column, label, colour."""
+
+    column: str
+    conf: str | None
+    label: str
+    colour: str
+
+
+@dataclass(frozen=True)
+class MethodSpec:
+    """Everything particular to one sampling method, in one row of :data:`METHODS`: how design
+    points are made (a SALib sampler over ranges, or the grid/list builder), how the runs are
+    analysed (``None``: no sensitivity indices), which index columns that writes, and how its
+    figure draws them."""
+
+    method: Method
+    sample: Sampler | None  # SALib sampler over the parameters' ranges; None: grid or list
+    analyse: Analyser | None = None  # sensitivity analysis of the point means; None: none
+    columns: tuple[str, ...] = ()  # index columns of sensitivity.csv, in order
+    bars: tuple[Bar, ...] = ()
+    label: str = ""
+    xlabel: str = ""
+
+
+def _sobol_sample(design: Design, problem: dict[str, Any], seed: int) -> np.ndarray:
+    return saltelli.sample(problem, design.samples or 1, calc_second_order=design.second_order, seed=seed)
+
+
+def _morris_sample(design: Design, problem: dict[str, Any], seed: int) -> np.ndarray:
+    return morris.sample(problem, design.samples or 1, num_levels=design.levels, seed=seed)
+
+
+def _lhs_sample(design: Design, problem: dict[str, Any], seed: int) -> np.ndarray:
+    return latin.sample(problem, design.samples or 1, seed=seed)
+
+
+def _sobol_analyse(problem: dict[str, Any], sample: np.ndarray, values: np.ndarray, second_order: bool,
+                   levels: int, seed: int) -> dict[str, Any]:
+    return sobol_analysis.analyze(problem, values, calc_second_order=second_order, seed=seed)
+
+
+def _morris_analyse(problem: dict[str, Any], sample: np.ndarray, values: np.ndarray, second_order: bool,
+                    levels: int, seed: int) -> dict[str, Any]:
+    return morris_analysis.analyze(problem, sample, values, num_levels=levels, seed=seed)
+
+
+METHODS: dict[Method, MethodSpec] = {m.method: m for m in (
+    MethodSpec(Method.GRID, None),
+    MethodSpec(Method.LIST, None),
+    MethodSpec(Method.LHS, _lhs_sample),
+    MethodSpec(Method.SOBOL, _sobol_sample, _sobol_analyse, ("S1", "S1_conf", "ST", "ST_conf"),
+               (Bar("S1", "S1_conf", "first order S1", "#1f4e99"),
+                Bar("ST", "ST_conf", "total order ST", "#c0392b")),
+               "Sobol", "Sobol' index (share of variance of the point mean)"),
+    MethodSpec(Method.MORRIS, _morris_sample, _morris_analyse, ("mu_star", "mu_star_conf", "mu", "sigma"),
+               (Bar("mu_star", "mu_star_conf", "mu* (mean |elementary effect|)", "#1f4e99"),
+                Bar("sigma", None, "sigma (interactions, non-linearity)", "#c0392b")),
+               "Morris", "elementary effect (outcome units per unit of parameter range)"),
+)}
+assert set(METHODS) == set(Method), f"every sampling method needs a row: {set(Method) - set(METHODS)}"
 
 
 @dataclass(frozen=True)
@@ -54,15 +127,17 @@ def build_design(experiment: Experiment, base: Scenario) -> DesignMatrix:
     problem, sample = None, None
     if design is None:
         points = pd.DataFrame(index=range(1))
+    elif METHODS[design.method].sample is not None:
+        problem = salib_problem(design)
+        sample = _sample(design, problem, seed)
+        points = pd.DataFrame(sample, columns=problem["names"])
     elif design.method is Method.LIST:
         points = pd.DataFrame([{p: point.get(p, scenario_value(base, p)) for p in experiment.parameters}
                                for point in design.points], dtype=object)
     elif design.method is Method.GRID:
         points = _grid(design)
-    else:
-        problem = salib_problem(design)
-        sample = _sample(design, problem, seed)
-        points = pd.DataFrame(sample, columns=problem["names"])
+    else:  # a method with neither a sampler nor a builder
+        raise NotImplementedError(f"no way to build points for method {design.method}")
     problems = []
     for column in points.columns:
         try:
@@ -90,12 +165,11 @@ def _grid(design: Design) -> pd.DataFrame:
 
 
 def _sample(design: Design, problem: dict[str, Any], seed: int) -> np.ndarray:
-    n = design.samples or 1
-    if design.method is Method.SOBOL:
-        return saltelli.sample(problem, n, calc_second_order=design.second_order, seed=seed)
-    if design.method is Method.MORRIS:
-        return morris.sample(problem, n, num_levels=design.levels, seed=seed)
-    return latin.sample(problem, n, seed=seed)
+    """The design's sample over its ranges, by its method's sampler (:data:`METHODS`)."""
+    sampler = METHODS[design.method].sample
+    if sampler is None:
+        raise ValueError(f"method {design.method} does not sample ranges")
+    return sampler(design, problem, seed)
 
 
 def _cast(values: pd.Series, like: Any) -> pd.Series:

@@ -1,0 +1,227 @@
+"""Behaviour that answers to its causes (issue 10): China's choice of coercion, crises bargained by
+both sides, threat with memory. Axelrod-style: a small hand-set world, two replicates that differ
+in one quantity, and the DIRECTION of the effect on an agent's utility or on the world."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sim.actions import INDEX, Action
+from sim.dynamics import advance_crisis, open_crisis, relax, threat_anchor
+from sim.effects import apply_moves
+from sim.model import HedgingModel
+from sim.scenario.loader import with_overrides
+from sim.state import CHINA
+
+HIST = "historical_2013_2024"
+
+
+def _model(overrides: dict | None = None, replicates: int = 2) -> HedgingModel:
+    return HedgingModel(with_overrides(HIST, overrides or {}), replicates=replicates)
+
+
+def _china_value(model: HedgingModel, action: Action) -> np.ndarray:
+    i = int(np.flatnonzero(model.china.menu.is_(action))[0])
+    return model.china.utilities(model.world)[:, i]
+
+
+def _vietnam_value(model: HedgingModel, action: Action) -> np.ndarray:
+    i = int(np.flatnonzero(model.vietnam.menu.is_(action))[0])
+    return model.vietnam.utilities(model.world)[:, i]
+
+
+# ------------------------------------------------------------------- 1. China decides its coercion
+@pytest.mark.parametrize("quantity, rises", [
+    ("china_suspicion", True),          # motive
+    ("us_commitment", False),           # opportunity: a retreating US invites pressure
+    ("us_defense", True),               # Vietnam's defense ties with a rival
+    ("interdependence", False),         # cost
+    ("reputation_cost", False),         # cost: scrutiny still carried from the last crisis
+    ("summit", False),                  # cost: a pending summit with China
+])
+def test_chinas_incident_value_answers_to_motive_opportunity_and_cost(quantity, rises):
+    model = _model()
+    w = model.world
+    us = w.index("united_states")
+    target = {"china_suspicion": (w.china_suspicion, None), "us_commitment": (w.commitment, us),
+              "us_defense": (w.defense, us), "interdependence": (w.interdependence, CHINA),
+              "reputation_cost": (w.reputation_cost, None), "summit": (w.summit, CHINA)}[quantity]
+    arr, col = target
+    if col is None:
+        arr[1] = arr[0] + 0.5
+    else:
+        arr[1, col] = min(1.0, arr[0, col] + 0.3)
+    value = _china_value(model, Action.GRAY_ZONE_INCIDENT)
+    assert (value[1] > value[0]) == rises
+    assert value[1] != value[0]
+
+
+def test_a_more_assertive_china_values_an_incident_more():
+    low = _china_value(_model({"agents.china.assertiveness": 0.3}), Action.GRAY_ZONE_INCIDENT)
+    high = _china_value(_model({"agents.china.assertiveness": 0.9}), Action.GRAY_ZONE_INCIDENT)
+    assert (high > low).all()
+
+
+def test_china_starts_incidents_of_its_own_and_more_when_more_assertive():
+    counts = {}
+    for a in (0.2, 0.9):
+        model = _model({"agents.china.assertiveness": a}, replicates=12).run()
+        counts[a] = model.world.crisis_count.sum()
+        crises = model.crises()
+        counts[f"china_{a}"] = int((crises.started_by == "china").sum())
+    assert counts["china_0.9"] > counts["china_0.2"] >= 0
+    assert counts[0.9] > counts[0.2]
+
+
+def test_the_crisis_record_names_who_started_and_who_ended_each_crisis_and_why():
+    model = _model({"agents.china.assertiveness": 0.8}, replicates=6).run()
+    crises = model.crises()
+    assert set(crises.started_by) <= {"china", "event"} and "event" in set(crises.started_by)
+    closed = crises[crises.ended_by != ""]
+    assert len(closed) > 0 and set(closed.ended_by) <= {"china", "vietnam"}
+    assert closed.end_terms.str.count(";").eq(2).all()  # the three weightiest terms, signed
+    s = model.series()
+    assert s.ended_by_china.sum() + s.ended_by_vietnam.sum() == len(closed)
+
+
+# ------------------------------------------------------------------- 2. crises bargained by both
+def test_the_cost_of_force_comes_from_the_cited_costs_not_a_constant():
+    """With interdependence, US deterrence, reputation and assurance all zero, no rung costs anything:
+    the cost of force is those costs at rung 5."""
+    model = _model()
+    w = model.world
+    w.interdependence[:, CHINA] = [0.0, 0.8]
+    w.commitment[:, w.index("united_states")] = [0.0, 0.6]
+    w.reputation_cost[:] = 0.0
+    w.assurance_in_crisis[:] = 0.0
+    costs = [model.china.cost_at(w, np.full(2, r)) for r in range(6)]
+    assert np.allclose(costs[5][0], 0.0)
+    assert costs[5][1] > costs[4][1] > costs[1][1] > 0  # convex in the rung
+    assert costs[5][1] - costs[4][1] > costs[2][1] - costs[1][1]
+
+
+@pytest.mark.parametrize("quantity, more_likely_to_step_down", [
+    ("reputation_cost", True), ("assurance_in_crisis", True), ("stood_firm", False),
+    ("escalation", True),
+])
+def test_china_steps_down_when_holding_out_costs_more_than_it_gains(quantity, more_likely_to_step_down):
+    model = _model()
+    w = model.world
+    w.escalation[:] = 2
+    w.crisis_severity[:] = 0.5
+    getattr(w, quantity)[1] += 1.0 if quantity != "escalation" else 2
+    value = _china_value(model, Action.DE_ESCALATE)
+    assert (value[1] > value[0]) == more_likely_to_step_down
+
+
+def test_no_clock_ends_a_crisis_months_alone_do_not_change_chinas_choice():
+    model = _model()
+    w = model.world
+    w.escalation[:] = 2
+    w.crisis_months[:] = [1, 30]
+    values = model.china.utilities(w)
+    assert np.allclose(values[0], values[1])
+
+
+def test_an_assertive_china_values_stepping_down_less():
+    low = _model({"agents.china.assertiveness": 0.2})
+    high = _model({"agents.china.assertiveness": 0.9})
+    for m in (low, high):
+        m.world.escalation[:] = 2
+    assert (_china_value(high, Action.DE_ESCALATE) < _china_value(low, Action.DE_ESCALATE)).all()
+
+
+@pytest.mark.parametrize("quantity, rises", [
+    ("escalation", True),        # the risk of a clash
+    ("interdependence", True),   # exposure to China's economic retaliation
+    ("us_commitment", False),    # a partner standing behind Vietnam
+    ("crisis_severity", False),  # what is at stake at sea
+])
+def test_vietnams_value_of_conceding(quantity, rises):
+    model = _model()
+    w = model.world
+    w.escalation[:] = 3
+    w.crisis_severity[:] = 0.4
+    us = w.index("united_states")
+    if quantity == "escalation":
+        w.escalation[1] = 4
+    elif quantity == "interdependence":
+        w.interdependence[:, CHINA] = [0.4, 0.9]
+    elif quantity == "us_commitment":
+        w.commitment[1, us] = w.commitment[0, us] + 0.3
+    else:
+        w.crisis_severity[1] = 0.9
+    value = _vietnam_value(model, Action.CONCEDE)
+    assert (value[1] > value[0]) == rises
+
+
+def test_vietnam_may_concede_only_in_a_crisis():
+    model = _model()
+    w = model.world
+    w.escalation[:] = [0, 3]
+    i = int(np.flatnonzero(model.vietnam.menu.is_(Action.CONCEDE))[0])
+    assert model.vietnam.available(w)[:, i].tolist() == [False, True]
+
+
+def test_conceding_ends_the_crisis_and_is_recorded_as_vietnams():
+    model = _model()
+    w = model.world
+    w.escalation[:] = 3
+    model.log_crisis_start(np.array([True, True]), None)
+    model.vietnam.decide(w)  # the terms the choice is made on
+    actions = np.array([INDEX[Action.CONCEDE], INDEX[Action.HOLD]])
+    model.vietnam.after_moves(w, actions, np.array([CHINA, 0]))
+    assert w.escalation.tolist() == [0, 3]
+    assert w.ended_by_vietnam.tolist() == [1, 0]
+    crises = model.crises()
+    assert crises.ended_by.tolist() == ["vietnam", ""]
+    assert "stability" in crises.end_terms[0]
+
+
+def test_china_stepping_down_to_rung_zero_is_recorded_as_chinas():
+    model = _model()
+    w = model.world
+    w.escalation[:] = 1
+    model.log_crisis_start(np.array([True, True]), None)
+    model.china.decide(w)
+    actions = np.array([INDEX[Action.DE_ESCALATE], INDEX[Action.HOLD]])
+    apply_moves(w, CHINA, actions, np.zeros(2, dtype=int))
+    model.china.after_moves(w, actions, np.zeros(2, dtype=int))
+    assert w.ended_by_china.tolist() == [1, 0]
+    assert model.crises().ended_by.tolist() == ["china", ""]
+
+
+# ------------------------------------------------------------------- 3. threat has memory
+def test_sustained_coercion_raises_the_threat_anchor_more_than_one_incident():
+    model = _model()
+    w, base = model.world, model.baseline
+    for month in range(12):
+        open_crisis(w, np.array([month == 0, True]), 0.6)
+    anchor = threat_anchor(w, base)
+    assert anchor[1] > anchor[0] > base.threat[0]
+
+
+def test_the_memory_of_coercion_fades_in_calm_years_and_threat_returns():
+    model = _model()
+    w, base = model.world, model.baseline
+    for _ in range(6):
+        open_crisis(w, np.array([True, True]), 0.8)
+    raised = w.threat.copy()
+    w.escalation[:] = 0
+    for _ in range(120):
+        relax(w, base)
+    assert (w.threat < raised).all()
+    assert np.allclose(w.threat, base.threat, atol=0.05)
+
+
+def test_under_sustained_pressure_threat_crosses_the_balancing_threshold_and_not_when_calm():
+    model = _model()
+    w, base = model.world, model.baseline
+    threshold = float(model.vietnam.k.china_threat_threshold[0])
+    for month in range(24):  # two years: an incident every other month in replicate 1 only
+        open_crisis(w, np.array([False, bool(month % 2)]), 0.7)
+        w.escalation[:] = np.where([False, True], 2, 0)
+        advance_crisis(w)
+        relax(w, base)
+    assert w.threat[0] < threshold < w.threat[1]
