@@ -46,7 +46,7 @@ class Deliberation:
     scores: np.ndarray
     forbidden_by: tuple[tuple[str, np.ndarray], ...]
     reweighted_by: tuple[tuple[str, np.ndarray], ...]
-    temperature: float
+    temperature: np.ndarray  # (R, 1), as :attr:`StateAgent.temperature`
 
 
 class StateAgent(mesa.Agent):

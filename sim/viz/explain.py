@@ -128,8 +128,9 @@ def weigh(deliberation, menu, countries: tuple[str, ...], made: set[tuple[str, s
     over its ``menu``; ``made`` holds the (action, target) pairs it chose. Chances are softmax
     probabilities of each move as the first pick (:func:`sim.decision.softmax`)."""
     d, r = deliberation, replicate
-    chance = softmax(d.scores[r], d.temperature)
-    free = softmax(d.base[r], d.temperature)
+    temperature = np.broadcast_to(d.temperature, (d.scores.shape[0], 1))[r]  # a scalar or (R, 1)
+    chance = softmax(d.scores[r], temperature)
+    free = softmax(d.base[r], temperature)
 
     def option(m: int, p: float) -> Option:
         action, target = ACTIONS[menu.actions[m]].value, countries[menu.targets[m]]
