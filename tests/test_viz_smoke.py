@@ -22,6 +22,8 @@ from sim.scenario.schema import Scenario
 from sim.viz import app
 from sim.viz.explain import (
     KIND_COLOURS,
+    crises_html,
+    crisis_text,
     inspect,
     inspector_html,
     log_html,
@@ -200,6 +202,19 @@ def test_the_why_lists_the_likeliest_moves_with_chances_that_sum_to_at_most_one(
     assert "ruled out" in text and "would have had" in text and "data-p=" in text
 
 
+def test_the_why_reads_its_replicates_temperature():
+    """Temperatures are ``(R, 1)`` (one per replicate): replicate 1's chances use replicate 1's."""
+    d, menu, countries = _toy_deliberation()
+    two = Deliberation(np.repeat(d.base, 2, axis=0), np.repeat(d.scores, 2, axis=0),
+                       (("no_alliance", np.repeat(d.forbidden_by[0][1], 2, axis=0)),),
+                       (("china_first", np.repeat(d.reweighted_by[0][1], 2, axis=0)),),
+                       np.array([[1.0], [0.5]]))
+    hot, cold = (weigh(two, menu, countries, made=set(), replicate=r) for r in (0, 1))
+    visit = next(o for o in cold.options if o.action == "party_visit")
+    assert visit.probability == pytest.approx(np.exp(3.0) / (np.exp(3.0) + 1))  # scores / 0.5
+    assert next(o for o in hot.options if o.action == "party_visit").probability < visit.probability
+
+
 def test_the_why_shows_three_alternatives_on_a_real_run():
     model = app.BrowserModel().run(12)
     for w in model.weighings.values():
@@ -234,6 +249,57 @@ def test_sources_read_as_citation_keys():
     text = log_html(recent_entries(tables.actions, tables.events, model.names, months=24,
                                    weighings=model.weighings), model.names)
     assert "seed 00" not in text
+
+
+def test_code_markup_and_code_pointers_never_reach_the_reader():
+    assert readable("offers a tier for ``dynamics.offer_open_months``; `actor` decides") == \
+        "offers a tier for dynamics.offer_open_months; actor decides"
+    assert readable("the crisis ends (sim.dynamics.end_crisis)") == "the crisis ends"
+
+
+CRISES = pd.DataFrame([  # as HedgingModel.crises() gives them
+    {"start": "2014-05", "end": "2014-09", "started_by": "event", "ended_by": "china"},
+    {"start": "2016-02", "end": "2016-03", "started_by": "china", "ended_by": "vietnam"},
+    {"start": "2018-01", "end": "", "started_by": "china", "ended_by": ""},
+])
+EVENTS = pd.DataFrame([{"step": 17, "date": "2014-05", "kind": "maritime_incident", "actor": "china",
+                        "severity": 0.85, "label": "HD-981 oil rig, seed 004"}])
+
+
+def test_each_crisis_says_who_began_and_who_ended_it():
+    texts = [crisis_text(c, EVENTS, {"china": "China"}) for c in CRISES.to_dict("records")]
+    assert texts == ["2014-05 – 2014-09: begun by an incident (HD-981 oil rig, [Diplomat2023]); "
+                     "China stepped down",
+                     "2016-02 – 2016-03: begun by China's own choice of an incident; Vietnam conceded",
+                     "2018-01 – …: begun by China's own choice of an incident; still open"]
+    shown = crises_html(texts)
+    assert shown.index("2018-01") < shown.index("2014-05")  # newest first
+    assert "none" in crises_html([])
+
+
+def test_crisis_months_hover_with_their_story_and_chosen_incidents_are_marked():
+    model = app.BrowserModel()
+    series = model.run(12).series()
+    series.loc[:, "crisis"] = 0.0
+    series.loc[series["date"].between("2013-03", "2013-04"), "crisis"] = 1.0
+    crises = pd.DataFrame([{"start": "2013-03", "end": "2013-04", "started_by": "china", "ended_by": "china",
+                            "text": "2013-03 – 2013-04: begun by China's own choice"}])
+    fig = monthly_figure(model.scenario, model.names, list(model.world.countries[1:]), ("tension",))
+    update_monthly(fig, series, model.events().iloc[0:0], crises)
+    bars = next(t for t in fig.data if t.meta == "crisis")
+    assert list(bars.x) == ["2013-03", "2013-04"]
+    assert all("begun by China's own choice" in h for h in bars.hovertext)
+    marks = next(t for t in fig.data if t.meta == "incidents")
+    assert list(marks.x) == ["2013-03"] and "China's own choice" in marks.text[0]
+
+
+def test_the_page_tables_tell_every_crisis_of_a_run():
+    model = app.BrowserModel().run(60)
+    tables = model.tables()
+    assert len(tables.crises) == len(model.crises()) > 0
+    for crisis in tables.crises.to_dict("records"):
+        assert crisis["text"].startswith(crisis["start"])
+        assert ("own choice" in crisis["text"]) == (crisis["started_by"] == "china")
 
 
 def test_download_is_the_run_so_far():

@@ -43,6 +43,8 @@ from sim.state import LADDER, VIETNAM
 from sim.viz.explain import (
     Weighing,
     country_names,
+    crises_html,
+    crisis_text,
     inspect,
     inspector_html,
     log_html,
@@ -171,6 +173,7 @@ class Tables(NamedTuple):
     series: pd.DataFrame
     events: pd.DataFrame
     actions: pd.DataFrame
+    crises: pd.DataFrame  # ``HedgingModel.crises()`` with ``text``: the crisis in words
 
 
 class BrowserModel(HedgingModel):
@@ -215,7 +218,10 @@ class BrowserModel(HedgingModel):
         """``series()``, ``events()`` and ``actions()``, built once per month (or injected event)."""
         key = (self.steps, len(self.event_log))
         if self._tables is None or self._tables[0] != key:
-            self._tables = (key, Tables(self.series(), self.events(), self.actions()))
+            events = self.events()
+            crises = self.crises()
+            crises["text"] = [crisis_text(c, events, self.names) for c in crises.to_dict("records")]
+            self._tables = (key, Tables(self.series(), events, self.actions(), crises))
         return self._tables[1]
 
     def inject_incident(self, severity: float) -> Event:
@@ -314,6 +320,8 @@ def RelationsView(model: BrowserModel, selected: solara.Reactive[str]) -> None:
     where = solara.use_memo(lambda: positions(model.world.countries, model.scenario), [model])
     with solara.Card("Vietnam's relations", classes=["hs-card"]):
         solara.HTML(unsafe_innerHTML=status_html(model))
+        tables = model.tables()
+        solara.HTML(unsafe_innerHTML=crises_html(list(tables.crises["text"])))
         with solara.Div(classes=["hs-map"]):
             LiveFigure(lambda: map_figure(relations_now(model), where, model.names, selected.value),
                        lambda fig: update_map(fig, relations_now(model), model.names, selected.value),
@@ -372,7 +380,7 @@ def Charts(model: BrowserModel, baseline: BrowserModel | None, title: str, panel
 
     def update(fig: go.Figure) -> None:
         tables = model.tables()
-        update_monthly(fig, tables.series, tables.events)
+        update_monthly(fig, tables.series, tables.events, tables.crises)
 
     with solara.Card(title, classes=["hs-card"]):
         if before is not None:

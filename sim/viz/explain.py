@@ -20,7 +20,7 @@ from sim.actions import ACTIONS, SPEC, Action, ActionSpec, Family
 from sim.decision import softmax
 from sim.events import EFFECTS
 from sim.rules import RULES
-from sim.scenario.schema import EventKind, Scenario
+from sim.scenario.schema import Country, EventKind, Scenario
 
 #: moves that change nothing; left out of the log so that it shows what happened
 QUIET_ACTIONS = frozenset({Action.HOLD.value})
@@ -96,9 +96,13 @@ def event_effect(kind: str) -> str:
 
 
 def readable(text: str) -> str:
-    """Text with sources as citation keys: ``(seed 004)`` -> ``([Diplomat2023])``."""
-    return re.sub(r"\bseeds? (00\d)\b", lambda m: f"[{SOURCE_KEYS.get(m.group(1), m.group(0))}]", text,
+    """Text as a reader should see it: sources as citation keys (``(seed 004)`` -> ``([Diplomat2023])``),
+    no code markup (````dynamics.offer_open_months```` -> ``dynamics.offer_open_months``) and no
+    pointers into the code (``(sim.dynamics.end_crisis)``)."""
+    text = re.sub(r"\bseeds? (00\d)\b", lambda m: f"[{SOURCE_KEYS.get(m.group(1), m.group(0))}]", text,
                   flags=re.IGNORECASE)
+    text = re.sub(r"\s*\(sim\.[\w.]+\)", "", text)
+    return text.replace("`", "")
 
 
 @dataclass(frozen=True)
@@ -178,9 +182,12 @@ def move_entry(row: Mapping, names: Mapping[str, str]) -> LogEntry:
 def event_entry(row: Mapping, names: Mapping[str, str]) -> LogEntry:
     """A fired event (a row of ``HedgingModel.events()``) in words."""
     who = f" — {names.get(row['actor'], row['actor'])}" if row.get("actor") else ""
-    label = f": {row['label']}" if row.get("label") else ""
+    label = f": {humanize(str(row['label']))}" if row.get("label") else ""
     text = f"{humanize(row['kind']).capitalize()}{who}, severity {float(row['severity']):.2f}{label}"
-    return LogEntry(date=str(row["date"]), kind="event", text=text, note=event_effect(row["kind"]))
+    note = event_effect(row["kind"])
+    if row.get("actor"):
+        note = note.replace("`actor`", names.get(row["actor"], row["actor"]))
+    return LogEntry(date=str(row["date"]), kind="event", text=text, note=note)
 
 
 def recent_entries(actions: pd.DataFrame, events: pd.DataFrame, names: Mapping[str, str],
@@ -322,3 +329,32 @@ def inspector_html(view: Inspection) -> str:
     out += ("<div style='margin-top:6px;font-weight:bold;font-size:13px'>Last moves (made or received)</div>"
             f"<ul class='hs-moves' style='font-size:13px;margin:0;padding-left:18px'>{moves}</ul>")
     return out
+
+
+# ------------------------------------------------------------------------------------------ crises
+#: who ended a crisis (``HedgingModel.crises()``'s ``ended_by``), in words
+ENDED_BY = {"china": "China stepped down", "vietnam": "Vietnam conceded", "": "still open"}
+
+
+def crisis_text(crisis: Mapping, events: pd.DataFrame, names: Mapping[str, str]) -> str:
+    """One crisis (a row of ``HedgingModel.crises()``) in words: when, who began it (China's own choice,
+    or the incident of that month, by its label) and who ended it."""
+    if crisis["started_by"] == Country.CHINA.value:
+        begun = f"{names.get(Country.CHINA.value, 'China')}'s own choice of an incident"
+    else:
+        incidents = events[events["kind"] == EventKind.MARITIME_INCIDENT.value]
+        fired = incidents[incidents["date"] == crisis["start"]]
+        label = humanize(str(fired["label"].iloc[-1])) if len(fired) and fired["label"].iloc[-1] else ""
+        begun = f"an incident ({label})" if label else "an incident"
+    end = crisis["end"] or "…"
+    ended = ENDED_BY.get(str(crisis["ended_by"]), humanize(str(crisis["ended_by"])))
+    return readable(f"{crisis['start']} – {end}: begun by {begun}; {ended}")
+
+
+def crises_html(texts: list[str]) -> str:
+    """The run's crises (each in words, :func:`crisis_text`, oldest first), shown newest first."""
+    if not texts:
+        return '<div class="hs-crises" style="font-size:12px;color:#555">Crises so far: none</div>'
+    items = "".join(f"<li>{html.escape(text)}</li>" for text in reversed(texts))
+    return (f'<div class="hs-crises" style="font-size:12px;color:#333">Crises so far ({len(texts)}):'
+            f'<ul style="margin:0;padding-left:18px;max-height:88px;overflow-y:auto">{items}</ul></div>')

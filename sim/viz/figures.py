@@ -173,6 +173,9 @@ def update_map(fig: go.Figure, snapshot: Snapshot, names: Mapping[str, str], sel
 PANELS = ("hedging", "tension", "tiers", "arms")
 TITLES = {"hedging": "Hedging index (−1 China … +1 US)", "tension": "Tension with China",
           "tiers": "Partnership tiers", "arms": "Arms supply (shares)"}
+PANEL_HEIGHT = 270  # px per panel
+PANEL_GAP = 0.15  # space between panels, a fraction of the figure's height: a title and a legend's line
+LEGEND_LINE = 20  # px: the panel's legend sits in this line above the plot, its title above that
 LIVE = "live:"  # ``meta`` prefix of a trace that follows this run's column (``live:hedging_index``)
 
 
@@ -204,7 +207,7 @@ def monthly_figure(scenario: Scenario, names: Mapping[str, str], partners: list[
     unknown = set(panels) - set(PANELS)
     if unknown:
         raise ValueError(f"unknown panel(s) {sorted(unknown)}; valid: {PANELS}")
-    fig = make_subplots(rows=len(panels), cols=1, shared_xaxes=True, vertical_spacing=0.1,
+    fig = make_subplots(rows=len(panels), cols=1, shared_xaxes=True, vertical_spacing=PANEL_GAP,
                         subplot_titles=[TITLES[p] for p in panels])
     for row, panel in enumerate(panels, start=1):
         lines = _lines(panel, names, partners)
@@ -226,19 +229,20 @@ def monthly_figure(scenario: Scenario, names: Mapping[str, str], partners: list[
     fig.update_xaxes(range=[start.strftime("%Y-%m-%d"), end.strftime("%Y-%m-%d")], showgrid=True,
                      gridcolor="#eee")
     fig.update_yaxes(showgrid=True, gridcolor="#eee", zeroline=False)
-    _layout(fig, 250 * len(panels))
-    fig.update_layout(hovermode="x unified", margin={"t": 40})
+    _layout(fig, PANEL_HEIGHT * len(panels))
+    fig.update_layout(hovermode="x unified", margin={"t": 30 + LEGEND_LINE})
     _legends(fig, len(panels))
-    fig.update_annotations(font={"size": 13}, x=0, xanchor="left")
+    # each panel's title sits above its legend's line, so neither covers the other
+    fig.update_annotations(font={"size": 13}, x=0, xanchor="left", yshift=LEGEND_LINE)
     return fig
 
 
 def _legends(fig: go.Figure, rows: int) -> None:
-    """One legend per panel, in a line just under the panel's title, clear of the data."""
+    """One legend per panel, in a line between the panel's title and its plot, clear of the data."""
     for row in range(1, rows + 1):
         domain = fig.get_subplot(row, 1).yaxis.domain
         fig.update_layout({("legend" if row == 1 else f"legend{row}"): {
-            "orientation": "h", "x": 1.0, "xanchor": "right", "y": domain[1], "yanchor": "bottom",
+            "orientation": "h", "x": 0.0, "xanchor": "left", "y": domain[1], "yanchor": "bottom",
             "font": {"size": 11}, "bgcolor": "rgba(255,255,255,0)"}})
 
 
@@ -251,8 +255,8 @@ def _frame(fig: go.Figure, row: int, panel: str) -> None:
     elif panel == "tension":
         fig.update_yaxes(range=[0, 1.05], row=row, col=1)
         fig.add_trace(go.Bar(x=[], y=[], marker_color="#f5b041", opacity=0.3, meta="crisis",
-                             width=28 * 24 * 3600 * 1000, name="crisis open", hoverinfo="skip",
-                             showlegend=False), row=row, col=1)
+                             width=28 * 24 * 3600 * 1000, name="crisis open",
+                             hovertemplate="%{hovertext}<extra></extra>", showlegend=False), row=row, col=1)
         fig.add_trace(go.Scatter(x=[], y=[], mode="markers", name="incident", meta="incidents",
                                  marker={"symbol": "triangle-down", "size": 9, "color": "#7f8c8d"},
                                  showlegend=False, hovertemplate="%{text}"), row=row, col=1)
@@ -262,19 +266,38 @@ def _frame(fig: go.Figure, row: int, panel: str) -> None:
         fig.update_yaxes(range=[0, 1.05], row=row, col=1)
 
 
-def update_monthly(fig: go.Figure, series: pd.DataFrame, events: pd.DataFrame) -> None:
+def update_monthly(fig: go.Figure, series: pd.DataFrame, events: pd.DataFrame,
+                   crises: pd.DataFrame | None = None) -> None:
     """Point the live lines of :func:`monthly_figure` (a ``Figure`` or a ``FigureWidget``) at the
-    months run so far; shade the crisis months and mark the incidents."""
+    months run so far; shade the crisis months and mark the incidents. ``crises`` (rows of
+    ``HedgingModel.crises()`` with a ``text`` column, the crisis in words) adds who began and who
+    ended each crisis to the hover of its months, and marks the incidents China chose itself."""
     x = _months(series["date"])
     crisis = series["crisis"].to_numpy() > 0
     crisis_months = [m for m, c in zip(x, crisis, strict=True) if c]
     incidents = events[events["kind"] == "maritime_incident"]
+    labels = [f"incident: {label}" for label in incidents["label"].fillna("")]
+    marks = list(zip(_months(incidents["date"]), labels, strict=True))
+    spans: list[tuple[str, str, str]] = []  # (start, end or "", text) of each crisis
+    if crises is not None and len(crises):
+        spans = list(zip(crises["start"], crises["end"], crises["text"], strict=True))
+        marks += [(start, f"incident: {text}") for start, by, text in
+                  zip(crises["start"], crises["started_by"], crises["text"], strict=True) if by == "china"]
     for trace in fig.data:
         meta = trace.meta or ""
         if meta.startswith(LIVE):
             trace.x, trace.y = x, series[meta[len(LIVE):]].to_numpy()
         elif meta == "crisis":
             trace.x, trace.y = crisis_months, [1.05] * len(crisis_months)
+            trace.hovertext = [_crisis_of(m, spans) for m in crisis_months]
         elif meta == "incidents":
-            trace.x, trace.y = _months(incidents["date"]), [1.0] * len(incidents)
-            trace.text = [f"incident: {label}" for label in incidents["label"].fillna("")]
+            trace.x, trace.y = [m for m, _ in marks], [1.0] * len(marks)
+            trace.text = [text for _, text in marks]
+
+
+def _crisis_of(month: str, spans: list[tuple[str, str, str]]) -> str:
+    """The words of the crisis open in ``month`` ("YYYY-MM"), or plain "crisis open"."""
+    for start, end, text in spans:
+        if start <= month and (not end or month <= end):
+            return f"crisis {text}"
+    return "crisis open"
