@@ -9,6 +9,7 @@ Colours and tier names come from :mod:`sim.plots`, so the page and the paper fig
 from __future__ import annotations
 
 import math
+import textwrap
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -176,6 +177,7 @@ TITLES = {"hedging": "Hedging index (−1 China … +1 US)", "tension": "Tension
 PANEL_HEIGHT = 270  # px per panel
 PANEL_GAP = 0.15  # space between panels, a fraction of the figure's height: a title and a legend's line
 LEGEND_LINE = 20  # px: the panel's legend sits in this line above the plot, its title above that
+HOVER_CHARS = 52  # characters per line of a hover text: fits the figure's width
 LIVE = "live:"  # ``meta`` prefix of a trace that follows this run's column (``live:hedging_index``)
 
 
@@ -259,7 +261,7 @@ def _frame(fig: go.Figure, row: int, panel: str) -> None:
                              hovertemplate="%{hovertext}<extra></extra>", showlegend=False), row=row, col=1)
         fig.add_trace(go.Scatter(x=[], y=[], mode="markers", name="incident", meta="incidents",
                                  marker={"symbol": "triangle-down", "size": 9, "color": "#7f8c8d"},
-                                 showlegend=False, hovertemplate="%{text}"), row=row, col=1)
+                                 showlegend=False, hovertemplate="%{text}<extra></extra>"), row=row, col=1)
     elif panel == "tiers":
         fig.update_yaxes(range=[-0.3, 4.4], tickvals=list(range(5)), ticktext=TIER_LABELS, row=row, col=1)
     else:
@@ -289,10 +291,15 @@ def update_monthly(fig: go.Figure, series: pd.DataFrame, events: pd.DataFrame,
             trace.x, trace.y = x, series[meta[len(LIVE):]].to_numpy()
         elif meta == "crisis":
             trace.x, trace.y = crisis_months, [1.05] * len(crisis_months)
-            trace.hovertext = [_crisis_of(m, spans) for m in crisis_months]
+            trace.hovertext = [_wrap(_crisis_of(m, spans)) for m in crisis_months]
         elif meta == "incidents":
             trace.x, trace.y = [m for m, _ in marks], [1.0] * len(marks)
-            trace.text = [text for _, text in marks]
+            trace.text = [_wrap(text) for _, text in marks]
+
+
+def _wrap(text: str) -> str:
+    """Hover text in lines that fit the figure's width (Plotly breaks lines only at ``<br>``)."""
+    return "<br>".join(textwrap.wrap(text, HOVER_CHARS))
 
 
 def _crisis_of(month: str, spans: list[tuple[str, str, str]]) -> str:
