@@ -36,6 +36,7 @@ from sim.viz.explain import (
 )
 from sim.viz.figures import (
     BASELINE_OPACITY,
+    HOVER_CHARS,
     LIVE,
     PANELS,
     STATES_TRACE,
@@ -288,9 +289,18 @@ def test_crisis_months_hover_with_their_story_and_chosen_incidents_are_marked():
     update_monthly(fig, series, model.events().iloc[0:0], crises)
     bars = next(t for t in fig.data if t.meta == "crisis")
     assert list(bars.x) == ["2013-03", "2013-04"]
-    assert all("begun by China's own choice" in h for h in bars.hovertext)
+    assert all("begun by China's own choice" in h.replace("<br>", " ") for h in bars.hovertext)
+    assert all(len(line) <= HOVER_CHARS for h in bars.hovertext for line in h.split("<br>"))
     marks = next(t for t in fig.data if t.meta == "incidents")
-    assert list(marks.x) == ["2013-03"] and "China's own choice" in marks.text[0]
+    assert list(marks.x) == ["2013-03"] and "China's own choice" in marks.text[0].replace("<br>", " ")
+
+
+def test_a_crisis_opened_by_an_injected_incident_names_it():
+    model = app.BrowserModel().run(2)
+    model.inject_incident(0.9)
+    model.step()
+    (text,) = model.tables().crises["text"]
+    assert text.startswith("2013-03") and "incident injected from the browser" in text
 
 
 def test_the_page_tables_tell_every_crisis_of_a_run():

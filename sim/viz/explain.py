@@ -338,12 +338,15 @@ ENDED_BY = {"china": "China stepped down", "vietnam": "Vietnam conceded", "": "s
 
 def crisis_text(crisis: Mapping, events: pd.DataFrame, names: Mapping[str, str]) -> str:
     """One crisis (a row of ``HedgingModel.crises()``) in words: when, who began it (China's own choice,
-    or the incident of that month, by its label) and who ended it."""
+    or the incident that opened it, by its label) and who ended it. The model records a crisis at the
+    start of a month, so an incident injected between steps opened the crisis of the next month."""
     if crisis["started_by"] == Country.CHINA.value:
         begun = f"{names.get(Country.CHINA.value, 'China')}'s own choice of an incident"
     else:
+        # the incident of the crisis's first month, or one injected between the two steps before it
+        before = str(pd.Period(crisis["start"], freq="M") - 1)
         incidents = events[events["kind"] == EventKind.MARITIME_INCIDENT.value]
-        fired = incidents[incidents["date"] == crisis["start"]]
+        fired = incidents[incidents["date"].isin([before, crisis["start"]])]
         label = humanize(str(fired["label"].iloc[-1])) if len(fired) and fired["label"].iloc[-1] else ""
         begun = f"an incident ({label})" if label else "an incident"
     end = crisis["end"] or "…"

@@ -28,9 +28,11 @@ BASELINE_OPACITY = 0.35  # the run before Reset, drawn faintly
 #: the modebar keeps zoom, pan, reset and the PNG download; nothing that would send data anywhere
 CONFIG_REMOVE = ["sendDataToCloud", "select2d", "lasso2d", "autoScale2d", "toggleSpikelines"]
 FONT = {"family": "Roboto, Arial, sans-serif", "size": 12}
-#: figure width in px: fits a card of the page's narrowest column (the figure widget does not follow
-#: its container's size outside Jupyter, so it is fixed)
-WIDTH = 460
+#: figure width in px: fits a card of the page's narrowest column (a grid column is at least 440 px,
+#: app.GRID_STYLE, less the card's padding). Fixed, because the figure widget sizes itself to its
+#: container only on a window resize, never on its first drawing: with no width it is drawn 700 px
+#: wide and clipped.
+WIDTH = 400
 
 #: schematic map positions (longitude, latitude), Pacific-centred: the United States sits east of
 #: Japan across the ocean. A scenario's ``position`` for a state wins over this table.
@@ -177,7 +179,7 @@ TITLES = {"hedging": "Hedging index (−1 China … +1 US)", "tension": "Tension
 PANEL_HEIGHT = 270  # px per panel
 PANEL_GAP = 0.15  # space between panels, a fraction of the figure's height: a title and a legend's line
 LEGEND_LINE = 20  # px: the panel's legend sits in this line above the plot, its title above that
-HOVER_CHARS = 52  # characters per line of a hover text: fits the figure's width
+HOVER_CHARS = 46  # characters per line of a hover text: fits the figure's width
 LIVE = "live:"  # ``meta`` prefix of a trace that follows this run's column (``live:hedging_index``)
 
 
