@@ -225,7 +225,7 @@ def test_layout_holds_from_1024_px_with_rules_off_and_a_crisis(page_url, width):
         page.get_by_role("button", name="Inject maritime incident").click()
         expect(page.locator(".hs-crisis")).to_contain_text("crisis:")
         _step(page)  # the model records the crisis in the month that follows the injection
-        expect(page.locator(".hs-crises")).to_contain_text("begun by an incident (incident injected from")
+        expect(page.locator(".hs-crises")).to_contain_text("begun by “incident injected from the browser")
         for _ in range(2):
             _step(page)
         for css in ("hs-map", "hs-plots-hedging", "hs-plots-partners"):

@@ -269,7 +269,7 @@ EVENTS = pd.DataFrame([{"step": 17, "date": "2014-05", "kind": "maritime_inciden
 
 def test_each_crisis_says_who_began_and_who_ended_it():
     texts = [crisis_text(c, EVENTS, {"china": "China"}) for c in CRISES.to_dict("records")]
-    assert texts == ["2014-05 – 2014-09: begun by an incident (HD-981 oil rig, [Diplomat2023]); "
+    assert texts == ["2014-05 – 2014-09: begun by “HD-981 oil rig, [Diplomat2023]”; "
                      "China stepped down",
                      "2016-02 – 2016-03: begun by China's own choice of an incident; Vietnam conceded",
                      "2018-01 – …: begun by China's own choice of an incident; still open"]

@@ -348,7 +348,7 @@ def crisis_text(crisis: Mapping, events: pd.DataFrame, names: Mapping[str, str])
         incidents = events[events["kind"] == EventKind.MARITIME_INCIDENT.value]
         fired = incidents[incidents["date"].isin([before, crisis["start"]])]
         label = humanize(str(fired["label"].iloc[-1])) if len(fired) and fired["label"].iloc[-1] else ""
-        begun = f"an incident ({label})" if label else "an incident"
+        begun = f"“{label}”" if label else "an incident"
     end = crisis["end"] or "…"
     ended = ENDED_BY.get(str(crisis["ended_by"]), humanize(str(crisis["ended_by"])))
     return readable(f"{crisis['start']} – {end}: begun by {begun}; {ended}")

@@ -18,6 +18,7 @@ import plotly.graph_objects as go
 from plotly.colors import sample_colorscale
 from plotly.subplots import make_subplots
 
+from sim.labels import COUNTRY_NAMES
 from sim.metrics import EQUIDISTANCE_BAND
 from sim.plots import TIER_LABELS, color
 from sim.scenario.schema import Country, Scenario
@@ -196,7 +197,9 @@ def _lines(panel: str, names: Mapping[str, str], partners: list[str]) -> list[tu
         return [("tension_china", "tension with China", color("china"), "solid"),
                 ("threat_china", "threat perception", "#e67e22", "dash")]
     if panel == "tiers":
-        return [(f"tier_{p}", names.get(p, p), color(p, i), "solid") for i, p in enumerate(partners)]
+        # the short names of the paper figures ("US"), so that the panel's legend fits one line
+        return [(f"tier_{p}", COUNTRY_NAMES.get(p) or names.get(p, p), color(p, i), "solid")
+                for i, p in enumerate(partners)]
     if panel == "arms":
         return [("russia_arms_share", "Russia's share", color("russia"), "solid"),
                 ("domestic_arms_share", "home production", color("vietnam"), "solid")]
@@ -246,8 +249,8 @@ def _legends(fig: go.Figure, rows: int) -> None:
     for row in range(1, rows + 1):
         domain = fig.get_subplot(row, 1).yaxis.domain
         fig.update_layout({("legend" if row == 1 else f"legend{row}"): {
-            "orientation": "h", "x": 0.0, "xanchor": "left", "y": domain[1], "yanchor": "bottom",
-            "font": {"size": 11}, "bgcolor": "rgba(255,255,255,0)"}})
+            "orientation": "h", "x": 0.0, "xanchor": "left", "y": domain[1],
+            "yanchor": "bottom", "itemwidth": 30, "font": {"size": 11}, "bgcolor": "rgba(255,255,255,0)"}})
 
 
 def _frame(fig: go.Figure, row: int, panel: str) -> None:
