@@ -44,3 +44,24 @@ def bernoulli(p: np.ndarray, streams: ReplicateStreams, where: np.ndarray | None
 
 def logistic(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-x))
+
+
+def inclusion(p: np.ndarray, k: int) -> np.ndarray:
+    """``(R, M)``: the probability that each candidate is among ``k`` picks drawn as :func:`choose`
+    draws them — without replacement, each pick by softmax probabilities ``p`` renormalised over
+    what is left (Gumbel-top-k is successive sampling, Kool et al. 2019).
+
+    Exact, by recursion on the first pick: ``P(m) = p_m + sum_j p_j P_{k-1}(m | j taken)``. The cost
+    grows as ``M^(k-1)`` array operations; candidates no replicate can pick are skipped.
+    """
+    p = np.asarray(p, dtype=float)
+    if k <= 1:
+        return p.copy()
+    out = p.copy()
+    for j in np.flatnonzero((p > 0).any(axis=0)):
+        rest = p.copy()
+        rest[:, j] = 0.0
+        total = rest.sum(axis=1, keepdims=True)
+        left = np.divide(rest, total, out=np.zeros_like(rest), where=total > 0)
+        out += p[:, [j]] * inclusion(left, k - 1)
+    return np.minimum(out, 1.0)

@@ -74,8 +74,10 @@ def series_for(countries: tuple[str, ...]) -> tuple[Series, ...]:
         Series("assurance_debt", "assurance owed to Beijing", lambda w: w.assurance_debt),
         Series("four_nos_violations", "actions the Four Nos forbid, taken this month",
                lambda w: w.four_nos_violations),
-        Series("four_nos_binding", "Four-Nos rules that bound a choice this month",
-               lambda w: w.four_nos_binding),
+        Series("four_nos_removed", "choice probability the Four Nos removed from Vietnam's moves "
+               "this month (sim.rules.binding)", lambda w: w.four_nos_removed),
+        Series("four_nos_prevented", "expected forbidden moves the Four Nos prevented this month",
+               lambda w: w.four_nos_prevented),
         Series("china_coercion", "coercive Chinese moves this month", lambda w: w.china_coercion),
         Series("china_suspicion", "China's suspicion of Vietnam's ties with rivals",
                lambda w: w.china_suspicion),

@@ -24,6 +24,7 @@ from sim.calendar import Month, date_of_step
 from sim.events import draw_random, fire
 from sim.metrics import model_reporters, series_for
 from sim.rules import RULES, Rule
+from sim.rules.binding import RULE_REPORT, RuleEffect
 from sim.scenario.schema import MAX_MONTHS, MAX_REPLICATES, Country, Event, Scenario
 from sim.state import initial_world
 from sim.streams import MAX_SEED, ReplicateStreams, replicate_seeds
@@ -105,6 +106,8 @@ class HedgingModel(mesa.Model):
         self.event_log: list[dict[str, Any]] = []
         self.crisis_log: list[dict[str, Any]] = []
         self._crisis_open: dict[int, dict[str, Any]] = {}  # replicate -> the open crisis's record
+        #: (rule id, bound state) -> the binding report's sums over the run, each (R,)
+        self._rule_sums: dict[tuple[str, str], dict[str, np.ndarray]] = {}
 
         self.vietnam = Vietnam(self, Country.VIETNAM.value, scenario.agents[Country.VIETNAM.value])
         self.china = China(self, Country.CHINA.value, scenario.agents[Country.CHINA.value])
@@ -148,8 +151,6 @@ class HedgingModel(mesa.Model):
         for agent, decision in decisions:
             agent.act(decision)
         self.vietnam.step()
-        w.four_nos_binding += sum(hit for rid, hit in self.vietnam.last_binding.items()
-                                  if RULES[rid].group == "four_nos")
         self.vietnam.procure_arms(w)
         self.russia.erode_reliability(w)
         dynamics.advance_crisis(w)
@@ -222,6 +223,33 @@ class HedgingModel(mesa.Model):
         for _ in range(max(0, todo)):
             self.step()
         return self
+
+    # --------------------------------------------------------------------------------- rules
+    def note_rule_effects(self, agent: StateAgent, effects: list[RuleEffect]) -> None:
+        """Add a decision's rule effects (:mod:`sim.rules.binding`) to the run's sums; the Four Nos'
+        also to this month's ``four_nos_removed`` / ``four_nos_prevented`` counters."""
+        w = self.world
+        for e in effects:
+            sums = self._rule_sums.setdefault((e.rule, agent.name), {
+                name: np.zeros(w.replicates) for name in ("months", *RULE_REPORT)})
+            sums["months"] += e.decided
+            for name in RULE_REPORT:
+                sums[name] += getattr(e, name)
+            if RULES[e.rule].group == "four_nos":
+                w.four_nos_removed += e.removed
+                w.four_nos_prevented += e.prevented
+
+    def rule_report(self) -> pd.DataFrame:
+        """How much each rule changed its state's choices over the run, per replicate: decisions it
+        was in force for, the choice probability it ``moved`` and ``removed`` (summed over
+        decisions) and the expected number of forbidden moves it ``prevented``."""
+        rows = [{"replicate": r, "rule": rid, "binds": state, "decisions": int(sums["months"][r]),
+                 **{name: float(sums[name][r]) for name in RULE_REPORT}}
+                for (rid, state), sums in self._rule_sums.items() for r in range(self.world.replicates)]
+        cols = ["replicate", "rule", "binds", "decisions", *RULE_REPORT]
+        df = pd.DataFrame(rows, columns=cols).sort_values(["replicate", "rule"], kind="stable")
+        df = df.reset_index(drop=True)
+        return df if self.world.replicates > 1 else df.drop(columns="replicate")
 
     # --------------------------------------------------------------------------------- helpers
     @property

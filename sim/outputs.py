@@ -12,7 +12,8 @@
   (:class:`Layout`), so a user's notes inside it are named and kept, never deleted;
 - a staging directory's marker is held with ``flock`` while it is being built: one whose marker
   nobody holds is a leftover of a killed process and is removed (:func:`remove_stale_staging`);
-- a single file (``validate --out``) is written to a temporary sibling and renamed (:func:`write_file`).
+- a single file (``validate --out``) is written to a temporary sibling and renamed (:func:`write_file`);
+  a killed writer's temporary (its lock no longer held) is removed by the next write of that file.
 """
 
 from __future__ import annotations
@@ -73,7 +74,7 @@ FIGURE_STEMS = ("overview", "ensemble", "compare", "sensitivity", "morris_mu_sig
                 "heatmap", "ensemble_series")
 FIGURES = Layout(files=tuple(f"{stem}.{fmt}" for stem in FIGURE_STEMS for fmt in FIGURE_FORMATS))
 RUN_LAYOUT = Layout(OutputKind.RUN, (MARKER, "meta.json", "series.csv", "series.parquet", "actions.csv",
-                                     "events.csv"), {"plots": FIGURES},
+                                     "events.csv", "rules.csv"), {"plots": FIGURES},
                     manifest=("meta.json", ("scenario_hash", "hedgesim_version")))
 COMPARE_LAYOUT = Layout(OutputKind.COMPARE, (MARKER, "meta.json", "*.csv"), {"plots": FIGURES},
                         manifest=("meta.json", ("baseline", "hedgesim_version")))
@@ -321,7 +322,8 @@ def write_file(out: Path, write: Callable[[Path], None], *, force: bool) -> Path
     (failing if ``out`` appeared meanwhile) or, with ``force``, renamed over it. A failure (a full
     disk) leaves neither a temporary nor a truncated ``out``."""
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.{STAGING_TAG}-{secrets.token_hex(4)}.tmp")
+    remove_stale_temporaries(out)
+    tmp, held = _make_temporary(out)
     try:
         write(tmp)
         if force:
@@ -331,7 +333,49 @@ def write_file(out: Path, write: Callable[[Path], None], *, force: bool) -> Path
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
+        os.close(held)
     return out
+
+
+def _temporary_pattern(name: str) -> re.Pattern[str]:
+    return re.compile(rf"\.{re.escape(name)}\.{STAGING_TAG}-[0-9a-f]{{8}}\.tmp")
+
+
+def _make_temporary(out: Path) -> tuple[Path, int]:
+    """A new temporary sibling of ``out`` and a descriptor holding its ``flock`` while it is written,
+    so that a later write can tell a killed writer's leftover from a live one's file."""
+    for _ in range(100):
+        tmp = out.with_name(f".{out.name}.{STAGING_TAG}-{secrets.token_hex(4)}.tmp")
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        except FileExistsError:
+            continue
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        return tmp, fd
+    raise FileExistsError(f"{out.parent}: cannot create a temporary file for {out.name}")
+
+
+def remove_stale_temporaries(out: Path) -> list[Path]:
+    """Remove temporaries of ``out`` left by a killed write (our naming pattern, a regular file, and
+    no live writer holding its lock); return what was removed."""
+    pattern, removed = _temporary_pattern(out.name), []
+    for entry in out.parent.iterdir() if out.parent.is_dir() else ():
+        if not pattern.fullmatch(entry.name) or entry.is_symlink() or not entry.is_file():
+            continue
+        try:
+            fd = os.open(entry, os.O_RDONLY)
+        except FileNotFoundError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            continue  # a live writer holds it
+        finally:
+            os.close(fd)
+        with contextlib.suppress(FileNotFoundError):
+            entry.unlink()
+        removed.append(entry)
+    return removed
 
 
 def _create(tmp: Path, out: Path) -> None:

@@ -530,7 +530,13 @@ def comparison(series: pd.DataFrame, over_time: pd.DataFrame, events: pd.DataFra
                columns: Sequence[str], title: str = "", subtitle: str = "") -> plt.Figure:
     """Left: each scenario's median and 5-95% band, overlaid. Right: the mean paired difference
     from the baseline (same seeds) with its 95% bootstrap interval and the 5-95% of single runs'
-    differences. Events of every scenario in the strip above."""
+    differences. Events of every scenario in the strip above. A column constant in every run of
+    every scenario has nothing to compare: it is named in the subtitle instead of drawn flat."""
+    constant = [c for c in columns if series[c].nunique(dropna=False) <= 1]
+    if constant and len(constant) < len(columns):
+        columns = [c for c in columns if c not in constant]
+        note = "not drawn, the same in every run: " + ", ".join(labels.column_text(c) for c in constant)
+        subtitle = f"{subtitle}; {note}" if subtitle else note
     t_all = dates(sorted(series["date"].unique()))
     span = (t_all.min() - pd.Timedelta(days=20), t_all.max() + pd.Timedelta(days=20))
     marks = comparison_marks(events, names, (series["date"].min(), series["date"].max()))

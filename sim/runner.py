@@ -39,6 +39,7 @@ class RunResult:
     series: pd.DataFrame
     actions: pd.DataFrame
     events: pd.DataFrame
+    rules: pd.DataFrame  # the binding report: how much each rule changed the choices (sim.rules.binding)
 
 
 def run_scenario(scenario: Scenario, seed: int | None = None, replicates: int = 1) -> RunResult:
@@ -49,7 +50,7 @@ def run_scenario(scenario: Scenario, seed: int | None = None, replicates: int = 
     """
     model = HedgingModel(scenario, seed=seed, replicates=replicates).run()  # checks seed and replicates
     seeds = model.seeds
-    tables = [model.series(), model.actions(), model.events()]
+    tables = [model.series(), model.actions(), model.events(), model.rule_report()]
     if replicates > 1:
         for df in tables:
             df.insert(1, "seed", np.asarray(seeds, dtype=np.int64)[df["replicate"].to_numpy(dtype=int)])
@@ -107,6 +108,7 @@ def write_run(result: RunResult, out: Path, *, force: bool = False, fmt: str = "
             result.series.to_csv(tmp / "series.csv", index=False, float_format=FLOAT_FORMAT)
         result.actions.to_csv(tmp / "actions.csv", index=False)
         result.events.to_csv(tmp / "events.csv", index=False)
+        result.rules.to_csv(tmp / "rules.csv", index=False, float_format=FLOAT_FORMAT)
         (tmp / "meta.json").write_text(json.dumps(metadata(result, argv), indent=2) + "\n")
         if plots:
             from sim import plots as plotting
@@ -133,12 +135,24 @@ def summary(result: RunResult, out: Path | None = None) -> str:
         f"{int(s['assurance_acts'].sum())}; agreements signed/refused: "
         f"{int(s['agreements_signed'].sum())}/{int(s['agreements_refused'].sum())}",
         "  final tiers: " + ", ".join(f"{k} {v:g}" for k, v in tiers.items()),
+        _rules_line(result.rules, len(result.seeds)),
     ]
     if out is not None:
         written = sorted(f.name + ("/" if f.is_dir() else "") for f in Path(out).iterdir()
                          if not f.name.startswith("."))
         lines.append(f"  wrote {out}/ ({', '.join(written)})")
     return "\n".join(lines)
+
+
+def _rules_line(rules: pd.DataFrame, runs: int) -> str:
+    """The binding report in one line: each rule's choice probability moved and expected forbidden
+    moves prevented, per run (rules.csv has them per replicate)."""
+    per_rule = rules.groupby("rule")[["moved", "prevented"]].sum() / runs
+    per_rule = per_rule[per_rule["moved"] > 0].sort_values("moved", ascending=False)
+    parts = [f"{rid} {row.moved:.2f}" + (f" (prevents {row.prevented:.2f})" if row.prevented > 0 else "")
+             for rid, row in per_rule.iterrows()]
+    return "  rules, probability moved per run (expected forbidden moves prevented): " + (
+        "; ".join(parts) if parts else "none")
 
 
 def _spread(values: list[int]) -> str:

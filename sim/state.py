@@ -80,7 +80,8 @@ class World:
     agreements_refused: np.ndarray = field(default=None)  # type: ignore[assignment]
     sensitive_signed: np.ndarray = field(default=None)  # type: ignore[assignment]
     sensitive_refused: np.ndarray = field(default=None)  # type: ignore[assignment]
-    four_nos_binding: np.ndarray = field(default=None)  # type: ignore[assignment]
+    four_nos_removed: np.ndarray = field(default=None)  # type: ignore[assignment]
+    four_nos_prevented: np.ndarray = field(default=None)  # type: ignore[assignment]
     china_incidents: np.ndarray = field(default=None)  # type: ignore[assignment]
     ended_by_china: np.ndarray = field(default=None)  # type: ignore[assignment]
     ended_by_vietnam: np.ndarray = field(default=None)  # type: ignore[assignment]
@@ -90,7 +91,8 @@ class World:
 
     COUNTERS = ("assurance_acts", "four_nos_violations", "china_coercion", "use_of_force",
                 "agreements_signed", "agreements_refused", "sensitive_signed", "sensitive_refused",
-                "four_nos_binding", "china_incidents", "ended_by_china", "ended_by_vietnam")
+                "four_nos_removed", "four_nos_prevented", "china_incidents", "ended_by_china",
+                "ended_by_vietnam")
 
     def __post_init__(self) -> None:
         self.reset_counters()

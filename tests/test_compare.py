@@ -111,3 +111,17 @@ def test_bad_input_is_one_clear_line_and_exit_2(tmp_path, capsys, args, words):
     assert main([*args, "--out", str(tmp_path / "x"), "--replicates", "2"]) == 2
     assert words in capsys.readouterr().err
     assert not (tmp_path / "x").exists()
+
+
+def test_a_column_constant_in_every_run_is_named_not_drawn_flat(assertive):
+    """Russia's tier never moves in four years of the replay: its panel would be a flat line at 3 and
+    a difference of exactly 0; the figure names it in the subtitle and draws the rest."""
+    series = assertive.series
+    assert series["tier_russia"].nunique() == 1 and series["tension_china"].nunique() > 1
+    from sim.plots import comparison
+    fig = comparison(series, assertive.over_time, assertive.events, assertive.names,
+                     ["tension_china", "tier_russia"], title="t", subtitle="s")
+    titles = [ax.get_title(loc) for ax in fig.axes for loc in ("left", "center")]
+    drawn = [t for t in titles if t.endswith("5-95% of runs")]
+    assert len(drawn) == 1 and drawn[0].startswith("Tension with China")
+    assert "not drawn, the same in every run: Russia tier" in " ".join(t.get_text() for t in fig.texts)

@@ -222,6 +222,33 @@ def test_extends_a_bundled_scenario_by_name(tmp_path):
     assert (scenario.start, scenario.months, scenario.events) == (parent.start, parent.months, parent.events)
 
 
+def test_add_events_appends_to_the_inherited_events(tmp_path):
+    """``events:`` replaces a parent's list; ``add_events:`` keeps it and appends (a one-knob what-if)."""
+    added = "add_events:\n  - {date: 2020-06, kind: leadership_change, actor: united_states, value: 0.2}\n"
+    (tmp_path / "add.yaml").write_text(f"extends: {HISTORICAL}\nname: add\n" + added)
+    (tmp_path / "replace.yaml").write_text(f"extends: {HISTORICAL}\nname: replace\n" + added.replace("add_", ""))
+    parent = load_scenario(HISTORICAL).events
+    with_added = load_scenario(tmp_path / "add.yaml").events
+    assert with_added[:len(parent)] == parent and len(with_added) == len(parent) + 1
+    assert len(load_scenario(tmp_path / "replace.yaml").events) == 1
+
+
+def test_a_bad_added_event_is_blamed_on_its_own_line(tmp_path):
+    path = tmp_path / "bad_add.yaml"
+    path.write_text(f"extends: {HISTORICAL}\nname: bad_add\nadd_events:\n"
+                    "  - {date: 2020-06, kind: leadership_change, actor: united_states, value: 0.2}\n"
+                    "  - {date: 2020-13, kind: leadership_change, actor: united_states, value: 0.2}\n")
+    problem = only_problem(path)
+    n = len(load_scenario(HISTORICAL).events)
+    assert (problem.file, problem.line) == (str(path), 5)
+    assert problem.path.startswith(f"events[{n + 1}]")
+
+
+def test_add_events_must_be_a_list(scenario_file):
+    problem = only_problem(scenario_file("add_events: {date: 2020-06}\n"))
+    assert (problem.line, problem.path, problem.message) == (2, "add_events", "must be a list of events")
+
+
 # ------------------------------------------------------------------------------------ what loads
 def test_a_generic_partner_loads_and_runs(scenario_file):
     path = scenario_file("""

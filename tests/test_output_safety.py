@@ -9,6 +9,7 @@ a generous deadline; no test depends on timing.
 from __future__ import annotations
 
 import errno
+import fcntl
 import json
 import os
 import shutil
@@ -32,6 +33,7 @@ from sim.outputs import (
     publish,
     remove_stale_staging,
     staging,
+    write_file,
 )
 from sim.scenario.loader import BUNDLED_DIR
 from sim.sweep.store import ResultStore
@@ -512,3 +514,19 @@ def test_a_killed_analysis_leaves_a_staging_folder_that_the_next_one_removes(exp
         assert remove_stale_staging(out, "analysis") == []
     assert main(["analyze", str(out)]) == 0
     assert not [p for p in out.iterdir() if p.name.startswith(".analysis.")]
+
+
+def test_a_killed_writers_temporary_is_removed_but_a_live_one_is_kept(tmp_path):
+    """A SIGKILLed ``validate --out`` leaves ``.NAME.hedgesim-XXXXXXXX.tmp``; the next write of NAME
+    removes it, but never the temporary of a writer still at work (it holds the file's lock)."""
+    out = tmp_path / "report.md"
+    stale = tmp_path / ".report.md.hedgesim-0123abcd.tmp"
+    live = tmp_path / ".report.md.hedgesim-89abcdef.tmp"
+    other = tmp_path / ".notes.md.hedgesim-0123abcd.tmp"  # another file's: not ours to judge here
+    for path in (stale, live, other):
+        path.write_text("partial")
+    with open(live) as holder:
+        fcntl.flock(holder, fcntl.LOCK_EX)
+        write_file(out, lambda tmp: tmp.write_text("done"), force=False)
+    assert out.read_text() == "done"
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([out.name, live.name, other.name])

@@ -93,7 +93,7 @@ def test_with_the_four_nos_on_no_forbidden_action_is_ever_chosen(name):
 def test_in_the_flareup_the_four_nos_actually_bind():
     # Without this, "no forbidden action" could hold only because none was ever attractive.
     series, actions = run("south_china_sea_flareup", seed=1)
-    assert series["four_nos_binding"].sum() > 0
+    assert series["four_nos_prevented"].sum() > 0
     assert rule_ids_logged(actions) & set(FOUR_NOS)
 
 

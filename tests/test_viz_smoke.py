@@ -14,7 +14,7 @@ import pytest
 import solara
 
 from sim.actions import Family
-from sim.agents.base import Deliberation
+from sim.agents.base import Deliberation, Scores
 from sim.rules import RULES
 from sim.rules.base import Menu
 from sim.scenario.loader import load_scenario
@@ -183,8 +183,8 @@ def _toy_deliberation() -> tuple[Deliberation, Menu, tuple[str, ...]]:
     forbid = np.array([[False, True, False]])
     bonus = np.array([[0.5, 0.0, 0.0]])
     scores = np.where(forbid, -np.inf, base) + bonus
-    return (Deliberation(base, scores, (("no_alliance", forbid),), (("china_first", bonus),), 1.0), menu,
-            ("vietnam", "china", "united_states"))
+    return (Deliberation(Scores(base, scores, [("no_alliance", forbid)], [("china_first", bonus)]), 1.0),
+            menu, ("vietnam", "china", "united_states"))
 
 
 def test_the_why_lists_the_likeliest_moves_with_chances_that_sum_to_at_most_one():
@@ -206,10 +206,11 @@ def test_the_why_lists_the_likeliest_moves_with_chances_that_sum_to_at_most_one(
 def test_the_why_reads_its_replicates_temperature():
     """Temperatures are ``(R, 1)`` (one per replicate): replicate 1's chances use replicate 1's."""
     d, menu, countries = _toy_deliberation()
-    two = Deliberation(np.repeat(d.base, 2, axis=0), np.repeat(d.scores, 2, axis=0),
-                       (("no_alliance", np.repeat(d.forbidden_by[0][1], 2, axis=0)),),
-                       (("china_first", np.repeat(d.reweighted_by[0][1], 2, axis=0)),),
-                       np.array([[1.0], [0.5]]))
+    s = d.scores
+    twice = Scores(np.repeat(s.base, 2, axis=0), np.repeat(s.final, 2, axis=0),
+                   [("no_alliance", np.repeat(s.forbidden_by[0][1], 2, axis=0))],
+                   [("china_first", np.repeat(s.reweighted_by[0][1], 2, axis=0))])
+    two = Deliberation(twice, np.array([[1.0], [0.5]]))
     hot, cold = (weigh(two, menu, countries, made=set(), replicate=r) for r in (0, 1))
     visit = next(o for o in cold.options if o.action == "party_visit")
     assert visit.probability == pytest.approx(np.exp(3.0) / (np.exp(3.0) + 1))  # scores / 0.5

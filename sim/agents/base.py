@@ -18,14 +18,16 @@ from sim.coefficients import Arrays, compile_params
 from sim.decision import choose, softmax
 from sim.effects import apply_moves
 from sim.rules.base import Context, Menu, Rule
+from sim.rules.binding import rule_effects
 from sim.scenario.schema import Frozen
 
 if TYPE_CHECKING:
     from sim.model import HedgingModel
     from sim.state import World
 
-#: a forbidden alternative counts as having shaped a choice when, unconstrained, it would have
-#: taken at least this much probability (keeps the log to rules that mattered that month)
+#: in the action log, a forbidden alternative is named as having shaped a choice when,
+#: unconstrained, it would have taken at least this much probability (keeps the log readable; the
+#: binding report, sim.rules.binding, measures every rule's effect without a threshold)
 SHAPING_PROBABILITY = 0.02
 
 
@@ -38,15 +40,23 @@ class Decision:
 
 
 @dataclass(frozen=True)
-class Deliberation:
-    """How an actor weighed its menu this month, kept for explanations (the browser page's "why"):
-    scores before and after the rules, and what each rule forbade or added. Arrays ``(R, M)``."""
+class Scores:
+    """A month's scores ``(R, M)``: ``base`` before any rule, ``final`` after the rules in force, and
+    what each rule did (its forbid mask on possible moves, its additive bonus)."""
 
     base: np.ndarray
-    scores: np.ndarray
-    forbidden_by: tuple[tuple[str, np.ndarray], ...]
-    reweighted_by: tuple[tuple[str, np.ndarray], ...]
-    temperature: np.ndarray  # (R, 1), as :attr:`StateAgent.temperature`
+    final: np.ndarray
+    forbidden_by: list[tuple[str, np.ndarray]]
+    reweighted_by: list[tuple[str, np.ndarray]]
+
+
+@dataclass(frozen=True)
+class Deliberation:
+    """How an actor weighed its menu this month, kept for explanations (the browser page's "why"):
+    its :class:`Scores` and the temperature ``(R, 1)`` it chose with."""
+
+    scores: Scores
+    temperature: np.ndarray
 
 
 class StateAgent(mesa.Agent):
@@ -71,7 +81,6 @@ class StateAgent(mesa.Agent):
         self.index = model.world.index(name)
         self.menu = Menu.build(self.menu_items(model.world))
         self.rules: list[Rule] = model.rules_binding(name)
-        self.last_binding: dict[str, np.ndarray] = {}  # rule id -> bound this month, per replicate
         self.last_deliberation: Deliberation | None = None  # this month's weighing of the menu
 
     # --- what a country module provides -------------------------------------------------------
@@ -104,13 +113,14 @@ class StateAgent(mesa.Agent):
         decision = self.decide(self.world)
         self.act(decision)
 
-    def decide(self, world: World) -> Decision:
+    def score(self, world: World) -> Scores:
+        """Each candidate's value this month before and after the rules in force."""
         ctx = Context(world, self.index, self.menu)
         base = np.where(self.available(world), self.utilities(world), -np.inf)
         scores = base.copy()
         forbidden_by: list[tuple[str, np.ndarray]] = []
         reweighted_by: list[tuple[str, np.ndarray]] = []
-        for rule in self.rules:
+        for rule in self.rules_in_force():
             mask = rule.forbid(ctx)
             if mask is not None:
                 forbidden_by.append((rule.id, mask & np.isfinite(base)))
@@ -119,20 +129,27 @@ class StateAgent(mesa.Agent):
             if bonus is not None:
                 reweighted_by.append((rule.id, bonus))
                 scores = scores + bonus
-        self.last_deliberation = Deliberation(base, scores, tuple(forbidden_by), tuple(reweighted_by),
-                                              self.temperature)
-        chosen = choose(scores, self.temperature, self.actions_per_month, self.model.streams)
-        return Decision(chosen, self._explain(chosen, base, forbidden_by, reweighted_by))
+        return Scores(base, scores, forbidden_by, reweighted_by)
+
+    def decide_scores(self, world: World) -> np.ndarray:
+        """``(R, M)``: the scores the month's choice is drawn from (``-inf``: not possible)."""
+        return self.score(world).final
+
+    def decide(self, world: World) -> Decision:
+        s = self.score(world)
+        self.last_deliberation = Deliberation(s, self.temperature)
+        self.model.note_rule_effects(self, rule_effects(s, self.temperature, self.actions_per_month))
+        chosen = choose(s.final, self.temperature, self.actions_per_month, self.model.streams)
+        return Decision(chosen, self._explain(chosen, s.base, s.forbidden_by, s.reweighted_by))
 
     def _explain(self, chosen: np.ndarray, base: np.ndarray, forbidden_by: list,
                  reweighted_by: list) -> list[list[tuple[str, ...]]]:
         """Rule ids that shaped each choice: a forbidden alternative that mattered, or a bonus on it.
-        Which Four-Nos rules bound is always kept (it is counted); the ids per move only when the
-        action log is kept."""
+        Kept only with the action log; how much each rule changed the choice is measured, without
+        a threshold, by :mod:`sim.rules.binding`."""
         unconstrained = softmax(base, self.temperature)
         binding = {rid: (unconstrained * mask).sum(axis=1) >= SHAPING_PROBABILITY
                    for rid, mask in forbidden_by}
-        self.last_binding = binding
         if not self.model.record_actions:
             return [[()] * chosen.shape[1]] * chosen.shape[0]
         out = []
@@ -156,6 +173,11 @@ class StateAgent(mesa.Agent):
             self.model.log_moves(self, actions, targets, [row[j] for row in decision.rules])
 
     # --- helpers for country modules ------------------------------------------------------------
+    def rules_in_force(self) -> list[Rule]:
+        """The rules binding this state that apply this month (their ``since``/``until``)."""
+        month = self.model.date
+        return [rule for rule in self.rules if rule.in_force(month)]
+
     def partners_of(self, world: World, *, exclude: tuple[int, ...] = ()) -> list[int]:
         return [i for i in range(1, len(world.countries)) if i not in exclude]
 

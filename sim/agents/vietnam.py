@@ -22,6 +22,7 @@ from sim.coefficients import CALIBRATED, coef, count, signed_range, table
 from sim.decision import bernoulli, logistic, softmax
 from sim.dynamics import end_crisis
 from sim.effects import apply_moves
+from sim.rules.binding import answer_effect
 from sim.scenario.schema import Country, Frozen, Tier
 from sim.state import CHINA, USE_OF_FORCE_RUNG, VIETNAM, World
 
@@ -360,15 +361,15 @@ class Vietnam(StateAgent):
              - c(pk.security_threat) * threat * w[:, [Goal.SECURITY]],
              c(pk.resource_prosperity) * w[:, [Goal.PROSPERITY]]
              - c(pk.resource_threat) * threat * w[:, [Goal.SECURITY]]])
-        shaping = []
-        for rule in self.rules:
-            bonus = rule.agreement_bonus(world, kinds)
-            if bonus is not None:
-                value = value + bonus
-                shaping.append(rule.id)
+        bonuses = [(rule.id, b) for rule in self.rules_in_force()
+                   if (b := rule.agreement_bonus(world, kinds)) is not None]
+        value = value + sum((b for _, b in bonuses), np.zeros(value.shape))
         merit = c(pk.merit_sd) * self.model.streams.normal(0.0, 1.0, value.shape, where=proposed)
-        signed = bernoulli(logistic((value + merit) / self.k.temperature[:, None]), self.model.streams,
-                           proposed)
+        temperature = self.k.temperature[:, None]
+        signed = bernoulli(logistic((value + merit) / temperature), self.model.streams, proposed)
+        self.model.note_rule_effects(self, [answer_effect(rid, value + merit - b, b, temperature,
+                                                          proposed) for rid, b in bonuses])
+        shaping = [rid for rid, _ in bonuses]
         self._sign(world, kinds, signed, proposed, tuple(shaping))
         return signed
 

@@ -9,11 +9,13 @@ arrays over ``(replicates, menu)``. Rules never act; agents do.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
+from pydantic import field_serializer, field_validator, model_validator
 
 from sim.actions import INDEX, Action
+from sim.calendar import Month, coerce_month
 from sim.coefficients import Arrays, compile_params
 from sim.scenario.schema import Frozen
 from sim.state import World
@@ -23,8 +25,35 @@ from sim.suggest import suggest
 class RuleParams(Frozen):
     """Parameters every rule has. Subclasses add their own with :func:`sim.coefficients.coef`
     (default, range, meaning, source); a scenario sets them as ``rules.<id>.<name>``. Frozen makes
-    every number finite and a number."""
+    every number finite and a number.
+
+    ``since`` / ``until`` (``YYYY-MM``, both inclusive, optional) date a rule: it is in force only in
+    those months (the fourth of the Four Nos from the 2019 Defence White Paper, [DWP2019]). Dates are
+    structure: every replicate of a lockstep block shares them, and all move through the same months.
+    """
     enabled: bool = True
+    since: Month | None = None
+    until: Month | None = None
+
+    @field_validator("since", "until", mode="before")
+    @classmethod
+    def _month(cls, value: Any) -> Month | None:
+        return None if value is None else coerce_month(value)
+
+    @field_serializer("since", "until")
+    def _month_text(self, value: Month | None) -> str | None:
+        return None if value is None else str(value)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> RuleParams:
+        if self.since is not None and self.until is not None and self.since > self.until:
+            raise ValueError(f"since ({self.since}) is after until ({self.until})")
+        return self
+
+    def in_force(self, month: Month) -> bool:
+        """Whether the rule applies in ``month`` (enabled, and within ``since``..``until``)."""
+        return (self.enabled and (self.since is None or self.since <= month)
+                and (self.until is None or month <= self.until))
 
 
 @dataclass(frozen=True)
@@ -81,6 +110,11 @@ class Rule:
     @property
     def enabled(self) -> bool:
         return self.params.enabled
+
+    def in_force(self, month: Month) -> bool:
+        """Whether this rule applies in ``month`` (its ``since``/``until`` dates; the same month
+        for every replicate of a lockstep block)."""
+        return self.params.in_force(month)
 
     def forbid(self, ctx: Context) -> np.ndarray | None:
         """``(R, M)`` True where this rule forbids the candidate; ``None`` if it forbids nothing."""

@@ -66,6 +66,7 @@ MAX_FILE_BYTES = 1024 * 1024  # 1 MiB: the bundled replay is 3 KB; a larger inpu
 MAX_NODES = 100_000  # YAML nodes one file may hold (counted while composing, before any value is built)
 MAX_DEPTH = 64  # nesting of lists and mappings (the schema needs 4)
 MAX_EXTENDS = 32  # files in one ``extends:`` chain
+ADD_EVENTS = "add_events"  # a key the loader folds into ``events:`` (appends to inherited events)
 
 
 class _TooLarge(yaml.MarkedYAMLError):
@@ -288,7 +289,7 @@ def _load_located(file: Path, chain: tuple[Path, ...] = ()) -> Located:
     where = {path: (display, line) for path, line in lines.items()}
     parent_ref = data.pop("extends", None)
     if parent_ref is None:
-        return Located(data, where)
+        return _fold_added_events(Located(data, where))
     if not isinstance(parent_ref, str):
         raise ScenarioError([Problem(display, lines[("extends",)], "extends",
                                      "must be a scenario name or path")])
@@ -305,7 +306,27 @@ def _load_located(file: Path, chain: tuple[Path, ...] = ()) -> Located:
                                      f"no scenario {parent_ref!r} "
                                      f"(looked beside the file and in {BUNDLED_DIR})")])
     parent = _load_located(parent_file, (*chain, file.resolve()))
-    return _merge(parent, Located(data, where))
+    return _fold_added_events(_merge(parent, Located(data, where)))
+
+
+def _fold_added_events(located: Located) -> Located:
+    """``add_events:`` appends to the events a file inherits (``events:`` replaces them), so a what-if
+    can add one event to its parent's list without copying the list. Lines stay with each event."""
+    added = located.data.pop(ADD_EVENTS, None)
+    if added is None:
+        return located
+    if not isinstance(added, list):
+        raise ScenarioError([located.problem((ADD_EVENTS,), "must be a list of events")])
+    events = located.data.setdefault("events", [])
+    if not isinstance(events, list):
+        raise ScenarioError([located.problem(("events",), "must be a list of events")])
+    where = {k: v for k, v in located.where.items() if k[:1] != (ADD_EVENTS,)}
+    where.setdefault(("events",), located.where.get((ADD_EVENTS,), ("?", 0)))
+    for (_, *rest), place in ((k, v) for k, v in located.where.items() if k[:1] == (ADD_EVENTS,)):
+        if rest:
+            where[("events", len(events) + rest[0], *rest[1:])] = place
+    events.extend(added)
+    return Located(located.data, where)
 
 
 def _merge(base: Located, child: Located) -> Located:
@@ -344,7 +365,7 @@ def validation_problems(located: Located, prefix: Path_, exc: ValidationError,
             inner = _model_at(model, loc[len(prefix):-1])
             valid = [f for f in inner.model_fields if f not in _INTERNAL_FIELDS] if inner else []
             if model is Scenario and len(loc) == 1:
-                valid.append("extends")
+                valid += ["extends", ADD_EVENTS]
             msg = f"unknown key{suggest(str(loc[-1]), valid, 'valid keys')}" if valid else "unknown key"
         elif err["type"] == "missing":
             msg = "required key missing"
@@ -464,9 +485,13 @@ def _validate_rules(located: Located, problems: list[Problem]) -> dict[str, Any]
                 if member not in groups()[key]:
                     hint = suggest(str(member), groups()[key], "members")
                     problems.append(located.problem(("rules", key, member), f"not a member of {key}{hint}"))
+                elif isinstance(on, dict):  # a member with parameters of its own (since/until)
+                    settings[member].update(on)
+                    where[member] = ("rules", key, member)
                 elif not isinstance(on, bool):
                     problems.append(located.problem(("rules", key, member),
-                                                    f"must be on or off (got {on!r})"))
+                                                    f"must be on or off, or a mapping of parameters "
+                                                    f"(got {on!r})"))
                 else:
                     settings[member]["enabled"] = on
                     where[member] = ("rules", key, member)

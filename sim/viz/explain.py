@@ -131,9 +131,9 @@ def weigh(deliberation, menu, countries: tuple[str, ...], made: set[tuple[str, s
     """The :class:`Weighing` of an agent's ``last_deliberation`` (:class:`sim.agents.base.Deliberation`)
     over its ``menu``; ``made`` holds the (action, target) pairs it chose. Chances are softmax
     probabilities of each move as the first pick (:func:`sim.decision.softmax`)."""
-    d, r = deliberation, replicate
-    temperature = np.broadcast_to(d.temperature, (d.scores.shape[0], 1))[r]  # a scalar or (R, 1)
-    chance = softmax(d.scores[r], temperature)
+    d, r = deliberation.scores, replicate
+    temperature = np.broadcast_to(deliberation.temperature, (d.final.shape[0], 1))[r]  # scalar or (R, 1)
+    chance = softmax(d.final[r], temperature)
     free = softmax(d.base[r], temperature)
 
     def option(m: int, p: float) -> Option:
