@@ -313,10 +313,9 @@ def LiveFigure(build: Callable[[], go.Figure], update: Callable[[go.Figure], Non
 
 
 @solara.component
-def RelationsView(model: BrowserModel, selected: solara.Reactive[str]) -> None:
+def RelationsView(model: BrowserModel, selected: solara.Reactive[str], tick: int) -> None:
     """Where the run stands, and the map: tiers as edge widths, trust as edge colours, the crisis on
     the Vietnam-China edge. Clicking a state selects it for the inspector."""
-    update_counter.get()
     where = solara.use_memo(lambda: positions(model.world.countries, model.scenario), [model])
     with solara.Card("Vietnam's relations", classes=["hs-card"]):
         solara.HTML(unsafe_innerHTML=status_html(model))
@@ -331,9 +330,8 @@ def RelationsView(model: BrowserModel, selected: solara.Reactive[str]) -> None:
 
 
 @solara.component
-def Inspector(model: BrowserModel, selected: solara.Reactive[str]) -> None:
+def Inspector(model: BrowserModel, selected: solara.Reactive[str], tick: int) -> None:
     """The selected state: its standing, its relation with Vietnam, and its last moves."""
-    update_counter.get()
     countries = list(model.world.countries)
     if selected.value not in countries:
         selected.set(countries[VIETNAM])
@@ -348,10 +346,9 @@ def Inspector(model: BrowserModel, selected: solara.Reactive[str]) -> None:
 
 
 @solara.component
-def EventLog(model: BrowserModel) -> None:
+def EventLog(model: BrowserModel, tick: int) -> None:
     """Inject a maritime incident at the current month; the latest months' shocks and moves, each with
     the rules that shaped it and the alternatives the actor weighed."""
-    update_counter.get()
     severity = solara.use_reactive(0.7)
 
     def inject() -> None:
@@ -372,9 +369,8 @@ def EventLog(model: BrowserModel) -> None:
 
 @solara.component
 def Charts(model: BrowserModel, baseline: BrowserModel | None, title: str, panels: tuple[str, ...],
-           css_class: str) -> None:
+           css_class: str, tick: int) -> None:
     """Monthly panels of this run, with the run before Reset drawn faintly beside it."""
-    update_counter.get()
     partners = list(model.world.countries[1:])
     before = baseline.tables().series if baseline is not None else None
 
@@ -398,13 +394,16 @@ GRID_STYLE = ("display:grid; grid-template-columns: repeat(auto-fill, minmax(440
 
 @solara.component
 def Dashboard(model: BrowserModel, baseline: BrowserModel | None, selected: solara.Reactive[str]) -> None:
-    """All cards of a run, in a grid whose cards take the height their content needs."""
+    """All cards of a run, in a grid whose cards take the height their content needs. The dashboard
+    alone listens to Mesa's ``update_counter`` (bumped after every Step) and hands its value to the
+    cards as ``tick``: one render pass per month, where a listener per card cost one pass each."""
+    tick = update_counter.get()
     with solara.Div(style=GRID_STYLE, classes=["hs-dashboard"]):
-        RelationsView(model, selected)
-        Inspector(model, selected)
-        EventLog(model)
-        Charts(model, baseline, "Hedging and tension", ("hedging", "tension"), "hs-plots-hedging")
-        Charts(model, baseline, "Partnerships and arms", ("tiers", "arms"), "hs-plots-partners")
+        RelationsView(model, selected, tick)
+        Inspector(model, selected, tick)
+        EventLog(model, tick)
+        Charts(model, baseline, "Hedging and tension", ("hedging", "tension"), "hs-plots-hedging", tick)
+        Charts(model, baseline, "Partnerships and arms", ("tiers", "arms"), "hs-plots-partners", tick)
 
 
 @solara.component
