@@ -29,11 +29,6 @@ SELF_ACTIONS = frozenset({Action.HOLD.value, Action.MODERNISE.value})
 ALTERNATIVES = 3  # alternatives shown beside each move in the "why"
 MOVED = 1e-6  # a rule's bonus smaller than this did not move an alternative
 MIN_SHOWN = 0.01  # a ruled-out move is shown when it would have had at least this chance
-#: the project's source articles by their old working names, and the citation keys readers know them by
-#: (docs/references.md lists them in full); any text the page shows is put through :func:`readable`
-SOURCE_KEYS = {"000": "VOA2023", "001": "Grossman2023", "002": "SCMP2023", "003": "Heydarian2022",
-               "004": "Diplomat2023"}
-
 
 def humanize(identifier: str) -> str:
     """``"maritime_incident"`` -> ``"maritime incident"``."""
@@ -96,11 +91,9 @@ def event_effect(kind: str) -> str:
 
 
 def readable(text: str) -> str:
-    """Text as a reader should see it: sources as citation keys (``(seed 004)`` -> ``([Diplomat2023])``),
-    no code markup (````dynamics.offer_open_months```` -> ``dynamics.offer_open_months``) and no
-    pointers into the code (``(sim.dynamics.end_crisis)``)."""
-    text = re.sub(r"\bseeds? (00\d)\b", lambda m: f"[{SOURCE_KEYS.get(m.group(1), m.group(0))}]", text,
-                  flags=re.IGNORECASE)
+    """Text as a reader should see it: no code markup (````dynamics.offer_open_months```` ->
+    ``dynamics.offer_open_months``) and no pointers into the code (``(sim.dynamics.end_crisis)``).
+    Sources arrive as citation keys (``[Diplomat2023]``) from the scenarios and docstrings."""
     text = re.sub(r"\s*\(sim\.[\w.]+\)", "", text)
     return text.replace("`", "")
 
