@@ -1,9 +1,27 @@
-"""Runs per second of the same set of runs driven three ways, plus where one run spends its time.
+"""Per-run speed of every kind of design against a Monte Carlo and the plain loop, side by side.
 
-    python benchmarks/bench_sweep.py [--runs 500] [--workers 2] [--profile]
+    python benchmarks/bench_sweep.py [--runs 1024] [--check 8] [--rounds 3] [--drivers] [--profile]
 
-The set: the historical scenario (144 months), China's assertiveness at 10 levels, runs/10
-replicates each, seeds from the experiment's root seed. Driven by
+**Designs** (the default): the historical scenario (144 months), ``--runs`` runs each of
+
+1. a Sobol' design with 1 replicate per point (6 coefficients, Saltelli's scheme without second
+   order: runs/8 base samples x 8 points);
+2. the same Sobol' design with 4 replicates per point (runs/32 base samples);
+3. a control: design 1 with every range 1e-9 wide at the parameter's default, so its runs do the
+   Monte Carlo's work and only the design machinery differs (per-replicate coefficients);
+4. a Monte Carlo: ``--runs`` seeds of the base scenario;
+5. the plain loop, one ``HedgingModel(...).run()`` per run, on ``--check`` runs of each of them
+   (its per-run cost extrapolates: a run alone costs the same whichever run it is).
+
+Each sweep runs in this process (``run_sweep(workers=1)``: no pool, blocks of the automatic size)
+and is timed in CPU seconds (``time.process_time``, so the figures move less with the machine's
+other load) and wall seconds, in ``--rounds`` interleaved rounds (each driver once per round); the
+table shows each driver's best round, and every round is printed below it. The plain loop
+recomputes ``--check`` runs of each sweep from their design-point values and seeds, and every
+outcome must equal the sweep's bit for bit.
+
+**Drivers** (``--drivers``): the set: the historical scenario (144 months), China's assertiveness
+at 10 levels, runs/10 replicates each, seeds from the experiment's root seed. Driven by
 
 1. hedgesim's sweep runner (chunks of lockstep replicates on a fork pool; Parquet parts written);
 2. ``mesa.batch_run`` (full factorial over assertiveness x seed, a DataCollector read at the end);
@@ -26,13 +44,16 @@ from pathlib import Path
 
 import mesa
 import numpy as np
+import pandas as pd
 
 from sim import HedgingModel, load_scenario, with_overrides
 from sim.bundled import SCENARIOS_DIR
 from sim.metrics import model_reporters
-from sim.sweep.experiment import default_outcomes
+from sim.scenario.loader import scenario_value
+from sim.sweep.experiment import Experiment, default_outcomes, load_experiment
 from sim.sweep.outcomes import reduce_outcomes
 from sim.sweep.runner import run_seed
+from sim.sweep.store import ResultStore
 from sim.sweep.sweep import run_sweep
 
 SCENARIO = "historical_2013_2024"
@@ -120,25 +141,149 @@ def profile_one_run(top: int = 12) -> None:
     pstats.Stats(profiler, stream=sys.stdout).strip_dirs().sort_stats("tottime").print_stats(top)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=500, help="total runs (a multiple of 10)")
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--profile", action="store_true", help="also profile one run")
-    args = parser.parse_args()
-    replicates = max(1, args.runs // len(LEVELS))
+# ------------------------------------------------------------------------------------------ designs
+#: the Sobol' design's coefficients: China, the US, Russia, Vietnam, a rule and the world's dynamics
+SOBOL_PARAMETERS = {
+    "agents.china.assertiveness": [0.2, 1.0],
+    "agents.united_states.commitment": [0.2, 1.0],
+    "agents.russia.reliability": [0.1, 0.9],
+    "agents.vietnam.temperature": [0.05, 0.3],
+    "rules.one_depend.threat_threshold": [0.5, 0.9],
+    "dynamics.threat_decay": [0.02, 0.2],
+}
+OUTCOMES = {"mean_hedging_index": ("hedging_index", "mean"), "crises": ("crisis_count", "last"),
+            "max_escalation": ("escalation", "max"), "final_tier_us": ("tier_united_states", "last")}
+
+
+NARROW = 1e-9  # width of the control design's ranges, at the defaults: the same work as a Monte Carlo
+
+
+def design_yaml(runs: int, replicates: int | None, narrow: bool = False) -> str:
+    """A Sobol' design of ``runs`` runs with ``replicates`` per point, or (None) a Monte Carlo.
+    ``narrow``: every range ``NARROW`` wide at the parameter's default, so the runs do the work of
+    the Monte Carlo's and only the design machinery (per-replicate coefficients) differs."""
+    scenario = SCENARIOS_DIR / f"{SCENARIO}.yaml"
+    outcomes = "".join(f"\n  {k}: {{series: {c}, reduce: {r}}}" for k, (c, r) in OUTCOMES.items())
+    if replicates is None:
+        body = f"replicates: {runs}\n"
+    else:
+        samples = runs // (replicates * (len(SOBOL_PARAMETERS) + 2))
+        ranges = dict(SOBOL_PARAMETERS)
+        if narrow:
+            base = load_scenario(SCENARIO)
+            ranges = {p: [float(scenario_value(base, p)), float(scenario_value(base, p)) + NARROW]
+                      for p in ranges}
+        params = "".join(f"\n    {p}: {r}" for p, r in ranges.items())
+        body = (f"replicates: {replicates}\ndesign:\n  method: sobol\n  samples: {samples}\n"
+                f"  parameters:{params}\n")
+    return (f"name: bench_design\nscenario: {scenario}\nseed: {ROOT_SEED}\n{body}"
+            f"outcomes:{outcomes}\nplots: []\n")
+
+
+def bench_design(text: str, tmp: Path, name: str) -> tuple[float, float, pd.DataFrame, Experiment]:
+    """Run one experiment in this process: CPU seconds, wall seconds, its runs table."""
+    exp = tmp / f"{name}.yaml"
+    exp.write_text(text)
+    wall, cpu = time.perf_counter(), time.process_time()
+    report = run_sweep(exp, tmp / name, workers=1, progress=False, yes=True)
+    cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    assert report.complete
+    return cpu, wall, ResultStore(report.out).runs(), load_experiment(exp)[0]
+
+
+def plain_loop(runs: pd.DataFrame, experiment: Experiment, check: int) -> tuple[float, int]:
+    """Recompute the first ``check`` runs one model each; CPU seconds per run. Every outcome must
+    equal the sweep's (bit for bit)."""
+    base = load_scenario(SCENARIO)
+    params = experiment.parameters
+    cpu = time.process_time()
+    for i in range(min(check, len(runs))):
+        row, seed = runs.iloc[i], int(runs["seed"].iloc[i])
+        scenario = with_overrides(base, {p: float(row[p]) for p in params}) if params else base
+        model = HedgingModel(scenario, seeds=[seed], record_actions=False).run()
+        got = reduce_outcomes(model.series_values(), [c.name for c in model.columns], scenario.start,
+                              dict(experiment.outcomes))
+        for key in experiment.outcomes:
+            if got[key][0] != row[key]:
+                raise AssertionError(f"run {int(row['run'])}: {key} alone {got[key][0]!r} "
+                                     f"!= sweep {row[key]!r}")
+    return (time.process_time() - cpu) / check, check
+
+
+DRIVERS = {"sobol1": ("Sobol', 1 replicate per point", (1, False)),
+           "sobol4": ("Sobol', 4 replicates per point", (4, False)),
+           "control": ("Sobol', 1 replicate per point, ranges 1e-9 wide at the defaults", (1, True)),
+           "mc": ("Monte Carlo (1 point)", (None, False))}
+
+
+def designs(runs: int, check: int, rounds: int, which: list[str]) -> None:
+    print(f"{runs} runs x 144 months of {SCENARIO} per driver; numpy {np.__version__}, "
+          f"mesa {mesa.__version__}; CPU seconds of this process, best of {rounds} interleaved rounds")
+    drivers = [DRIVERS[k] for k in which if k != "mc"] + [DRIVERS["mc"]]
+    cpu: dict[str, list[float]] = {label: [] for label, _ in drivers}
+    wall: dict[str, list[float]] = {label: [] for label, _ in drivers}
+    points, plain_cpu = {}, {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for k in range(rounds):
+            for i, (label, (reps, narrow)) in enumerate(drivers):
+                text = design_yaml(runs, reps, narrow)
+                c, w, table, experiment = bench_design(text, Path(tmp), f"d{i}-{k}")
+                assert len(table) == runs, (label, len(table))
+                cpu[label].append(c)
+                wall[label].append(w)
+                points[label] = table["point"].nunique()
+                if k == 0:
+                    plain_cpu[label] = plain_loop(table, experiment, check)[0]
+    plain = float(np.mean(list(plain_cpu.values())))
+    mc = runs / min(cpu[drivers[-1][0]])
+    print("\n| driver | design points | CPU s | wall s | runs per CPU-s | x Monte Carlo | its runs alone, "
+          "CPU s per run | x plain loop |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for label, _ in drivers:
+        rate = runs / min(cpu[label])
+        print(f"| {label} | {points[label]:,} | {min(cpu[label]):.1f} | {min(wall[label]):.1f} | {rate:.1f} "
+              f"| {rate / mc:.2f} | {plain_cpu[label]:.2f} | {rate * plain_cpu[label]:.0f} |")
+    print(f"| plain loop, one model per run ({check} runs of each design) | - "
+          f"| {plain * check * len(drivers):.1f} | - | {1 / plain:.2f} | {1 / plain / mc:.3f} "
+          f"| {plain:.2f} | 1 |")
+    print("\nall rounds, CPU s: " + "; ".join(f"{label}: {', '.join(f'{c:.1f}' for c in cpu[label])}"
+                                             for label, _ in drivers))
+    print(f"results checked identical: {check} runs of each design recomputed alone, every outcome equal")
+
+
+# ------------------------------------------------------------------------------------------ drivers
+def drivers(runs_wanted: int, workers: int) -> None:
+    replicates = max(1, runs_wanted // len(LEVELS))
     runs = replicates * len(LEVELS)
     print(f"{runs} runs x 144 months of {SCENARIO}; numpy {np.__version__}, mesa {mesa.__version__}")
     rows = [
         ("hedgesim sweep, 1 worker", bench_runner(replicates, 1)),
-        (f"hedgesim sweep, {args.workers} workers", bench_runner(replicates, args.workers)),
+        (f"hedgesim sweep, {workers} workers", bench_runner(replicates, workers)),
         ("mesa.batch_run, 1 process", bench_batch_run(replicates, 1)),
-        (f"mesa.batch_run, {args.workers} processes", bench_batch_run(replicates, args.workers)),
+        (f"mesa.batch_run, {workers} processes", bench_batch_run(replicates, workers)),
         ("plain serial loop", bench_serial(replicates)),
     ]
     print(f"\n{'driver':<32} {'seconds':>8} {'runs/s':>8}")
     for name, seconds in rows:
         print(f"{name:<32} {seconds:8.1f} {runs / seconds:8.1f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=1024, help="runs per design (a multiple of 32)")
+    parser.add_argument("--check", type=int, default=8, help="runs of each design recomputed alone")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (best of)")
+    parser.add_argument("--which", default="sobol1,sobol4,control,mc",
+                        help=f"designs to compare, of {', '.join(DRIVERS)} (the Monte Carlo always runs)")
+    parser.add_argument("--drivers", action="store_true",
+                        help="instead: the sweep runner against mesa.batch_run and the loop (wall time)")
+    parser.add_argument("--workers", type=int, default=2, help="with --drivers")
+    parser.add_argument("--profile", action="store_true", help="also profile one run")
+    args = parser.parse_args()
+    if args.drivers:
+        drivers(args.runs, args.workers)
+    else:
+        designs(args.runs, args.check, args.rounds, args.which.split(","))
     if args.profile:
         profile_one_run()
 

@@ -51,6 +51,7 @@ class Channel(IntEnum):
     ESCALATION = 10  # rung on the crisis ladder
     REPUTATION_COST = 11  # China's accumulated reputational cost of pressing on ([Thayer2011])
     TENSION_CHINA = 12  # Vietnam-China tension, whoever the other party is
+    SANCTIONED_ARMS = 13  # arms-supplier attractiveness of every state under sanctions (CAATSA)
 
 
 class Action(str, Enum):
@@ -129,9 +130,11 @@ ACTION_TABLE: tuple[ActionSpec, ...] = (
                "[VOA2023]; [Grossman2023] ('community of shared future', Dec 2023: symbolic upgrade)",
                "returns", True, "symbolic upgrade: join China's community of shared future"),
     ActionSpec(Action.SIGN_AGREEMENTS, Family.ASSURANCE,
-               {C.ASSURANCE_DEBT: -0.3, C.CHINA_SUSPICION: -0.1},
-               "[VOA2023]; [Grossman2023] (36 of ~45 prepared documents signed, Dec 2023)",
-               "returns", True, "sign part of a Chinese package of agreements"),
+               {C.ASSURANCE_DEBT: -0.3, C.CHINA_SUSPICION: -0.1, C.DYAD_INTERDEPENDENCE: 0.2},
+               "[VOA2023]; [Grossman2023] (36 of ~45 prepared documents signed, Dec 2023: market access, "
+               "rail link, BRI projects)",
+               "returns", True, "sign a Chinese package of agreements (effects per package, scaled by "
+               "the share signed)"),
     ActionSpec(Action.MODERNISE, Family.DETERRENCE,
                {C.CAPABILITY: 0.02},
                "[Heydarian2022] ('porcupine' modernisation); [Diplomat2023] (force as fallback)",
@@ -224,7 +227,7 @@ ACTION_TABLE: tuple[ActionSpec, ...] = (
                "[Heydarian2022] (Summit for Democracy; Hanoi's suspicion); [SCMP2023] (regime wariness)",
                "", False, "democracy and human-rights pressure"),
     ActionSpec(Action.SANCTIONS_PRESSURE, Family.PRESSURE,
-               {C.DYAD_TRUST: -0.02},
+               {C.DYAD_TRUST: -0.02, C.SANCTIONED_ARMS: -0.1},
                "[Heydarian2022] (CAATSA forced Indonesia and the Philippines to cancel Russian deals)",
                "", False, "CAATSA pressure on buyers of Russian arms"),
     ActionSpec(Action.ODA, Family.ENGAGEMENT,
@@ -303,10 +306,17 @@ assert set(ACTIONS) == set(Action), "every Action needs a row in ACTION_TABLE"
 
 
 class AgreementKind(IntEnum):
-    """Tags of the agreements in a Chinese package ([VOA2023]; [Grossman2023]: 36 of ~45 signed; the
-    critical-minerals deal Xi lobbied for refused)."""
+    """Kinds of the agreements in a Chinese package ([VOA2023]; [Grossman2023]: 36 of ~45 signed; the
+    critical-minerals deal Xi lobbied for refused). What each is worth to Vietnam, and its security
+    cost, is :data:`sim.agents.vietnam.AGREEMENTS`."""
 
     SYMBOLIC = 0
     ECONOMIC = 1
-    SECURITY = 2
-    STRATEGIC_RESOURCE = 3
+    MARITIME = 2  # low-sensitivity security: search and rescue, joint patrols, incident hotlines
+    SECURITY = 3  # sensitive security cooperation
+    STRATEGIC_RESOURCE = 4  # critical minerals, rare earths
+
+    @property
+    def sensitive(self) -> bool:
+        """Counted as security-sensitive in the series (``sensitive_signed`` / ``_refused``)."""
+        return self in (AgreementKind.SECURITY, AgreementKind.STRATEGIC_RESOURCE)

@@ -211,7 +211,7 @@ def _outcomes(series: pd.DataFrame, names: list[str], common: list[str],
     return pd.concat(frames, ignore_index=True)
 
 
-def _interval(diff: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def bootstrap_interval(diff: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Percentile-bootstrap interval of the mean along axis 0 (replicates), seeded."""
     from scipy.stats import bootstrap  # imported here: scipy.stats is slow to import
 
@@ -234,7 +234,7 @@ def paired_differences(outcomes: pd.DataFrame, names: list[str], measures: list[
     for name in names[1:]:
         other = outcomes[outcomes["scenario"] == name].sort_values("replicate")
         diff = other[measures].to_numpy(dtype=float) - base[measures].to_numpy(dtype=float)
-        lo, hi = _interval(diff)
+        lo, hi = bootstrap_interval(diff)
         for k, m in enumerate(measures):
             rows.append({"scenario": name, "outcome": m, "baseline_mean": base[m].mean(),
                          "whatif_mean": other[m].mean(), "difference": diff[:, k].mean(),
@@ -251,7 +251,7 @@ def differences_over_time(series: pd.DataFrame, names: list[str], columns: list[
     frames = []
     for name in names[1:]:
         diff = _cube(series, name, columns) - base  # (months, R, C)
-        lo, hi = _interval(diff.transpose(1, 0, 2))  # resample replicates
+        lo, hi = bootstrap_interval(diff.transpose(1, 0, 2))  # resample replicates
         for k, col in enumerate(columns):
             d = diff[:, :, k]
             frames.append(pd.DataFrame({

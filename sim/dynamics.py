@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.coefficients import coef
-from sim.scenario.schema import Frozen, Tier
+from sim.scenario.schema import Country, Frozen, Tier
 from sim.state import CHINA, USE_OF_FORCE_RUNG, World
 
 FIRST_RUNGS = 2  # an incident's severity 0..1 opens the crisis on rung 1..3 (definition, DESIGN.md)
@@ -146,9 +146,22 @@ def open_crisis(world: World, where: np.ndarray, severity: np.ndarray | float) -
     remember_coercion(world, np.where(where, severity, 0.0))
 
 
-def end_crisis(world: World, where: np.ndarray) -> None:
-    """The crisis ends where ``where`` is True (one side stepped down to rung 0 or conceded)."""
+def end_crisis(world: World, where: np.ndarray, by: Country) -> None:
+    """The crisis ends where ``where`` is True: ``by`` (China or Vietnam) stepped down to rung 0 or
+    conceded; the month's ``ended_by_<by>`` counter records it."""
     world.escalation[:] = np.where(where, 0, world.escalation)
+    ended = getattr(world, f"ended_by_{by.value}")
+    ended += where
+
+
+def open_package(world: World, where: np.ndarray, cooldown: np.ndarray,
+                 community_months: np.ndarray) -> None:
+    """A Chinese summit package is on the table where ``where`` is True: no other for ``cooldown``
+    months, and, if China is at the top tier but one, its community offer stays open for
+    ``community_months`` ([VOA2023]; [Grossman2023])."""
+    world.package_cooldown[:] = np.where(where, cooldown, world.package_cooldown)
+    can_upgrade = where & (world.tier[:, CHINA] == int(Tier.COMPREHENSIVE_STRATEGIC))
+    world.community_offer[:] = np.where(can_upgrade, community_months, world.community_offer)
 
 
 def open_offer(world: World, partner: int, where: np.ndarray, tier: np.ndarray | float) -> None:

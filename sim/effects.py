@@ -3,7 +3,9 @@
 ``apply_moves`` takes, per replicate, the move an actor made (or -1 for none) and adds that move's
 row of the effects table to the world (``world.k.effects``: each replicate's effect sizes, from the
 scenario's ``actions`` table), clipped to each quantity's range. Consequences that
-are not deltas (opening a crisis, an offer, a package) are the acting agent's, not this module's.
+are not deltas (opening or ending a crisis, an offer, a package) are the world's mechanics in
+:mod:`sim.dynamics` (``open_crisis``, ``end_crisis``, ``open_offer``, ``open_package``), which the
+acting agent calls; no effect size lives in an agent.
 """
 
 from __future__ import annotations
@@ -52,6 +54,9 @@ def apply_moves(world: World, actor: int, actions: np.ndarray, targets: np.ndarr
         arr = getattr(world, name)
         arr[r, other] = bounded(arr[r, other], delta[:, ch])
     world.tension[:, CHINA] = np.clip(world.tension[:, CHINA] + delta[:, Channel.TENSION_CHINA], 0, 1)
+    sanctioned = world.sanctioned_months > 0  # (R, n): CAATSA cuts every sanctioned supplier
+    world.arms_supplier[:] = np.where(
+        sanctioned, bounded(world.arms_supplier, delta[:, [Channel.SANCTIONED_ARMS]]), world.arms_supplier)
     for ch, name in _VIETNAM.items():
         arr = getattr(world, name)
         arr[:] = np.clip(arr + delta[:, ch], 0.0, 1.0)

@@ -117,12 +117,15 @@ def fire(world: World, event: Event, where: np.ndarray, severity: np.ndarray) ->
     EFFECTS[event.kind](world, event, where, severity)
 
 
-def draw_random(kind: EventKind, spec: RandomEventSpec, date, world: World,
-                streams: ReplicateStreams) -> tuple[Event, np.ndarray, np.ndarray]:
+def draw_random(kind: EventKind, spec: RandomEventSpec, date, world: World, streams: ReplicateStreams,
+                rows: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+                ) -> tuple[Event, np.ndarray, np.ndarray]:
     """Draw this month's random event of ``kind`` in every replicate: where it strikes, and with
-    what severity (uniform over the spec's range). Each replicate draws from its own stream."""
-    strikes = streams.random(world.replicates) < spec.monthly_rate
-    severity = streams.uniform(*spec.severity, size=world.replicates)
+    what severity (uniform over the spec's range). Each replicate draws from its own stream.
+    ``rows``: per-replicate (monthly rate, severity low, severity high) when they differ."""
+    rate, low, high = rows if rows is not None else (spec.monthly_rate, *spec.severity)
+    strikes = streams.random(world.replicates) < rate
+    severity = streams.uniform(low, high, size=world.replicates)
     actor = spec.actor or ("china" if kind is EventKind.MARITIME_INCIDENT else None)
     event = Event(date=date, kind=kind, actor=actor, severity=float(np.mean(spec.severity)),
                   duration=spec.duration, label=f"random {kind.value}")

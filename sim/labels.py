@@ -141,6 +141,7 @@ def is_tier(name: str) -> bool:
 # Scenario values a design may vary, by their last path component (agents.<state>.<field>,
 # rules.<rule>.<field>); the state or rule is named in front.
 PARAMETERS: dict[str, str] = {
+    "noise_floor_dummy": "dummy parameter (noise floor)",
     "assertiveness": "assertiveness", "status_sensitivity": "status sensitivity",
     "commitment": "commitment", "reliability": "arms reliability", "trust": "initial trust",
     "tension": "initial tension", "tier": "initial tier", "defense": "initial defence ties",

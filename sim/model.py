@@ -20,6 +20,7 @@ from sim.agents.base import StateAgent
 from sim.agents.china import China
 from sim.agents.russia import Russia
 from sim.agents.vietnam import Vietnam
+from sim.blocks import check_block, vary
 from sim.calendar import Month, date_of_step
 from sim.events import draw_random, fire
 from sim.metrics import model_reporters, series_for
@@ -66,7 +67,8 @@ class HedgingModel(mesa.Model):
     """Vietnam's hedging among China, the US, Japan, Russia and any added partners.
 
     Args:
-        scenario: a loaded :class:`Scenario`, or the path of a YAML scenario.
+        scenario: a loaded :class:`Scenario`, the path of a YAML scenario, or one scenario per
+            replicate (same structure, :func:`sim.blocks.structure_key`; coefficients may differ).
         seed: seed of the model's random generator (``mesa.Model(rng=seed)``); all randomness
             comes from it. Defaults to the scenario's ``seed``.
         record_actions: keep the action log (turn off for large sweeps).
@@ -74,30 +76,44 @@ class HedgingModel(mesa.Model):
             (tables then carry a ``replicate`` column). Replicate 0 runs ``seed``; the others run
             seeds spawned from it (:func:`sim.streams.replicate_seeds`).
         seeds: the replicates' seeds, given explicitly (overrides ``seed`` and ``replicates``).
+        varying: coefficients that differ per replicate, ``{dotted path: (R,) values}`` on the
+            base ``scenario`` (values checked beforehand, :func:`sim.blocks.coefficient_problems`).
 
-    Each replicate draws from its own stream (:mod:`sim.streams`), so replicate r is the same run
-    as ``HedgingModel(scenario, seed=seeds[r])`` alone.
+    Each replicate draws from its own stream (:mod:`sim.streams`) and reads its own row of every
+    coefficient, so replicate r is the same run as ``HedgingModel(scenarios[r], seed=seeds[r])``
+    alone, whichever runs (of whichever design points) it shares a block with.
     """
 
-    def __init__(self, scenario: Scenario | str | Path, seed: int | None = None,
+    def __init__(self, scenario: Scenario | str | Path | Sequence[Scenario], seed: int | None = None,
                  record_actions: bool = True, replicates: int = 1,
-                 seeds: Sequence[int] | None = None) -> None:
+                 seeds: Sequence[int] | None = None,
+                 varying: dict[str, np.ndarray] | None = None) -> None:
         check_run_arguments(seed, replicates, seeds)
-        if not isinstance(scenario, Scenario):
-            from sim.scenario.loader import load_scenario
-            scenario = load_scenario(scenario)
+        scenarios = self._per_replicate(scenario, varying)
+        scenario = scenarios[0]
         self.scenario = scenario
         if seeds is None:
-            seeds = replicate_seeds(int(scenario.seed if seed is None else seed), replicates)
+            count = len(scenarios) if len(scenarios) > 1 else replicates
+            seeds = replicate_seeds(int(scenario.seed if seed is None else seed), count)
         self.seeds = [int(s) for s in seeds]
         replicates = len(self.seeds)
+        if len(scenarios) not in (1, replicates):
+            raise ValueError(f"{len(scenarios)} scenarios for {replicates} seeds: give one per replicate")
         self.seed_value = self.seeds[0]
         super().__init__(rng=self.seed_value)
         self.streams = ReplicateStreams.from_seeds(self.seeds, first=self.rng)
-        self.world = initial_world(scenario, replicates)
+        mixed = len(scenarios) > 1
+
+        def tables(get):  # noqa: ANN001, ANN202  (one table per replicate in a mixed block)
+            return [get(s) for s in scenarios] if mixed else get(scenario)
+
+        self.world = initial_world(scenarios if mixed else scenario, replicates)
         self.baseline = self.world.copy()
-        self.rules: list[Rule] = [RULES[rid](params, replicates) for rid, params in scenario.rules.items()
-                                  if params.enabled]
+        self.effects_scale = (np.array([s.effects_scale for s in scenarios]) if mixed
+                              else scenario.effects_scale)
+        self._random = {kind: self._random_rows(kind, scenarios) for kind in scenario.random_events}
+        self.rules: list[Rule] = [RULES[rid](tables(lambda s, rid=rid: s.rules[rid]), replicates)
+                                  for rid, params in scenario.rules.items() if params.enabled]
         self.record_actions = record_actions
         self._actions: list[tuple] = []
         self._events_by_step: dict[int, list] = defaultdict(list)
@@ -109,12 +125,13 @@ class HedgingModel(mesa.Model):
         #: (rule id, bound state) -> the binding report's sums over the run, each (R,)
         self._rule_sums: dict[tuple[str, str], dict[str, np.ndarray]] = {}
 
-        self.vietnam = Vietnam(self, Country.VIETNAM.value, scenario.agents[Country.VIETNAM.value])
-        self.china = China(self, Country.CHINA.value, scenario.agents[Country.CHINA.value])
-        self.others: list[StateAgent] = [
-            agent_class(name)(self, name, scenario.agents[name])
-            for name in scenario.partners if name != Country.CHINA.value
-        ]
+        def agent(cls, name: str) -> StateAgent:  # noqa: ANN001
+            return cls(self, name, tables(lambda s: s.agents[name]))
+
+        self.vietnam = agent(Vietnam, Country.VIETNAM.value)
+        self.china = agent(China, Country.CHINA.value)
+        self.others: list[StateAgent] = [agent(agent_class(name), name)
+                                         for name in scenario.partners if name != Country.CHINA.value]
         self.russia = next(a for a in self.others if isinstance(a, Russia))
         self.vietnam.procure_arms(self.world)  # the supply mix at the start
         self.columns = series_for(self.world.countries)
@@ -125,6 +142,32 @@ class HedgingModel(mesa.Model):
         self.latest = self._read_columns()
         self.datacollector = mesa.DataCollector(model_reporters=model_reporters(self.columns))
         self.running = True
+
+    @staticmethod
+    def _per_replicate(scenario: Scenario | str | Path | Sequence[Scenario],
+                       varying: dict[str, np.ndarray] | None) -> list[Scenario]:
+        """The scenario of every replicate (one, shared, when they all run the same)."""
+        if isinstance(scenario, Sequence) and not isinstance(scenario, str):
+            scenarios = list(scenario)
+            if not scenarios or not all(isinstance(s, Scenario) for s in scenarios):
+                raise ValueError("scenario: give a Scenario, a path, or a non-empty list of Scenarios")
+            if varying:
+                raise ValueError("give one scenario per replicate or varying coefficients, not both")
+            check_block(scenarios)
+            return scenarios
+        if not isinstance(scenario, Scenario):
+            from sim.scenario.loader import load_scenario
+            scenario = load_scenario(scenario)
+        return vary(scenario, varying) if varying else [scenario]
+
+    @staticmethod
+    def _random_rows(kind, scenarios: list[Scenario]) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:  # noqa: ANN001
+        """Per-replicate monthly rate and severity range of a random event kind (None: shared)."""
+        if len(scenarios) == 1:
+            return None
+        specs = [s.random_events[kind] for s in scenarios]
+        return (np.array([sp.monthly_rate for sp in specs]), np.array([sp.severity[0] for sp in specs]),
+                np.array([sp.severity[1] for sp in specs]))
 
     # --------------------------------------------------------------------------------- the month
     def step(self) -> None:
@@ -165,7 +208,8 @@ class HedgingModel(mesa.Model):
         for event in self._events_by_step.get(self.steps, []):
             self.inject(event)
         for kind, spec in self.scenario.random_events.items():
-            event, strikes, severity = draw_random(kind, spec, self.date, self.world, self.streams)
+            event, strikes, severity = draw_random(kind, spec, self.date, self.world, self.streams,
+                                                   self._random[kind])
             if strikes.any():
                 self.inject(event, strikes, severity)
 

@@ -45,6 +45,7 @@ class OutputKind(StrEnum):
     SWEEP = "sweep"
     ANALYSIS = "analysis"
     COMPARE = "compare"
+    CALIBRATION = "calibration"
 
 
 class OutputRefusedError(FileExistsError):
@@ -71,7 +72,7 @@ class Layout:
 # so a user's own drawing in plots/ (draft.svg) is theirs and never replaced.
 FIGURE_FORMATS = ("png", "pdf", "svg")
 FIGURE_STEMS = ("overview", "ensemble", "compare", "sensitivity", "morris_mu_sigma", "outcome_vs_parameter",
-                "heatmap", "ensemble_series")
+                "heatmap", "ensemble_series", "posterior", "out_of_sample")
 FIGURES = Layout(files=tuple(f"{stem}.{fmt}" for stem in FIGURE_STEMS for fmt in FIGURE_FORMATS))
 RUN_LAYOUT = Layout(OutputKind.RUN, (MARKER, "meta.json", "series.csv", "series.parquet", "actions.csv",
                                      "events.csv", "rules.csv"), {"plots": FIGURES},
@@ -79,6 +80,10 @@ RUN_LAYOUT = Layout(OutputKind.RUN, (MARKER, "meta.json", "series.csv", "series.
 COMPARE_LAYOUT = Layout(OutputKind.COMPARE, (MARKER, "meta.json", "*.csv"), {"plots": FIGURES},
                         manifest=("meta.json", ("baseline", "hedgesim_version")))
 ANALYSIS_LAYOUT = Layout(OutputKind.ANALYSIS, (MARKER, "*.csv"), {"plots": FIGURES})
+CALIBRATION_LAYOUT = Layout(OutputKind.CALIBRATION,
+                            (MARKER, ".lock", "calibration.json", "abc.db", "abc.db-journal", "meta.json",
+                             "posterior.parquet", "*.csv", ".*.hedgesim-*.tmp"), {"plots": FIGURES},
+                            manifest=("calibration.json", ("calibration", "hedgesim_version")))
 _PARTS = Layout(files=("part-*.parquet", ".part-*.tmp"))
 SWEEP_LAYOUT = Layout(OutputKind.SWEEP, (MARKER, ".lock", "experiment.json", ".experiment.json.tmp"),
                       {"runs": _PARTS, "series": _PARTS, "quarantine": Layout(files=("*.parquet",)),

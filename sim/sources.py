@@ -264,6 +264,17 @@ REFERENCES: tuple[Reference, ...] = (
               pages="3499-3508", url="https://proceedings.mlr.press/v97/kool19a.html",
               extra=(("series", "Proceedings of Machine Learning Research"),),
               used_for="the Gumbel-top-k trick by which Vietnam samples its moves"),
+    Reference("Toni2009", Kind.ARTICLE, Topic.MODELLING, "Toni et al. 2009, J. R. Soc. Interface",
+              "Approximate Bayesian computation scheme for parameter inference and model selection in "
+              "dynamical systems", "Journal of the Royal Society Interface", "2009",
+              authors=("Toni, Tina", "Welch, David", "Strelkowa, Natalja", "Ipsen, Andreas",
+                       "Stumpf, Michael P. H."), volume="6", number="31", pages="187-202",
+              doi="10.1098/rsif.2008.0172", used_for="ABC by sequential Monte Carlo (hedgesim calibrate)"),
+    Reference("Klinger2018", Kind.ARTICLE, Topic.MODELLING, "Klinger et al. 2018, Bioinformatics (pyABC)",
+              "pyABC: distributed, likelihood-free inference", "Bioinformatics", "2018",
+              authors=("Klinger, Emmanuel", "Rickert, Dennis", "Hasenauer, Jan"), volume="34", number="20",
+              pages="3591-3593", doi="10.1093/bioinformatics/bty361",
+              used_for="the ABC-SMC library hedgesim calibrate runs"),
     # ------------------------------------------------------------------ experiments and sensitivity
     Reference("McKay1979", Kind.ARTICLE, Topic.EXPERIMENTS, "McKay, Beckman & Conover 1979, Technometrics",
               "A Comparison of Three Methods for Selecting Values of Input Variables in the Analysis of "
@@ -300,6 +311,14 @@ REFERENCES: tuple[Reference, ...] = (
               "Journal of Open Source Software", "2017", authors=("Herman, Jon", "Usher, Will"),
               volume="2", number="9", pages="97",
               doi="10.21105/joss.00097", used_for="the sampling and sensitivity analysis library"),
+    Reference("KhorashadiZadeh2017", Kind.ARTICLE, Topic.EXPERIMENTS,
+              "Khorashadi Zadeh et al. 2017, Environmental Modelling & Software",
+              "Comparison of variance-based and moment-independent global sensitivity analysis approaches "
+              "by application to the SWAT model", "Environmental Modelling & Software", "2017",
+              authors=("Khorashadi Zadeh, Farkhondeh", "Nossent, Jiri", "Sarrazin, Fanny",
+                       "Pianosi, Francesca", "van Griensven, Ann", "Wagener, Thorsten", "Bauwens, Willy"),
+              volume="91", pages="210-222",
+              used_for="a dummy parameter's sensitivity index as the screening threshold (noise floor)"),
 )
 
 BY_KEY: dict[str, Reference] = {r.key: r for r in REFERENCES}

@@ -53,16 +53,19 @@ class ReplicateStreams:
             raise ValueError(f"leading axis {shape[0]} != {len(self.generators)} replicates")
         out = np.full(shape, fill, dtype=float)
         rows = range(len(self.generators)) if where is None else np.flatnonzero(where)
+        per_row = {k: v for k, v in kwargs.items() if np.ndim(v) > 0}  # (R,) parameters: row r's value
         for r in rows:
-            out[r] = getattr(self.generators[r], method)(size=shape[1:], **kwargs)
+            args = {**kwargs, **{k: v[r] for k, v in per_row.items()}} if per_row else kwargs
+            out[r] = getattr(self.generators[r], method)(size=shape[1:], **args)
         return out
 
     def random(self, size: int | tuple[int, ...], where: np.ndarray | None = None) -> np.ndarray:
         """Uniform on [0, 1); rows outside ``where`` are NaN and consume nothing."""
         return self._draw("random", size, where, np.nan)
 
-    def uniform(self, low: float, high: float, size: int | tuple[int, ...],
+    def uniform(self, low: float | np.ndarray, high: float | np.ndarray, size: int | tuple[int, ...],
                 where: np.ndarray | None = None) -> np.ndarray:
+        """Uniform on [low, high); ``low``/``high`` may be ``(R,)`` arrays (row r uses its own)."""
         return self._draw("uniform", size, where, np.nan, low=low, high=high)
 
     def normal(self, loc: float, scale: float, size: int | tuple[int, ...],

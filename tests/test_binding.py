@@ -134,3 +134,20 @@ def test_the_run_reports_every_rule_and_the_series_the_four_nos():
     series = model.series()
     assert series.groupby("replicate")["four_nos_prevented"].sum().to_numpy() == pytest.approx(
         four.groupby("replicate")["prevented"].sum().to_numpy())
+
+
+def test_hedgesim_run_writes_the_binding_report_and_prints_it(tmp_path, capsys):
+    import pandas as pd
+
+    from sim.cli import main
+    out = tmp_path / "run"
+    assert main(["run", "historical_2013_2024", "--replicates", "2", "--out", str(out), "--no-plots",
+                 "--set", "months=36", "--set", "events=[]"]) == 0
+    rules = pd.read_csv(out / "rules.csv")
+    assert list(rules.columns) == ["replicate", "seed", "rule", "binds", "decisions", "moved", "removed",
+                                   "prevented"]
+    assert set(rules["replicate"]) == {0, 1}
+    assert "one_depend" in set(rules["rule"])
+    printed = capsys.readouterr().out
+    assert "probability moved per run (expected forbidden moves prevented)" in printed
+    assert "rules.csv" in printed

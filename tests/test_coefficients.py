@@ -50,7 +50,7 @@ def test_no_source_cites_a_seed_file():
 def test_the_paths_reach_every_kind_of_table():
     paths = {r.path for r in coefficients()}
     for path in ("agents.vietnam.gains.party_visit.stability.tension", "agents.china.ladder.risk",
-                 "agents.united_states.caatsa_arms_factor", "rules.one_depend.weight",
+                 "actions.sanctions_pressure.sanctioned_arms", "rules.one_depend.weight",
                  "actions.defense_ties.dyad_defense", "dynamics.threat_decay",
                  "shocks.sanctions_reliability_cut", "metrics.trust", "agents.<partner>.utility.oda_cost"):
         assert path in paths, path

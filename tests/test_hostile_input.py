@@ -97,7 +97,7 @@ def test_dry_run_prints_the_plan_and_writes_nothing(capsys, tmp_path):
     out = tmp_path / "results"
     assert main(["sweep", str(exp), "--out", str(out), "--dry-run"]) == 0
     text = capsys.readouterr().out
-    assert "sobol design; 896 design points x 4 replicates = 3,584 runs" in text
+    assert "sobol design; 1,024 design points x 4 replicates = 4,096 runs" in text
     assert f"-> {out}/" in text and "agents.china.assertiveness: range [0.2, 1]" in text
     assert not out.exists()
 
@@ -114,7 +114,7 @@ def test_a_design_beyond_the_cap_is_refused_without_yes(capsys, tmp_path):
     out = tmp_path / "out"
     assert main(["sweep", str(exp), "--out", str(out), "--no-progress"]) == 2
     captured = capsys.readouterr()
-    assert "1,572,864 design points x 4 replicates = 6,291,456 runs" in captured.out, "stated first"
+    assert "2,097,152 design points x 4 replicates = 8,388,608 runs" in captured.out, "stated first"
     assert "more than 100,000; pass --yes" in captured.err
     assert not out.exists()
 
@@ -149,7 +149,7 @@ def test_second_order_sobol_count_matches_salib(tmp_path):
             agents.russia.reliability: [0.2, 1.0]
         """)
     experiment_, base = load_experiment(exp)
-    assert experiment_.points == len(build_design(experiment_, base)) == 8 * (2 * 3 + 2)
+    assert experiment_.points == len(build_design(experiment_, base)) == 8 * (2 * 4 + 2)  # three parameters and the noise-floor dummy
 
 
 # ------------------------------------------------------------------------------ 12: extends depth

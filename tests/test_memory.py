@@ -63,9 +63,12 @@ def test_the_sweeps_chunk_leaves_no_model_behind(short, monkeypatch):
         return model
 
     monkeypatch.setattr(runner, "HedgingModel", tracked)
-    blocks = (Block(0, (0, 1), (11, 12)), Block(1, (0,), (13,)))
+    values = np.array([[0.3], [0.5]])  # China's assertiveness per run of the first block
+    blocks = (Block(np.array([0, 1]), np.array([0, 0]), np.array([11, 12]), values),
+              Block(np.array([1]), np.array([1]), np.array([13]), np.array([[0.5]])))
     task = ChunkTask(blocks, (short, short), 2,
-                     {"mean_tension": Outcome(series="tension_china", reduce=Reducer.MEAN)}, ("tension_china",))
+                     {"mean_tension": Outcome(series="tension_china", reduce=Reducer.MEAN)}, ("tension_china",),
+                     ("agents.china.assertiveness",))
     runs, series = run_chunk(task)
     assert len(runs) == 3 and len(series) == 3 * short.months
     assert len(built) == 2

@@ -6,6 +6,9 @@ import numpy as np
 import pytest
 
 from sim import HedgingModel, load_scenario
+from sim.blocks import coefficient_field, vary
+from sim.coefficients import _bounds
+from sim.scenario.loader import scenario_paths, scenario_value
 from tests.conftest import SCENARIOS
 
 REQUIRED = ["step", "date", "hedging_index", "tension_china", "crisis", "escalation", "use_of_force",
@@ -85,3 +88,57 @@ def test_a_replicate_in_lockstep_is_the_same_run_as_its_seed_alone(name):
 
 def _replicate(table, r):
     return table[table["replicate"] == r].drop(columns="replicate").reset_index(drop=True)
+
+
+# ------------------------------------------------------------------------------------------ mixed blocks
+def _coefficient_draws(scenario, rows: int, seed: int) -> dict[str, np.ndarray]:
+    """Every coefficient of ``scenario`` drawn anew for each of ``rows`` runs, inside its range
+    (all ~360 at once: a run in a block differs from its neighbours in every coefficient)."""
+    rng = np.random.default_rng(seed)
+    out = {}
+    for path in scenario_paths(scenario):
+        info = coefficient_field(scenario, path)
+        if info is None:
+            continue
+        low, high = _bounds(info)
+        value = float(np.asarray(scenario_value(scenario, path)))
+        low = value - 1 if low is None else low
+        high = value + 1 if high is None else high
+        out[path] = rng.uniform(low, high, rows)
+    return out
+
+
+@pytest.fixture(scope="module")
+def with_india(tmp_path_factory):
+    path = tmp_path_factory.mktemp("india") / "india.yaml"
+    path.write_text("extends: four_nos_relaxed\nname: relaxed_with_india\nmonths: 60\n"
+                    "agents:\n  india: {type: partner, tier: 1}\n")
+    return load_scenario(path)
+
+
+@pytest.mark.parametrize("name", ["historical_2013_2024", "four_nos_relaxed", "with_india"])
+def test_a_run_in_a_mixed_block_is_the_same_run_alone(name, request):
+    """Runs of different design points share a block (every coefficient per replicate), across
+    rules switched off (four_nos_relaxed) and an added partner: each equals the same run alone."""
+    scenario = request.getfixturevalue(name) if name == "with_india" else load_scenario(name)
+    varying = _coefficient_draws(scenario, 3, seed=len(name))
+    seeds = [5, 901, 77]
+    together = HedgingModel(scenario, seeds=seeds, varying=varying).run()
+    points = vary(scenario, varying)
+    finals = together.series_values()[-1]
+    assert len({tuple(row) for row in finals}) == 3, "the design points give different runs"
+    for r, (point, seed) in enumerate(zip(points, seeds, strict=True)):
+        alone = HedgingModel(point, seed=seed).run()
+        assert _replicate(together.series(), r).equals(alone.series()), f"run {r}"
+        assert _replicate(together.actions(), r).equals(alone.actions()), f"run {r}"
+        assert _replicate(together.events(), r).equals(alone.events()), f"run {r}"
+    listed = HedgingModel(points[::-1], seeds=seeds[::-1]).run()  # one scenario per replicate
+    np.testing.assert_array_equal(listed.series_values()[:, 2], together.series_values()[:, 0])
+
+
+def test_runs_that_differ_in_structure_cannot_share_a_block(with_india):
+    plain = load_scenario("four_nos_relaxed")
+    with pytest.raises(ValueError, match="structure"):
+        HedgingModel([plain, with_india], seeds=[1, 2])
+    with pytest.raises(ValueError, match="not a coefficient"):
+        HedgingModel(plain, seeds=[1, 2], varying={"rules.no_force.enabled": np.array([0.0, 1.0])})

@@ -19,11 +19,12 @@ import sim
 from sim.calendar import Month
 from sim.cli import main
 from sim.scenario.loader import BUNDLED_DIR, ScenarioError
-from sim.sweep.analysis import sensitivity
-from sim.sweep.design import _sample, build_design, salib_problem
+from sim.sweep import runner
+from sim.sweep.analysis import noise_notes, sensitivity
+from sim.sweep.design import DUMMY, _sample, build_design, salib_problem
 from sim.sweep.experiment import Design, Method, Outcome, Reducer, load_experiment
 from sim.sweep.outcomes import reduce_outcomes
-from sim.sweep.runner import run_seed
+from sim.sweep.runner import plan_chunks, plan_design, run_seed
 from sim.sweep.store import ResultStore
 from sim.sweep.sweep import run_sweep
 from tests.conftest import poll
@@ -78,7 +79,7 @@ def test_grid_is_the_full_factorial_with_typed_values(tmp_path, short_scenario):
 
 
 @pytest.mark.parametrize("method, samples, rows",
-                         [("sobol", 8, 8 * (3 + 2)), ("morris", 5, 5 * (3 + 1)), ("lhs", 30, 30)])
+                         [("sobol", 8, 8 * (4 + 2)), ("morris", 5, 5 * (4 + 1)), ("lhs", 30, 30)])  # +1: the dummy
 def test_sampled_designs_have_the_expected_size_and_stay_in_bounds(tmp_path, short_scenario, method,
                                                                      samples, rows):
     body = f"""
@@ -256,6 +257,10 @@ def test_sobol_recovers_the_ishigami_ranking():
     x = _sample(design, problem, seed=3)
     y = np.sin(x[:, 0]) + 7 * np.sin(x[:, 1]) ** 2 + 0.1 * x[:, 2] ** 4 * np.sin(x[:, 0])
     table = sensitivity(Method.SOBOL, problem, x, pd.DataFrame({"y": y})).set_index("parameter")
+    assert problem["names"][-1] == DUMMY and len(table) == 4  # the noise-floor dummy is analysed too
+    assert table.loc[DUMMY, "ST"] == pytest.approx(0, abs=0.02)
+    assert not table["below_noise_floor"].drop(DUMMY).any(), "x3 acts through interaction: ST 0.24"
+    table = table.drop(DUMMY)
     assert list(table["S1"].sort_values(ascending=False).index) == ["x2", "x1", "x3"]
     assert list(table["ST"].sort_values(ascending=False).index) == ["x1", "x2", "x3"]
     assert table.loc["x3", "S1"] == pytest.approx(0, abs=0.05)
@@ -267,9 +272,17 @@ def test_morris_ranks_a_linear_toy_by_its_slopes():
     problem = salib_problem(design)
     x = _sample(design, problem, seed=1)
     table = sensitivity(Method.MORRIS, problem, x, pd.DataFrame({"y": 5 * x[:, 0] + x[:, 1]}))
-    mu = table.set_index("parameter")["mu_star"]
+    mu = table.set_index("parameter")["mu_star"].drop(DUMMY)
     assert list(mu.sort_values(ascending=False).index) == ["a", "b", "c"]
     assert mu["a"] == pytest.approx(5) and mu["c"] == pytest.approx(0)
+    below = table.set_index("parameter")["below_noise_floor"]
+    assert below["c"] and not below["a"] and not below["b"], "c does nothing: no better than the dummy"
+    assert noise_notes(table) == ["y: below the noise floor (0, the dummy parameter's index): c"]
+
+
+def test_a_design_without_the_noise_floor_has_no_dummy():
+    design = Design(method=Method.MORRIS, samples=4, noise_floor=False, parameters={"a": [0, 1]})
+    assert salib_problem(design)["names"] == ["a"]
 
 
 def test_sweep_then_analyze_writes_tables_and_figures(tmp_path, short_scenario):
@@ -348,3 +361,119 @@ def test_analyze_before_any_chunk_finished_says_so(tmp_path, short_scenario, cap
         part.unlink()
     assert main(["analyze", str(out)]) == 2
     assert "no finished runs" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------------------------------ packing runs
+SOBOL = """
+    replicates: 2
+    seed: 3
+    design:
+      method: sobol
+      samples: 4
+      parameters:
+        agents.china.assertiveness: [0.2, 0.9]
+        agents.united_states.commitment: [0.2, 0.9]
+        rules.one_depend.threat_threshold: [0.5, 0.9]
+    outcomes:
+      mean_hedging_index: {series: hedging_index, reduce: mean}
+      crises: {series: crisis_count, reduce: last}
+    """
+
+
+def _parts(out: Path) -> int:
+    return len(list((out / "runs").glob("part-*.parquet")))
+
+
+def test_runs_of_many_design_points_share_a_block_and_grouping_changes_nothing(tmp_path, short_scenario):
+    """A Sobol' design of 24 points (3 parameters and the noise-floor dummy) x 2 replicates runs as
+    ONE lockstep block of 48 runs; cut into blocks of 7 on a pool, or of 1, the tables are the same."""
+    exp = experiment_file(tmp_path, short_scenario, SOBOL)
+    packed = run_sweep(exp, tmp_path / "packed", workers=1, progress=False)
+    assert packed.total == 48 and _parts(packed.out) == 1, "every run in one block"
+    pooled = run_sweep(exp, tmp_path / "pooled", workers=2, chunk_runs=7, progress=False)
+    assert _parts(pooled.out) == 7
+    a, b = ResultStore(packed.out), ResultStore(pooled.out)
+    pd.testing.assert_frame_equal(a.runs(), b.runs())
+    pd.testing.assert_frame_equal(a.series(), b.series())
+    table = a.runs()
+    i = int(np.flatnonzero(table["seed"] < 2**63)[-1])  # sim.evaluate takes a root seed (int64)
+    row, seed = table.iloc[i], int(table["seed"].iloc[i])  # (a row of floats would round the seed)
+    assert row["point"] > 0
+    params = ["agents.china.assertiveness", "agents.united_states.commitment", "rules.one_depend.threat_threshold"]
+    experiment, _ = load_experiment(exp)
+    alone = sim.evaluate(short_scenario, seed=seed, outcomes=dict(experiment.outcomes),
+                         **{p: float(row[p]) for p in params})
+    assert alone == pytest.approx({k: row[k] for k in experiment.outcomes}, abs=0, rel=0)
+
+
+def test_structural_differences_go_to_separate_blocks(tmp_path, short_scenario):
+    """TINY switches a rule: its 4 points make 2 structure groups, so 2 blocks."""
+    experiment, base = load_experiment(experiment_file(tmp_path, short_scenario, TINY))
+    plan = plan_design(experiment, base, build_design(experiment, base))
+    assert plan.coefficients == ("agents.china.assertiveness",)
+    assert len(plan.bases) == 2 and sorted(set(plan.group)) == [0, 1]
+    assert {b.rules["no_force"].enabled for b in plan.bases} == {True, False}
+    tasks = list(plan_chunks(experiment, plan, range(12), 1000))
+    assert [t.runs for t in tasks] == [6, 6]
+    for task in tasks:
+        no_force = {bool(experiment_points(experiment, base).loc[p, "rules.no_force.enabled"])
+                    for p in task.blocks[0].points}
+        assert no_force == {task.scenarios[0].rules["no_force"].enabled}
+
+
+def experiment_points(experiment, base):
+    return build_design(experiment, base).points
+
+
+def test_a_large_design_is_planned_as_arrays_not_scenarios(tmp_path, short_scenario):
+    """A Sobol' design of 32,768 points (4,096 base samples, 5 parameters and the noise-floor dummy)
+    becomes one base scenario and a (points, 5) table of values, not 32,768 Scenario objects."""
+    body = SOBOL.replace("samples: 4", "samples: 4096").replace(
+        "rules.one_depend.threat_threshold: [0.5, 0.9]",
+        "rules.one_depend.threat_threshold: [0.5, 0.9]\n"
+        "        agents.russia.reliability: [0.1, 0.9]\n        agents.vietnam.temperature: [0.05, 0.3]")
+    experiment, base = load_experiment(experiment_file(tmp_path, short_scenario, body))
+    plan = plan_design(experiment, base, build_design(experiment, base))
+    assert plan.points == 32_768 and plan.values.shape == (32_768, 5)
+    assert plan.bases == (base,)
+
+
+def test_block_size_follows_the_cost_model_and_the_memory_budget():
+    fixed_share = runner.BLOCK_FIXED_CPU_S / runner.SPEED_BLOCK / runner.RUN_CPU_S
+    assert fixed_share <= runner.FIXED_SHARE < runner.BLOCK_FIXED_CPU_S / (runner.SPEED_BLOCK - 1) / runner.RUN_CPU_S
+    assert runner.block_size(100_000, 144, 60, workers=2) == runner.SPEED_BLOCK
+    assert runner.block_size(1_000, 144, 60, workers=2) == 500, "every worker gets work"
+    assert runner.block_size(1_000, 144, 60, workers=1, own_pool=False) == 125, "Dask: 8 tasks"
+    assert runner.block_size(100_000, 600, 400, workers=1) == 256 * 2**20 // (600 * 400 * 8)
+
+
+def test_a_task_that_cannot_be_pickled_fails_at_once_with_one_clear_error(short_scenario):
+    """A pool used to wait forever on a task its feeder thread could not pickle."""
+    from sim.scenario.loader import load_scenario
+
+    block = runner.Block(np.array([0]), np.array([0]), np.array([1], dtype=np.uint64), np.zeros((1, 0)))
+    task = runner.ChunkTask((block,), (load_scenario(short_scenario),), 1,
+                            {"x": lambda values: values}, ())  # a lambda does not pickle
+    pool = runner.local_executor(2)
+    try:
+        with pytest.raises(runner.TaskNotPicklableError, match=r"sweep task \(1 runs \(ids 0..0\)\) cannot"):
+            runner.execute([task], pool, lambda *args: None)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+# ------------------------------------------------------------------------------------------ morris_all
+def test_morris_all_screens_every_calibrated_coefficient_of_the_replay():
+    """experiments/morris_all.yaml is generated from the coefficient tables; it lists every
+    `calibrated` coefficient over its declared range, and runs in shared lockstep blocks."""
+    from sim.sweep import screening
+    from sim.sweep.experiment import load_experiment as load
+
+    text = screening.EXPERIMENT.read_text()
+    expected = screening.experiment_yaml(sim.load_scenario(screening.SCENARIO))
+    assert text == expected, "regenerate: python -m sim.sweep.screening experiment"
+    experiment, base = load(screening.EXPERIMENT)
+    wanted = screening.calibrated(base)
+    assert len(wanted) > 200 and set(experiment.parameters) == set(wanted)
+    assert experiment.design.method is Method.MORRIS
+    assert experiment.runs <= 10_000, "a modest screen: minutes on one core"

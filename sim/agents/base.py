@@ -168,7 +168,7 @@ class StateAgent(mesa.Agent):
             m = decision.chosen[:, j]
             actions = np.where(m >= 0, self.menu.actions[np.maximum(m, 0)], -1)
             targets = self.menu.targets[np.maximum(m, 0)]
-            apply_moves(world, self.index, actions, targets, self.model.scenario.effects_scale)
+            apply_moves(world, self.index, actions, targets, self.model.effects_scale)
             self.after_moves(world, actions, targets)
             self.model.log_moves(self, actions, targets, [row[j] for row in decision.rules])
 

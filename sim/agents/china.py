@@ -18,8 +18,8 @@ from sim.actions import INDEX, Action, AgreementKind
 from sim.agents.base import StateAgent, register_agent
 from sim.agents.partner import PartnerParams
 from sim.coefficients import coef, count
-from sim.dynamics import open_crisis
-from sim.scenario.schema import Country, Frozen, Tier
+from sim.dynamics import end_crisis, open_crisis, open_package
+from sim.scenario.schema import Country, Frozen
 from sim.state import CHINA, VIETNAM, World
 
 MOVES = (Action.GRAY_ZONE_INCIDENT, Action.ESCALATE, Action.DE_ESCALATE, Action.INDUCEMENT,
@@ -104,8 +104,11 @@ class ChinaParams(PartnerParams):
                                     "[Thayer2011]")
     # a package's composition sets how many agreements of each kind it has: structure, not a rate
     package_size: int = count(45, 1, 200, "prepared pacts in a package, Dec 2023", "[Grossman2023]")
-    package_security_share: float = coef(0.15, 0, 1, "security-sensitive share of a package (~10 refused)",
-                                         "[VOA2023]", structural=True)
+    package_maritime_share: float = coef(0.07, 0, 1, "low-sensitivity maritime share (search and "
+                                         "rescue, Gulf of Tonkin patrols, fishery hotline: 3 of 45)",
+                                         "[Grossman2023]; [VOA2023]", structural=True)
+    package_security_share: float = coef(0.1, 0, 1, "sensitive security share of a package (of the ~10 "
+                                         "refused)", "[VOA2023]", structural=True)
     package_resource_share: float = coef(0.05, 0, 1, "strategic-resource (rare earth) share",
                                          "[VOA2023]; [Grossman2023]", structural=True)
     package_symbolic_share: float = coef(0.3, 0, 1, "symbolic share; the rest is economic", "[VOA2023]",
@@ -116,9 +119,11 @@ class ChinaParams(PartnerParams):
 
     @model_validator(mode="after")
     def _shares(self) -> ChinaParams:
-        total = self.package_security_share + self.package_resource_share + self.package_symbolic_share
+        total = (self.package_maritime_share + self.package_security_share + self.package_resource_share
+                 + self.package_symbolic_share)
         if total > 1.0:
-            raise ValueError(f"package shares (security + resource + symbolic) sum to {total:.2f} > 1")
+            raise ValueError(f"package shares (maritime + security + resource + symbolic) sum to "
+                             f"{total:.2f} > 1")
         return self
 
 
@@ -231,14 +236,11 @@ class China(StateAgent):
             self.model.log_crisis_start(incident, terms)
         stepped_down = (actions == INDEX[Action.DE_ESCALATE]) & ~world.in_crisis
         if stepped_down.any():
-            world.ended_by_china += stepped_down
+            end_crisis(world, stepped_down, Country.CHINA)
             self.model.log_crisis_end(stepped_down, "china", self._terms_before_move)
         proposed = actions == INDEX[Action.PROPOSE_PACKAGE]
         if proposed.any():
-            world.package_cooldown[:] = np.where(proposed, u.package_cooldown, world.package_cooldown)
-            can_upgrade = proposed & (world.tier[:, CHINA] == int(Tier.COMPREHENSIVE_STRATEGIC))
-            world.community_offer[:] = np.where(can_upgrade, u.community_offer_months,
-                                                world.community_offer)
+            open_package(world, proposed, u.package_cooldown, u.community_offer_months)
             self.model.vietnam.answer_package(world, self.package_kinds(), proposed)
 
     def decide(self, world: World):  # noqa: ANN201
@@ -250,7 +252,10 @@ class China(StateAgent):
         """The tags of a package's agreements, in proportions set by the scenario ([VOA2023])."""
         p = self.params
         n = p.package_size
-        counts = [round(n * s) for s in (p.package_symbolic_share, 0.0, p.package_security_share,
-                                         p.package_resource_share)]
+        shares = {AgreementKind.SYMBOLIC: p.package_symbolic_share, AgreementKind.ECONOMIC: 0.0,
+                  AgreementKind.MARITIME: p.package_maritime_share,
+                  AgreementKind.SECURITY: p.package_security_share,
+                  AgreementKind.STRATEGIC_RESOURCE: p.package_resource_share}
+        counts = [round(n * shares[kind]) for kind in AgreementKind]
         counts[AgreementKind.ECONOMIC] = max(0, n - sum(counts))
         return np.repeat(np.arange(len(AgreementKind)), counts)

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import numpy as np
-
-from sim.actions import INDEX, Action
+from sim.actions import Action
 from sim.agents.base import register_agent
 from sim.agents.partner import Partner, PartnerParams, start_tier
 from sim.coefficients import coef
 from sim.scenario.schema import Country
-from sim.state import World
 
 
 class UnitedStatesParams(PartnerParams):
@@ -25,8 +22,6 @@ class UnitedStatesParams(PartnerParams):
                                 "expensive kit)")
     rivalry_with_china: float = coef(0.7, 0, 1, "how openly the partner confronts China")
     offer_propensity: float = coef(0.35, 0, 1, "readiness to offer Vietnam a higher tier")
-    caatsa_arms_factor: float = coef(0.9, 0, 1, "Russia's arms-supplier attractiveness x this after "
-                                     "each month of CAATSA pressure", "[Heydarian2022]")
 
 
 @register_agent
@@ -39,9 +34,5 @@ class UnitedStates(Partner):
     Params = UnitedStatesParams
     MOVES = (Action.UPGRADE_OFFER, Action.MARITIME_AID, Action.DEMOCRACY_PROMOTION,
              Action.SANCTIONS_PRESSURE, Action.ARMS_SALE, Action.HOLD)
-
-    def after_moves(self, world: World, actions: np.ndarray, targets: np.ndarray) -> None:
-        super().after_moves(world, actions, targets)
-        pressed = actions == INDEX[Action.SANCTIONS_PRESSURE]
-        russia = world.index(Country.RUSSIA.value)
-        world.arms_supplier[:, russia] *= np.where(pressed, self.k.caatsa_arms_factor, 1.0)  # CAATSA
+    # CAATSA pressure cuts a sanctioned supplier's arms attractiveness: the sanctions_pressure row
+    # of the actions table (actions.sanctions_pressure.sanctioned_arms), applied by sim.effects.

@@ -11,6 +11,7 @@ a continuous allocation across suppliers ([Heydarian2022]), not a monthly move.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import IntEnum
 
 import numpy as np
@@ -145,6 +146,63 @@ def _gains_table() -> type[Frozen]:
 VietnamGains = _gains_table()
 
 
+# ------------------------------------------------------------------------------------- packages
+@dataclass(frozen=True)
+class AgreementSpec:
+    """One kind of agreement in a Chinese package: the goal it serves, its benefit to that goal and
+    its security cost per unit of threat (both calibrated sizes; the direction from ``source``)."""
+
+    goal: Goal
+    benefit: float
+    security_cost: float
+    source: str
+    examples: str
+
+
+#: what each kind of agreement is worth to Vietnam ([VOA2023]; [Grossman2023]). Each size is
+#: ``agents.vietnam.package.<kind>.{benefit, security_cost}``; refuse_security_sensitive scales the cost.
+AGREEMENTS: dict[AgreementKind, AgreementSpec] = {
+    AgreementKind.SYMBOLIC: AgreementSpec(
+        Goal.STABILITY, 0.8, 0.0, "[VOA2023] (community of shared future: form over substance)",
+        "joint statements, party-to-party and people-to-people exchanges"),
+    AgreementKind.ECONOMIC: AgreementSpec(
+        Goal.PROSPERITY, 0.8, 0.0, "[VOA2023]; [Grossman2023] (market access, rail link, BRI, telecoms)",
+        "market access, railway funding, digital cooperation"),
+    AgreementKind.MARITIME: AgreementSpec(
+        Goal.STABILITY, 0.6, 0.15, "[Grossman2023] (joint patrols in the Gulf of Tonkin and maritime "
+        "search and rescue signed, Dec 2023); [VOA2023] (fishery-incident hotline)",
+        "search and rescue, joint patrols in the Gulf of Tonkin, incident hotline"),
+    AgreementKind.SECURITY: AgreementSpec(
+        Goal.STABILITY, 0.3, 0.8, "[VOA2023] (about 10 of 45 refused)",
+        "sensitive security cooperation"),
+    AgreementKind.STRATEGIC_RESOURCE: AgreementSpec(
+        Goal.PROSPERITY, 1.0, 0.6, "[Grossman2023] (second-largest rare-earth reserves; the deal not "
+        "signed: military use against Vietnam); [VOA2023] (critical minerals refused; capital needed)",
+        "rare-earth mining, critical minerals"),
+}
+
+
+def _package_table() -> type[Frozen]:
+    """The pydantic table of :data:`AGREEMENTS`: ``package.<kind>.{benefit, security_cost}``."""
+    kinds = {
+        kind.name.lower(): table(f"Agreement_{kind.name.lower()}", f"a {kind.name.lower()} agreement", {
+            "benefit": coef(spec.benefit, 0, 3, f"{spec.goal.name.lower()} value of a {kind.name.lower()} "
+                            f"agreement ({spec.examples}; direction: {spec.source})"),
+            "security_cost": coef(spec.security_cost, 0, 3, f"security cost of a {kind.name.lower()} "
+                                  f"agreement per unit of threat (direction: {spec.source})"),
+        }, __name__) for kind, spec in AGREEMENTS.items()}
+    extra = {
+        "symbolic_debt": coef(0.3, 0, 2, "extra stability value of a symbolic agreement per unit of "
+                              "assurance debt", "[Diplomat2023]"),
+        "merit_sd": coef(0.3, 0, 2, "sd of an agreement's idiosyncratic merit"),
+    }
+    return table("PackageAnswer", "How Vietnam weighs each agreement of a Chinese package, item by item "
+                 "([VOA2023]; [Grossman2023]).", {**kinds, **extra}, __name__)
+
+
+PackageAnswer = _package_table()
+
+
 class RegimeSwitches(Frozen):
     """Kuik's ([Kuik2021]) regime switches: how the goal weights move when they fire."""
 
@@ -157,23 +215,6 @@ class RegimeSwitches(Frozen):
                                    "[Kuik2021]")
     balance_stability: float = coef(0.6, 0, 1, "stability weight x this when China's threat is high",
                                     "[Kuik2021]")
-
-
-class PackageAnswer(Frozen):
-    """How Vietnam values each agreement of a Chinese package ([VOA2023]; [Grossman2023])."""
-
-    symbolic: float = coef(0.8, 0, 3, "stability value of a symbolic agreement")
-    symbolic_debt: float = coef(0.3, 0, 2, "extra stability value of a symbolic one per unit of "
-                                "assurance debt")
-    economic: float = coef(0.8, 0, 3, "prosperity value of an economic agreement")
-    security_stability: float = coef(0.3, 0, 2, "stability value of a security agreement")
-    security_threat: float = coef(0.4, 0, 2, "security cost of a security agreement per unit of threat")
-    resource_prosperity: float = coef(0.4, 0, 2, "prosperity value of a strategic-resource agreement")
-    resource_threat: float = coef(0.5, 0, 2, "security cost of a strategic-resource agreement per "
-                                  "unit of threat")
-    merit_sd: float = coef(0.3, 0, 2, "sd of an agreement's idiosyncratic merit")
-    interdependence_per_deal: float = coef(0.002, 0, 0.05, "China interdependence added per economic "
-                                           "agreement signed")
 
 
 class Procurement(Frozen):
@@ -207,7 +248,7 @@ class VietnamParams(Frozen):
                                   "against a third country again")
     regime: RegimeSwitches = Field(default_factory=RegimeSwitches)
     gains: VietnamGains = Field(default_factory=VietnamGains)  # type: ignore[valid-type]
-    package: PackageAnswer = Field(default_factory=PackageAnswer)
+    package: PackageAnswer = Field(default_factory=PackageAnswer)  # type: ignore[valid-type]
     procurement: Procurement = Field(default_factory=Procurement)
 
 
@@ -249,6 +290,10 @@ class Vietnam(StateAgent):
              [(getattr(getattr(getattr(gains, move.value), goal.name.lower()), d)[:, None],
                DRIVERS[d][1]) for d in terms])
             for (move, goal), terms in GAINS.items()]
+        R = self.model.world.replicates
+        #: agreements of each kind proposed to and signed by Vietnam so far, ``(R, kinds)``
+        self.package_proposed = np.zeros((R, len(AgreementKind)))
+        self.package_signed = np.zeros((R, len(AgreementKind)))
 
     @property
     def actions_per_month(self) -> int:  # type: ignore[override]
@@ -323,8 +368,7 @@ class Vietnam(StateAgent):
         conceded = (actions == INDEX[Action.CONCEDE]) & world.in_crisis
         if conceded.any():
             terms = self._terms_before_move
-            end_crisis(world, conceded)
-            world.ended_by_vietnam += conceded
+            end_crisis(world, conceded, Country.VIETNAM)
             self.model.log_crisis_end(conceded, "vietnam", terms)
 
     def decide(self, world: World):  # noqa: ANN201
@@ -347,24 +391,12 @@ class Vietnam(StateAgent):
         security-sensitive deals), plus an idiosyncratic merit drawn from the model's generator.
         """
         w, pk = self.weights(world), self.k.package
-        threat, debt = world.threat[:, None], world.assurance_debt[:, None]
-
-        def c(x: np.ndarray) -> np.ndarray:
-            return x[:, None]
-
-        value = np.select(
-            [kinds == AgreementKind.SYMBOLIC, kinds == AgreementKind.ECONOMIC,
-             kinds == AgreementKind.SECURITY, kinds == AgreementKind.STRATEGIC_RESOURCE],
-            [(c(pk.symbolic) + c(pk.symbolic_debt) * debt) * w[:, [Goal.STABILITY]],
-             c(pk.economic) * w[:, [Goal.PROSPERITY]],
-             c(pk.security_stability) * w[:, [Goal.STABILITY]]
-             - c(pk.security_threat) * threat * w[:, [Goal.SECURITY]],
-             c(pk.resource_prosperity) * w[:, [Goal.PROSPERITY]]
-             - c(pk.resource_threat) * threat * w[:, [Goal.SECURITY]]])
+        benefit, cost = self.agreement_terms(world, kinds)
+        value = benefit - cost * world.threat[:, None] * w[:, [Goal.SECURITY]]
         bonuses = [(rule.id, b) for rule in self.rules_in_force()
-                   if (b := rule.agreement_bonus(world, kinds)) is not None]
+                   if (b := rule.agreement_bonus(world, kinds, cost)) is not None]
         value = value + sum((b for _, b in bonuses), np.zeros(value.shape))
-        merit = c(pk.merit_sd) * self.model.streams.normal(0.0, 1.0, value.shape, where=proposed)
+        merit = pk.merit_sd[:, None] * self.model.streams.normal(0.0, 1.0, value.shape, where=proposed)
         temperature = self.k.temperature[:, None]
         signed = bernoulli(logistic((value + merit) / temperature), self.model.streams, proposed)
         self.model.note_rule_effects(self, [answer_effect(rid, value + merit - b, b, temperature,
@@ -373,21 +405,37 @@ class Vietnam(StateAgent):
         self._sign(world, kinds, signed, proposed, tuple(shaping))
         return signed
 
+    def agreement_terms(self, world: World, kinds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(R, A)`` each agreement's benefit (its kind's, times the weight of the goal it serves;
+        a symbolic one also pays assurance debt) and its security cost per unit of threat."""
+        w, pk = self.weights(world), self.k.package
+        R = world.replicates
+        benefit, cost = np.zeros((R, len(kinds))), np.zeros((R, len(kinds)))
+        for kind, spec in AGREEMENTS.items():
+            row = getattr(pk, kind.name.lower())
+            gain = row.benefit + (pk.symbolic_debt * world.assurance_debt
+                                  if kind is AgreementKind.SYMBOLIC else 0.0)
+            mask = kinds == kind
+            benefit += np.where(mask, (gain * w[:, spec.goal])[:, None], 0.0)
+            cost += np.where(mask, row.security_cost[:, None], 0.0)
+        return benefit, cost
+
     def _sign(self, world: World, kinds: np.ndarray, signed: np.ndarray, proposed: np.ndarray,
               shaping: tuple[str, ...]) -> None:
         n_signed = signed.sum(axis=1)
         world.agreements_signed += n_signed
         world.agreements_refused += np.where(proposed, len(kinds) - n_signed, 0)
-        sensitive = (kinds == AgreementKind.SECURITY) | (kinds == AgreementKind.STRATEGIC_RESOURCE)
+        sensitive = np.array([AgreementKind(k).sensitive for k in kinds], dtype=bool)
+        for kind in AgreementKind:
+            of_kind = (kinds == kind) & proposed[:, None]
+            self.package_proposed[:, kind] += of_kind.sum(axis=1)
+            self.package_signed[:, kind] += (signed & of_kind).sum(axis=1)
         world.sensitive_signed += (signed & sensitive).sum(axis=1)
         world.sensitive_refused += (~signed & sensitive & proposed[:, None]).sum(axis=1)
-        share = n_signed / max(1, len(kinds))
-        econ = (signed & (kinds == AgreementKind.ECONOMIC)).sum(axis=1)
-        world.interdependence[:, CHINA] = np.clip(
-            world.interdependence[:, CHINA] + self.k.package.interdependence_per_deal * econ, 0, 1)
+        share = n_signed / max(1, len(kinds))  # the package's effects (actions table) x share signed
         actions = np.where(proposed, INDEX[Action.SIGN_AGREEMENTS], -1)
         targets = np.full(world.replicates, CHINA)
-        apply_moves(world, VIETNAM, actions, targets, share * self.model.scenario.effects_scale)
+        apply_moves(world, VIETNAM, actions, targets, share * self.model.effects_scale)
         if self.model.record_actions:
             detail = [self._package_detail(kinds, signed[r]) if proposed[r] else ""
                       for r in range(world.replicates)]

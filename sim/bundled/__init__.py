@@ -1,4 +1,4 @@
-"""Files shipped inside the package: scenarios, experiments and observed data.
+"""Files shipped inside the package: scenarios, experiments, calibrations and observed data.
 
 They live in ``sim/bundled/`` so that a wheel carries them (``pyproject.toml`` lists them as package
 data) and are located through :mod:`importlib.resources`, not a path relative to a checkout; a clone
@@ -14,6 +14,7 @@ ROOT = Path(str(files(__name__)))  # pip installs packages as folders, so this i
 SCENARIOS_DIR = ROOT / "scenarios"
 EXPERIMENTS_DIR = ROOT / "experiments"
 OBSERVED_DIR = ROOT / "observed"
+CALIBRATIONS_DIR = ROOT / "calibrations"
 
 
 def scenario_files() -> list[Path]:

@@ -124,8 +124,10 @@ class Rule:
         """``(R, M)`` utility added to each candidate; ``None`` if it changes nothing."""
         return None
 
-    def agreement_bonus(self, world: World, kinds: np.ndarray) -> np.ndarray | None:
-        """Utility added to each proposed agreement ``(R, A)`` of a package; ``kinds`` is (A,)."""
+    def agreement_bonus(self, world: World, kinds: np.ndarray,
+                        security_cost: np.ndarray) -> np.ndarray | None:
+        """Utility added to each proposed agreement ``(R, A)`` of a package; ``kinds`` is (A,),
+        ``security_cost`` (R, A) each agreement's security cost per unit of threat."""
         return None
 
     @classmethod

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.actions import ASSURANCE_ACTIONS, Action, AgreementKind
+from sim.actions import ASSURANCE_ACTIONS, Action
 from sim.coefficients import coef, count
 from sim.rules.base import Context, Rule, RuleParams, register
 from sim.scenario.schema import Country
@@ -156,28 +156,25 @@ class NotAgainstThirdCountry(Rule):
 
 
 class RefuseSensitiveParams(RuleParams):
-    security_penalty: float = coef(1.2, 0, 10, "utility lost by a security-sensitive pact x (base + threat)")
-    resource_penalty: float = coef(2.0, 0, 10, "utility lost by a strategic-resource (rare earth) pact "
-                                   "x (base + threat)", "[VOA2023]; [Grossman2023]")
+    weight: float = coef(1.5, 0, 10, "utility lost per unit of an agreement's security cost x "
+                         "(base + threat)", "[VOA2023]; [Grossman2023]")
     threat_base: float = coef(0.5, 0, 3, "threat added before scaling the penalties")
 
 
 @register
 class RefuseSecuritySensitive(Rule):
-    """Refuse security-sensitive deals: pacts touching defense or critical minerals with China are
-    weighed by their security cost and mostly refused."""
+    """Refuse security-sensitive deals: each agreement with China loses value in proportion to its
+    kind's security cost (Vietnam's table, ``agents.vietnam.package``), so low-sensitivity pacts
+    (search and rescue, joint patrols) pass and critical minerals are mostly refused."""
 
     id = "refuse_security_sensitive"
     binds = Country.VIETNAM.value
     source = "[VOA2023] (~10 of 45 refused, incl. critical minerals); [Grossman2023] (rare earths)"
     Params = RefuseSensitiveParams
 
-    def agreement_bonus(self, world: World, kinds: np.ndarray) -> np.ndarray:
+    def agreement_bonus(self, world: World, kinds: np.ndarray, security_cost: np.ndarray) -> np.ndarray:
         k = self.k
-        penalty = np.select([kinds == AgreementKind.SECURITY, kinds == AgreementKind.STRATEGIC_RESOURCE],
-                            [k.security_penalty[:, None], k.resource_penalty[:, None]], 0.0)
-        return np.broadcast_to(-penalty * (k.threat_base[:, None] + world.threat[:, None]),
-                               (world.replicates, len(kinds)))
+        return -k.weight[:, None] * security_cost * (k.threat_base[:, None] + world.threat[:, None])
 
 
 class RegimeSecurityParams(RuleParams):

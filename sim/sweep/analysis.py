@@ -23,7 +23,7 @@ import pandas as pd
 
 from sim.outputs import ANALYSIS_LAYOUT, UnreadableOutputError, write_dir
 from sim.plots import FigureOptions
-from sim.sweep.design import METHODS
+from sim.sweep.design import DUMMY, METHODS
 from sim.sweep.experiment import Experiment, Method, PlotKind
 from sim.sweep.store import ANALYSIS, EXPERIMENT, ResultStore
 
@@ -109,7 +109,32 @@ def sensitivity(method: Method, problem: dict[str, Any], sample: np.ndarray, y: 
             res = spec.analyse(problem, sample, values, second_order, levels, BOOTSTRAP_SEED)
         for i, p in enumerate(problem["names"]):
             rows.append({"outcome": outcome, "parameter": p, **{k: float(res[k][i]) for k in spec.columns}})
-    return pd.DataFrame(rows)
+    return with_noise_floor(pd.DataFrame(rows), spec.columns[0], spec.columns[1])
+
+
+def with_noise_floor(indices: pd.DataFrame, index: str, conf: str) -> pd.DataFrame:
+    """Add ``noise_floor`` (per outcome: the dummy parameter's index plus its confidence half-width)
+    and ``below_noise_floor`` (a parameter whose index does not exceed it: indistinguishable from a
+    parameter the model never reads). Without a dummy in the design both are empty."""
+    out = indices.copy()
+    if DUMMY not in set(out.get("parameter", ())):
+        out["noise_floor"], out["below_noise_floor"] = np.nan, None
+        return out
+    dummy = out[out["parameter"] == DUMMY].set_index("outcome")
+    floor = (dummy[index] + dummy[conf].fillna(0)).rename("noise_floor")
+    out = out.join(floor, on="outcome")
+    out["below_noise_floor"] = (out[index] <= out["noise_floor"]) & (out["parameter"] != DUMMY)
+    return out
+
+
+def noise_notes(indices: pd.DataFrame) -> list[str]:
+    """One warning per outcome naming the parameters whose index is below the noise floor."""
+    notes = []
+    for outcome, rows in indices[indices["below_noise_floor"] == True].groupby("outcome"):  # noqa: E712
+        floor = rows["noise_floor"].iloc[0]
+        notes.append(f"{outcome}: below the noise floor ({floor:.3g}, the dummy parameter's index): "
+                     + ", ".join(rows["parameter"]))
+    return notes
 
 
 @dataclass
@@ -149,6 +174,7 @@ def analyze(root: str | Path, series: list[str] | None = None, figures: FigureOp
         if indices is not None:
             indices.to_csv(tmp / "sensitivity.csv", index=False, float_format="%.6g")
             analysis.tables.append(final / "sensitivity.csv")
+            analysis.notes.extend(noise_notes(indices))
         made = figure_writer.write_all(results, indices, tmp / "plots", series, figures)
         analysis.figures.extend(final / "plots" / p.name for p in made.paths)
         analysis.notes.extend(made.notes)

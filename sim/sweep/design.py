@@ -112,10 +112,18 @@ class DesignMatrix:
         return len(self.points)
 
 
+#: The noise-floor parameter of a sensitivity design: sampled and analysed like the others, read by
+#: nothing, so its index measures what replicate noise and sampling error alone produce (the
+#: dummy-parameter threshold of [KhorashadiZadeh2017]).
+DUMMY = "noise_floor_dummy"
+
+
 def salib_problem(design: Design) -> dict[str, Any]:
     names = list(design.parameters)
-    return {"num_vars": len(names), "names": names,
-            "bounds": [list(map(float, design.parameters[n])) for n in names]}
+    bounds = [list(map(float, design.parameters[n])) for n in names]
+    if design.noise_floor and METHODS[design.method].analyse is not None:
+        names, bounds = [*names, DUMMY], [*bounds, [0.0, 1.0]]
+    return {"num_vars": len(names), "names": names, "bounds": bounds}
 
 
 def build_design(experiment: Experiment, base: Scenario) -> DesignMatrix:
@@ -130,7 +138,7 @@ def build_design(experiment: Experiment, base: Scenario) -> DesignMatrix:
     elif METHODS[design.method].sample is not None:
         problem = salib_problem(design)
         sample = _sample(design, problem, seed)
-        points = pd.DataFrame(sample, columns=problem["names"])
+        points = pd.DataFrame(sample, columns=problem["names"]).drop(columns=[DUMMY], errors="ignore")
     elif design.method is Method.LIST:
         points = pd.DataFrame([{p: point.get(p, scenario_value(base, p)) for p in experiment.parameters}
                                for point in design.points], dtype=object)

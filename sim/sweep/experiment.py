@@ -147,6 +147,9 @@ class Design(Frozen):
     points: list[dict[str, Any]] = Field(default_factory=list)  # method: list
     levels: Annotated[int, Field(ge=2, le=20)] = 4  # Morris grid levels
     second_order: bool = False  # Sobol second-order indices (costs more runs)
+    # a dummy parameter the model never reads, sampled and analysed with the others: its index is
+    # what replicate noise alone produces (sim.sweep.analysis); costs one more column of the design
+    noise_floor: bool = True
 
     @field_validator("samples")
     @classmethod
@@ -186,10 +189,13 @@ CONFIRM_RUNS = 100_000  # a sweep beyond this (15-60 min on 2 cores) runs only w
 
 def design_points(design: Design | None) -> int:
     """How many design points ``design`` has, counted without sampling it (SALib's sizes: Saltelli
-    N(D+2), or N(2D+2) with second-order indices; Morris N(D+1); a Latin hypercube N)."""
+    N(D+2), or N(2D+2) with second-order indices; Morris N(D+1); a Latin hypercube N). D counts the
+    noise-floor dummy of a Sobol' or Morris design (sim.sweep.design.DUMMY)."""
     if design is None:
         return 1
     d, n = len(design.parameters), design.samples or 2
+    if design.noise_floor and design.method in (Method.SOBOL, Method.MORRIS):
+        d += 1
     if design.method is Method.LIST:
         return len(design.points)
     if design.method is Method.GRID:
@@ -215,7 +221,8 @@ class Experiment(Frozen):
                                                           PlotKind.ENSEMBLE_SERIES])
     ensemble_series: list[str] = Field(default_factory=lambda: ["hedging_index", "tension_china"])
     store_series: list[str] | None = None  # monthly columns kept per run; default: those used
-    chunk_runs: Annotated[int, Field(ge=1, le=10_000)] = 100  # runs per task (amortises overhead)
+    #: runs per lockstep block; None: chosen for speed and memory (sim.sweep.runner.block_size)
+    chunk_runs: Annotated[int, Field(ge=1, le=10_000)] | None = None
     source_file: str | None = None
 
     @model_validator(mode="after")

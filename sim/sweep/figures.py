@@ -133,6 +133,9 @@ def sensitivity_bars(indices: pd.DataFrame, method: Method, results: Results) ->
                         label=label, error_kw={"lw": 0.8, "capsize": 2})
             ax.set_yticks(y, [parameter_label(p) for p in rows["parameter"]])
             ax.set_ylim(len(rows) - 0.5, -0.5)
+            floor = rows["noise_floor"].iloc[0] if "noise_floor" in rows else np.nan
+            if np.isfinite(floor):  # the dummy parameter's index: below it, nothing is told from noise
+                ax.axvline(floor, color="black", lw=0.8, ls="--", label="noise floor (dummy + its interval)")
             ax.axvline(0, color="black", lw=0.6)
             ax.set_title(outcome_label(results, outcome)[:1].upper() + outcome_label(results, outcome)[1:])
             ax.grid(axis="y", visible=False)

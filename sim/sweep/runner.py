@@ -1,11 +1,14 @@
 """Running every (design point, replicate) of an experiment on any ``concurrent.futures.Executor``.
 
 A run's seed comes from the experiment's root seed through ``numpy.random.SeedSequence`` keyed by
-``(point, replicate)``, never by completion order. Runs are grouped into chunks of about
-``chunk_runs``; within a chunk the replicates of a design point advance in lockstep, and since each
-replicate draws from its own stream (:mod:`sim.streams`) a run's result does not depend on the
-chunk it lands in. Hence serial, local-pool and Dask sweeps, and a sweep interrupted and resumed,
-all give the same table.
+``(point, replicate)``, never by completion order. The design is planned as arrays
+(:class:`SweepPlan`): a base scenario per *structure group* (points that differ only in
+coefficients share one; a rule switched off or an integer changed makes another) and a table of
+coefficient values per point. Runs, not points, are packed into lockstep blocks: a block holds
+runs of any design points of one group, each replicate reading its own row of every coefficient
+(:mod:`sim.blocks`). Since each run also draws from its own stream (:mod:`sim.streams`), a run's
+result does not depend on the block it lands in: serial, local-pool and Dask sweeps, and a sweep
+interrupted and resumed, all give the same table, and any design runs at Monte-Carlo speed.
 
 The local pool uses the ``fork`` start method where the platform has it: importing Mesa sets
 ``spawn`` for the whole process, and spawned workers pay ~1 s each to re-import it.
@@ -15,9 +18,9 @@ Dask: ``distributed.Client(address).get_executor()``.
 from __future__ import annotations
 
 import ctypes
-import itertools
 import multiprocessing
 import os
+import pickle
 import signal
 import sys
 import threading
@@ -30,6 +33,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.blocks import coefficient_field, coefficient_problems
 from sim.calendar import date_of_step
 from sim.model import HedgingModel
 from sim.scenario.loader import ScenarioError, with_overrides
@@ -49,48 +53,142 @@ def run_id(point: int, replicate: int, replicates: int) -> int:
     return point * replicates + replicate
 
 
+# ------------------------------------------------------------------------------------------ planning
+@dataclass(frozen=True)
+class SweepPlan:
+    """A design as arrays: ``bases[group[p]]`` is design point p's scenario with its structural
+    values set, and ``values[p]`` its coefficients (columns ``coefficients``), set per replicate
+    when the run is in a block. Its size is the design table's, whatever the number of runs."""
+
+    bases: tuple[Scenario, ...]
+    group: np.ndarray  # (points,) structure group of each design point
+    coefficients: tuple[str, ...]
+    values: np.ndarray  # (points, coefficients)
+    replicates: int
+    seed: int
+
+    @property
+    def points(self) -> int:
+        return len(self.group)
+
+
+def plan_design(experiment: Experiment, base: Scenario, design: DesignMatrix) -> SweepPlan:
+    """Split the design's parameters into coefficients (checked as arrays, set per replicate) and
+    structure (one scenario per distinct combination, checked by the loader). A refused value is
+    reported against the experiment file's line for that parameter before any run starts."""
+    points = design.points
+    coefficients = [c for c in points.columns
+                    if coefficient_field(base, c) is not None and points[c].dtype.kind == "f"]
+    structural = [c for c in points.columns if c not in coefficients]
+    values = points[coefficients].to_numpy(dtype=float).reshape(len(points), len(coefficients))
+    problems = [(path, f"design point {row}: {message}")
+                for j, path in enumerate(coefficients)
+                for row, message in coefficient_problems(base, path, values[:, j])]
+    if structural:
+        group = points.groupby(structural, sort=False).ngroup().to_numpy()
+        firsts = pd.Series(np.arange(len(points))).groupby(group).first().to_numpy()
+    else:
+        group, firsts = np.zeros(len(points), dtype=np.int64), np.zeros(1, dtype=np.int64)
+    bases = []
+    for point in firsts:
+        overrides = {k: v for k, v in point_overrides(points, int(point)).items() if k in structural}
+        try:
+            bases.append(with_overrides(base, overrides) if overrides else base)
+        except ScenarioError as exc:
+            problems += [(p.path, f"design point {point} ({_describe(overrides)}): {p.message}")
+                         for p in exc.problems]
+    if problems:
+        raise design_problems(experiment, problems)
+    return SweepPlan(tuple(bases), group, tuple(coefficients), values, experiment.replicates, experiment.seed)
+
+
+def _describe(overrides: dict[str, Any]) -> str:
+    return ", ".join(f"{k}={v!r}" for k, v in overrides.items())
+
+
 @dataclass(frozen=True)
 class Block:
-    """Replicates of one design point run together in lockstep."""
+    """Runs of one structure group advanced together in lockstep: run r is design point
+    ``points[r]``'s replicate ``replicates[r]``, with seed ``seeds[r]`` and coefficients
+    ``values[r]`` (columns: the task's ``coefficients``)."""
 
-    point: int
-    replicates: tuple[int, ...]
-    seeds: tuple[int, ...]
+    points: np.ndarray
+    replicates: np.ndarray
+    seeds: np.ndarray
+    values: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.points)
 
 
 @dataclass(frozen=True)
 class ChunkTask:
-    """Everything a worker needs: the scenario of each block's design point, and what to keep.
-    It carries no reference to the parent process, so it travels to a Dask worker as it is."""
+    """Everything a worker needs: each block's base scenario, the coefficient columns, and what to
+    keep. It carries no reference to the parent process, so it travels to a Dask worker as it is."""
 
     blocks: tuple[Block, ...]
     scenarios: tuple[Scenario, ...]
     total_replicates: int
     outcomes: dict[str, Outcome]
     store_series: tuple[str, ...]
+    coefficients: tuple[str, ...] = ()
 
     @property
     def runs(self) -> int:
-        return sum(len(b.replicates) for b in self.blocks)
+        return sum(len(b) for b in self.blocks)
+
+    def describe(self) -> str:
+        ids = np.concatenate([b.points * self.total_replicates + b.replicates for b in self.blocks])
+        return f"{self.runs} runs (ids {int(ids.min())}..{int(ids.max())})" if len(ids) else "no runs"
+
+
+def plan_chunks(experiment: Experiment, plan: SweepPlan, todo: Iterable[int],
+                block_runs: int) -> Iterator[ChunkTask]:
+    """Cut the run ids ``todo`` into lockstep blocks of at most ``block_runs`` runs, one task each:
+    runs grouped by structure group, in run order within a group. Where a run lands changes
+    nothing in its result."""
+    ids = np.asarray(sorted(todo), dtype=np.int64)
+    R = plan.replicates
+    group = plan.group[ids // R] if len(ids) else ids
+    ordered = ids[np.argsort(group, kind="stable")]
+    groups = plan.group[ordered // R]
+    outcomes, keep = dict(experiment.outcomes), tuple(experiment.stored_series())
+    for g in np.unique(groups):
+        mine = ordered[groups == g]
+        for start in range(0, len(mine), block_runs):
+            chunk = mine[start:start + block_runs]
+            points, reps = chunk // R, chunk % R
+            seeds = np.array([run_seed(plan.seed, int(p), int(r)) for p, r in zip(points, reps, strict=True)],
+                             dtype=np.uint64)
+            block = Block(points, reps, seeds, plan.values[points])
+            yield ChunkTask((block,), (plan.bases[g],), R, outcomes, keep, plan.coefficients)
 
 
 def run_chunk(task: ChunkTask) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Run a chunk; return its rows of the runs table (ids and outcomes) and of the series table."""
     runs, series = [], []
     for block, scenario in zip(task.blocks, task.scenarios, strict=True):
-        model = HedgingModel(scenario, seeds=block.seeds, record_actions=False).run()
+        varying = {path: block.values[:, j] for j, path in enumerate(task.coefficients)}
+        model = HedgingModel(scenario, seeds=[int(s) for s in block.seeds], record_actions=False,
+                             varying=varying or None).run()
         values = model.series_values()
         columns = [c.name for c in model.columns]
-        ids = [run_id(block.point, r, task.total_replicates) for r in block.replicates]
-        table = {"run": ids, "point": block.point, "replicate": list(block.replicates),
+        ids = block.points * task.total_replicates + block.replicates
+        table = {"run": ids, "point": block.points, "replicate": block.replicates,
                  "seed": np.asarray(block.seeds, dtype=np.uint64)}
         table.update(reduce_outcomes(values, columns, scenario.start, task.outcomes))
         runs.append(pd.DataFrame(table))
         series.append(_series_rows(model, values, columns, ids, task.store_series))
+        del model
     return pd.concat(runs, ignore_index=True), pd.concat(series, ignore_index=True)
 
 
-def _series_rows(model: HedgingModel, values: np.ndarray, columns: list[str], ids: list[int],
+def run_chunk_bytes(payload: bytes) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`run_chunk` of a task pickled by the parent (see :func:`execute`)."""
+    return run_chunk(pickle.loads(payload))
+
+
+def _series_rows(model: HedgingModel, values: np.ndarray, columns: list[str], ids: np.ndarray,
                  keep: tuple[str, ...]) -> pd.DataFrame:
     months, reps = values.shape[0], values.shape[1]
     dates = [str(date_of_step(model.scenario.start, s)) for s in range(1, months + 1)]
@@ -101,43 +199,32 @@ def _series_rows(model: HedgingModel, values: np.ndarray, columns: list[str], id
     return pd.DataFrame(table)
 
 
-# ------------------------------------------------------------------------------------------ planning
-def point_scenarios(experiment: Experiment, base: Scenario, design: DesignMatrix) -> list[Scenario]:
-    """The scenario of every design point; a value the scenario rejects is reported against the
-    experiment file's line for that parameter before any run starts."""
-    scenarios, problems = [], []
-    for point in range(len(design)):
-        overrides = point_overrides(design.points, point)
-        try:
-            scenarios.append(with_overrides(base, overrides))
-        except ScenarioError as exc:
-            problems += [(p.path, f"design point {point} ({_describe(overrides)}): {p.message}")
-                         for p in exc.problems]
-    if problems:
-        raise design_problems(experiment, problems)
-    return scenarios
+# ------------------------------------------------------------------------------------------ block size
+#: Cost model of one lockstep block of the historical replay (144 months), in CPU seconds,
+#: measured with ``time.process_time`` over blocks of 1, 10, 100, 300 and 1,000 runs (README,
+#: "Speed"): ``BLOCK_FIXED_CPU_S + runs * RUN_CPU_S``. Both scale with the months; their ratio
+#: (how many runs amortise the fixed cost) does not.
+BLOCK_FIXED_CPU_S = 1.04
+RUN_CPU_S = 0.0082
+#: the fixed cost may add at most this share to a run's cost: blocks of >= 1,269 runs
+FIXED_SHARE = 0.10
+SPEED_BLOCK = int(np.ceil(BLOCK_FIXED_CPU_S / (FIXED_SHARE * RUN_CPU_S)))
+#: memory a block may take in a worker (its monthly series, months x columns x 8 bytes per run,
+#: is most of it: 67 KB per run of the replay measured against 70 KB counted)
+BLOCK_MEMORY_BYTES = 256 * 2**20
+#: tasks to give an executor whose size is unknown (Dask), when there are too few runs to fill
+#: blocks of SPEED_BLOCK
+FOREIGN_TASKS = 8
 
 
-def _describe(overrides: dict[str, Any]) -> str:
-    return ", ".join(f"{k}={v!r}" for k, v in overrides.items())
-
-
-def plan_chunks(experiment: Experiment, scenarios: list[Scenario], todo: Iterable[int],
-                chunk_runs: int) -> Iterator[ChunkTask]:
-    """Cut the run ids ``todo`` (in order) into tasks of ``chunk_runs`` runs; within a task, the
-    runs of one design point form a lockstep block."""
-    R, ids = experiment.replicates, sorted(todo)
-    for start in range(0, len(ids), chunk_runs):
-        blocks = []
-        for point, group in itertools.groupby(ids[start:start + chunk_runs], key=lambda rid: rid // R):
-            reps = tuple(rid % R for rid in group)
-            blocks.append(Block(point, reps, tuple(run_seed(experiment.seed, point, r) for r in reps)))
-        yield _task(experiment, scenarios, blocks)
-
-
-def _task(experiment: Experiment, scenarios: list[Scenario], blocks: list[Block]) -> ChunkTask:
-    return ChunkTask(tuple(blocks), tuple(scenarios[b.point] for b in blocks), experiment.replicates,
-                     dict(experiment.outcomes), tuple(experiment.stored_series()))
+def block_size(runs: int, months: int, columns: int, workers: int, own_pool: bool = True) -> int:
+    """Runs per lockstep block: as many as amortise the block's fixed cost (``SPEED_BLOCK``), no
+    more than fit ``BLOCK_MEMORY_BYTES``, and small enough that every worker gets work (a local
+    pool: at least one block per worker; another executor: ``FOREIGN_TASKS`` blocks)."""
+    by_memory = max(1, BLOCK_MEMORY_BYTES // (months * columns * 8))
+    share = workers if own_pool else FOREIGN_TASKS
+    spread = -(-runs // max(1, share)) if share > 1 else runs
+    return int(max(1, min(SPEED_BLOCK, by_memory, spread)))
 
 
 # ------------------------------------------------------------------------------------------ executing
@@ -202,6 +289,24 @@ class Progress:
         return self.done / elapsed if elapsed > 0 else float("nan")
 
 
+class TaskNotPicklableError(TypeError):
+    """A task that cannot be sent to a worker process (a pool would otherwise wait for it forever)."""
+
+
+def submit(executor: Executor, task: ChunkTask) -> Future:
+    """Hand ``task`` to ``executor``. For another process it is pickled here, in the caller, once:
+    what cannot travel fails now with :class:`TaskNotPicklableError`, not silently in a pool's
+    feeder thread."""
+    if isinstance(executor, SerialExecutor):
+        return executor.submit(run_chunk, task)
+    try:
+        payload = pickle.dumps(task, protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception as exc:  # pickle raises PicklingError, TypeError or AttributeError
+        raise TaskNotPicklableError(f"a sweep task ({task.describe()}) cannot be sent to a worker "
+                                    f"process: {type(exc).__name__}: {exc}") from exc
+    return executor.submit(run_chunk_bytes, payload)
+
+
 def execute(tasks: Iterable[ChunkTask], executor: Executor,
             on_result: Callable[[ChunkTask, pd.DataFrame, pd.DataFrame], None],
             max_pending: int = 64) -> None:
@@ -213,7 +318,7 @@ def execute(tasks: Iterable[ChunkTask], executor: Executor,
         max_pending = 1  # it runs a task when submitted: hold one finished chunk, not max_pending
     try:
         for task in queue:
-            pending[executor.submit(run_chunk, task)] = task
+            pending[submit(executor, task)] = task
             if len(pending) >= max_pending:
                 break
         while pending:
@@ -222,7 +327,7 @@ def execute(tasks: Iterable[ChunkTask], executor: Executor,
             on_result(task, *finished.result())
             following = next(queue, None)
             if following is not None:
-                pending[executor.submit(run_chunk, following)] = following
+                pending[submit(executor, following)] = following
     finally:
         for future in pending:
             future.cancel()

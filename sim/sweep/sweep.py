@@ -35,7 +35,15 @@ from sim.runner import safe_name
 from sim.scenario.loader import Problem, ScenarioError, content_hash
 from sim.sweep.design import DesignMatrix, build_design
 from sim.sweep.experiment import CONFIRM_RUNS, Experiment, Levels, load_experiment
-from sim.sweep.runner import ChunkTask, execute, local_executor, plan_chunks, point_scenarios
+from sim.sweep.runner import (
+    ChunkTask,
+    SweepPlan,
+    block_size,
+    execute,
+    local_executor,
+    plan_chunks,
+    plan_design,
+)
 from sim.sweep.store import EXPERIMENT, LOCK, ResultStore
 
 
@@ -75,7 +83,7 @@ def metadata(experiment: Experiment, base_hash: str, design: DesignMatrix,
         "scenario_hash": base_hash,
         "total_runs": len(design) * experiment.replicates,
         "design_points": len(design),
-        "design": design.points.reset_index().to_dict(orient="records"),
+        "design": design.points.copy().reset_index().to_dict(orient="records"),  # copy: defragmented
         "problem": design.problem,
         "sample": None if design.sample is None else design.sample.tolist(),
         "seeding": "run seed = SeedSequence(seed, spawn_key=(point, replicate)).generate_state(1, uint64)",
@@ -107,7 +115,8 @@ def _spec_text(spec: Any) -> str:
     return f"values {list(spec.values)}" if isinstance(spec, Levels) else f"range [{spec[0]:g}, {spec[1]:g}]"
 
 
-def prepare(experiment_file: str | Path, yes: bool = False) -> tuple[Experiment, DesignMatrix, list, str]:
+def prepare(experiment_file: str | Path,
+            yes: bool = False) -> tuple[Experiment, DesignMatrix, SweepPlan, str]:
     """Load and check everything a sweep needs, before any run or any file is written. A design of
     more than :data:`CONFIRM_RUNS` runs is refused unless ``yes``."""
     experiment, base = load_experiment(experiment_file)
@@ -116,8 +125,7 @@ def prepare(experiment_file: str | Path, yes: bool = False) -> tuple[Experiment,
                                      f"{experiment.runs:,} runs is more than {CONFIRM_RUNS:,}; pass "
                                      "--yes (yes=True) to run them, or --dry-run to see the plan")])
     design = build_design(experiment, base)
-    scenarios = point_scenarios(experiment, base, design)
-    return experiment, design, scenarios, content_hash(base)
+    return experiment, design, plan_design(experiment, base, design), content_hash(base)
 
 
 @contextlib.contextmanager
@@ -191,24 +199,25 @@ def run_sweep(experiment_file: str | Path, out: str | Path | None = None, *, wor
     ``get_executor()``). Raises ScenarioError for a bad file and FileExistsError for a directory
     that would be overwritten, both before any run starts.
     """
-    experiment, design, scenarios, base_hash = prepare(experiment_file, yes=yes)
+    experiment, design, sweep_plan, base_hash = prepare(experiment_file, yes=yes)
     out = Path(out) if out is not None else default_results_dir(experiment)
     meta = metadata(experiment, base_hash, design, argv)
     with open_store(out, experiment, base_hash, meta, resume=resume, force=force) as store:
-        return _run_missing(experiment, design, scenarios, store, workers=workers, executor=executor,
+        return _run_missing(experiment, design, sweep_plan, store, workers=workers, executor=executor,
                             chunk_runs=chunk_runs, progress=progress)
 
 
-def _run_missing(experiment: Experiment, design: DesignMatrix, scenarios: list, store: ResultStore, *,
+def _run_missing(experiment: Experiment, design: DesignMatrix, sweep_plan: SweepPlan, store: ResultStore, *,
                  workers: int, executor: Executor | None, chunk_runs: int | None,
                  progress: bool) -> SweepReport:
     """Run every run without a finished chunk in ``store``."""
     out = store.root
     total = len(design) * experiment.replicates
     done = store.done_runs()
-    todo = [rid for rid in range(total) if rid not in done]
-    tasks = plan_chunks(experiment, scenarios, todo, chunk_runs or _chunk_size(experiment, len(todo), workers,
-                                                                             own_pool=executor is None))
+    todo = np.setdiff1d(np.arange(total, dtype=np.int64), np.fromiter(done, dtype=np.int64, count=len(done)))
+    size = chunk_runs or experiment.chunk_runs or _block_size(sweep_plan, len(todo), workers,
+                                                              own_pool=executor is None)
+    tasks = plan_chunks(experiment, sweep_plan, todo, size)
     bar = _progress_bar(total, len(done), experiment.name, enabled=progress)
     finished = 0
 
@@ -233,15 +242,14 @@ def _run_missing(experiment: Experiment, design: DesignMatrix, scenarios: list, 
                        list(store.problems))
 
 
-def _chunk_size(experiment: Experiment, runs: int, workers: int, own_pool: bool) -> int:
-    """Runs per task. A design point's replicates advance in lockstep, and a lockstep block costs
-    about the same per month whatever its size, so tasks hold whole design points where they can:
-    the experiment's ``chunk_runs`` rounded down to a multiple of the replicates, made smaller only
-    to give every local worker at least two tasks, never below one design point."""
-    size, reps = experiment.chunk_runs, experiment.replicates
-    if own_pool and workers > 1:
-        size = min(size, max(reps, -(-runs // (2 * workers))))
-    return max(reps, size // reps * reps) if reps < size else size
+def _block_size(sweep_plan: SweepPlan, runs: int, workers: int, own_pool: bool) -> int:
+    """Runs per lockstep block (:func:`sim.sweep.runner.block_size`) for this sweep's scenario."""
+    from sim.metrics import series_for
+    from sim.state import initial_world
+
+    base = sweep_plan.bases[0]
+    columns = len(series_for(initial_world(base).countries))
+    return block_size(runs, base.months, columns, workers if own_pool else 1, own_pool)
 
 
 def _with_parameters(runs: pd.DataFrame, design: DesignMatrix) -> pd.DataFrame:

@@ -1,0 +1,151 @@
+"""Calibration by ABC-SMC (pyabc): statistics of runs and of the observed table, the lockstep
+sampler (same posterior for any batch size and after a resume), and bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim.calendar import Month
+from sim.calibrate import (
+    Statistic,
+    Window,
+    calibrate,
+    load_calibration,
+    observed,
+    simulated,
+)
+from sim.cli import main
+from sim.scenario.loader import ScenarioError, load_scenario
+
+HISTORICAL = load_scenario("historical_2013_2024")
+FIT = Window("2013-01", "2019-12")
+
+
+# ------------------------------------------------------------------------------ observed statistics
+def test_observed_statistics_come_from_the_table():
+    """HD-981 (3 months), the two Repsol halts (1 each) and Haiyang Dizhi 8 (4) in 2013-2019."""
+    assert observed(Statistic.CRISES, FIT, HISTORICAL) == 4
+    assert observed(Statistic.CRISIS_LENGTH, FIT, HISTORICAL) == pytest.approx((3 + 1 + 1 + 4) / 4)
+    assert observed(Statistic.RUSSIA_ARMS_SHARE, FIT, HISTORICAL) == pytest.approx(0.75)  # SIPRI 0.6-0.9
+    assert observed(Statistic.FORCE_MONTHS, FIT, HISTORICAL) == 0
+
+
+def test_an_upgrade_counts_only_above_the_partners_starting_tier():
+    """The US rises from tier 0 in Jul 2013; Japan's 2014 'extensive' partnership stays in tier 2."""
+    partners = {a for a in HISTORICAL.agents if a not in ("vietnam", "china")}
+    expected = {"united_states": 1, "india": 1}  # India (2016) counts only where the scenario has it
+    assert observed(Statistic.PARTNER_UPGRADES, FIT, HISTORICAL) == sum(
+        n for actor, n in expected.items() if actor in partners)
+
+
+def test_no_observed_arms_share_for_years_the_range_does_not_cover():
+    with pytest.raises(ValueError, match="no Russian arms share"):
+        observed(Statistic.RUSSIA_ARMS_SHARE, Window("2020-01", "2024-12"), HISTORICAL)
+
+
+# ------------------------------------------------------------------------------ simulated statistics
+def _run(crisis: list[int], tier_us: list[int]) -> pd.DataFrame:
+    n = len(crisis)
+    dates = [str(Month(2013, 1).plus(i)) for i in range(n)]
+    opened = np.cumsum(np.diff(np.r_[0, crisis]) == 1)
+    return pd.DataFrame({"date": dates, "crisis": crisis, "crisis_count": opened, "tier_china": 3,
+                         "tier_united_states": tier_us, "russia_arms_share": 0.5, "use_of_force": 0})
+
+
+def test_simulated_crises_lengths_and_upgrades_inside_the_window():
+    run = _run(crisis=[1, 0, 1, 1, 0, 0, 1, 1, 1, 0], tier_us=[0, 0, 1, 1, 1, 2, 2, 2, 2, 2])
+    window = Window("2013-02", "2013-09")  # leaves out the first crisis month and nothing else
+    assert simulated(Statistic.CRISES, run, window) == 2
+    assert simulated(Statistic.CRISIS_LENGTH, run, window) == pytest.approx((2 + 3) / 2)
+    assert simulated(Statistic.PARTNER_UPGRADES, run, window) == 2
+    assert simulated(Statistic.PARTNER_UPGRADES, run, Window("2013-04", "2013-09")) == 1
+
+
+# ------------------------------------------------------------------------------ the sampler
+@pytest.fixture(scope="module")
+def tiny():
+    spec, base = load_calibration("abc_2013_2019")
+    return spec.model_copy(update={"population": 10, "generations": 2, "fit_until": Month(2014, 12),
+                                   "predictive_draws": 10}), base
+
+
+def _posterior(out: Path) -> pd.DataFrame:
+    return pd.read_parquet(out / "posterior.parquet")
+
+
+def test_the_posterior_does_not_depend_on_the_batch_size_or_a_resume(tiny, tmp_path):
+    """Proposals are drawn in order and simulation i of generation t has its own seed, so running
+    3 proposals per lockstep block, or 40 and stopping after one generation and resuming, changes
+    nothing."""
+    spec, base = tiny
+    quiet = {"progress": lambda _: None}
+    calibrate(spec.model_copy(update={"batch": 3}), base, tmp_path / "small", **quiet)
+    calibrate(spec.model_copy(update={"batch": 40, "generations": 1}), base, tmp_path / "resumed", **quiet)
+    calibrate(spec.model_copy(update={"batch": 40}), base, tmp_path / "resumed", resume=True, **quiet)
+    small = _posterior(tmp_path / "small")
+    assert len(small) == spec.population and small["weight"].sum() == pytest.approx(1)
+    pd.testing.assert_frame_equal(small, _posterior(tmp_path / "resumed"))
+    for path, prior in spec.parameters.items():  # every particle inside its prior
+        low = prior.low if prior.low is not None else 0.0
+        assert (small[path] >= low).all()
+    meta = json.loads((tmp_path / "small" / "meta.json").read_text())
+    assert meta["generations"] == 2 and meta["observed"]["crises"] == 1  # HD-981 is 2014's only crisis
+    table = pd.read_csv(tmp_path / "small" / "out_of_sample.csv")
+    assert {"fact", "observed", "median", "p05", "p95", "inside"} <= set(table.columns)
+    assert (tmp_path / "small" / "plots" / "posterior.png").is_file()
+
+
+# ------------------------------------------------------------------------------ bad input
+def _file(tmp_path: Path, body: str) -> Path:
+    path = tmp_path / "cal.yaml"
+    path.write_text("name: t\nscenario: historical_2013_2024\nfit_until: 2015-12\n"
+                    "statistics: [crises]\n" + body)
+    return path
+
+
+@pytest.mark.parametrize("body, line, words", [
+    ("parameters:\n  agents.china.utility.no_such: {}\n", 6, "not a coefficient"),
+    ("parameters:\n  agents.china.ladder.risk: {low: 0.5, high: 2}\n", 6, "outside the coefficient's range"),
+    ("parameters:\n  agents.china.ladder.risk: {low: 0.5, high: 0.2}\n", 6, "must be below"),
+    ("parameters:\n  agents.china.ladder.risk: {}\npopulation: 0\n", 7, "greater than or equal to 10"),
+    ("parameters:\n  agents.china.ladder.risk: {}\nsurprise: 1\n", 7, "unknown key"),
+])
+def test_a_bad_calibration_file_is_one_line_naming_file_and_line(tmp_path, capsys, body, line, words):
+    path = _file(tmp_path, body)
+    with pytest.raises(ScenarioError):
+        load_calibration(path)
+    assert main(["calibrate", str(path), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"{path}:{line}:") and words in err[0]
+    assert not (tmp_path / "out").exists()
+
+
+def test_fit_until_must_leave_months_to_hold_out(tmp_path):
+    path = _file(tmp_path, "parameters:\n  agents.china.ladder.risk: {}\n").read_text()
+    (tmp_path / "late.yaml").write_text(path.replace("2015-12", "2024-12"))
+    with pytest.raises(ScenarioError, match="fit_until"):
+        load_calibration(tmp_path / "late.yaml")
+
+
+def test_an_existing_directory_is_never_replaced_without_force_nor_resumed_with_another_file(
+        tiny, tmp_path, capsys):
+    spec, base = tiny
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    with pytest.raises(FileExistsError, match="already exists"):
+        calibrate(spec, base, out, progress=lambda _: None)
+    with pytest.raises(FileExistsError, match="not a calibration directory"):
+        calibrate(spec, base, out, resume=True, progress=lambda _: None)
+    with pytest.raises(FileExistsError, match="not written by hedgesim"):
+        calibrate(spec, base, out, force=True, progress=lambda _: None)
+    assert (out / "notes.txt").read_text() == "mine"
+    ours = tmp_path / "ours"
+    calibrate(spec.model_copy(update={"generations": 1}), base, ours, progress=lambda _: None)
+    with pytest.raises(FileExistsError, match="different population"):
+        calibrate(spec.model_copy(update={"population": 12}), base, ours, resume=True, progress=lambda _: None)
