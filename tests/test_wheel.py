@@ -103,6 +103,9 @@ def test_wheel_installs_into_a_fresh_venv_and_runs_from_anywhere(tmp_path: Path)
         assert meta["scenario"] == path.stem
         assert meta["git"] is None, "an installed wheel has no git commit"
 
+    # the page's module and its live chart widget import from the declared dependencies alone
+    _run([python, "-c", "import sim.viz.app, plotly.graph_objects as go; go.FigureWidget()"], elsewhere, env)
+
     checks = "; ".join(f"load_experiment({p.stem!r})" for p in experiment_files())
     _run([python, "-c", f"from sim.sweep.experiment import load_experiment; {checks}"], elsewhere, env)
     _run(["hedgesim", "sweep", "demo", "--no-progress", "--out", str(elsewhere / "demo")], elsewhere, env)

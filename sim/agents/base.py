@@ -50,6 +50,15 @@ class Scores:
     reweighted_by: list[tuple[str, np.ndarray]]
 
 
+@dataclass(frozen=True)
+class Deliberation:
+    """How an actor weighed its menu this month, kept for explanations (the browser page's "why"):
+    its :class:`Scores` and the temperature ``(R, 1)`` it chose with."""
+
+    scores: Scores
+    temperature: np.ndarray
+
+
 class StateAgent(mesa.Agent):
     """A state in the model. Subclasses: one module per country, plus a generic partner.
 
@@ -72,6 +81,7 @@ class StateAgent(mesa.Agent):
         self.index = model.world.index(name)
         self.menu = Menu.build(self.menu_items(model.world))
         self.rules: list[Rule] = model.rules_binding(name)
+        self.last_deliberation: Deliberation | None = None  # this month's weighing of the menu
 
     # --- what a country module provides -------------------------------------------------------
     def menu_items(self, world: World) -> list[tuple[Action, int]]:
@@ -127,6 +137,7 @@ class StateAgent(mesa.Agent):
 
     def decide(self, world: World) -> Decision:
         s = self.score(world)
+        self.last_deliberation = Deliberation(s, self.temperature)
         self.model.note_rule_effects(self, rule_effects(s, self.temperature, self.actions_per_month))
         chosen = choose(s.final, self.temperature, self.actions_per_month, self.model.streams)
         return Decision(chosen, self._explain(chosen, s.base, s.forbidden_by, s.reweighted_by))

@@ -16,11 +16,13 @@ import html
 import logging
 import os
 import stat
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import pandas as pd
+import plotly.graph_objects as go
 import solara
 from mesa.visualization import SolaraViz
 from mesa.visualization.user_param import Slider
@@ -37,9 +39,20 @@ from sim.scenario.loader import (
     with_overrides,
 )
 from sim.scenario.schema import Country, Event, EventKind, Scenario
-from sim.state import LADDER
-from sim.viz.explain import country_names, log_html, recent_entries, rule_name
-from sim.viz.figures import MonthlyPlots, RelationsMap, relations_now
+from sim.state import LADDER, VIETNAM
+from sim.viz.explain import (
+    Weighing,
+    country_names,
+    crises_html,
+    crisis_text,
+    inspect,
+    inspector_html,
+    log_html,
+    recent_entries,
+    rule_name,
+    weigh,
+)
+from sim.viz.figures import map_figure, monthly_figure, positions, relations_now, update_map, update_monthly
 from sim.viz.serve import SCENARIO_ENV
 
 DEFAULT_SCENARIO = "historical_2013_2024"
@@ -156,6 +169,13 @@ def model_params(scenario: Scenario) -> dict[str, Any]:
     return params
 
 
+class Tables(NamedTuple):
+    series: pd.DataFrame
+    events: pd.DataFrame
+    actions: pd.DataFrame
+    crises: pd.DataFrame  # ``HedgingModel.crises()`` with ``text``: the crisis in words
+
+
 class BrowserModel(HedgingModel):
     """The model as the page builds it: a scenario by name or path, a seed that may arrive as text,
     and the page's settings (:data:`SETTINGS`) as keywords; ``None`` keeps the scenario's value."""
@@ -173,14 +193,36 @@ class BrowserModel(HedgingModel):
         super().__init__(built, seed=seed_value)
         self.names = country_names(built)
         self.settings = settings_text(self)  # fixed for the model's life
-        self._tables: tuple[tuple[int, int], pd.DataFrame, pd.DataFrame] | None = None
+        self.weighings: dict[tuple[str, str], Weighing] = {}  # (date, actor) -> how it weighed its menu
+        self._weighed: dict[str, Any] = {}  # actor -> the deliberation already read
+        self._tables: tuple[tuple[int, int], Tables] | None = None
 
-    def tables(self) -> tuple[pd.DataFrame, pd.DataFrame]:
-        """``series()`` and ``events()``, built once per month (or injected event) for all cards."""
+    def step(self) -> None:
+        """One month, then how each actor that decided weighed its menu (replicate 0), for the "why"."""
+        super().step()
+        self._read_deliberations()
+
+    def _read_deliberations(self) -> None:
+        date, moves = str(self.date), self.tables().actions
+        this_month = moves[moves["step"] == self.steps]
+        for agent in self.agents:
+            d = getattr(agent, "last_deliberation", None)
+            if d is None or d is self._weighed.get(agent.name):
+                continue
+            self._weighed[agent.name] = d
+            mine = this_month[this_month["actor"] == agent.name]
+            made = set(zip(mine["action"], mine["target"], strict=True))
+            self.weighings[(date, agent.name)] = weigh(d, agent.menu, self.world.countries, made)
+
+    def tables(self) -> Tables:
+        """``series()``, ``events()`` and ``actions()``, built once per month (or injected event)."""
         key = (self.steps, len(self.event_log))
         if self._tables is None or self._tables[0] != key:
-            self._tables = (key, self.series(), self.events())
-        return self._tables[1], self._tables[2]
+            events = self.events()
+            crises = self.crises()
+            crises["text"] = [crisis_text(c, events, self.names) for c in crises.to_dict("records")]
+            self._tables = (key, Tables(self.series(), events, self.actions(), crises))
+        return self._tables[1]
 
     def inject_incident(self, severity: float) -> Event:
         """Fire a maritime incident of ``severity`` now; the states answer it in the coming month."""
@@ -218,56 +260,166 @@ def status_html(model: BrowserModel) -> str:
             f"{notice}")
 
 
+def model_version(model: BrowserModel) -> tuple[int, int, int]:
+    """What the figures show changes with: the run (a new one on Reset), the month and the events
+    fired (an injected one too)."""
+    return id(model), model.steps, len(model.event_log)
+
+
+def download_name(model: BrowserModel) -> str:
+    """File name for the run so far: scenario, seed and months run."""
+    return f"{model.scenario.name}-seed{model.seed_value}-{model.steps}months.csv"
+
+
 @solara.component
-def RelationsView(model: BrowserModel) -> None:
+def LiveFigure(build: Callable[[], go.Figure], update: Callable[[go.Figure], None], version: tuple,
+               on_click: Callable[[str], None] | None = None) -> solara.Element:
+    """A Plotly figure built by ``build`` when ``version[0]`` (the run) changes, and changed in place
+    by ``update`` whenever ``version`` changes: only the changed values travel to the browser.
+    A click on a point with a ``customdata`` id calls ``on_click`` with that id. (The figure must be
+    the component's root: Solara finds the widget of a root element.)"""
+
+    def points(data: dict | None) -> None:
+        if on_click is None or not data or data.get("event_type") != "plotly_click":
+            return
+        points, widget = data.get("points", {}), shown.current
+        if widget is None:
+            return
+        for trace, point in zip(points.get("trace_indexes", []), points.get("point_indexes", []),
+                                strict=False):
+            ids = widget.data[trace].customdata
+            if ids is not None and 0 <= point < len(ids):
+                on_click(str(ids[point]))
+
+    shown = solara.use_ref(None)  # the widget, for the click handler (it runs outside a render)
+    element = go.FigureWidget.element(on__js2py_pointsCallback=points)
+
+    def start() -> None:
+        widget = solara.get_widget(element)
+        figure = build()
+        shown.current = widget
+        widget.data = ()  # a new run (Reset): the frame is built again in the same widget
+        widget.layout = figure.layout
+        widget.add_traces(figure.data)
+
+    def refresh() -> None:
+        widget = solara.get_widget(element)
+        with widget.batch_update():
+            update(widget)
+
+    solara.use_effect(start, [version[0]])
+    solara.use_effect(refresh, [version])
+    return element
+
+
+@solara.component
+def RelationsView(model: BrowserModel, selected: solara.Reactive[str], tick: int) -> None:
     """Where the run stands, and the map: tiers as edge widths, trust as edge colours, the crisis on
-    the Vietnam-China edge."""
-    update_counter.get()
-    picture = solara.use_memo(lambda: RelationsMap(model.world.countries, model.names, model.scenario),
-                              [model])
-    with solara.Card("Vietnam's relations"):
+    the Vietnam-China edge. Clicking a state selects it for the inspector."""
+    where = solara.use_memo(lambda: positions(model.world.countries, model.scenario), [model])
+    with solara.Card("Vietnam's relations", classes=["hs-card"]):
         solara.HTML(unsafe_innerHTML=status_html(model))
-        solara.Image(picture.update(relations_now(model)), width="100%", classes=["hs-map"])
+        tables = model.tables()
+        solara.HTML(unsafe_innerHTML=crises_html(list(tables.crises["text"])))
+        with solara.Div(classes=["hs-map"]):
+            LiveFigure(lambda: map_figure(relations_now(model), where, model.names, selected.value),
+                       lambda fig: update_map(fig, relations_now(model), model.names, selected.value),
+                       (*model_version(model), selected.value), on_click=selected.set)
+        solara.FileDownload(lambda: model.tables().series.to_csv(index=False), filename=download_name(model),
+                            label="Download the run so far (CSV)", mime_type="text/csv")
 
 
 @solara.component
-def EventLog(model: BrowserModel) -> None:
+def Inspector(model: BrowserModel, selected: solara.Reactive[str], tick: int) -> None:
+    """The selected state: its standing, its relation with Vietnam, and its last moves."""
+    countries = list(model.world.countries)
+    if selected.value not in countries:
+        selected.set(countries[VIETNAM])
+    tables = model.tables()
+    view = inspect(model.world, selected.value, tables.actions, model.names)
+    with solara.Card("Inspect a state", classes=["hs-card"]):
+        with solara.Div(style="display:flex; flex-wrap:wrap; gap:4px", classes=["hs-pick-state"]):
+            for country in countries:
+                solara.Button(model.names.get(country, country), small=True, text=country != selected.value,
+                              color="primary", on_click=lambda c=country: selected.set(c))
+        solara.HTML(unsafe_innerHTML=inspector_html(view), classes=["hs-inspector"])
+
+
+@solara.component
+def EventLog(model: BrowserModel, tick: int) -> None:
     """Inject a maritime incident at the current month; the latest months' shocks and moves, each with
-    the rules that shaped it."""
-    update_counter.get()
+    the rules that shaped it and the alternatives the actor weighed."""
     severity = solara.use_reactive(0.7)
 
     def inject() -> None:
         model.inject_incident(severity.value)
         force_update()
 
-    entries = recent_entries(model.actions(), model.events(), model.names, months=LOG_MONTHS)
-    with solara.Card("What happened, and why"):
-        with solara.Row(style="align-items: center"):
-            solara.SliderFloat("Incident severity", value=severity, min=0.1, max=1.0, step=0.05)
+    tables = model.tables()
+    entries = recent_entries(tables.actions, tables.events, model.names, months=LOG_MONTHS,
+                             weighings=model.weighings)
+    with solara.Card("What happened, and why", classes=["hs-card"]):
+        with solara.Div(style="display:flex; flex-wrap:wrap; align-items:center; gap:8px"):
+            with solara.Div(style="flex: 1 1 200px; min-width: 200px"):
+                solara.SliderFloat("Incident severity", value=severity, min=0.1, max=1.0, step=0.05)
             solara.Button("Inject maritime incident", on_click=inject, color="error", classes=["hs-inject"])
-        solara.HTML(unsafe_innerHTML=log_html(entries), classes=["hs-event-log"],
-                    style="max-height: 250px; overflow-y: auto")
+        solara.HTML(unsafe_innerHTML=log_html(entries, model.names), classes=["hs-event-log"],
+                    style="max-height: 320px; overflow-y: auto")
 
 
-def _plots_component(title: str, panels: tuple[str, ...], css_class: str):
-    """A card with the monthly plots of ``panels``, redrawn by moving their lines."""
+@solara.component
+def Charts(model: BrowserModel, baseline: BrowserModel | None, title: str, panels: tuple[str, ...],
+           css_class: str, tick: int) -> None:
+    """Monthly panels of this run, with the run before Reset drawn faintly beside it."""
+    partners = list(model.world.countries[1:])
+    before = baseline.tables().series if baseline is not None else None
 
-    @solara.component
-    def Plots(model: BrowserModel) -> None:
-        update_counter.get()
-        picture = solara.use_memo(
-            lambda: MonthlyPlots(model.scenario, model.world.countries, model.names, panels), [model])
-        with solara.Card(title):
-            solara.Image(picture.update(*model.tables()), width="100%", classes=[css_class])
+    def update(fig: go.Figure) -> None:
+        tables = model.tables()
+        update_monthly(fig, tables.series, tables.events, tables.crises)
 
-    Plots.__name__ = css_class.replace("-", "_")
-    return Plots
+    with solara.Card(title, classes=["hs-card"]):
+        if before is not None:
+            solara.HTML(unsafe_innerHTML='<span class="hs-baseline-note" style="font-size:12px;color:#666">'
+                        "dotted, faint: the run before the last Reset</span>")
+        with solara.Div(classes=[css_class]):
+            LiveFigure(lambda: monthly_figure(model.scenario, model.names, partners, panels, baseline=before),
+                       update, model_version(model))
 
 
-HedgingPlots = _plots_component("Hedging and tension", ("hedging", "tension"), "hs-plots-hedging")
-PartnerPlots = _plots_component("Partnerships and arms", ("tiers", "arms"), "hs-plots-partners")
-COMPONENTS = [(RelationsView, 0), (EventLog, 0), (HedgingPlots, 0), (PartnerPlots, 0)]
+#: the cards flow in a grid: two columns where there is room for two (a window of ~1300 px and up)
+GRID_STYLE = ("display:grid; grid-template-columns: repeat(auto-fill, minmax(440px, 1fr)); gap:12px; "
+              "align-items:start; width:100%")
+
+
+@solara.component
+def Dashboard(model: BrowserModel, baseline: BrowserModel | None, selected: solara.Reactive[str]) -> None:
+    """All cards of a run, in a grid whose cards take the height their content needs. The dashboard
+    alone listens to Mesa's ``update_counter`` (bumped after every Step) and hands its value to the
+    cards as ``tick``: one render pass per month, where a listener per card cost one pass each."""
+    tick = update_counter.get()
+    with solara.Div(style=GRID_STYLE, classes=["hs-dashboard"]):
+        RelationsView(model, selected, tick)
+        Inspector(model, selected, tick)
+        EventLog(model, tick)
+        Charts(model, baseline, "Hedging and tension", ("hedging", "tension"), "hs-plots-hedging", tick)
+        Charts(model, baseline, "Partnerships and arms", ("tiers", "arms"), "hs-plots-partners", tick)
+
+
+@solara.component
+def Run(scenario: Scenario) -> None:
+    """Mesa's SolaraViz controls (Step, Play, Reset, the sliders) for one scenario, and the dashboard.
+    The model is a reactive that Reset replaces; the run it replaced is kept as the baseline."""
+    first = solara.use_memo(lambda: BrowserModel(scenario=scenario), [])
+    model = solara.use_reactive(first)
+    params = solara.use_memo(lambda: model_params(scenario), [])
+    runs = solara.use_ref([first])  # the shown run last, the one before it (if any) first
+    if runs.current[-1] is not model.value:
+        runs.current = [runs.current[-1], model.value]
+    baseline = runs.current[0] if len(runs.current) > 1 else None
+    selected = solara.use_reactive(Country.VIETNAM.value)  # the state in the inspector
+    SolaraViz(model, components=[], model_params=params, name="hedgesim: Vietnam's bamboo hedging")
+    Dashboard(model.value, baseline, selected)
 
 
 @solara.component
@@ -302,12 +454,8 @@ def Explorer() -> None:
     scenario: Scenario | None = last_good.current
     with solara.Sidebar():
         ScenarioPicker(menu, choice, scenario.description if scenario else "", error)
-    model = solara.use_memo(lambda: BrowserModel(scenario=scenario) if scenario else None, [scenario])
-    params = solara.use_memo(lambda: model_params(scenario) if scenario else {}, [scenario])
-    if scenario is None:
-        return
-    SolaraViz(model, components=COMPONENTS, model_params=params,
-              name="hedgesim: Vietnam's bamboo hedging").key(f"{scenario.name}-{id(scenario)}")
+    if scenario is not None:
+        Run(scenario).key(f"{scenario.name}-{id(scenario)}")
 
 
 @solara.component

@@ -1,40 +1,39 @@
-"""The page's pictures: a map of Vietnam's relations and four monthly plots, in plain matplotlib.
+"""The page's charts, in Plotly (drawn in the browser by the plotly.js that the ``plotly`` package ships,
+through Solara's ``FigurePlotly``; no network needed): a map of Vietnam's relations whose states can
+be clicked, and monthly panels with hover values and the run before Reset drawn faintly beside.
 
-Each picture is a :class:`LayeredFigure`: its frame (axes, ticks, labels, legends) is rasterised once;
-each month only the data artists are drawn again on a copy of that frame, so a redraw costs a few
-milliseconds instead of a full matplotlib draw (~150 ms for four panels on a small laptop). The
-figures read tables (``HedgingModel.series()``, ``events()`` and :func:`relations_now`), never agents.
+The figures read tables (``HedgingModel.series()``, ``events()`` and :func:`relations_now`), never agents.
+Colours and tier names come from :mod:`sim.plots`, so the page and the paper figures agree.
 """
 
 from __future__ import annotations
 
-import io
 import math
+import textwrap
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-import matplotlib
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.colors import sample_colorscale
+from plotly.subplots import make_subplots
 
-matplotlib.use("Agg")
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib import colormaps  # noqa: E402
-from matplotlib.artist import Artist  # noqa: E402
-from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
-from matplotlib.collections import LineCollection  # noqa: E402
-from matplotlib.colors import Normalize  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.lines import Line2D  # noqa: E402
-from PIL import Image  # noqa: E402
+from sim.labels import COUNTRY_NAMES
+from sim.metrics import EQUIDISTANCE_BAND
+from sim.plots import TIER_LABELS, color
+from sim.scenario.schema import Country, Scenario
+from sim.state import LADDER, VIETNAM
 
-from sim.metrics import EQUIDISTANCE_BAND  # noqa: E402
-from sim.plots import STYLE, TIER_LABELS, color  # noqa: E402
-from sim.scenario.schema import Country, Scenario  # noqa: E402
-from sim.state import LADDER, VIETNAM  # noqa: E402
-
-DPI = 80
-TRUST_COLOURS = colormaps["RdYlGn"]
-TRUST_SCALE = Normalize(0.0, 1.0)
+TRUST_SCALE = "RdYlGn"  # Vietnam's trust, 0 red .. 1 green, on the map's edges
+BASELINE_OPACITY = 0.35  # the run before Reset, drawn faintly
+#: the modebar keeps zoom, pan, reset and the PNG download; nothing that would send data anywhere
+CONFIG_REMOVE = ["sendDataToCloud", "select2d", "lasso2d", "autoScale2d", "toggleSpikelines"]
+FONT = {"family": "Roboto, Arial, sans-serif", "size": 12}
+#: figure width in px: fits a card of the page's narrowest column (a grid column is at least 440 px,
+#: app.GRID_STYLE, less the card's padding). Fixed, because the figure widget sizes itself to its
+#: container only on a window resize, never on its first drawing: with no width it is drawn 700 px
+#: wide and clipped.
+WIDTH = 400
 
 #: schematic map positions (longitude, latitude), Pacific-centred: the United States sits east of
 #: Japan across the ocean. A scenario's ``position`` for a state wins over this table.
@@ -79,35 +78,12 @@ def positions(countries: Iterable[str], scenario: Scenario | None = None) -> dic
     return out
 
 
-def encode_png(canvas: FigureCanvasAgg) -> bytes:
-    """The canvas as PNG bytes, with fast compression (the picture is redrawn every month)."""
-    out = io.BytesIO()
-    Image.fromarray(np.asarray(canvas.buffer_rgba())).save(out, format="png", compress_level=1)
-    return out.getvalue()
-
-
-class LayeredFigure:
-    """A figure drawn in two layers: a static frame rasterised once, data artists on top each time."""
-
-    def __init__(self, figure: Figure, artists: list[Artist]) -> None:
-        self.figure = figure
-        self.canvas = FigureCanvasAgg(figure)
-        self.artists = artists
-        for artist in artists:
-            artist.set_animated(True)  # left out of the frame; drawn by render()
-        self._frame = None
-
-    def render(self) -> bytes:
-        """PNG of the frame with the data artists in their current state."""
-        if self._frame is None:
-            self.canvas.draw()
-            self._frame = self.canvas.copy_from_bbox(self.figure.bbox)
-        else:
-            self.canvas.restore_region(self._frame)
-        for artist in self.artists:
-            if artist.get_visible():
-                self.figure.draw_artist(artist)
-        return encode_png(self.canvas)
+def _layout(fig: go.Figure, height: int) -> go.Figure:
+    fig.update_layout(height=height, width=WIDTH, margin={"l": 48, "r": 12, "t": 28, "b": 28}, font=FONT,
+                      plot_bgcolor="white", modebar={"remove": CONFIG_REMOVE},
+                      legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0,
+                              "font": {"size": 11}})
+    return fig
 
 
 # ------------------------------------------------------------------------------------------ the map
@@ -128,203 +104,212 @@ def relations_now(model) -> Snapshot:
     return Snapshot(relations, int(w.escalation[0]))
 
 
-class RelationsMap(LayeredFigure):
-    """States placed roughly on a map; an edge from Vietnam to each partner, its width the partnership
-    tier and its colour Vietnam's trust; a crisis shown on the Vietnam-China edge."""
-
-    def __init__(self, countries: tuple[str, ...], names: Mapping[str, str],
-                 scenario: Scenario | None = None) -> None:
-        self.countries = countries
-        self.partners = list(countries[1:])
-        self.where = positions(countries, scenario)
-        with matplotlib.rc_context(STYLE):
-            fig = Figure(figsize=(6.6, 3.4), dpi=DPI)
-            ax = fig.add_axes((0.01, 0.01, 0.98, 0.98))
-            artists = self._draw_frame(fig, ax, names)
-        super().__init__(fig, artists)
-
-    def _draw_frame(self, fig: Figure, ax, names: Mapping[str, str]) -> list[Artist]:
-        xs, ys = zip(*self.where.values(), strict=True)
-        ax.set_xlim(min(xs) - 14, max(xs) + 14)
-        ax.set_ylim(min(ys) - 13, max(ys) + 8)
-        ax.set_facecolor("#eaf2f8")
-        ax.grid(False)
-        ax.set_xticks([])
-        ax.set_yticks([])
-        ax.text(118, 9, "South China Sea", fontsize=7, color="#5d6d7e", style="italic", ha="center")
-        vx, vy = self.where[self.countries[VIETNAM]]
-        self.edges = LineCollection([[(vx, vy), self.where[p]] for p in self.partners], capstyle="round",
-                                    zorder=1)
-        ax.add_collection(self.edges)
-        self.tier_labels = [self._tier_label(ax, p) for p in self.partners]
-        for i, name in enumerate(self.countries):  # names in the frame: above each node, clear of edges
-            x, y = self.where[name]
-            above = i != VIETNAM
-            ax.text(x, y + (2.8 if above else -3.2), names.get(name, name), ha="center",
-                    va="bottom" if above else "top", fontsize=8, weight="bold")
-        xy = np.array([self.where[name] for name in self.countries])
-        nodes = ax.scatter(xy[:, 0], xy[:, 1], s=[260 if i == VIETNAM else 170 for i in range(len(xy))],
-                           color=[color(name, i) for i, name in enumerate(self.countries)], zorder=4,
-                           edgecolors="white", linewidths=1.5)
-        cx, cy = self._crisis_point()
-        self.crisis_marker = ax.scatter([cx], [cy], marker="*", s=380, color="#e74c3c", edgecolors="#641e16",
-                                        zorder=6, visible=False)
-        self.crisis_label = ax.text(cx + 2.5, cy - 1.5, "", fontsize=8, color="#922b21", weight="bold",
-                                    ha="left", va="top", zorder=6)
-        self._legend(fig, ax)
-        # drawn in this order on top of the frame: edges under nodes, labels and the crisis on top
-        return [self.edges, nodes, *self.tier_labels, self.crisis_marker, self.crisis_label]
-
-    def _tier_label(self, ax, partner: str) -> Artist:
-        """Text box on the edge to ``partner``; China's sits left of its short edge, clear of Japan's."""
-        x, y = self._along_edge(partner, 0.55)
-        china = partner == Country.CHINA.value
-        return ax.text(x - 1.5 if china else x, y, "", fontsize=7, ha="right" if china else "center",
-                       va="center", zorder=3, bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none",
-                                                    "alpha": 0.8})
-
-    def _along_edge(self, partner: str, fraction: float) -> tuple[float, float]:
-        (vx, vy), (px, py) = self.where[self.countries[VIETNAM]], self.where[partner]
-        return vx + fraction * (px - vx), vy + fraction * (py - vy)
-
-    def _crisis_point(self) -> tuple[float, float]:
-        return self._along_edge(Country.CHINA.value, 0.25)
-
-    @staticmethod
-    def _legend(fig: Figure, ax) -> None:
-        widths = [Line2D([], [], color="#7f8c8d", lw=_tier_width(t), label=TIER_LABELS[t])
-                  for t in range(1, 5)]
-        crisis = Line2D([], [], marker="*", ms=11, ls="", color="#e74c3c", label="maritime crisis")
-        ax.legend(handles=[*widths, crisis], loc="lower right", fontsize=7, title="tier (edge width)",
-                  title_fontsize=7, frameon=True, framealpha=0.85)
-        bar_ax = ax.inset_axes((0.66, 0.9, 0.3, 0.035))
-        fig.colorbar(matplotlib.cm.ScalarMappable(TRUST_SCALE, TRUST_COLOURS), cax=bar_ax,
-                     orientation="horizontal")
-        bar_ax.set_xlabel("Vietnam's trust (edge colour)", fontsize=7, labelpad=1)
-        bar_ax.tick_params(labelsize=7)
-
-    def update(self, snapshot: Snapshot) -> bytes:
-        """Set edges, labels and the crisis marker from ``snapshot``; return the PNG."""
-        rel = snapshot.relations  # in the map's order: the world's partners
-        self.edges.set_linewidths([_tier_width(t) for t in rel["tier"]])
-        self.edges.set_colors(TRUST_COLOURS(TRUST_SCALE(rel["trust"].to_numpy())))
-        for label, (name, row) in zip(self.tier_labels, rel.iterrows(), strict=True):
-            text = TIER_LABELS[int(row["tier"])]
-            if name == Country.CHINA.value:
-                text += f"\ntension {row['tension']:.2f}"
-            label.set_text(text)
-        rung = snapshot.escalation
-        self.crisis_marker.set_visible(rung > 0)
-        self.crisis_marker.set_sizes([220 + 90 * rung])
-        self.crisis_label.set_text(f"crisis: {LADDER[rung]}" if rung > 0 else "")
-        return self.render()
+def tier_width(tier: float) -> float:
+    """Edge width on the map for a partnership tier (0 none .. 4 community)."""
+    return 1.0 + 2.2 * float(tier)
 
 
-def _tier_width(tier: float) -> float:
-    return 0.8 + 2.4 * float(tier)
+STATES_TRACE = "states"  # ``meta`` of the map's trace of states (clickable, ids in ``customdata``)
 
 
-# ------------------------------------------------------------------------------------------ the plots
+def map_figure(snapshot: Snapshot, where: Mapping[str, tuple[float, float]], names: Mapping[str, str],
+               selected: str | None = None) -> go.Figure:
+    """States on a schematic map; an edge from Vietnam to each partner, its width the partnership tier
+    and its colour Vietnam's trust; the crisis on the Vietnam-China edge. Built once per run and kept
+    current by :func:`update_map`. The states' trace (``meta`` :data:`STATES_TRACE`) lists them in
+    ``[Vietnam, *partners]`` order, each with its id as ``customdata``, for clicks."""
+    countries = [Country.VIETNAM.value, *snapshot.relations.index]
+    vx, vy = where[countries[VIETNAM]]
+    fig = go.Figure()
+    for name in countries[1:]:
+        px, py = where[name]
+        fig.add_trace(go.Scatter(x=[vx, px], y=[vy, py], mode="lines", showlegend=False, hoverinfo="skip",
+                                 meta=name))
+        fig.add_annotation(x=vx + 0.55 * (px - vx), y=vy + 0.55 * (py - vy), showarrow=False, name=name,
+                           font={"size": 10}, bgcolor="rgba(255,255,255,0.8)")
+    cx, cy = where.get(Country.CHINA.value, (vx, vy))
+    fig.add_trace(go.Scatter(x=[vx + 0.3 * (cx - vx)], y=[vy + 0.3 * (cy - vy)], mode="markers+text",
+                             meta="crisis", textposition="middle right", showlegend=False,
+                             textfont={"color": "#922b21", "size": 11}, hoverinfo="skip",
+                             marker={"symbol": "star", "color": "#e74c3c", "line": {"color": "#641e16",
+                                                                                     "width": 1}}))
+    fig.add_trace(go.Scatter(
+        x=[where[c][0] for c in countries], y=[where[c][1] for c in countries], mode="markers+text",
+        text=[names.get(c, c) for c in countries], textposition="top center", customdata=countries,
+        textfont={"size": 12, "color": "#222"}, hoverinfo="text", showlegend=False, meta=STATES_TRACE,
+        marker={"size": [26 if c == countries[VIETNAM] else 20 for c in countries],
+                "color": [color(c, i) for i, c in enumerate(countries)]}))
+    xs, ys = zip(*(where[c] for c in countries), strict=True)
+    fig.update_xaxes(visible=False, range=[min(xs) - 12, max(xs) + 12], fixedrange=True)
+    fig.update_yaxes(visible=False, range=[min(ys) - 10, max(ys) + 9], fixedrange=True)
+    _layout(fig, 330)
+    fig.update_layout(plot_bgcolor="#eaf2f8", margin={"l": 4, "r": 4, "t": 4, "b": 4}, dragmode=False)
+    update_map(fig, snapshot, names, selected)
+    return fig
+
+
+def update_map(fig: go.Figure, snapshot: Snapshot, names: Mapping[str, str], selected: str | None) -> None:
+    """Set the map of :func:`map_figure` (a ``Figure`` or a live ``FigureWidget``) to ``snapshot``."""
+    rel = snapshot.relations
+    trusts = dict(zip(rel.index, sample_colorscale(TRUST_SCALE, [min(max(float(t), 0.0), 1.0)
+                                                                  for t in rel["trust"]]), strict=True))
+    for trace in fig.data:
+        if trace.meta in trusts:
+            trace.line = {"width": tier_width(rel.at[trace.meta, "tier"]), "color": trusts[trace.meta]}
+        elif trace.meta == "crisis":
+            rung = snapshot.escalation
+            trace.visible = rung > 0
+            trace.marker.size = 14 + 4 * rung
+            trace.text = [f"crisis: {LADDER[rung]}" if rung else ""]
+        elif trace.meta == STATES_TRACE:
+            states = list(trace.customdata)
+            trace.hovertext = ["Vietnam<br>click to inspect"] + [
+                f"{names.get(p, p)}<br>tier: {TIER_LABELS[int(r['tier'])]}<br>trust: {r['trust']:.2f}"
+                f"<br>tension: {r['tension']:.2f}<br>click to inspect" for p, r in rel.iterrows()]
+            trace.marker.line = {"color": ["#000" if c == selected else "white" for c in states],
+                                 "width": [3 if c == selected else 1.5 for c in states]}
+    for note in fig.layout.annotations:
+        if note.name in trusts:
+            note.text = TIER_LABELS[int(rel.at[note.name, "tier"])]
+
+
+# ------------------------------------------------------------------------------------------ the panels
 PANELS = ("hedging", "tension", "tiers", "arms")
+TITLES = {"hedging": "Hedging index (−1 China … +1 US)", "tension": "Tension with China",
+          "tiers": "Partnership tiers", "arms": "Arms supply (shares)"}
+PANEL_HEIGHT = 270  # px per panel
+PANEL_GAP = 0.15  # space between panels, a fraction of the figure's height: a title and a legend's line
+LEGEND_LINE = 20  # px: the panel's legend sits in this line above the plot, its title above that
+HOVER_CHARS = 46  # characters per line of a hover text: fits the figure's width
+LIVE = "live:"  # ``meta`` prefix of a trace that follows this run's column (``live:hedging_index``)
 
 
-class MonthlyPlots(LayeredFigure):
-    """Panels over the whole run, any of :data:`PANELS`: the hedging index with the equidistance band,
-    tension with China with crises and incidents, partnership tiers, and Russia's share of arms."""
+def _months(dates: pd.Series) -> list[str]:
+    """Months (``"2013-01"``) as Plotly reads dates; plain strings travel to the browser as they are."""
+    return [str(d) for d in dates]
 
-    def __init__(self, scenario: Scenario, countries: tuple[str, ...], names: Mapping[str, str],
-                 panels: tuple[str, ...] = PANELS) -> None:
-        unknown = set(panels) - set(PANELS)
-        if unknown:
-            raise ValueError(f"unknown panel(s) {sorted(unknown)}; valid: {PANELS}")
-        self.x0 = scenario.start.year + (scenario.start.month - 1) / 12
-        self.partners = list(countries[1:])
-        self.names = names
-        self.panels = panels
-        with matplotlib.rc_context(STYLE):
-            fig = Figure(figsize=(7.0, 2.25 * len(panels)), dpi=DPI)
-            axes = np.atleast_1d(fig.subplots(len(panels), 1, sharex=True))
-            artists: list[Artist] = []
-            for ax, panel in zip(axes, panels, strict=True):
-                ax.set_xlim(self.x0, self.x0 + scenario.months / 12)
-                artists += getattr(self, f"_frame_{panel}")(ax)
-            axes[-1].set_xlabel("year")
-            fig.tight_layout(h_pad=0.4)
-        super().__init__(fig, artists)
 
-    def _frame_hedging(self, ax) -> list[Artist]:
-        ax.axhspan(-EQUIDISTANCE_BAND, EQUIDISTANCE_BAND, color="#bbbbbb", alpha=0.35,
-                   label="equidistance band")
-        (self.hedging,) = ax.plot([], [], color="black", lw=1.5, label="hedging index")
-        ax.set_ylim(-1, 1)
-        ax.set_ylabel("-1 China .. +1 US", fontsize=8)
-        ax.set_title("Hedging index", loc="left")
-        ax.legend(loc="upper left", ncol=2)
-        return [self.hedging]
+def _lines(panel: str, names: Mapping[str, str], partners: list[str]) -> list[tuple[str, str, str, str]]:
+    """(column, label, colour, dash) of the lines in a panel."""
+    if panel == "hedging":
+        return [("hedging_index", "hedging index", "#000000", "solid")]
+    if panel == "tension":
+        return [("tension_china", "tension with China", color("china"), "solid"),
+                ("threat_china", "threat perception", "#e67e22", "dash")]
+    if panel == "tiers":
+        # the short names of the paper figures ("US"), so that the panel's legend fits one line
+        return [(f"tier_{p}", COUNTRY_NAMES.get(p) or names.get(p, p), color(p, i), "solid")
+                for i, p in enumerate(partners)]
+    if panel == "arms":
+        return [("russia_arms_share", "Russia's share", color("russia"), "solid"),
+                ("domestic_arms_share", "home production", color("vietnam"), "solid")]
+    raise ValueError(f"unknown panel {panel!r}; valid: {PANELS}")
 
-    def _frame_tension(self, ax) -> list[Artist]:
-        self.crises = ax.fill_between([], [], [], step="mid", transform=ax.get_xaxis_transform(),
-                                      color="#f5b041", alpha=0.3, linewidth=0, label="crisis open")
-        self.incidents = LineCollection([], colors="#7f8c8d", linewidths=1.0, linestyles=":",
-                                        transform=ax.get_xaxis_transform(), label="maritime incident")
-        ax.add_collection(self.incidents)
-        (self.tension,) = ax.plot([], [], color=color("china"), lw=1.5, label="tension with China")
-        (self.threat,) = ax.plot([], [], color="#e67e22", lw=1.1, ls="--", label="threat perception")
-        ax.set_ylim(0, 1.05)
-        ax.set_title("Tension with China, crises and incidents", loc="left")
-        ax.legend(loc="upper left", ncol=2)
-        return [self.crises, self.incidents, self.tension, self.threat]
 
-    def _frame_tiers(self, ax) -> list[Artist]:
-        self.tiers = []
-        for i, name in enumerate(self.partners):
-            (line,) = ax.step([], [], where="post", color=color(name, i), lw=1.6,
-                              label=self.names.get(name, name))
-            self.tiers.append(line)
-        ax.set_yticks(range(5), TIER_LABELS, fontsize=7)
-        ax.set_ylim(-0.3, 4.4)
-        ax.set_title("Partnership tiers", loc="left")
-        ax.legend(loc="lower right", ncol=3)
-        return self.tiers
+def monthly_figure(scenario: Scenario, names: Mapping[str, str], partners: list[str],
+                   panels: tuple[str, ...] = PANELS, baseline: pd.DataFrame | None = None) -> go.Figure:
+    """Stacked panels over the scenario's whole span, built once per run: this run's lines (empty until
+    :func:`update_monthly` fills them), the ``baseline`` run (the one before Reset) faint and dotted,
+    crises shaded and incidents marked; hovering shows every value of a month."""
+    unknown = set(panels) - set(PANELS)
+    if unknown:
+        raise ValueError(f"unknown panel(s) {sorted(unknown)}; valid: {PANELS}")
+    fig = make_subplots(rows=len(panels), cols=1, shared_xaxes=True, vertical_spacing=PANEL_GAP,
+                        subplot_titles=[TITLES[p] for p in panels])
+    for row, panel in enumerate(panels, start=1):
+        lines = _lines(panel, names, partners)
+        for column, label, colour, dash in lines:
+            if baseline is not None and len(baseline):
+                fig.add_trace(go.Scatter(x=_months(baseline["date"]), y=baseline[column].to_numpy(),
+                                         mode="lines",
+                                         name=f"{label}, before Reset", showlegend=False, meta="baseline",
+                                         opacity=BASELINE_OPACITY, hovertemplate="%{y:.2f}",
+                                         line={"color": colour, "dash": "dot", "width": 1.5}), row=row, col=1)
+            shape = "hv" if panel == "tiers" else "linear"
+            fig.add_trace(go.Scatter(x=[], y=[], mode="lines", name=label, meta=LIVE + column,
+                                     line={"color": colour, "dash": dash, "width": 2, "shape": shape},
+                                     legend=f"legend{row}" if row > 1 else "legend",
+                                     showlegend=len(lines) > 1, hovertemplate="%{y:.2f}"), row=row, col=1)
+        _frame(fig, row, panel)
+    start = pd.Timestamp(year=scenario.start.year, month=scenario.start.month, day=1)
+    end = start + pd.DateOffset(months=scenario.months)
+    fig.update_xaxes(range=[start.strftime("%Y-%m-%d"), end.strftime("%Y-%m-%d")], showgrid=True,
+                     gridcolor="#eee")
+    fig.update_yaxes(showgrid=True, gridcolor="#eee", zeroline=False)
+    _layout(fig, PANEL_HEIGHT * len(panels))
+    fig.update_layout(hovermode="x unified", margin={"t": 30 + LEGEND_LINE})
+    _legends(fig, len(panels))
+    # each panel's title sits above its legend's line, so neither covers the other
+    fig.update_annotations(font={"size": 13}, x=0, xanchor="left", yshift=LEGEND_LINE)
+    return fig
 
-    def _frame_arms(self, ax) -> list[Artist]:
-        (self.russia_share,) = ax.plot([], [], color=color("russia"), lw=1.5, label="Russia's arms share")
-        (self.home_share,) = ax.plot([], [], color=color("vietnam"), lw=1.2, label="home production")
-        ax.set_ylim(0, 1.05)
-        ax.set_title("Arms supply", loc="left")
-        ax.legend(loc="upper right", ncol=2)
-        return [self.russia_share, self.home_share]
 
-    def x_of(self, steps: pd.Series | np.ndarray) -> np.ndarray:
-        """Position on the time axis (fractional years) of model steps (step 1 = the start month)."""
-        return self.x0 + (np.asarray(steps, dtype=float) - 1) / 12
+def _legends(fig: go.Figure, rows: int) -> None:
+    """One legend per panel, in a line between the panel's title and its plot, clear of the data."""
+    for row in range(1, rows + 1):
+        domain = fig.get_subplot(row, 1).yaxis.domain
+        fig.update_layout({("legend" if row == 1 else f"legend{row}"): {
+            "orientation": "h", "x": 0.0, "xanchor": "left", "y": domain[1],
+            "yanchor": "bottom", "itemwidth": 30, "font": {"size": 11}, "bgcolor": "rgba(255,255,255,0)"}})
 
-    def update(self, series: pd.DataFrame, events: pd.DataFrame) -> bytes:
-        """Point every line at the months run so far; return the PNG."""
-        x = self.x_of(series["step"])
-        for panel in self.panels:
-            getattr(self, f"_update_{panel}")(x, series, events)
-        return self.render()
 
-    def _update_hedging(self, x: np.ndarray, series: pd.DataFrame, events: pd.DataFrame) -> None:
-        self.hedging.set_data(x, series["hedging_index"])
+def _frame(fig: go.Figure, row: int, panel: str) -> None:
+    """Axis ranges and fixed marks of a panel, and the (empty) crisis and incident traces."""
+    if panel == "hedging":
+        fig.add_hrect(y0=-EQUIDISTANCE_BAND, y1=EQUIDISTANCE_BAND, fillcolor="#bbbbbb", opacity=0.25,
+                      line_width=0, row=row, col=1)
+        fig.update_yaxes(range=[-1, 1], row=row, col=1)
+    elif panel == "tension":
+        fig.update_yaxes(range=[0, 1.05], row=row, col=1)
+        fig.add_trace(go.Bar(x=[], y=[], marker_color="#f5b041", opacity=0.3, meta="crisis",
+                             width=28 * 24 * 3600 * 1000, name="crisis open",
+                             hovertemplate="%{hovertext}<extra></extra>", showlegend=False), row=row, col=1)
+        fig.add_trace(go.Scatter(x=[], y=[], mode="markers", name="incident", meta="incidents",
+                                 marker={"symbol": "triangle-down", "size": 9, "color": "#7f8c8d"},
+                                 showlegend=False, hovertemplate="%{text}<extra></extra>"), row=row, col=1)
+    elif panel == "tiers":
+        fig.update_yaxes(range=[-0.3, 4.4], tickvals=list(range(5)), ticktext=TIER_LABELS, row=row, col=1)
+    else:
+        fig.update_yaxes(range=[0, 1.05], row=row, col=1)
 
-    def _update_tension(self, x: np.ndarray, series: pd.DataFrame, events: pd.DataFrame) -> None:
-        self.tension.set_data(x, series["tension_china"])
-        self.threat.set_data(x, series["threat_china"])
-        crisis = series["crisis"].to_numpy() > 0
-        self.crises.set_visible(bool(crisis.any()))
-        if crisis.any():
-            self.crises.set_data(x, np.zeros_like(x), np.ones_like(x), where=crisis)
-        incidents = events[events["kind"] == "maritime_incident"]
-        steps = incidents["step"].clip(lower=1)
-        self.incidents.set_segments([[(xi, 0), (xi, 1)] for xi in self.x_of(steps)])
 
-    def _update_tiers(self, x: np.ndarray, series: pd.DataFrame, events: pd.DataFrame) -> None:
-        offsets = 0.07 * (np.arange(len(self.tiers)) - len(self.tiers) / 2)
-        for line, name, offset in zip(self.tiers, self.partners, offsets, strict=True):
-            line.set_data(x, series[f"tier_{name}"] + offset)
+def update_monthly(fig: go.Figure, series: pd.DataFrame, events: pd.DataFrame,
+                   crises: pd.DataFrame | None = None) -> None:
+    """Point the live lines of :func:`monthly_figure` (a ``Figure`` or a ``FigureWidget``) at the
+    months run so far; shade the crisis months and mark the incidents. ``crises`` (rows of
+    ``HedgingModel.crises()`` with a ``text`` column, the crisis in words) adds who began and who
+    ended each crisis to the hover of its months, and marks the incidents China chose itself."""
+    x = _months(series["date"])
+    crisis = series["crisis"].to_numpy() > 0
+    crisis_months = [m for m, c in zip(x, crisis, strict=True) if c]
+    incidents = events[events["kind"] == "maritime_incident"]
+    labels = [f"incident: {label}" for label in incidents["label"].fillna("")]
+    marks = list(zip(_months(incidents["date"]), labels, strict=True))
+    spans: list[tuple[str, str, str]] = []  # (start, end or "", text) of each crisis
+    if crises is not None and len(crises):
+        spans = list(zip(crises["start"], crises["end"], crises["text"], strict=True))
+        marks += [(start, f"incident: {text}") for start, by, text in
+                  zip(crises["start"], crises["started_by"], crises["text"], strict=True) if by == "china"]
+    for trace in fig.data:
+        meta = trace.meta or ""
+        if meta.startswith(LIVE):
+            trace.x, trace.y = x, series[meta[len(LIVE):]].to_numpy()
+        elif meta == "crisis":
+            trace.x, trace.y = crisis_months, [1.05] * len(crisis_months)
+            trace.hovertext = [_wrap(_crisis_of(m, spans)) for m in crisis_months]
+        elif meta == "incidents":
+            trace.x, trace.y = [m for m, _ in marks], [1.0] * len(marks)
+            trace.text = [_wrap(text) for _, text in marks]
 
-    def _update_arms(self, x: np.ndarray, series: pd.DataFrame, events: pd.DataFrame) -> None:
-        self.russia_share.set_data(x, series["russia_arms_share"])
-        self.home_share.set_data(x, series["domestic_arms_share"])
+
+def _wrap(text: str) -> str:
+    """Hover text in lines that fit the figure's width (Plotly breaks lines only at ``<br>``)."""
+    return "<br>".join(textwrap.wrap(text, HOVER_CHARS))
+
+
+def _crisis_of(month: str, spans: list[tuple[str, str, str]]) -> str:
+    """The words of the crisis open in ``month`` ("YYYY-MM"), or plain "crisis open"."""
+    for start, end, text in spans:
+        if start <= month and (not end or month <= end):
+            return f"crisis {text}"
+    return "crisis open"
