@@ -718,9 +718,10 @@ def out_of_sample_figure(series: pd.DataFrame, s: Setup):
         fig, axes = plt.subplots(2, 1, figsize=(10, 6), sharex=True)
         grouped = series.groupby("date")
         t = dates(sorted(series["date"].unique()))
+        extra = [c.removeprefix("tier_") for c in tiers if c.removeprefix("tier_") not in labels.COUNTRY_COLORS]
         for col in tiers:
             actor = col.removeprefix("tier_")
-            colour = labels.country_color(actor, len(axes[0].lines))
+            colour = labels.country_color(actor, extra.index(actor) if actor in extra else 0)
             q = grouped[col].quantile([0.05, 0.5, 0.95]).unstack()
             line, = axes[0].step(t, q[0.5], where="post", color=colour, label=labels.country_name(actor))
             axes[0].fill_between(t, q[0.05], q[0.95], step="post", color=line.get_color(), alpha=0.12, lw=0)
@@ -785,13 +786,13 @@ def markdown(out: Path, relative_to: Path) -> str:
     margins = pd.read_csv(out / MARGINALS)
     predicted = pd.read_csv(out / PREDICTIONS)
     rel = out.resolve().relative_to(relative_to.resolve())
-    lines = [f"Produced by `hedgesim calibrate {spec['name']} --out {rel}` (hedgesim "
+    lines = [f"Produced by `hedgesim calibrate {spec['name']} --out {out}` (hedgesim "
              f"{meta['hedgesim_version']}, pyabc {meta['pyabc_version']}, commit "
              f"{(meta.get('git') or {}).get('commit', 'n/a')}): {meta['generations']} generations of "
              f"{spec['population']} particles, {meta['evaluations']} simulations in all, fitted to "
              f"{meta['fit_window'][0]}..{meta['fit_window'][1]}; seed {spec['seed']}.", "",
-             "**Summary statistics** (observed over the fitted months, from the observed table; distance "
-             "scale in brackets):", "",
+             "**Summary statistics** (observed over the fitted months, from the observed table; `scale`: "
+             "the unit of the distance):", "",
              "| statistic | observed | scale |", "|---|---:|---:|"]
     lines += [f"| `{k}` | {v:g} | {meta['scales'][k]:g} |" for k, v in meta["observed"].items()]
     lines += ["", f"Thresholds by generation: {', '.join(f'{e:.3g}' for e in meta['epsilons'])}.", "",
