@@ -718,7 +718,8 @@ def out_of_sample_figure(series: pd.DataFrame, s: Setup):
         fig, axes = plt.subplots(2, 1, figsize=(10, 6), sharex=True)
         grouped = series.groupby("date")
         t = dates(sorted(series["date"].unique()))
-        extra = [c.removeprefix("tier_") for c in tiers if c.removeprefix("tier_") not in labels.COUNTRY_COLORS]
+        actors = [c.removeprefix("tier_") for c in tiers]
+        extra = [a for a in actors if a not in labels.COUNTRY_COLORS]  # each its own spare colour
         for col in tiers:
             actor = col.removeprefix("tier_")
             colour = labels.country_color(actor, extra.index(actor) if actor in extra else 0)
