@@ -38,6 +38,7 @@ from pydantic import (
 )
 
 from sim.blocks import coefficient_field, coefficient_problems
+from sim.bundled import calibration_path
 from sim.calendar import Month, coerce_month
 from sim.coefficients import _bounds
 from sim.model import HedgingModel
@@ -251,16 +252,6 @@ def load_calibration(path: str | Path) -> tuple[Calibration, Scenario]:
     if problems:
         raise ScenarioError(problems)
     return spec, base
-
-
-def calibration_path(ref: str | Path) -> Path:
-    """A path, or the name of a bundled calibration (``abc_2013_2019``)."""
-    from sim.bundled import CALIBRATIONS_DIR
-    path = Path(ref)
-    if path.is_file():
-        return path
-    named = CALIBRATIONS_DIR / f"{ref}.yaml"
-    return named if named.is_file() else path
 
 
 def prior_bounds(base: Scenario, path: str, prior: Prior) -> tuple[float, float]:

@@ -27,10 +27,20 @@ def experiment_files() -> list[Path]:
     return sorted(EXPERIMENTS_DIR.glob("*.yaml"))
 
 
-def experiment_path(ref: str | Path) -> Path:
-    """An experiment reference: a path, or the name of a bundled experiment (``demo``)."""
+def bundled_path(ref: str | Path, folder: Path) -> Path:
+    """A reference to a file: a path, or the name of a bundled file in ``folder`` (``demo``)."""
     path = Path(ref)
     if path.is_file():
         return path
-    named = EXPERIMENTS_DIR / f"{ref}.yaml"
+    named = folder / f"{ref}.yaml"
     return named if named.is_file() else path
+
+
+def experiment_path(ref: str | Path) -> Path:
+    """An experiment reference: a path, or the name of a bundled experiment (``demo``)."""
+    return bundled_path(ref, EXPERIMENTS_DIR)
+
+
+def calibration_path(ref: str | Path) -> Path:
+    """A calibration reference: a path, or the name of a bundled calibration (``abc_2013_2019``)."""
+    return bundled_path(ref, CALIBRATIONS_DIR)
