@@ -13,7 +13,11 @@ import pytest
 from sim.viz.serve import start_server, stop
 from tests.test_viz_server import free_port, wait_until_answering
 
-pytestmark = pytest.mark.browser
+#: A browser test is run again (at most twice) when it fails: anywidget gives every chart view a
+#: fixed 2 s (a constant in its JavaScript) to start, and on two loaded cores a view that Solara
+#: re-mounts can miss it and stop drawing, through no fault of the page. Seen once in a full suite
+#: beside a CPU burner; the page's own behaviour is asserted the same on every attempt.
+pytestmark = [pytest.mark.browser, pytest.mark.flaky(reruns=2)]
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")
