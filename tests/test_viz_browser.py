@@ -1,4 +1,4 @@
-"""End to end: the page served by ``solara run sim/viz/app.py`` on a free loopback port, driven in
+"""End to end: the page served by ``hedgesim viz`` (:func:`sim.viz.serve.start_server`) on a free loopback port, driven in
 Debian's headless Chromium with Playwright. Saves a screenshot to ``test-artifacts/``."""
 
 from __future__ import annotations
@@ -14,9 +14,11 @@ from sim.viz.serve import start_server, stop
 from tests.test_viz_server import free_port, wait_until_answering
 
 #: A browser test is run again (at most twice) when it fails: anywidget gives every chart view a
-#: fixed 2 s (a constant in its JavaScript) to start, and on two loaded cores a view that Solara
-#: re-mounts can miss it and stop drawing, through no fault of the page. Seen once in a full suite
-#: beside a CPU burner; the page's own behaviour is asserted the same on every attempt.
+#: fixed 2 s (a constant in its JavaScript) to start, and on two loaded cores a view can miss it and
+#: stop drawing, through no fault of the page. Seen once in a full suite beside a CPU burner, before
+#: the charts shared one plotly bundle (sim/viz/chart_widget.py: a page load now takes half the time
+#: and 0.3 MB instead of 15.5 MB over the websocket, benchmarks/bench_page_load.py); kept as a second
+#: line of defence. The page's own behaviour is asserted the same on every attempt.
 pytestmark = [pytest.mark.browser, pytest.mark.flaky(reruns=2)]
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -81,7 +83,8 @@ def _browser_page(url: str, width: int, height: int = 1100):
 #: the page's charts (Plotly FigureWidgets, rendered by anywidget)
 CHARTS = (".hs-map", ".hs-plots-hedging", ".hs-plots-partners")
 #: anywidget gives a widget 2 s (a constant in its JavaScript) to load its model; on two loaded cores
-#: a chart's 4.6 MB Plotly bundle can miss it, and that chart never draws. It is the page load that
+#: loading Plotly's 5 MB bundle (once per page, started early by the page's custom.js) can miss it,
+#: and that chart never draws. It is the page load that
 #: failed, not the page: the test loads the page again (at most LOADS times) and counts no error.
 ANYWIDGET_TIMEOUT = "[anywidget] Failed to initialize model"
 LOADS = 3

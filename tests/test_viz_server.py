@@ -14,11 +14,13 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+import plotly.graph_objects as go
 import psutil
 import pytest
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
+from sim.viz.chart_widget import BUNDLE_FILE, BUNDLE_ROUTE, ChartWidget
 from sim.viz.serve import start_server, stop
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -103,6 +105,25 @@ def test_http_refuses_foreign_origins_and_rebound_hosts(served):
     assert get(port, Origin=f"http://127.0.0.1:{port}") == 200
     assert get(port, Origin="http://evil.example") == 403
     assert get(port, Host=f"evil.example:{port}") == 403  # DNS rebinding: a foreign name for our address
+
+
+def test_the_page_serves_plotly_s_bundle_once_for_every_chart(served):
+    """The charts import plotly's widget bundle from our route (one fetch per page), not from their
+    widget state (5 MB per chart); the page's custom.js starts that import early."""
+    url = f"http://127.0.0.1:{served}"
+    with urllib.request.urlopen(url + BUNDLE_ROUTE, timeout=60) as answer:
+        assert answer.status == 200
+        assert answer.headers["content-type"].startswith("text/javascript")
+        assert answer.read() == BUNDLE_FILE.read_bytes()
+    with urllib.request.urlopen(url + "/static/assets/custom.js", timeout=60) as answer:
+        assert f'import("{BUNDLE_ROUTE}")' in answer.read().decode()
+    assert get(served, Origin="http://evil.example") == 403  # the route sits behind the same guard
+
+
+def test_a_chart_sends_a_few_lines_that_import_the_shared_bundle():
+    shim = ChartWidget()._esm
+    assert len(shim) < 500 and BUNDLE_ROUTE in shim and "export default" in shim
+    assert len(go.FigureWidget()._esm) > 1_000_000  # what each chart would send otherwise
 
 
 def viz(*args: str, **popen) -> subprocess.Popen:

@@ -72,6 +72,7 @@ def test_wheel_installs_into_a_fresh_venv_and_runs_from_anywhere(tmp_path: Path)
     assert bundled, "no bundled data files found in the checkout"
     assert [f for f in bundled if f not in names] == [], "bundled files missing from the wheel"
     assert "sim/py.typed" in names
+    assert "sim/viz/assets/custom.js" in names  # the page's early import of plotly's bundle
     assert any(n.endswith(".dist-info/licenses/LICENSE") or n.endswith(".dist-info/LICENSE") for n in names)
 
     venv = tmp_path / "venv"

@@ -40,6 +40,7 @@ from sim.scenario.loader import (
 )
 from sim.scenario.schema import Country, Event, EventKind, Scenario
 from sim.state import LADDER, VIETNAM
+from sim.viz.chart_widget import chart_class
 from sim.viz.explain import (
     Weighing,
     country_names,
@@ -292,7 +293,7 @@ def LiveFigure(build: Callable[[], go.Figure], update: Callable[[go.Figure], Non
                 on_click(str(ids[point]))
 
     shown = solara.use_ref(None)  # the widget, for the click handler (it runs outside a render)
-    element = go.FigureWidget.element(on__js2py_pointsCallback=points)
+    element = chart_class().element(on__js2py_pointsCallback=points)
 
     def start() -> None:
         widget = solara.get_widget(element)

@@ -30,6 +30,7 @@ from typing import Any
 from sim.scenario.loader import bundled_scenarios, resolve_path
 
 APP = Path(__file__).resolve().with_name("app.py")
+ASSETS = APP.with_name("assets")  # served at /static/assets/ (Solara looks in <app's parent>/assets first)
 PACKAGE_ROOT = APP.parents[2]  # the directory holding ``sim``, so the server imports this same package
 GRACE_SECONDS = 5.0  # after SIGTERM, how long the child may take before it is killed
 CHILD_SHUTDOWN_SECONDS = 2  # uvicorn's own limit for open requests when it is told to stop
@@ -195,14 +196,18 @@ def run_child(fd: int, host: str, port: int) -> None:
     """Serve Solara's app for :data:`APP` on the inherited socket ``fd``, behind the guard."""
     import uvicorn
 
+    from sim.viz.chart_widget import SERVED_ENV, BundleRoute
+
     os.environ["SOLARA_APP"] = str(APP)
     os.environ["SERVER_NAME"], os.environ["SERVER_PORT"] = host, str(port)
     from solara.server import settings
 
     settings.main.mode = "production"  # no file watchers, no development checks
+    settings.assets.extra_locations = [str(ASSETS)]  # the page's custom.js
+    os.environ.setdefault(SERVED_ENV, "1")  # charts fetch plotly's bundle from BundleRoute ("0": inline)
     from solara.server.starlette import app
 
-    config = uvicorn.Config(SameOriginOnly(app, host, port), fd=fd, log_level="warning",
+    config = uvicorn.Config(SameOriginOnly(BundleRoute(app), host, port), fd=fd, log_level="warning",
                             timeout_graceful_shutdown=CHILD_SHUTDOWN_SECONDS)
     uvicorn.Server(config).run()
 
