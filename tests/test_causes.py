@@ -8,8 +8,10 @@ import numpy as np
 import pytest
 
 from sim.actions import INDEX, Action
+from sim.agents.vietnam import Goal
 from sim.dynamics import advance_crisis, open_crisis, relax, threat_anchor
 from sim.effects import apply_moves
+from sim.metrics import EQUIDISTANCE_BAND
 from sim.model import HedgingModel
 from sim.scenario.loader import with_overrides
 from sim.state import CHINA
@@ -225,3 +227,76 @@ def test_under_sustained_pressure_threat_crosses_the_balancing_threshold_and_not
         advance_crisis(w)
         relax(w, base)
     assert w.threat[0] < threshold < w.threat[1]
+
+
+# ------------------------------------- 3b. Kuik's balancing switch: ties with a partner that would stand
+# against China gain security value only past the threshold (sim.agents.vietnam, driver balancing_rivalry)
+BALANCING_MOVES = (Action.DEFENSE_TIES, Action.UPGRADE_PARTNERSHIP, Action.SEEK_UPGRADE)
+
+
+def _security_gain(model: HedgingModel, action: Action, target: str) -> np.ndarray:
+    """``(R,)`` the security goal's (unweighted) gain of ``action`` aimed at ``target``."""
+    menu, w = model.vietnam.menu, model.world
+    i = int(np.flatnonzero(menu.is_(action) & (menu.targets == w.index(target)))[0])
+    return model.vietnam.gains(w)[:, i, Goal.SECURITY]
+
+
+def test_balancing_is_zero_up_to_the_threshold_and_rises_past_it():
+    model = _model(replicates=4)
+    threshold = float(model.vietnam.k.china_threat_threshold[0])
+    model.world.threat[:] = [threshold - 0.2, threshold, threshold + 0.1, 1.0]
+    b = model.vietnam.balancing(model.world)
+    assert b[0] == b[1] == 0.0
+    assert 0.0 < b[2] < b[3] == 1.0
+
+
+@pytest.mark.parametrize("action", BALANCING_MOVES)
+def test_past_the_balancing_threshold_a_rival_of_china_is_worth_more_to_security(action):
+    """Two replicates differ only in the US's rivalry with China: under high threat the more openly
+    rival US is worth more to Vietnam's security; in calm years the same difference adds nothing."""
+    for threat, rises in ((0.95, True), (0.5, False)):
+        model = _model()
+        w = model.world
+        us = w.index("united_states")
+        w.threat[:] = threat
+        w.tier[:, us] = 1  # room to upgrade
+        w.rivalry[:, us] = [0.2, 0.9]
+        gain = _security_gain(model, action, "united_states")
+        assert (gain[1] > gain[0]) == rises, (action, threat, gain)
+        if not rises:
+            assert gain[1] == pytest.approx(gain[0])
+
+
+@pytest.mark.parametrize("action", BALANCING_MOVES)
+def test_the_balancing_pull_is_the_scenarios_coefficient(action):
+    """Set to 0 from YAML, a rival and a partner dependent on China (Russia, rivalry 0) are worth the
+    same extra security under high threat; at the default the rival gains."""
+    path = f"agents.vietnam.gains.{action.value}.security.balancing_rivalry"
+
+    def rival_edge(overrides: dict) -> float:
+        model = _model(overrides, replicates=1)
+        w = model.world
+        w.threat[:] = 0.95
+        for p in ("united_states", "japan"):
+            w.tier[:, w.index(p)] = 1
+            w.defense[:, w.index(p)] = 0.2
+            w.commitment[:, w.index(p)] = 0.6
+        return float(_security_gain(model, action, "united_states")[0]
+                     - _security_gain(model, action, "japan")[0])
+
+    assert rival_edge({}) > rival_edge({path: 0.0}) >= -1e-12
+
+
+def test_under_sustained_coercion_vietnam_tilts_toward_the_partners_through_the_switch():
+    """Whole runs, same seeds: under an assertive China (0.9) Vietnam spends more months past the
+    equidistance band toward the US with the balancing pull than with it switched off (all three
+    moves set to 0): [SCMP2023]'s equidistance holds only while China is not overly aggressive."""
+    off = {f"agents.vietnam.gains.{a.value}.security.balancing_rivalry": 0.0 for a in BALANCING_MOVES}
+    assertive = {"agents.china.assertiveness": 0.9}
+
+    def toward_us(overrides: dict) -> float:
+        model = HedgingModel(with_overrides(HIST, overrides), seed=3, replicates=40, record_actions=False)
+        return float((model.run().series()["hedging_index"] >= EQUIDISTANCE_BAND).mean())
+
+    with_pull, without = toward_us(assertive), toward_us({**assertive, **off})
+    assert with_pull - without > 0.04, (with_pull, without)

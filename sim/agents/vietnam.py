@@ -66,6 +66,9 @@ DRIVERS: dict[str, tuple[str, tuple[str, ...]]] = {
                                ("threat", "commitment", "room")),
     "threat_sq_commitment": ("threat^2 x the target's commitment", ("threat_sq", "commitment")),
     "threat_sq_rivalry": ("threat^2 x the target's rivalry with China", ("threat_sq", "rivalry")),
+    "balancing_rivalry": ("threat above Kuik's balancing threshold (0 at china_threat_threshold, 1 at "
+                          "full threat) x the target's rivalry with China: a partner that would stand "
+                          "against China", ("balancing", "rivalry")),
     "calm": ("1 - threat", ("calm",)),
     "severity_sq": ("severity^2", ("severity_sq",)),
     "escalation_sq": ("(rung / 5)^2", ("escalation_sq",)),
@@ -96,7 +99,10 @@ GAINS: dict[tuple[Action, Goal], dict[str, float]] = {
     (Action.JOIN_COMMUNITY, A): {"base": -0.15},  # "form over substance" [VOA2023]
     (Action.MODERNISE, S): {"threat_capability_gap": 1.0},
     (Action.MODERNISE, P): {"base": -0.2},
-    (Action.DEFENSE_TIES, S): {"threat_commitment_room": 0.9},
+    # past Kuik's balancing threshold a tie is worth more the more the partner would stand against
+    # China ([Kuik2021]; [LeHongHiep2013]: hard balancing with the US, Japan, India), not with a
+    # partner dependent on Beijing (Russia, rivalry 0)
+    (Action.DEFENSE_TIES, S): {"threat_commitment_room": 0.9, "balancing_rivalry": 1.0},
     (Action.DEFENSE_TIES, A): {"base": 0.1},
     (Action.DEFENSE_TIES, T): {"rivalry": -0.2},
     (Action.LEGAL_PROTEST, S): {"base": 0.3, "severity": 0.4},
@@ -110,12 +116,12 @@ GAINS: dict[tuple[Action, Goal], dict[str, float]] = {
     (Action.CONCEDE, A): {"base": -0.2},
     (Action.UPGRADE_PARTNERSHIP, A): {"base": 0.5, "tier_room": 0.3},
     (Action.UPGRADE_PARTNERSHIP, P): {"commitment": 0.3},
-    (Action.UPGRADE_PARTNERSHIP, S): {"threat_commitment": 0.4},
+    (Action.UPGRADE_PARTNERSHIP, S): {"threat_commitment": 0.4, "balancing_rivalry": 1.0},
     (Action.UPGRADE_PARTNERSHIP, T): {"rivalry": -0.25},
     # seeking a higher tier ([Grossman2023]): diversification, protection, trade; against Beijing's
     # unease and the assurance still owed. An upgrade is not an alliance: no Four No forbids it.
     (Action.SEEK_UPGRADE, A): {"base": 0.1, "tier_room": 0.3},
-    (Action.SEEK_UPGRADE, S): {"threat_commitment": 0.5},
+    (Action.SEEK_UPGRADE, S): {"threat_commitment": 0.5, "balancing_rivalry": 1.0},
     (Action.SEEK_UPGRADE, P): {"gravity": 0.4},
     (Action.SEEK_UPGRADE, T): {"base": -0.2, "rivalry": -0.3, "debt": -0.3},
     # economics by weight: a deal is worth the partner's economic size over its distance
@@ -262,9 +268,10 @@ class VietnamParams(Frozen):
     procurement: Procurement = Field(default_factory=Procurement)
 
 
-def _factors(world: World, t: np.ndarray) -> dict[str, np.ndarray]:
+def _factors(world: World, t: np.ndarray, balancing: np.ndarray) -> dict[str, np.ndarray]:
     """The world quantities the gains table's drivers multiply, shaped ``(R, 1)``, ``(R, M)``
-    or ``(M,)`` (``t`` the menu's targets)."""
+    or ``(M,)`` (``t`` the menu's targets; ``balancing`` (R,) how far threat is past Kuik's
+    balancing threshold, :meth:`Vietnam.balancing`)."""
     threat = world.threat[:, None]
     sev, esc = world.crisis_severity[:, None], world.escalation[:, None] / float(USE_OF_FORCE_RUNG)
     to_china = (t == CHINA).astype(float)
@@ -281,7 +288,7 @@ def _factors(world: World, t: np.ndarray) -> dict[str, np.ndarray]:
         "gravity": gravity, "gravity_other": np.where(t == CHINA, 0.0, gravity),
         "debt": world.assurance_debt[:, None],
         "exposure": world.interdependence[:, [CHINA]],
-        "us_backing": world.commitment[:, [us]],
+        "us_backing": world.commitment[:, [us]], "balancing": balancing[:, None],
     }
 
 
@@ -348,11 +355,18 @@ class Vietnam(StateAgent):
         w[:, Goal.PROSPERITY] *= 1.0 + world.shock_severity * (world.economic_shock > 0)
         return w
 
+    def balancing(self, world: World) -> np.ndarray:
+        """``(R,)`` how far China's threat is past Kuik's balancing threshold, 0..1 ([Kuik2021]:
+        hedging breaks toward balancing when China threatens on all fronts): 0 at or below
+        ``china_threat_threshold``, 1 at full threat."""
+        threshold = self.k.china_threat_threshold
+        return np.clip((world.threat - threshold) / np.maximum(1.0 - threshold, 1e-9), 0.0, 1.0)
+
     def gains(self, world: World) -> np.ndarray:
         """``(R, M, 5)``: what each move does for each goal — :data:`GAINS` over the world's drivers."""
         R, M = world.replicates, len(self.menu)
         g = np.zeros((R, M, len(Goal)))
-        f = _factors(world, self.menu.targets)
+        f = _factors(world, self.menu.targets, self.balancing(world))
         for mask, goal, terms in self._gain_rows:
             value = None
             for c, factors in terms:
