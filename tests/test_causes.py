@@ -229,9 +229,9 @@ def test_under_sustained_pressure_threat_crosses_the_balancing_threshold_and_not
     assert w.threat[0] < threshold < w.threat[1]
 
 
-# ------------------------------------- 3b. Kuik's balancing switch: ties with a partner that would stand
-# against China gain security value only past the threshold (sim.agents.vietnam, driver balancing_rivalry)
-BALANCING_MOVES = (Action.DEFENSE_TIES, Action.UPGRADE_PARTNERSHIP, Action.SEEK_UPGRADE)
+# ------------------------------------- 3b. Kuik's balancing switch: a higher tier with a partner that would
+# stand against China gains security value only past the threshold (sim.agents.vietnam, balancing_rivalry)
+BALANCING_MOVES = (Action.UPGRADE_PARTNERSHIP, Action.SEEK_UPGRADE)
 
 
 def _security_gain(model: HedgingModel, action: Action, target: str) -> np.ndarray:
@@ -277,20 +277,19 @@ def test_the_balancing_pull_is_the_scenarios_coefficient(action):
         model = _model(overrides, replicates=1)
         w = model.world
         w.threat[:] = 0.95
-        for p in ("united_states", "japan"):
+        for p in ("united_states", "russia"):
             w.tier[:, w.index(p)] = 1
-            w.defense[:, w.index(p)] = 0.2
             w.commitment[:, w.index(p)] = 0.6
         return float(_security_gain(model, action, "united_states")[0]
-                     - _security_gain(model, action, "japan")[0])
+                     - _security_gain(model, action, "russia")[0])
 
     assert rival_edge({}) > rival_edge({path: 0.0}) >= -1e-12
 
 
 def test_under_sustained_coercion_vietnam_tilts_toward_the_partners_through_the_switch():
     """Whole runs, same seeds: under an assertive China (0.9) Vietnam spends more months past the
-    equidistance band toward the US with the balancing pull than with it switched off (all three
-    moves set to 0): [SCMP2023]'s equidistance holds only while China is not overly aggressive."""
+    equidistance band toward the US with the balancing pull than with it switched off (both moves
+    set to 0): [SCMP2023]'s equidistance holds only while China is not overly aggressive."""
     off = {f"agents.vietnam.gains.{a.value}.security.balancing_rivalry": 0.0 for a in BALANCING_MOVES}
     assertive = {"agents.china.assertiveness": 0.9}
 

@@ -99,10 +99,7 @@ GAINS: dict[tuple[Action, Goal], dict[str, float]] = {
     (Action.JOIN_COMMUNITY, A): {"base": -0.15},  # "form over substance" [VOA2023]
     (Action.MODERNISE, S): {"threat_capability_gap": 1.0},
     (Action.MODERNISE, P): {"base": -0.2},
-    # past Kuik's balancing threshold a tie is worth more the more the partner would stand against
-    # China ([Kuik2021]; [LeHongHiep2013]: hard balancing with the US, Japan, India), not with a
-    # partner dependent on Beijing (Russia, rivalry 0)
-    (Action.DEFENSE_TIES, S): {"threat_commitment_room": 0.9, "balancing_rivalry": 1.0},
+    (Action.DEFENSE_TIES, S): {"threat_commitment_room": 0.9},
     (Action.DEFENSE_TIES, A): {"base": 0.1},
     (Action.DEFENSE_TIES, T): {"rivalry": -0.2},
     (Action.LEGAL_PROTEST, S): {"base": 0.3, "severity": 0.4},
@@ -116,6 +113,9 @@ GAINS: dict[tuple[Action, Goal], dict[str, float]] = {
     (Action.CONCEDE, A): {"base": -0.2},
     (Action.UPGRADE_PARTNERSHIP, A): {"base": 0.5, "tier_room": 0.3},
     (Action.UPGRADE_PARTNERSHIP, P): {"commitment": 0.3},
+    # past Kuik's balancing threshold a higher tier is worth more the more the partner would stand
+    # against China ([Kuik2021]; [LeHongHiep2013]: balancing with the US, Japan, India), not with a
+    # partner dependent on Beijing (Russia, rivalry 0). Defense ties keep One Depend's pull.
     (Action.UPGRADE_PARTNERSHIP, S): {"threat_commitment": 0.4, "balancing_rivalry": 1.0},
     (Action.UPGRADE_PARTNERSHIP, T): {"rivalry": -0.25},
     # seeking a higher tier ([Grossman2023]): diversification, protection, trade; against Beijing's
