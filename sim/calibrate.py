@@ -70,6 +70,7 @@ DB = "abc.db"
 POSTERIOR = "posterior.parquet"
 MARGINALS = "marginals.csv"
 PREDICTIONS = "out_of_sample.csv"
+CALIBRATED = "calibrated.yaml"  # the base scenario at the posterior medians (:func:`calibrated_scenario`)
 
 
 # ------------------------------------------------------------------------------------------ statistics
@@ -584,9 +585,53 @@ def write_results(history, s: Setup, out: Path, figures: FigureOptions | None = 
             "results_version": RESULTS_VERSION, "pyabc_version": _pyabc_version(), "git": git_state()}
     text = json.dumps(meta, indent=2, default=str)
     done.append(write_file(out / "meta.json", lambda tmp: tmp.write_text(text), force=True))
+    scenario = calibrated_scenario(out)
+    done.append(write_file(out / CALIBRATED, lambda tmp: tmp.write_text(scenario), force=True))
     from sim.plots import save
     save(posterior_figure(table, margins, s), out / "plots", "posterior", figures)
     save(out_of_sample_figure(runs, s), out / "plots", "out_of_sample", figures)
+
+
+# ------------------------------------------------------------------------------ the calibrated model
+def calibrated_name(base: str) -> str:
+    """The name of the calibrated scenario of ``base``."""
+    return f"{base}_calibrated"
+
+
+def _nested(values: dict[str, float]) -> dict[str, Any]:
+    """``{"a.b.c": 1.0}`` as ``{"a": {"b": {"c": 1.0}}}``."""
+    tree: dict[str, Any] = {}
+    for dotted, value in sorted(values.items()):
+        *parents, leaf = dotted.split(".")
+        node = tree
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = value
+    return tree
+
+
+def calibrated_scenario(out: Path) -> str:
+    """The calibrated model as a scenario file (YAML text): the calibration's base scenario, extended,
+    with every estimated coefficient at its posterior median (marginals.csv, 4 significant digits).
+
+    The medians are a point summary, one per coefficient; they need not be a likely point of the
+    joint posterior when coefficients trade off (see the corner plot), so a study of uncertainty
+    should draw from posterior.parquet instead. Bundled (``python -m sim.calibrate DIR``), this is the
+    model the fixed-seed regression test runs."""
+    import yaml
+    meta = json.loads((out / "meta.json").read_text())
+    spec = meta["calibration"]
+    margins = pd.read_csv(out / MARGINALS)
+    medians = {r.parameter: float(f"{r.median:.4g}") for r in margins.itertuples()}
+    commit = (meta.get("git") or {}).get("commit", "n/a")
+    body = {"name": calibrated_name(spec["scenario"]),
+            "description": (f"{spec['scenario']} with the {len(medians)} coefficients estimated by the "
+                            f"calibration {spec['name']} (ABC-SMC, fitted to {meta['fit_window'][0]}.."
+                            f"{meta['fit_window'][1]}) at their posterior medians; see docs/calibration.md."),
+            "extends": spec["scenario"], **_nested(medians)}
+    head = (f"# Generated from the calibration {spec['name']} (hedgesim {meta['hedgesim_version']}, commit "
+            f"{commit}) by `python -m sim.calibrate DIR`;\n# do not edit by hand: calibrate again instead.\n")
+    return head + yaml.safe_dump(body, sort_keys=False, width=100)
 
 
 # ------------------------------------------------------------------------------------------ held out
@@ -822,6 +867,18 @@ def update_docs(out: Path, doc: Path) -> None:
     doc.write_text(f"{head}{DOC_BEGIN}\n{markdown(out, doc.parent)}\n{DOC_END}{tail}")
 
 
+def publish(out: Path, doc: Path) -> Path:
+    """Make the committed calibration ``out`` the project's: its section of ``doc`` and the bundled
+    calibrated scenario (returned), both generated from ``out``."""
+    from sim.bundled import SCENARIOS_DIR
+    update_docs(out, doc)
+    name = calibrated_name(json.loads((out / "meta.json").read_text())["calibration"]["scenario"])
+    target = SCENARIOS_DIR / f"{name}.yaml"
+    target.write_text(calibrated_scenario(out))
+    return target
+
+
 if __name__ == "__main__":  # python -m sim.calibrate docs/calibration/abc_2013_2019 [docs/calibration.md]
     import sys
-    update_docs(Path(sys.argv[1]), Path(sys.argv[2] if len(sys.argv) > 2 else "docs/calibration.md"))
+    doc_file = Path(sys.argv[2] if len(sys.argv) > 2 else "docs/calibration.md")
+    print("wrote", publish(Path(sys.argv[1]), doc_file))

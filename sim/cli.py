@@ -105,12 +105,14 @@ def _list(args: argparse.Namespace) -> int:
     from sim.rules import RULES
 
     print("Scenarios:")
-    for path in bundled_scenarios():
+    paths = bundled_scenarios()
+    width = max(28, *(len(p.stem) for p in paths))
+    for path in paths:
         try:
             sc = load_scenario(path)
-            print(f"  {sc.name:<28} {sc.description}")
+            print(f"  {sc.name:<{width}} {sc.description}")
         except ScenarioError as exc:
-            print(f"  {path.stem:<28} (invalid: {exc.problems[0]})")
+            print(f"  {path.stem:<{width}} (invalid: {exc.problems[0]})")
     print("\nExperiments (hedgesim sweep NAME):")
     for path in experiment_files():
         about = yaml.safe_load(path.read_text(encoding="utf-8")) or {}

@@ -10,17 +10,21 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from sim.bundled import SCENARIOS_DIR
 from sim.calendar import Month
 from sim.calibrate import (
+    CALIBRATED,
     Statistic,
     Window,
     calibrate,
+    calibrated_name,
+    calibrated_scenario,
     load_calibration,
     observed,
     simulated,
 )
 from sim.cli import main
-from sim.scenario.loader import ScenarioError, load_scenario
+from sim.scenario.loader import ScenarioError, load_scenario, scenario_value
 
 HISTORICAL = load_scenario("historical_2013_2024")
 FIT = Window("2013-01", "2019-12")
@@ -98,6 +102,30 @@ def test_the_posterior_does_not_depend_on_the_batch_size_or_a_resume(tiny, tmp_p
     table = pd.read_csv(tmp_path / "small" / "out_of_sample.csv")
     assert {"fact", "observed", "median", "p05", "p95", "inside"} <= set(table.columns)
     assert (tmp_path / "small" / "plots" / "posterior.png").is_file()
+    calibrated = load_scenario(tmp_path / "small" / CALIBRATED)  # the calibrated model, runnable
+    margins = pd.read_csv(tmp_path / "small" / "marginals.csv").set_index("parameter")
+    for path in spec.parameters:
+        assert scenario_value(calibrated, path) == pytest.approx(margins.loc[path, "median"], rel=1e-3)
+
+
+# ------------------------------------------------------------------------------ the calibrated model
+COMMITTED = Path(__file__).resolve().parents[1] / "docs" / "calibration" / "abc_2013_2019"
+
+
+def test_the_bundled_calibrated_scenario_is_generated_from_the_committed_calibration():
+    """sim/bundled/scenarios/historical_2013_2024_calibrated.yaml is what ``python -m sim.calibrate``
+    writes from docs/calibration/abc_2013_2019: regenerate it there, never edit it."""
+    bundled = SCENARIOS_DIR / f"{calibrated_name('historical_2013_2024')}.yaml"
+    assert bundled.read_text() == calibrated_scenario(COMMITTED)
+
+
+def test_the_calibrated_scenario_moves_exactly_the_estimated_coefficients_to_their_medians():
+    calibrated = load_scenario(calibrated_name("historical_2013_2024"))
+    margins = pd.read_csv(COMMITTED / "marginals.csv").set_index("parameter")
+    for path in margins.index:
+        assert scenario_value(calibrated, path) == pytest.approx(margins.loc[path, "median"], rel=1e-3)
+        assert scenario_value(calibrated, path) != scenario_value(HISTORICAL, path)
+    assert calibrated.events == HISTORICAL.events and calibrated.months == HISTORICAL.months
 
 
 # ------------------------------------------------------------------------------ bad input
