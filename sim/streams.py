@@ -27,6 +27,7 @@ Mesa's ``model.rng`` stays for anything Mesa itself needs; the model's own draws
 
 from __future__ import annotations
 
+import math
 import zlib
 from collections.abc import Callable, Sequence
 from enum import IntEnum
@@ -79,18 +80,32 @@ def label_key(label: str | int) -> int:
     return key
 
 
+def round_keys(key: np.ndarray) -> np.ndarray:
+    """``(ROUNDS, 2, ...)``: Philox's key schedule, key words ``(2, ...)`` bumped by a Weyl
+    sequence each round (computed once per replicate, not per draw)."""
+    key = np.asarray(key, dtype=np.uint64)
+    bumps = np.array(_KEY_BUMPS, dtype=np.uint64).reshape((1, 2) + (1,) * (key.ndim - 1))
+    steps = np.arange(ROUNDS, dtype=np.uint64).reshape((ROUNDS,) + (1,) * key.ndim)
+    return (key[None] + steps * bumps) & _LOW32
+
+
+def _rounds(a: np.ndarray, b: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Philox4x32's rounds on counter words stacked in pairs, ``a = [c0, c2]`` and ``b = [c1, c3]``
+    (each ``(2, ...)``), so that a round is five array operations for both multiplications."""
+    multipliers = np.array(_MULTIPLIERS, dtype=np.uint64).reshape((2,) + (1,) * (a.ndim - 1))
+    for key in keys:
+        p = (multipliers * a)[::-1]  # [M1 c2, M0 c0]: exact, 32 x 32 bits fit in 64
+        a, b = (p >> _SHIFT32) ^ b ^ key, p & _LOW32
+    return a, b
+
+
 def philox4x32(counter: Sequence[np.ndarray], key: np.ndarray) -> list[np.ndarray]:
     """Philox4x32-10 of counter words ``(c0, c1, c2, c3)`` under key words ``key`` ``(2, ...)``,
-    all uint64 arrays holding 32-bit values, broadcast together. Returns the four output words.
-    Matches Random123's known-answer vectors (tests/test_streams.py)."""
-    c0, c1, c2, c3 = (np.asarray(c, dtype=np.uint64) for c in counter)
-    k0, k1 = (np.asarray(k, dtype=np.uint64) for k in key)
-    for i in range(ROUNDS):
-        p0, p1 = _MULTIPLIERS[0] * c0, _MULTIPLIERS[1] * c2  # exact: 32 x 32 bits fit in 64
-        c0, c1, c2, c3 = ((p1 >> _SHIFT32) ^ c1 ^ k0, p1 & _LOW32, (p0 >> _SHIFT32) ^ c3 ^ k1, p0 & _LOW32)
-        if i < ROUNDS - 1:
-            k0, k1 = (k0 + _KEY_BUMPS[0]) & _LOW32, (k1 + _KEY_BUMPS[1]) & _LOW32
-    return [c0, c1, c2, c3]
+    all holding 32-bit values, broadcast together. Returns the four output words. Matches
+    Random123's known-answer vectors (tests/test_streams.py)."""
+    c0, c1, c2, c3 = np.broadcast_arrays(*(np.asarray(c, dtype=np.uint64) for c in counter))
+    a, b = _rounds(np.stack([c0, c2]), np.stack([c1, c3]), round_keys(key))
+    return [a[0], b[0], a[1], b[1]]
 
 
 def seed_keys(seeds: Sequence[int]) -> np.ndarray:
@@ -110,8 +125,8 @@ class ReplicateStreams:
     """
 
     def __init__(self, seeds: Sequence[int], clock: Callable[[], int] = lambda: 0) -> None:
-        self.keys = seed_keys(seeds)
-        self.replicates = self.keys.shape[1]
+        self.keys = round_keys(seed_keys(seeds))  # (ROUNDS, 2, R)
+        self.replicates = self.keys.shape[2]
         self._clock = clock
         self._month = -1
         self._occurrences: dict[tuple[Purpose, int], np.ndarray] = {}
@@ -143,19 +158,18 @@ class Stream:
     def __init__(self, streams: ReplicateStreams, purpose: Purpose, label: int) -> None:
         self.streams, self.purpose, self.label = streams, purpose, label
 
-    def _bits(self, shape: tuple[int, ...], rows: np.ndarray) -> np.ndarray:
-        """53 random bits per element, ``(len(rows), n)`` with n the elements of a row: each
-        Philox block of four words gives two numbers."""
+    def _bits(self, rows: slice | np.ndarray, count: int, n: int) -> np.ndarray:
+        """53 random bits per element, ``(count, n)`` for the ``count`` replicates ``rows`` and the
+        ``n`` elements of a row: each Philox block of four words gives two numbers."""
         month, counts = self.streams.occurrences(self.purpose, self.label)
-        n = int(np.prod(shape[1:], dtype=np.int64))
-        blocks = np.arange((n + 1) // 2, dtype=np.uint64)[None, :]
-        counter = (blocks, counts[rows][:, None], np.uint64(self.label),
-                   np.uint64((month << 8) | int(self.purpose)))
-        x0, x1, x2, x3 = philox4x32(counter, self.streams.keys[:, rows][:, :, None])
+        a = np.empty((2, count, (n + 1) // 2), dtype=np.uint64)  # [c0, c2]
+        b = np.empty_like(a)  # [c1, c3]
+        a[0], a[1] = np.arange(a.shape[2], dtype=np.uint64), self.label
+        b[0], b[1] = counts[rows, None], (month << 8) | int(self.purpose)
+        a, b = _rounds(a, b, self.streams.keys[:, :, rows, None])
         counts[rows] += np.uint64(1)
-        pairs = np.stack([((x0 >> np.uint64(5)) << np.uint64(26)) | (x1 >> np.uint64(6)),
-                          ((x2 >> np.uint64(5)) << np.uint64(26)) | (x3 >> np.uint64(6))], axis=-1)
-        return pairs.reshape(len(rows), -1)[:, :n]
+        bits = ((a >> np.uint64(5)) << np.uint64(26)) | (b >> np.uint64(6))  # (c0, c1) and (c2, c3)
+        return bits.transpose(1, 2, 0).reshape(count, -1)[:, :n]
 
     def _draw(self, size: int | tuple[int, ...], where: np.ndarray | None,
               transform: Callable[[np.ndarray], np.ndarray] | None = None) -> np.ndarray:
@@ -164,11 +178,14 @@ class Stream:
         shape = (size,) if isinstance(size, int | np.integer) else tuple(size)
         if shape[0] != self.streams.replicates:
             raise ValueError(f"leading axis {shape[0]} != {self.streams.replicates} replicates")
-        rows = np.arange(shape[0]) if where is None else np.flatnonzero(where)
-        bits = self._bits(shape, rows)
+        rows = slice(None) if where is None else np.flatnonzero(where)
+        count = shape[0] if where is None else len(rows)
+        bits = self._bits(rows, count, math.prod(shape[1:]))
         u = bits / _TWO_53 if transform is None else transform(((bits >> np.uint64(1)) + 0.5) / _TWO_52)
+        if where is None:
+            return u.reshape(shape)
         out = np.full(shape, np.nan)
-        out[rows] = u.reshape((len(rows), *shape[1:]))
+        out[rows] = u.reshape((count, *shape[1:]))
         return out
 
     def random(self, size: int | tuple[int, ...], where: np.ndarray | None = None) -> np.ndarray:
