@@ -131,10 +131,6 @@ class ReplicateStreams:
         self._month = -1
         self._occurrences: dict[tuple[Purpose, int], np.ndarray] = {}
 
-    @classmethod
-    def from_seeds(cls, seeds: Sequence[int], clock: Callable[[], int] = lambda: 0) -> ReplicateStreams:
-        return cls(seeds, clock)
-
     def of(self, purpose: Purpose, label: str | int = 0) -> Stream:
         """The stream of one draw site: ``purpose``, and ``label`` where several share it."""
         return Stream(self, Purpose(purpose), label_key(label))
