@@ -51,12 +51,15 @@ def inclusion(p: np.ndarray, k: int) -> np.ndarray:
     draws them — without replacement, each pick by softmax probabilities ``p`` renormalised over
     what is left (Gumbel-top-k is successive sampling, Kool et al. 2019).
 
-    Exact, by recursion on the first pick: ``P(m) = p_m + sum_j p_j P_{k-1}(m | j taken)``. The cost
-    grows as ``M^(k-1)`` array operations; candidates no replicate can pick are skipped.
+    Exact, by recursion on the first pick: ``P(m) = p_m + sum_j p_j P_{k-1}(m | j taken)``, down to
+    two picks, which have a closed form (:func:`_two_picks`). The cost grows as ``M^(k-2)`` array
+    operations; candidates no replicate can pick are skipped.
     """
     p = np.asarray(p, dtype=float)
     if k <= 1:
         return p.copy()
+    if k == 2:
+        return _two_picks(p)
     out = p.copy()
     for j in np.flatnonzero((p > 0).any(axis=0)):
         rest = p.copy()
@@ -65,3 +68,26 @@ def inclusion(p: np.ndarray, k: int) -> np.ndarray:
         left = np.divide(rest, total, out=np.zeros_like(rest), where=total > 0)
         out += p[:, [j]] * inclusion(left, k - 1)
     return np.minimum(out, 1.0)
+
+
+def _two_picks(p: np.ndarray) -> np.ndarray:
+    """Inclusion in two picks: after first pick ``j`` the second takes ``m`` with ``p_m / c_j``, where
+    ``c_j = sum_{i != j} p_i`` is what the first pick left, so ``P(m) = p_m (1 + sum_{j != m} t_j)``
+    with ``t_j = p_j / c_j`` (``0`` when nothing is left). Sums "over the others" of a row's largest
+    value are taken directly, never as a total less that value: when it is close to 1, the
+    subtraction would cancel the small ones."""
+    rows = np.arange(p.shape[0])
+    top = p.argmax(axis=1)
+    left = p.sum(axis=1, keepdims=True) - p  # c_j; exact enough where p_j <= 1/2, i.e. not the top
+    left[rows, top] = _others(p, rows, top)
+    t = np.divide(p, left, out=np.zeros_like(p), where=left > 0)
+    others = (_others(t, rows, top) + t[rows, top])[:, None] - t  # sum_{j != m} t_j, m not the top
+    others[rows, top] = _others(t, rows, top)
+    return np.minimum(p * (1.0 + others), 1.0)
+
+
+def _others(x: np.ndarray, rows: np.ndarray, top: np.ndarray) -> np.ndarray:
+    """``(R,)``: each row's sum without its ``top`` entry, summed directly."""
+    rest = x.copy()
+    rest[rows, top] = 0.0
+    return rest.sum(axis=1)

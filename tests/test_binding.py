@@ -7,6 +7,9 @@ against what the same world does with the rule switched off.
 
 from __future__ import annotations
 
+import itertools
+from fractions import Fraction
+
 import numpy as np
 import pytest
 
@@ -75,6 +78,37 @@ def test_inclusion_matches_the_sampler(k):
     picks = choose(np.repeat(scores, R, axis=0), 1.0, k, stream)
     freq = np.array([(picks == m).any(axis=1).mean() for m in range(6)])
     assert freq == pytest.approx(exact[0], abs=0.015)
+
+
+def _enumerated(p: np.ndarray, k: int) -> np.ndarray:
+    """Inclusion by summing, in exact rational arithmetic, over every ordered sequence of k distinct
+    picks, each pick renormalised over what is left (a reference for small M; rows with at least k
+    possible candidates)."""
+    out = np.zeros_like(p)
+    for r, row in enumerate(p):
+        exact = [Fraction(float(x)) for x in row]
+        total = sum(exact)
+        for seq in itertools.permutations(range(len(exact)), k):
+            prob, left = Fraction(1), total
+            for m in seq:
+                prob, left = prob * exact[m] / left, left - exact[m]
+            for m in seq:
+                out[r, m] += float(prob)
+    return out
+
+
+@pytest.mark.parametrize("k", [2, 3])
+@pytest.mark.parametrize("concentration", [0.02, 0.5, 5.0])
+def test_inclusion_equals_the_sum_over_every_sequence_of_picks(k, concentration):
+    """Exact to rounding, also where one candidate is nearly certain (small concentration) or a row
+    has a single possible move."""
+    rng = np.random.default_rng(7)
+    p = rng.dirichlet(np.full(4, concentration), size=200)
+    p[0] = [1.0, 0.0, 0.0, 0.0]
+    p[1] = [0.5, 0.5, 0.0, 0.0]
+    full = (p > 0).sum(axis=1) >= k
+    assert inclusion(p[full], k) == pytest.approx(_enumerated(p[full], k), abs=1e-9)
+    assert inclusion(p, k)[0] == pytest.approx([1, 0, 0, 0]) and inclusion(p, k)[1] == pytest.approx([1, 1, 0, 0])
 
 
 def test_a_package_rule_counts_the_answers_it_changed():

@@ -149,11 +149,11 @@ class StateAgent(mesa.Agent):
         """Rule ids that shaped each choice: a forbidden alternative that mattered, or a bonus on it.
         Kept only with the action log; how much each rule changed the choice is measured, without
         a threshold, by :mod:`sim.rules.binding`."""
+        if not self.model.record_actions:
+            return [[()] * chosen.shape[1]] * chosen.shape[0]
         unconstrained = softmax(base, self.temperature)
         binding = {rid: (unconstrained * mask).sum(axis=1) >= SHAPING_PROBABILITY
                    for rid, mask in forbidden_by}
-        if not self.model.record_actions:
-            return [[()] * chosen.shape[1]] * chosen.shape[0]
         out = []
         for r in range(chosen.shape[0]):
             bound = [rid for rid, hit in binding.items() if hit[r]]
