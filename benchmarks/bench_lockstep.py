@@ -2,7 +2,7 @@
 trees side by side (e.g. main against a branch), and where the time goes (cProfile).
 
     python benchmarks/bench_lockstep.py [--sizes 1,10,100,1000] [--rounds 3]
-        [--trees /work/main,/work/wt-rng] [--profile 1000]
+        [--trees OLD_CHECKOUT,NEW_CHECKOUT] [--profile 1000]
 
 Each measurement builds ``HedgingModel(historical_2013_2024, seed=1, replicates=R,
 record_actions=False)`` and runs its 144 months, timed with ``time.process_time`` (CPU seconds, so
