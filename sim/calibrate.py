@@ -55,6 +55,7 @@ from sim.outputs import (
     write_file,
 )
 from sim.plots import FigureOptions
+from sim.provenance import RESULTS_VERSION
 from sim.scenario.loader import (
     Problem,
     ScenarioError,
@@ -481,7 +482,8 @@ def _comparable(spec: Calibration) -> dict[str, Any]:
 def _write_spec(root: Path, spec: Calibration) -> None:
     from sim import __version__
     (root / "calibration.json").write_text(json.dumps(
-        {"calibration": spec.model_dump(mode="json"), "hedgesim_version": __version__}, indent=2))
+        {"calibration": spec.model_dump(mode="json"), "hedgesim_version": __version__,
+         "results_version": RESULTS_VERSION}, indent=2))
 
 
 def _check_resumable(out: Path, spec: Calibration) -> None:
@@ -489,10 +491,15 @@ def _check_resumable(out: Path, spec: Calibration) -> None:
         raise OutputRefusedError(f"{out} is not a calibration directory hedgesim wrote; --resume continues "
                                  "only one")
     try:
-        before = Calibration.model_validate(json.loads((out / "calibration.json").read_text())["calibration"])
+        written = json.loads((out / "calibration.json").read_text())
+        before = Calibration.model_validate(written["calibration"])
     except (OSError, ValueError, KeyError, TypeError):
         raise UnreadableOutputError(f"{out / 'calibration.json'}: damaged; not as hedgesim wrote it") \
             from None
+    if written.get("results_version") != RESULTS_VERSION:
+        raise OutputRefusedError(f"{out} holds a calibration of another hedgesim results version "
+                                 f"({written.get('results_version', 1)}, this one {RESULTS_VERSION}: the "
+                                 "same seeds now give other numbers); use another --out")
     changed = [k for k, v in _comparable(spec).items() if _comparable(before).get(k) != v]
     if changed:
         raise OutputRefusedError(f"{out} holds a calibration started with different {', '.join(changed)}; "
@@ -575,7 +582,7 @@ def write_results(history, s: Setup, out: Path, figures: FigureOptions | None = 
             "evaluations": int(history.total_nr_simulations),
             "epsilons": [float(e) for e in history.get_all_populations()["epsilon"].iloc[1:]],
             "scales": {k.value: v for k, v in SCALES.items()}, "hedgesim_version": __version__,
-            "pyabc_version": _pyabc_version(), "git": git_state()}
+            "results_version": RESULTS_VERSION, "pyabc_version": _pyabc_version(), "git": git_state()}
     text = json.dumps(meta, indent=2, default=str)
     done.append(write_file(out / "meta.json", lambda tmp: tmp.write_text(text), force=True))
     scenario = calibrated_scenario(out)

@@ -32,6 +32,7 @@ import pandas as pd
 from sim import labels
 from sim.calendar import Month
 from sim.outputs import COMPARE_LAYOUT, check_dir_target, write_dir
+from sim.provenance import RESULTS_VERSION
 from sim.runner import FLOAT_FORMAT, run_scenario, safe_name
 from sim.scenario.loader import content_hash, load_scenario
 from sim.scenario.schema import Country, Scenario
@@ -280,6 +281,7 @@ def metadata(comparison: Comparison, argv: list[str] | None = None) -> dict:
         "interval": f"{CONFIDENCE:.0%} percentile bootstrap of the mean paired difference, "
                     f"{BOOTSTRAP_RESAMPLES} resamples, seed {BOOTSTRAP_SEED}",
         "hedgesim_version": __version__,
+        "results_version": RESULTS_VERSION,
         "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "command": argv,
     }

@@ -3,15 +3,15 @@
 Scores have shape ``(R, M)``: R replicates, M candidate moves on the actor's menu. A forbidden move
 scores ``-inf``. Choosing k moves by softmax with temperature, without replacement, is the
 Gumbel-top-k trick (Kool, van Hoof & Welling 2019): add Gumbel noise to score/temperature, keep the
-k largest. Every random number comes from the replicate streams passed in (the model's,
-:mod:`sim.streams`), row r from replicate r's own generator.
+k largest. Every random number comes from the stream passed in (one of the model's,
+:mod:`sim.streams`, named for its purpose), row r from replicate r's own keys.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from sim.streams import ReplicateStreams
+from sim.streams import Stream
 
 
 def softmax(scores: np.ndarray, temperature: float | np.ndarray) -> np.ndarray:
@@ -24,12 +24,12 @@ def softmax(scores: np.ndarray, temperature: float | np.ndarray) -> np.ndarray:
 
 
 def choose(scores: np.ndarray, temperature: float | np.ndarray, k: int,
-           streams: ReplicateStreams) -> np.ndarray:
+           stream: Stream) -> np.ndarray:
     """Pick ``k`` distinct candidates per replicate with softmax probabilities.
 
     Returns an int array ``(R, k)``; a slot is ``-1`` where fewer than k candidates were allowed.
     """
-    noise = streams.gumbel(scores.shape)
+    noise = stream.gumbel(scores.shape)
     keyed = np.where(np.isfinite(scores), scores / temperature + noise, -np.inf)
     k = min(k, scores.shape[-1])
     order = np.argsort(-keyed, axis=-1, kind="stable")[..., :k]
@@ -37,9 +37,9 @@ def choose(scores: np.ndarray, temperature: float | np.ndarray, k: int,
     return np.where(allowed, order, -1)
 
 
-def bernoulli(p: np.ndarray, streams: ReplicateStreams, where: np.ndarray | None = None) -> np.ndarray:
+def bernoulli(p: np.ndarray, stream: Stream, where: np.ndarray | None = None) -> np.ndarray:
     """Independent yes/no draws with probabilities ``p`` ``(R, ...)``; False outside ``where``."""
-    return streams.random(np.shape(p), where) < p
+    return stream.random(np.shape(p), where) < p
 
 
 def logistic(x: np.ndarray) -> np.ndarray:

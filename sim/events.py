@@ -15,7 +15,7 @@ from sim.coefficients import coef
 from sim.dynamics import open_crisis, open_offer
 from sim.scenario.schema import Event, EventKind, Frozen, RandomEventSpec
 from sim.state import CHINA, World
-from sim.streams import ReplicateStreams
+from sim.streams import Purpose, ReplicateStreams
 
 
 class Shocks(Frozen):
@@ -124,8 +124,8 @@ def draw_random(kind: EventKind, spec: RandomEventSpec, date, world: World, stre
     what severity (uniform over the spec's range). Each replicate draws from its own stream.
     ``rows``: per-replicate (monthly rate, severity low, severity high) when they differ."""
     rate, low, high = rows if rows is not None else (spec.monthly_rate, *spec.severity)
-    strikes = streams.random(world.replicates) < rate
-    severity = streams.uniform(low, high, size=world.replicates)
+    strikes = streams.of(Purpose.EVENT_STRIKES, kind.value).random(world.replicates) < rate
+    severity = streams.of(Purpose.EVENT_SEVERITY, kind.value).uniform(low, high, size=world.replicates)
     actor = spec.actor or ("china" if kind is EventKind.MARITIME_INCIDENT else None)
     event = Event(date=date, kind=kind, actor=actor, severity=float(np.mean(spec.severity)),
                   duration=spec.duration, label=f"random {kind.value}")

@@ -69,8 +69,9 @@ class HedgingModel(mesa.Model):
     Args:
         scenario: a loaded :class:`Scenario`, the path of a YAML scenario, or one scenario per
             replicate (same structure, :func:`sim.blocks.structure_key`; coefficients may differ).
-        seed: seed of the model's random generator (``mesa.Model(rng=seed)``); all randomness
-            comes from it. Defaults to the scenario's ``seed``.
+        seed: the run's seed; all randomness comes from it (the model's draws through
+            :mod:`sim.streams`; Mesa's own ``model.rng`` is seeded with it too). Defaults to the
+            scenario's ``seed``.
         record_actions: keep the action log (turn off for large sweeps).
         replicates: advance this many replicates in lockstep through the same array code
             (tables then carry a ``replicate`` column). Replicate 0 runs ``seed``; the others run
@@ -101,7 +102,7 @@ class HedgingModel(mesa.Model):
             raise ValueError(f"{len(scenarios)} scenarios for {replicates} seeds: give one per replicate")
         self.seed_value = self.seeds[0]
         super().__init__(rng=self.seed_value)
-        self.streams = ReplicateStreams.from_seeds(self.seeds, first=self.rng)
+        self.streams = ReplicateStreams(self.seeds, clock=lambda: self.steps)
         mixed = len(scenarios) > 1
 
         def tables(get):  # noqa: ANN001, ANN202  (one table per replicate in a mixed block)

@@ -14,6 +14,12 @@ from pathlib import Path
 
 PACKAGE_ROOT = Path(__file__).resolve().parents[1]  # the directory holding ``sim``
 
+#: Which numbers a seed gives. Bumped whenever the same seed and inputs give different results on
+#: purpose (a new random-number scheme, a changed mechanism), and recorded beside every result
+#: (``results_version``); a resumed sweep or calibration refuses to mix results of two versions.
+#: 1: one numpy Generator per replicate; 2: counter-based Philox streams (sim/streams.py).
+RESULTS_VERSION = 2
+
 
 def _git(*args: str) -> str | None:
     try:

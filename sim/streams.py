@@ -1,22 +1,63 @@
-"""One random stream per replicate, so replicates advanced in lockstep stay independent runs.
+"""Random numbers for every replicate in one array operation, each a pure function of its key.
 
-Every array the model draws has a leading replicate axis. :class:`ReplicateStreams` fills row ``r``
-from replicate ``r``'s own generator, and draws for a replicate only where it is asked to
-(``where``), exactly as a run of that seed alone would. Hence replicate ``r`` of a lockstep model is
-the same run as ``HedgingModel(scenario, seed=seeds[r])``, whichever replicates it shares a model
-with: a sweep can group runs into chunks of any size and get identical results (L'Ecuyer et al.
-2017, "Random numbers for parallel computers", on one stream per simulation run).
+Every array the model draws has a leading replicate axis. A number is not taken from a generator's
+running state: it is computed from its **key** by a counter-based generator, Philox4x32-10 (Salmon,
+Moraes, Dror & Shaw 2011, "Parallel random numbers: as easy as 1, 2, 3", SC'11), the same rounds
+numpy's ``Philox`` uses with 32-bit words, here in numpy arrays so that all replicates and all
+elements of a draw are computed at once. Uniform numbers become Gumbel and normal by their inverse
+distribution functions. The key of one number is
 
-Replicate 0's generator is the Mesa model's own ``model.rng``.
+* the replicate's **seed** (Philox's 64-bit key, from the seed's ``SeedSequence``);
+* the **month** (``model.steps``);
+* the **purpose** (:class:`Purpose`) and its **label** (the state, the event kind);
+* the **occurrence**: how many draws of this purpose and label this replicate made before in the month;
+* the **element** of the draw (its index in the row).
+
+Hence (L'Ecuyer, Munger, Oreshkin & Simard 2017, "Random numbers for parallel computers", on one
+stream per simulation run, and Salmon et al. 2011 on counters as streams):
+
+* replicate ``r`` of a lockstep model is the same run as ``HedgingModel(scenario, seed=seeds[r])``
+  alone, whichever replicates it shares a block with: no row's numbers depend on another row, nor
+  on which rows a draw's ``where`` selects;
+* a draw added for one purpose does not shift the numbers of any other purpose, nor of other months;
+* the same seed gives the same numbers on every machine (integer arithmetic, then one float rounding).
+
+Mesa's ``model.rng`` stays for anything Mesa itself needs; the model's own draws all come from here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+import zlib
+from collections.abc import Callable, Sequence
+from enum import IntEnum
 
 import numpy as np
+from scipy.special import ndtri
 
 MAX_SEED = 2**63 - 1  # largest root seed: seeds are stored in int64 columns (series.csv, meta.json)
+MAX_MONTH = 2**24 - 1  # months fit the counter word they share with the purpose
+
+# Philox4x32-10 constants (Salmon et al. 2011, table 2; Random123's philox.h).
+_MULTIPLIERS = (np.uint64(0xD2511F53), np.uint64(0xCD9E8D57))
+_KEY_BUMPS = (0x9E3779B9, 0xBB67AE85)
+ROUNDS = 10
+_LOW32 = np.uint64(0xFFFFFFFF)
+_SHIFT32 = np.uint64(32)
+_TWO_53, _TWO_52 = 2.0**53, 2.0**52
+
+
+class Purpose(IntEnum):
+    """What a draw is for; part of every number's key. The values are fixed: never renumber a
+    purpose (that would change its numbers); a new draw site gets a new value."""
+
+    MOVE_CHOICE = 1  #: Gumbel noise of a state's choice of moves (label: the state)
+    EVENT_STRIKES = 2  #: whether a random event strikes this month (label: the event kind)
+    EVENT_SEVERITY = 3  #: a random event's severity (label: the event kind)
+    CHINA_INCIDENT = 4  #: the severity of a gray-zone incident China chose
+    UPGRADE_REQUEST = 5  #: a partner's answer to Vietnam's request for a higher tier (label: partner)
+    PACKAGE_MERIT = 6  #: the idiosyncratic merit of each agreement in China's package
+    PACKAGE_SIGNING = 7  #: Vietnam's yes/no on each agreement of China's package
 
 
 def child_seed(root: int, *key: int, dtype: type = np.uint32) -> int:
@@ -30,47 +71,140 @@ def replicate_seeds(seed: int, replicates: int) -> list[int]:
     return [int(seed)] + [child_seed(seed, i) for i in range(replicates - 1)]
 
 
+def label_key(label: str | int) -> int:
+    """A label's 32-bit counter word: an int as given, a name by its CRC-32 (stable across
+    versions and independent of the order of states or events in a scenario)."""
+    key = zlib.crc32(label.encode()) if isinstance(label, str) else int(label)
+    if not 0 <= key <= 0xFFFFFFFF:
+        raise ValueError(f"label {label!r} must be a name or an integer in [0, 2**32)")
+    return key
+
+
+def round_keys(key: np.ndarray) -> np.ndarray:
+    """``(ROUNDS, 2, ...)``: Philox's key schedule, key words ``(2, ...)`` bumped by a Weyl
+    sequence each round (computed once per replicate, not per draw)."""
+    key = np.asarray(key, dtype=np.uint64)
+    bumps = np.array(_KEY_BUMPS, dtype=np.uint64).reshape((1, 2) + (1,) * (key.ndim - 1))
+    steps = np.arange(ROUNDS, dtype=np.uint64).reshape((ROUNDS,) + (1,) * key.ndim)
+    return (key[None] + steps * bumps) & _LOW32
+
+
+def _rounds(a: np.ndarray, b: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Philox4x32's rounds on counter words stacked in pairs, ``a = [c0, c2]`` and ``b = [c1, c3]``
+    (each ``(2, ...)``), so that a round is five array operations for both multiplications."""
+    multipliers = np.array(_MULTIPLIERS, dtype=np.uint64).reshape((2,) + (1,) * (a.ndim - 1))
+    for key in keys:
+        p = (multipliers * a)[::-1]  # [M1 c2, M0 c0]: exact, 32 x 32 bits fit in 64
+        a, b = (p >> _SHIFT32) ^ b ^ key, p & _LOW32
+    return a, b
+
+
+def philox4x32(counter: Sequence[np.ndarray], key: np.ndarray) -> list[np.ndarray]:
+    """Philox4x32-10 of counter words ``(c0, c1, c2, c3)`` under key words ``key`` ``(2, ...)``,
+    all holding 32-bit values, broadcast together. Returns the four output words. Matches
+    Random123's known-answer vectors (tests/test_streams.py)."""
+    c0, c1, c2, c3 = np.broadcast_arrays(*(np.asarray(c, dtype=np.uint64) for c in counter))
+    a, b = _rounds(np.stack([c0, c2]), np.stack([c1, c3]), round_keys(key))
+    return [a[0], b[0], a[1], b[1]]
+
+
+def seed_keys(seeds: Sequence[int]) -> np.ndarray:
+    """``(2, R)`` Philox keys, one per replicate: two 32-bit words of each seed's SeedSequence."""
+    if not seeds:
+        raise ValueError("no seeds: give one per replicate")
+    words = [np.random.SeedSequence(int(s)).generate_state(2, dtype=np.uint32) for s in seeds]
+    return np.array(words, dtype=np.uint64).T
+
+
 class ReplicateStreams:
-    """Independent generators, one per replicate, drawn as one ``(R, ...)`` array.
+    """The model's random numbers, all replicates at once; :meth:`of` names what a draw is for.
 
     Args:
-        generators: one ``numpy.random.Generator`` per replicate.
+        seeds: one seed per replicate.
+        clock: the current month (the model's ``steps``); draws are keyed by it.
     """
 
-    def __init__(self, generators: Sequence[np.random.Generator]) -> None:
-        self.generators = list(generators)
+    def __init__(self, seeds: Sequence[int], clock: Callable[[], int] = lambda: 0) -> None:
+        self.keys = round_keys(seed_keys(seeds))  # (ROUNDS, 2, R)
+        self.replicates = self.keys.shape[2]
+        self._clock = clock
+        self._month = -1
+        self._occurrences: dict[tuple[Purpose, int], np.ndarray] = {}
 
-    @classmethod
-    def from_seeds(cls, seeds: Sequence[int], first: np.random.Generator | None = None) -> ReplicateStreams:
-        """Streams seeded with ``seeds``; ``first`` (e.g. the Mesa model's rng) serves replicate 0."""
-        gens = [np.random.default_rng(s) for s in seeds[1:]]
-        return cls([first if first is not None else np.random.default_rng(seeds[0]), *gens])
+    def of(self, purpose: Purpose, label: str | int = 0) -> Stream:
+        """The stream of one draw site: ``purpose``, and ``label`` where several share it."""
+        return Stream(self, Purpose(purpose), label_key(label))
 
-    def _draw(self, method: str, size: int | tuple[int, ...], where: np.ndarray | None,
-              fill: float, **kwargs) -> np.ndarray:
+    def occurrences(self, purpose: Purpose, label: int) -> tuple[int, np.ndarray]:
+        """The month, and each replicate's count of earlier draws of ``(purpose, label)`` in it
+        (a live ``(R,)`` array the caller advances)."""
+        month = int(self._clock())
+        if not 0 <= month <= MAX_MONTH:
+            raise ValueError(f"month {month} outside [0, {MAX_MONTH}]")
+        if month != self._month:
+            self._month, self._occurrences = month, {}
+        counts = self._occurrences.setdefault((purpose, label), np.zeros(self.replicates, dtype=np.uint64))
+        return month, counts
+
+
+class Stream:
+    """Draws for one purpose and label, shaped ``(R, ...)``. Rows outside ``where`` are NaN and
+    consume nothing; the others are computed from their own keys only."""
+
+    def __init__(self, streams: ReplicateStreams, purpose: Purpose, label: int) -> None:
+        self.streams, self.purpose, self.label = streams, purpose, label
+
+    def _bits(self, rows: slice | np.ndarray, count: int, n: int) -> np.ndarray:
+        """53 random bits per element, ``(count, n)`` for the ``count`` replicates ``rows`` and the
+        ``n`` elements of a row: each Philox block of four words gives two numbers."""
+        month, counts = self.streams.occurrences(self.purpose, self.label)
+        a = np.empty((2, count, (n + 1) // 2), dtype=np.uint64)  # [c0, c2]
+        b = np.empty_like(a)  # [c1, c3]
+        a[0], a[1] = np.arange(a.shape[2], dtype=np.uint64), self.label
+        b[0], b[1] = counts[rows, None], (month << 8) | int(self.purpose)
+        a, b = _rounds(a, b, self.streams.keys[:, :, rows, None])
+        counts[rows] += np.uint64(1)
+        bits = ((a >> np.uint64(5)) << np.uint64(26)) | (b >> np.uint64(6))  # (c0, c1) and (c2, c3)
+        return bits.transpose(1, 2, 0).reshape(count, -1)[:, :n]
+
+    def _draw(self, size: int | tuple[int, ...], where: np.ndarray | None,
+              transform: Callable[[np.ndarray], np.ndarray] | None = None) -> np.ndarray:
+        """Uniforms on [0, 1) as they are, or on the open (0, 1) (52 bits and a half, so that no
+        rounding reaches 0 or 1) through ``transform``."""
         shape = (size,) if isinstance(size, int | np.integer) else tuple(size)
-        if shape[0] != len(self.generators):
-            raise ValueError(f"leading axis {shape[0]} != {len(self.generators)} replicates")
-        out = np.full(shape, fill, dtype=float)
-        rows = range(len(self.generators)) if where is None else np.flatnonzero(where)
-        per_row = {k: v for k, v in kwargs.items() if np.ndim(v) > 0}  # (R,) parameters: row r's value
-        for r in rows:
-            args = {**kwargs, **{k: v[r] for k, v in per_row.items()}} if per_row else kwargs
-            out[r] = getattr(self.generators[r], method)(size=shape[1:], **args)
+        if shape[0] != self.streams.replicates:
+            raise ValueError(f"leading axis {shape[0]} != {self.streams.replicates} replicates")
+        rows = slice(None) if where is None else np.flatnonzero(where)
+        count = shape[0] if where is None else len(rows)
+        bits = self._bits(rows, count, math.prod(shape[1:]))
+        u = bits / _TWO_53 if transform is None else transform(((bits >> np.uint64(1)) + 0.5) / _TWO_52)
+        if where is None:
+            return u.reshape(shape)
+        out = np.full(shape, np.nan)
+        out[rows] = u.reshape((count, *shape[1:]))
         return out
 
     def random(self, size: int | tuple[int, ...], where: np.ndarray | None = None) -> np.ndarray:
-        """Uniform on [0, 1); rows outside ``where`` are NaN and consume nothing."""
-        return self._draw("random", size, where, np.nan)
+        """Uniform on [0, 1) (multiples of 2**-53)."""
+        return self._draw(size, where)
 
     def uniform(self, low: float | np.ndarray, high: float | np.ndarray, size: int | tuple[int, ...],
                 where: np.ndarray | None = None) -> np.ndarray:
         """Uniform on [low, high); ``low``/``high`` may be ``(R,)`` arrays (row r uses its own)."""
-        return self._draw("uniform", size, where, np.nan, low=low, high=high)
+        u = self.random(size, where)
+        low, high = (_per_row(np.asarray(x, dtype=float), u.ndim) for x in (low, high))
+        return low + (high - low) * u
 
     def normal(self, loc: float, scale: float, size: int | tuple[int, ...],
                where: np.ndarray | None = None) -> np.ndarray:
-        return self._draw("normal", size, where, np.nan, loc=loc, scale=scale)
+        """Normal, by the inverse distribution function of a uniform on (0, 1)."""
+        return loc + scale * self._draw(size, where, ndtri)
 
     def gumbel(self, size: int | tuple[int, ...], where: np.ndarray | None = None) -> np.ndarray:
-        return self._draw("gumbel", size, where, np.nan)
+        """Standard Gumbel, ``-log(-log(u))`` of a uniform on (0, 1)."""
+        return self._draw(size, where, lambda u: -np.log(-np.log(u)))
+
+
+def _per_row(x: np.ndarray, ndim: int) -> np.ndarray:
+    """A scalar as it is; an ``(R,)`` array as ``(R, 1, ...)`` to broadcast over a draw's rows."""
+    return x if x.ndim == 0 else x.reshape(x.shape + (1,) * (ndim - x.ndim))

@@ -18,7 +18,7 @@ from sim.actions import Action
 from sim.agents.base import Scores
 from sim.decision import choose, inclusion
 from sim.rules.binding import answer_effect, rule_effects
-from sim.streams import ReplicateStreams
+from sim.streams import Purpose, ReplicateStreams
 
 
 def _scores(base, forbidden=(), reweighted=()) -> Scores:
@@ -74,8 +74,8 @@ def test_inclusion_matches_the_sampler(k):
     exact = inclusion(p, k)
     assert exact.sum() == pytest.approx(k) and exact[0, 5] == 0.0
     R = 20000
-    streams = ReplicateStreams.from_seeds(list(range(R)))
-    picks = choose(np.repeat(scores, R, axis=0), 1.0, k, streams)
+    stream = ReplicateStreams(list(range(R))).of(Purpose.MOVE_CHOICE)
+    picks = choose(np.repeat(scores, R, axis=0), 1.0, k, stream)
     freq = np.array([(picks == m).any(axis=1).mean() for m in range(6)])
     assert freq == pytest.approx(exact[0], abs=0.015)
 

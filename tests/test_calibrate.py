@@ -177,3 +177,7 @@ def test_an_existing_directory_is_never_replaced_without_force_nor_resumed_with_
     calibrate(spec.model_copy(update={"generations": 1}), base, ours, progress=lambda _: None)
     with pytest.raises(FileExistsError, match="different population"):
         calibrate(spec.model_copy(update={"population": 12}), base, ours, resume=True, progress=lambda _: None)
+    written = json.loads((ours / "calibration.json").read_text())
+    (ours / "calibration.json").write_text(json.dumps({**written, "results_version": 1}))
+    with pytest.raises(FileExistsError, match="another hedgesim results version"):
+        calibrate(spec, base, ours, resume=True, progress=lambda _: None)

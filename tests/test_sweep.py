@@ -354,6 +354,20 @@ def test_resume_refuses_a_changed_base_scenario_and_a_busy_directory(tmp_path, s
     assert "different version of the base scenario" in capsys.readouterr().err
 
 
+def test_resume_refuses_results_of_another_results_version(tmp_path, short_scenario, capsys):
+    """Results written before the random streams changed (no ``results_version``: version 1) are
+    not mixed with new ones: the same seeds now give other numbers."""
+    exp = experiment_file(tmp_path, short_scenario, TINY)
+    out = run_sweep(exp, tmp_path / "out", progress=False).out
+    meta = ResultStore(out).metadata()
+    del meta["results_version"]
+    ResultStore(out).write_metadata(meta)
+    before = ResultStore(out).runs()
+    assert main(["sweep", str(exp), "--out", str(out), "--resume", "--no-progress"]) == 2
+    assert "another hedgesim results version (1, this one" in capsys.readouterr().err
+    pd.testing.assert_frame_equal(ResultStore(out).runs(), before)
+
+
 def test_analyze_before_any_chunk_finished_says_so(tmp_path, short_scenario, capsys):
     exp = experiment_file(tmp_path, short_scenario, TINY)
     out = run_sweep(exp, tmp_path / "out", progress=False).out

@@ -20,6 +20,7 @@ from sim.effects import apply_moves
 from sim.rules.base import Context, Menu, Rule
 from sim.rules.binding import rule_effects
 from sim.scenario.schema import Frozen
+from sim.streams import Purpose
 
 if TYPE_CHECKING:
     from sim.model import HedgingModel
@@ -139,7 +140,8 @@ class StateAgent(mesa.Agent):
         s = self.score(world)
         self.last_deliberation = Deliberation(s, self.temperature)
         self.model.note_rule_effects(self, rule_effects(s, self.temperature, self.actions_per_month))
-        chosen = choose(s.final, self.temperature, self.actions_per_month, self.model.streams)
+        chosen = choose(s.final, self.temperature, self.actions_per_month,
+                        self.model.streams.of(Purpose.MOVE_CHOICE, self.name))
         return Decision(chosen, self._explain(chosen, s.base, s.forbidden_by, s.reweighted_by))
 
     def _explain(self, chosen: np.ndarray, base: np.ndarray, forbidden_by: list,

@@ -21,6 +21,7 @@ from sim.coefficients import coef, count
 from sim.dynamics import end_crisis, open_crisis, open_package
 from sim.scenario.schema import Country, Frozen
 from sim.state import CHINA, VIETNAM, World
+from sim.streams import Purpose
 
 MOVES = (Action.GRAY_ZONE_INCIDENT, Action.ESCALATE, Action.DE_ESCALATE, Action.INDUCEMENT,
          Action.PROPOSE_PACKAGE, Action.WARNING, Action.ECONOMIC_PUNISHMENT, Action.HOLD)
@@ -232,7 +233,7 @@ class China(StateAgent):
         incident = actions == INDEX[Action.GRAY_ZONE_INCIDENT]
         if incident.any():
             terms = self.incident_terms(world)
-            draw = self.model.streams.random(world.replicates, where=incident)
+            draw = self.model.streams.of(Purpose.CHINA_INCIDENT).random(world.replicates, where=incident)
             severity = (L.incident_severity_base
                         + L.incident_severity_spread * k.assertiveness * np.nan_to_num(draw))
             open_crisis(world, incident, severity)

@@ -16,6 +16,7 @@ from sim.decision import bernoulli, logistic
 from sim.dynamics import open_offer
 from sim.scenario.schema import Frozen, Latitude, Longitude, Tier
 from sim.state import VIETNAM, World
+from sim.streams import Purpose
 
 TOP_TIER = int(Tier.COMPREHENSIVE_STRATEGIC)  # the highest tier a partner other than China reaches
 
@@ -146,7 +147,8 @@ class Partner(StateAgent):
         the interest plus ``request_bonus`` over the temperature; where agreed, the offer opens.
         Returns the ``(R,)`` agreements."""
         value = sum(self.upgrade_interest(world).values()) + self.k.utility.request_bonus
-        agreed = bernoulli(logistic(value / self.k.temperature), self.model.streams, asked)
+        answers = self.model.streams.of(Purpose.UPGRADE_REQUEST, self.name)
+        agreed = bernoulli(logistic(value / self.k.temperature), answers, asked)
         agreed &= world.tier[:, self.index] < TOP_TIER
         open_offer(world, self.index, agreed, world.tier[:, self.index] + 1)
         return agreed

@@ -26,6 +26,7 @@ from sim.effects import apply_moves
 from sim.rules.binding import answer_effect
 from sim.scenario.schema import Country, Frozen, Tier
 from sim.state import CHINA, USE_OF_FORCE_RUNG, VIETNAM, World
+from sim.streams import Purpose
 
 
 class Goal(IntEnum):
@@ -426,7 +427,7 @@ class Vietnam(StateAgent):
 
         Each agreement is weighed by its benefit against its security cost ([VOA2023];
         [Grossman2023]), plus the bonus of any rule binding Vietnam (e.g. refusal of
-        security-sensitive deals), plus an idiosyncratic merit drawn from the model's generator.
+        security-sensitive deals), plus an idiosyncratic merit drawn from the model's streams.
         """
         w, pk = self.weights(world), self.k.package
         benefit, cost = self.agreement_terms(world, kinds)
@@ -434,9 +435,12 @@ class Vietnam(StateAgent):
         bonuses = [(rule.id, b) for rule in self.rules_in_force()
                    if (b := rule.agreement_bonus(world, kinds, cost)) is not None]
         value = value + sum((b for _, b in bonuses), np.zeros(value.shape))
-        merit = pk.merit_sd[:, None] * self.model.streams.normal(0.0, 1.0, value.shape, where=proposed)
+        streams = self.model.streams
+        merit = pk.merit_sd[:, None] * streams.of(Purpose.PACKAGE_MERIT).normal(0.0, 1.0, value.shape,
+                                                                                 where=proposed)
         temperature = self.k.temperature[:, None]
-        signed = bernoulli(logistic((value + merit) / temperature), self.model.streams, proposed)
+        signing = streams.of(Purpose.PACKAGE_SIGNING)
+        signed = bernoulli(logistic((value + merit) / temperature), signing, proposed)
         self.model.note_rule_effects(self, [answer_effect(rid, value + merit - b, b, temperature,
                                                           proposed) for rid, b in bonuses])
         shaping = [rid for rid, _ in bonuses]

@@ -30,7 +30,7 @@ from sim.outputs import (
     staging,
     write_marker,
 )
-from sim.provenance import git_state
+from sim.provenance import RESULTS_VERSION, git_state
 from sim.runner import safe_name
 from sim.scenario.loader import Problem, ScenarioError, content_hash
 from sim.sweep.design import DesignMatrix, build_design
@@ -88,6 +88,7 @@ def metadata(experiment: Experiment, base_hash: str, design: DesignMatrix,
         "sample": None if design.sample is None else design.sample.tolist(),
         "seeding": "run seed = SeedSequence(seed, spawn_key=(point, replicate)).generate_state(1, uint64)",
         "hedgesim_version": __version__,
+        "results_version": RESULTS_VERSION,
         "mesa_version": mesa.__version__,
         "numpy_version": np.__version__,
         "pandas_version": pd.__version__,
@@ -184,6 +185,10 @@ def _check_same_experiment(store: ResultStore, experiment: Experiment, scenario_
         raise ResumeMismatchError(f"{store.root} holds a different experiment (hash "
                                   f"{str(meta.get('experiment_hash'))[:12]}, this file "
                                   f"{experiment.content_hash()[:12]}); use another --out")
+    if meta.get("results_version") != RESULTS_VERSION:
+        raise ResumeMismatchError(f"{store.root} holds results of another hedgesim results version "
+                                  f"({meta.get('results_version', 1)}, this one {RESULTS_VERSION}: the "
+                                  "same seeds now give other numbers); use another --out")
     if meta.get("scenario_hash") != scenario_hash:
         raise ResumeMismatchError(f"{store.root} was run on a different version of the base scenario "
                                   f"({experiment.scenario} changed since); use another --out")

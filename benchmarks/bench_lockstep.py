@@ -1,0 +1,93 @@
+"""Runs per CPU-second of one lockstep block at R = 1, 10, 100, 1000, optionally for several source
+trees side by side (e.g. main against a branch), and where the time goes (cProfile).
+
+    python benchmarks/bench_lockstep.py [--sizes 1,10,100,1000] [--rounds 3]
+        [--trees OLD_CHECKOUT,NEW_CHECKOUT] [--profile 1000]
+
+Each measurement builds ``HedgingModel(historical_2013_2024, seed=1, replicates=R,
+record_actions=False)`` and runs its 144 months, timed with ``time.process_time`` (CPU seconds, so
+the figures move less with the machine's other load). With ``--trees``, each round runs this same
+script once per tree in a fresh process with ``PYTHONPATH`` set to that tree, trees alternating, so
+every tree sees the same load; the table shows each tree's best round and every round is printed.
+``--profile R`` profiles one block of R replicates (in this process) and prints the top functions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import json
+import os
+import pstats
+import subprocess
+import sys
+import time
+
+SCENARIO = "historical_2013_2024"
+
+
+def runs_per_cpu_second(replicates: int) -> float:
+    from sim import HedgingModel
+
+    start = time.process_time()
+    HedgingModel(SCENARIO, seed=1, replicates=replicates, record_actions=False).run()
+    return replicates / (time.process_time() - start)
+
+
+def measure(sizes: list[int]) -> dict[int, float]:
+    runs_per_cpu_second(1)  # warm up imports and caches
+    return {r: runs_per_cpu_second(r) for r in sizes}
+
+
+def in_tree(tree: str, sizes: list[int]) -> dict[int, float]:
+    env = {**os.environ, "PYTHONPATH": tree}
+    out = subprocess.run([sys.executable, __file__, "--sizes", ",".join(map(str, sizes)), "--json"],
+                         env=env, cwd=tree, capture_output=True, text=True, check=True).stdout
+    return {int(k): v for k, v in json.loads(out.strip().splitlines()[-1]).items()}
+
+
+def side_by_side(trees: list[str], sizes: list[int], rounds: int) -> None:
+    best: dict[str, dict[int, float]] = {t: {} for t in trees}
+    for i in range(rounds):
+        for tree in trees:
+            got = in_tree(tree, sizes)
+            print(f"round {i + 1} {tree}: " + ", ".join(f"R={r} {v:.1f}" for r, v in got.items()))
+            best[tree] = {r: max(v, best[tree].get(r, 0.0)) for r, v in got.items()}
+    print("\nruns per CPU-second, best of", rounds, "rounds (historical scenario, 144 months)\n")
+    print("| R | " + " | ".join(trees) + " | ratio |")
+    print("|---:|" + "---:|" * len(trees) + "---:|")
+    for r in sizes:
+        row = [best[t][r] for t in trees]
+        print(f"| {r} | " + " | ".join(f"{v:.1f}" for v in row) + f" | {row[-1] / row[0]:.2f} |")
+
+
+def profile(replicates: int, top: int = 20) -> None:
+    runs_per_cpu_second(1)
+    profiler = cProfile.Profile()
+    profiler.runcall(runs_per_cpu_second, replicates)
+    stats = pstats.Stats(profiler).strip_dirs().sort_stats("tottime")
+    stats.print_stats(top)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1,10,100,1000", help="replicates per block, comma-separated")
+    parser.add_argument("--rounds", type=int, default=3, help="with --trees: interleaved rounds (best of)")
+    parser.add_argument("--trees", help="source trees to compare, comma-separated (first is the baseline)")
+    parser.add_argument("--profile", type=int, metavar="R", help="profile one block of R replicates")
+    parser.add_argument("--json", action="store_true", help="print this process's figures as JSON")
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    if args.profile:
+        profile(args.profile)
+    elif args.trees:
+        side_by_side(args.trees.split(","), sizes, args.rounds)
+    elif args.json:
+        print(json.dumps(measure(sizes)))
+    else:
+        for r, v in measure(sizes).items():
+            print(f"R={r}: {v:.1f} runs per CPU-second")
+
+
+if __name__ == "__main__":
+    main()
