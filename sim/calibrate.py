@@ -38,7 +38,7 @@ from pydantic import (
 )
 
 from sim.blocks import coefficient_field, coefficient_problems
-from sim.bundled import calibration_path
+from sim.bundled import calibration_path, recorded_path
 from sim.calendar import Month, coerce_month
 from sim.coefficients import _bounds
 from sim.model import HedgingModel
@@ -228,7 +228,7 @@ def load_calibration(path: str | Path) -> tuple[Calibration, Scenario]:
     located = read_located(file)
     raw = {k: v for k, v in located.data.items() if k != "source_file"}
     try:
-        spec = Calibration.model_validate({**raw, "source_file": str(file)})
+        spec = Calibration.model_validate({**raw, "source_file": recorded_path(file)})
     except ValidationError as exc:
         raise ScenarioError(validation_problems(located, (), exc, Calibration)) from None
     scenario_file = resolve_path(spec.scenario, file.parent)

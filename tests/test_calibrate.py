@@ -181,3 +181,14 @@ def test_an_existing_directory_is_never_replaced_without_force_nor_resumed_with_
     (ours / "calibration.json").write_text(json.dumps({**written, "results_version": 1}))
     with pytest.raises(FileExistsError, match="another hedgesim results version"):
         calibrate(spec, base, ours, resume=True, progress=lambda _: None)
+
+
+def test_a_bundled_calibration_is_recorded_by_its_place_in_the_package_not_this_machine(tmp_path):
+    """Committed outputs (docs/calibration/) must not name a path outside the repository."""
+    spec, _ = load_calibration("abc_2013_2019")
+    assert spec.source_file == "sim/bundled/calibrations/abc_2013_2019.yaml"
+    mine = tmp_path / "mine.yaml"
+    mine.write_text((SCENARIOS_DIR.parent / "calibrations" / "abc_2013_2019.yaml").read_text())
+    assert load_calibration(mine)[0].source_file == str(mine.resolve())
+    committed = json.loads((COMMITTED / "meta.json").read_text())["calibration"]["source_file"]
+    assert not Path(committed).is_absolute()

@@ -17,6 +17,16 @@ OBSERVED_DIR = ROOT / "observed"
 CALIBRATIONS_DIR = ROOT / "calibrations"
 
 
+def recorded_path(path: Path) -> str:
+    """How outputs record a file they were made from: a bundled file by its place in the package
+    (``sim/bundled/calibrations/abc_2013_2019.yaml``, the same on every machine), any other file by
+    its absolute path."""
+    try:
+        return str(Path("sim", "bundled", path.resolve().relative_to(ROOT.resolve())))
+    except ValueError:
+        return str(path.resolve())
+
+
 def scenario_files() -> list[Path]:
     """The bundled scenario files, by name."""
     return sorted(SCENARIOS_DIR.glob("*.yaml"))
