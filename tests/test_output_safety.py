@@ -217,7 +217,8 @@ def test_sweep_force_on_someone_elses_directory_is_refused(experiment, tmp_path,
 def test_two_concurrent_runs_into_one_out_exactly_one_wins(short, tmp_path):
     out = tmp_path / "same"
     procs = {seed: cli("run", str(short), "--out", str(out), "--seed", seed, "--no-plots") for seed in "12"}
-    results = {seed: (p.wait(timeout=300), *p.communicate()) for seed, p in procs.items()}
+    outputs = {seed: p.communicate(timeout=600) for seed, p in procs.items()}  # (reads pipes as it waits)
+    results = {seed: (procs[seed].returncode, *outputs[seed]) for seed in procs}
     codes = sorted(code for code, _, _ in results.values())
     assert codes == [0, 2], results
     winner = next(seed for seed, (code, _, _) in results.items() if code == 0)
