@@ -158,6 +158,13 @@ OUTCOMES = {"mean_hedging_index": ("hedging_index", "mean"), "crises": ("crisis_
 NARROW = 1e-9  # width of the control design's ranges, at the defaults: the same work as a Monte Carlo
 
 
+def design_runs(runs: int, replicates: int) -> int:
+    """Runs of the Sobol' design :func:`design_yaml` builds for ``runs``: N = runs / (reps (D + 2))
+    samples (D coefficients), each of N (D' + 2) points, where D' = D + 1 counts the noise-floor dummy
+    every Sobol' design carries (sim.sweep.design)."""
+    return runs // (replicates * (len(SOBOL_PARAMETERS) + 2)) * replicates * (len(SOBOL_PARAMETERS) + 3)
+
+
 def design_yaml(runs: int, replicates: int | None, narrow: bool = False) -> str:
     """A Sobol' design of ``runs`` runs with ``replicates`` per point, or (None) a Monte Carlo.
     ``narrow``: every range ``NARROW`` wide at the parameter's default, so the runs do the work of
@@ -165,7 +172,7 @@ def design_yaml(runs: int, replicates: int | None, narrow: bool = False) -> str:
     scenario = SCENARIOS_DIR / f"{SCENARIO}.yaml"
     outcomes = "".join(f"\n  {k}: {{series: {c}, reduce: {r}}}" for k, (c, r) in OUTCOMES.items())
     if replicates is None:
-        body = f"replicates: {runs}\n"
+        body = f"replicates: {design_runs(runs, 1)}\n"  # as many runs as the designs
     else:
         samples = runs // (replicates * (len(SOBOL_PARAMETERS) + 2))
         ranges = dict(SOBOL_PARAMETERS)
@@ -217,7 +224,7 @@ DRIVERS = {"sobol1": ("Sobol', 1 replicate per point", (1, False)),
 
 
 def designs(runs: int, check: int, rounds: int, which: list[str]) -> None:
-    print(f"{runs} runs x 144 months of {SCENARIO} per driver; numpy {np.__version__}, "
+    print(f"{design_runs(runs, 1)} runs x 144 months of {SCENARIO} per driver; numpy {np.__version__}, "
           f"mesa {mesa.__version__}; CPU seconds of this process, best of {rounds} interleaved rounds")
     drivers = [DRIVERS[k] for k in which if k != "mc"] + [DRIVERS["mc"]]
     cpu: dict[str, list[float]] = {label: [] for label, _ in drivers}
@@ -228,13 +235,14 @@ def designs(runs: int, check: int, rounds: int, which: list[str]) -> None:
             for i, (label, (reps, narrow)) in enumerate(drivers):
                 text = design_yaml(runs, reps, narrow)
                 c, w, table, experiment = bench_design(text, Path(tmp), f"d{i}-{k}")
-                assert len(table) == runs, (label, len(table))
+                assert len(table) == design_runs(runs, reps or 1), (label, len(table))
                 cpu[label].append(c)
                 wall[label].append(w)
                 points[label] = table["point"].nunique()
                 if k == 0:
                     plain_cpu[label] = plain_loop(table, experiment, check)[0]
     plain = float(np.mean(list(plain_cpu.values())))
+    runs = design_runs(runs, 1)
     mc = runs / min(cpu[drivers[-1][0]])
     print("\n| driver | design points | CPU s | wall s | runs per CPU-s | x Monte Carlo | its runs alone, "
           "CPU s per run | x plain loop |")
