@@ -19,17 +19,19 @@ from __future__ import annotations
 import argparse
 import multiprocessing
 import os
-import socket
 import statistics
 import subprocess
+import sys
 import time
-import urllib.request
 from pathlib import Path
 
 from sim.viz.chart_widget import SERVED_ENV
 from sim.viz.serve import start_server, stop
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # the browser tests' helpers: a free port, waiting for the server
+from tests.test_viz_server import free_port, wait_until_answering  # noqa: E402
+
 CHROMIUM = "/usr/bin/chromium"
 CHARTS = (".hs-map", ".hs-plots-hedging", ".hs-plots-partners")  # the charts the page opens with
 DRAWN_OR_FAILED = ("charts => charts.every(c => document.querySelector(c + ' .js-plotly-plot'))"
@@ -42,23 +44,6 @@ LIMIT_MS = 180_000
 def _burn() -> None:
     while True:
         pass
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait_until_answering(url: str, server: subprocess.Popen, limit: float = 120.0) -> None:
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline and server.poll() is None:
-        try:
-            urllib.request.urlopen(url, timeout=5).close()
-            return
-        except OSError:
-            time.sleep(0.2)
-    raise SystemExit(f"the page's server did not answer at {url}")
 
 
 def _server(way: str, port: int) -> subprocess.Popen:
@@ -101,10 +86,10 @@ def main() -> None:
     results: dict[str, list[tuple[float | None, int]]] = {w: [] for w in ways}
     try:
         for way in ways:
-            port = _free_port()
+            port = free_port()
             servers[way] = _server(way, port)
             urls[way] = f"http://127.0.0.1:{port}/"
-            _wait_until_answering(urls[way], servers[way])
+            wait_until_answering(urls[way], servers[way])
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True)
             for _ in range(args.rounds):

@@ -81,8 +81,9 @@ def _two_picks(p: np.ndarray) -> np.ndarray:
     left = p.sum(axis=1, keepdims=True) - p  # c_j; exact enough where p_j <= 1/2, i.e. not the top
     left[rows, top] = _others(p, rows, top)
     t = np.divide(p, left, out=np.zeros_like(p), where=left > 0)
-    others = (_others(t, rows, top) + t[rows, top])[:, None] - t  # sum_{j != m} t_j, m not the top
-    others[rows, top] = _others(t, rows, top)
+    others_of_top = _others(t, rows, top)
+    others = (others_of_top + t[rows, top])[:, None] - t  # sum_{j != m} t_j, m not the top
+    others[rows, top] = others_of_top
     return np.minimum(p * (1.0 + others), 1.0)
 
 

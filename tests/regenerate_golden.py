@@ -24,9 +24,15 @@ def golden_path(name: str, seed: int) -> Path:
 
 def main() -> None:
     GOLDEN.mkdir(exist_ok=True)
+    only = sys.argv[1:]  # `regenerate_golden.py NAME...` regenerates only those
+    unknown = sorted(set(only) - set(CASES))
+    if unknown:
+        print(f"regenerate_golden.py: no golden case {', '.join(unknown)} (cases: {', '.join(CASES)})",
+              file=sys.stderr)
+        sys.exit(2)
     for name, seed in CASES.items():
-        if golden_path(name, seed).exists() and len(sys.argv) > 1 and name not in sys.argv[1:]:
-            continue  # `regenerate_golden.py NAME...` regenerates only those
+        if only and name not in only:
+            continue
         series = HedgingModel(load_scenario(name), seed=seed).run().series()
         series.to_csv(golden_path(name, seed), index=False, float_format="%.12g")
         print(f"wrote {golden_path(name, seed)}")
