@@ -23,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -192,14 +193,32 @@ def _same(scenario: Scenario) -> Scenario:
     return scenario
 
 
-def _setting(path: str, value: float) -> Variant:
-    return lambda scenario: with_overrides(scenario, {path: value})
+@dataclass(frozen=True)
+class Setting:
+    """A counterfactual that sets one coefficient or switch (``path``) to ``value``."""
+
+    path: str
+    value: float | bool
+
+    def __call__(self, scenario: Scenario) -> Scenario:
+        return with_overrides(scenario, {self.path: self.value})
+
+    def __str__(self) -> str:
+        return f"{self.path} = {self.value}"
 
 
-def _without_events(kind: EventKind) -> Variant:
-    def variant(scenario: Scenario) -> Scenario:
-        return scenario.model_copy(update={"events": tuple(e for e in scenario.events if e.kind != kind)})
-    return variant
+@dataclass(frozen=True)
+class WithoutEvents:
+    """A counterfactual with every dated event of one kind removed."""
+
+    kind: EventKind
+
+    def __call__(self, scenario: Scenario) -> Scenario:
+        kept = tuple(e for e in scenario.events if e.kind != self.kind)
+        return scenario.model_copy(update={"events": kept})
+
+    def __str__(self) -> str:
+        return f"without {self.kind.value} events"
 
 
 def _mean_index(run: pd.DataFrame) -> float:
@@ -229,26 +248,26 @@ class Contrast:
 ASSERTIVE, RETRENCHED = 0.9, 0.2  # China's assertiveness and US commitment in the counterfactuals
 
 CONTRASTS: tuple[Contrast, ...] = (
-    Contrast(5, "sensitive agreements refused: with the refusal rule - without it", _setting(
+    Contrast(5, "sensitive agreements refused: with the refusal rule - without it", Setting(
         "rules.refuse_security_sensitive.enabled", False), _same, _sensitive_refusal, +1,
         "more refused with the rule (the rule, not the package's shares, does the refusing)",
         "[VOA2023]; [Grossman2023]"),
-    Contrast(6, "US upgrades: democracy promotion 0.9 - 0", _setting(
-        "agents.united_states.democracy_promotion", 0.0), _setting(
+    Contrast(6, "US upgrades: democracy promotion 0.9 - 0", Setting(
+        "agents.united_states.democracy_promotion", 0.0), Setting(
         "agents.united_states.democracy_promotion", 0.9), _us_upgrades, -1,
         "fewer upgrades under pressure on the regime", "[Heydarian2022]"),
     Contrast(7, "fall in Russia's arms share since Jan 2022: with the sanctions - without",
-             _without_events(EventKind.SANCTIONS), _same, _russia_drop, +1,
+             WithoutEvents(EventKind.SANCTIONS), _same, _russia_drop, +1,
              "falls more with the sanctions", "[Heydarian2022]; [SIPRI]"),
     Contrast(9, f"months near equidistance: China's assertiveness {ASSERTIVE} - as set", _same,
-             _setting("agents.china.assertiveness", ASSERTIVE),
+             Setting("agents.china.assertiveness", ASSERTIVE),
              lambda r: float((r["hedging_index"].abs() < EQUIDISTANCE_BAND).mean()), -1,
              "fewer with an overly aggressive China", "[SCMP2023]"),
     Contrast(10, f"mean hedging index: China's assertiveness {ASSERTIVE} - as set", _same,
-             _setting("agents.china.assertiveness", ASSERTIVE), _mean_index, +1,
+             Setting("agents.china.assertiveness", ASSERTIVE), _mean_index, +1,
              "toward the US under sustained coercion (balancing)", "[Kuik2016]; [LeHongHiep2013]"),
     Contrast(10, f"mean hedging index: US commitment {RETRENCHED} - as set", _same,
-             _setting("agents.united_states.commitment", RETRENCHED), _mean_index, -1,
+             Setting("agents.united_states.commitment", RETRENCHED), _mean_index, -1,
              "toward China when the US retrenches (accommodation)", "[Kuik2016]; [Womack2006]"),
 )
 
@@ -284,20 +303,27 @@ def _contrast_row(c: Contrast, diff: float, lo: float, hi: float, runs: int, hol
             "expected": c.expectation, "holds": holds, "source": c.source}
 
 
+def assurance_differences(run: pd.DataFrame) -> np.ndarray:
+    """One run's matched-months differences (pattern 4): for each upgrade with no other upgrade in
+    either window, assurance acts per month in the upgrade month and the next ``ASSURANCE_WINDOW``
+    minus the same number of months just before it."""
+    span, diffs = ASSURANCE_WINDOW + 1, []
+    acts = run["assurance_acts"].to_numpy(dtype=float)
+    ups = np.flatnonzero((_others(run, "tier_").diff() > 0).any(axis=1).to_numpy())
+    for u in ups:
+        alone = not any(0 < abs(v - u) < span for v in ups)
+        if u >= span and u + span <= len(acts) and alone:
+            diffs.append(acts[u:u + span].mean() - acts[u - span:u].mean())
+    return np.array(diffs, dtype=float)
+
+
 def assurance_contrast(series: pd.DataFrame) -> dict:
     """Pattern 4 against matched months: in a run, assurance acts toward China in the upgrade month
     and the next ``ASSURANCE_WINDOW`` minus the same number of months just before the upgrade (only
     upgrades with no other upgrade in either window). A base rate, not a ratio chance meets: any
     four-month window of the replay holds some assurance act."""
-    span, diffs = ASSURANCE_WINDOW + 1, []
-    for _, run in series.groupby("replicate"):
-        acts = run["assurance_acts"].to_numpy(dtype=float)
-        ups = np.flatnonzero((_others(run.reset_index(drop=True), "tier_").diff() > 0).any(axis=1).to_numpy())
-        for u in ups:
-            alone = not any(0 < abs(v - u) < span for v in ups)
-            if u >= span and u + span <= len(acts) and alone:
-                diffs.append(acts[u:u + span].mean() - acts[u - span:u].mean())
-    diff = np.array(diffs)
+    diff = np.concatenate([assurance_differences(run.reset_index(drop=True))
+                           for _, run in series.groupby("replicate")])
     c = Contrast(4, "assurance acts in the 4 months from an upgrade - the 4 before", _same, _same,
                  lambda r: 0.0, +1, "more (assurance follows deepening)", "[Diplomat2023]; [VOA2023]")
     if len(diff) < 2:
@@ -307,38 +333,85 @@ def assurance_contrast(series: pd.DataFrame) -> dict:
 
 
 # ------------------------------------------------------------------------------------------ observed
-def observed_rows(series: pd.DataFrame, scenario: Scenario) -> list[dict]:
-    """Crisis lengths and upgrade dates against the observed table, over the scenario's months."""
+def median_crisis_length(run: pd.DataFrame) -> float:
+    """One run's median crisis length in months (NaN without a crisis)."""
+    lengths = crisis_lengths(run)
+    return float(np.median(lengths)) if len(lengths) else np.nan
+
+
+def _observed_within(scenario: Scenario, kind: Kind) -> pd.DataFrame:
+    """The observed table's rows of ``kind`` that start within the scenario's months."""
     obs = load_observed()
     first, last = str(scenario.start), str(scenario.end)
-    inside = obs["start"].map(lambda m: first <= str(m) <= last)
+    return obs[(obs["kind"] == kind) & obs["start"].map(lambda m: first <= str(m) <= last)]
+
+
+def observed_crisis_median(scenario: Scenario) -> float | None:
+    """The observed median length of the crises within the scenario's months (None: no crisis)."""
+    crises = _observed_within(scenario, Kind.CRISIS)
+    if not len(crises):
+        return None
+    return float(np.median([e.index - s.index + 1
+                            for s, e in zip(crises["start"], crises["end"], strict=True)]))
+
+
+def crisis_length_holds(medians: np.ndarray, observed: float) -> tuple[float, float, bool]:
+    """The runs' 5-95 % of median crisis lengths and whether the observed median lies inside."""
+    lo, hi = np.percentile(medians, [5, 95])
+    return float(lo), float(hi), bool(lo <= observed <= hi)
+
+
+@dataclass(frozen=True)
+class ObservedUpgrade:
+    """An observed partnership upgrade the tiers can show: ``actor`` reaching ``tier`` at ``date``."""
+
+    actor: str
+    tier: int
+    date: Any  # sim.calendar.Month
+
+    @property
+    def label(self) -> str:
+        return (f"{self.actor} reaches tier {self.tier} within {UPGRADE_TOLERANCE} months of {self.date} "
+                "(share of runs)")
+
+    def landed(self, run: pd.DataFrame) -> float:
+        """1.0 when the run's first month at ``tier`` or above lies within the tolerance, else 0.0."""
+        near = (str(self.date.plus(-UPGRADE_TOLERANCE)), str(self.date.plus(UPGRADE_TOLERANCE)))
+        first = run.loc[run[f"tier_{self.actor}"] >= self.tier, "date"].head(1)
+        return float(any(near[0] <= d <= near[1] for d in first))
+
+
+def observed_upgrades(scenario: Scenario, run: pd.DataFrame) -> list[ObservedUpgrade]:
+    """The observed upgrades within the scenario's months that its tiers can show (a partner of
+    ``run``, not China, to a tier above the one it starts at)."""
+    out = []
+    for _, up in _observed_within(scenario, Kind.UPGRADE).iterrows():
+        column = f"tier_{up['actor']}"
+        if column not in run or up["actor"] == "china":
+            continue
+        if up["value"] <= run[column].iloc[0]:
+            continue  # a deepening within the starting tier (Japan 2014): nothing the tiers can show
+        out.append(ObservedUpgrade(up["actor"], int(up["value"]), up["start"]))
+    return out
+
+
+def observed_rows(series: pd.DataFrame, scenario: Scenario) -> list[dict]:
+    """Crisis lengths and upgrade dates against the observed table, over the scenario's months."""
     runs = [run.reset_index(drop=True) for _, run in series.groupby("replicate")]
     rows = []
-    crises = obs[(obs["kind"] == Kind.CRISIS) & inside]
-    if len(crises):
-        lengths = [e.index - s.index + 1 for s, e in zip(crises["start"], crises["end"], strict=True)]
-        observed_median = float(np.median(lengths))
-        medians = np.array([np.median(crisis_lengths(r)) if len(crisis_lengths(r)) else np.nan for r in runs])
+    observed_median = observed_crisis_median(scenario)
+    if observed_median is not None:
+        medians = np.array([median_crisis_length(r) for r in runs])
         medians = medians[~np.isnan(medians)]
-        lo, hi = np.percentile(medians, [5, 95])
+        lo, hi, holds = crisis_length_holds(medians, observed_median)
         rows.append({"pattern": 1, "measure": f"median crisis length, months (observed {observed_median:g})",
                      "kind": Status.TEST.value, "mean": float(medians.mean()), "p05": lo, "p95": hi,
                      "interval": "5-95% of runs", "runs": len(medians),
                      "expected": "the observed median inside the runs' 5-95%",
-                     "holds": bool(lo <= observed_median <= hi), "source": "observed table"})
-    for _, up in obs[(obs["kind"] == Kind.UPGRADE) & inside].iterrows():
-        column = f"tier_{up['actor']}"
-        if column not in series or up["actor"] == "china":
-            continue
-        date = up["start"]
-        near = (str(date.plus(-UPGRADE_TOLERANCE)), str(date.plus(UPGRADE_TOLERANCE)))
-        start_tier = runs[0][column].iloc[0]
-        if up["value"] <= start_tier:
-            continue  # a deepening within the starting tier (Japan 2014): nothing the tiers can show
-        hits = [float(any(near[0] <= d <= near[1] for d in r.loc[r[column] >= up["value"], "date"].head(1)))
-                for r in runs]
-        rows.append({"pattern": 11, "measure": f"{up['actor']} reaches tier {int(up['value'])} within "
-                                               f"{UPGRADE_TOLERANCE} months of {date} (share of runs)",
+                     "holds": holds, "source": "observed table"})
+    for up in observed_upgrades(scenario, runs[0]):
+        hits = [up.landed(r) for r in runs]
+        rows.append({"pattern": 11, "measure": up.label,
                      "kind": Status.REPORTED.value, "mean": float(np.mean(hits)), "p05": np.nan,
                      "p95": np.nan, "interval": "", "runs": len(hits), "expected": "reported",
                      "holds": None, "source": "observed table"})
