@@ -46,6 +46,7 @@ class OutputKind(StrEnum):
     ANALYSIS = "analysis"
     COMPARE = "compare"
     CALIBRATION = "calibration"
+    ROBUSTNESS = "robustness"
 
 
 class OutputRefusedError(FileExistsError):
@@ -72,7 +73,8 @@ class Layout:
 # so a user's own drawing in plots/ (draft.svg) is theirs and never replaced.
 FIGURE_FORMATS = ("png", "pdf", "svg")
 FIGURE_STEMS = ("overview", "ensemble", "compare", "sensitivity", "morris_mu_sigma", "outcome_vs_parameter",
-                "heatmap", "ensemble_series", "posterior", "out_of_sample")
+                "heatmap", "ensemble_series", "posterior", "out_of_sample", "robustness_indices",
+                "robustness_holds")
 FIGURES = Layout(files=tuple(f"{stem}.{fmt}" for stem in FIGURE_STEMS for fmt in FIGURE_FORMATS))
 RUN_LAYOUT = Layout(OutputKind.RUN, (MARKER, "meta.json", "series.csv", "series.parquet", "actions.csv",
                                      "events.csv", "rules.csv"), {"plots": FIGURES},
@@ -84,6 +86,8 @@ CALIBRATION_LAYOUT = Layout(OutputKind.CALIBRATION,
                             (MARKER, ".lock", "calibration.json", "abc.db", "abc.db-journal", "meta.json",
                              "posterior.parquet", "*.csv", ".*.hedgesim-*.tmp"), {"plots": FIGURES},
                             manifest=("calibration.json", ("calibration", "hedgesim_version")))
+ROBUSTNESS_LAYOUT = Layout(OutputKind.ROBUSTNESS, (MARKER, "meta.json", "*.csv", "*.parquet"), {"plots": FIGURES},
+                           manifest=("meta.json", ("robustness", "hedgesim_version")))
 _PARTS = Layout(files=("part-*.parquet", ".part-*.tmp"))
 SWEEP_LAYOUT = Layout(OutputKind.SWEEP, (MARKER, ".lock", "experiment.json", ".experiment.json.tmp"),
                       {"runs": _PARTS, "series": _PARTS, "quarantine": Layout(files=("*.parquet",)),

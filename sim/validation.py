@@ -189,8 +189,18 @@ def report(series: pd.DataFrame, scenario: Scenario | None = None) -> pd.DataFra
 Variant = Callable[[Scenario], Scenario]
 
 
-def _same(scenario: Scenario) -> Scenario:
-    return scenario
+@dataclass(frozen=True)
+class AsSet:
+    """The scenario as set: the control of most contrasts."""
+
+    def __call__(self, scenario: Scenario) -> Scenario:
+        return scenario
+
+    def __str__(self) -> str:
+        return "as set"
+
+
+AS_SET = AsSet()
 
 
 @dataclass(frozen=True)
@@ -249,7 +259,7 @@ ASSERTIVE, RETRENCHED = 0.9, 0.2  # China's assertiveness and US commitment in t
 
 CONTRASTS: tuple[Contrast, ...] = (
     Contrast(5, "sensitive agreements refused: with the refusal rule - without it", Setting(
-        "rules.refuse_security_sensitive.enabled", False), _same, _sensitive_refusal, +1,
+        "rules.refuse_security_sensitive.enabled", False), AS_SET, _sensitive_refusal, +1,
         "more refused with the rule (the rule, not the package's shares, does the refusing)",
         "[VOA2023]; [Grossman2023]"),
     Contrast(6, "US upgrades: democracy promotion 0.9 - 0", Setting(
@@ -257,16 +267,16 @@ CONTRASTS: tuple[Contrast, ...] = (
         "agents.united_states.democracy_promotion", 0.9), _us_upgrades, -1,
         "fewer upgrades under pressure on the regime", "[Heydarian2022]"),
     Contrast(7, "fall in Russia's arms share since Jan 2022: with the sanctions - without",
-             WithoutEvents(EventKind.SANCTIONS), _same, _russia_drop, +1,
+             WithoutEvents(EventKind.SANCTIONS), AS_SET, _russia_drop, +1,
              "falls more with the sanctions", "[Heydarian2022]; [SIPRI]"),
-    Contrast(9, f"months near equidistance: China's assertiveness {ASSERTIVE} - as set", _same,
+    Contrast(9, f"months near equidistance: China's assertiveness {ASSERTIVE} - as set", AS_SET,
              Setting("agents.china.assertiveness", ASSERTIVE),
              lambda r: float((r["hedging_index"].abs() < EQUIDISTANCE_BAND).mean()), -1,
              "fewer with an overly aggressive China", "[SCMP2023]"),
-    Contrast(10, f"mean hedging index: China's assertiveness {ASSERTIVE} - as set", _same,
+    Contrast(10, f"mean hedging index: China's assertiveness {ASSERTIVE} - as set", AS_SET,
              Setting("agents.china.assertiveness", ASSERTIVE), _mean_index, +1,
              "toward the US under sustained coercion (balancing)", "[Kuik2016]; [LeHongHiep2013]"),
-    Contrast(10, f"mean hedging index: US commitment {RETRENCHED} - as set", _same,
+    Contrast(10, f"mean hedging index: US commitment {RETRENCHED} - as set", AS_SET,
              Setting("agents.united_states.commitment", RETRENCHED), _mean_index, -1,
              "toward China when the US retrenches (accommodation)", "[Kuik2016]; [Womack2006]"),
 )
@@ -324,7 +334,7 @@ def assurance_contrast(series: pd.DataFrame) -> dict:
     four-month window of the replay holds some assurance act."""
     diff = np.concatenate([assurance_differences(run.reset_index(drop=True))
                            for _, run in series.groupby("replicate")])
-    c = Contrast(4, "assurance acts in the 4 months from an upgrade - the 4 before", _same, _same,
+    c = Contrast(4, "assurance acts in the 4 months from an upgrade - the 4 before", AS_SET, AS_SET,
                  lambda r: 0.0, +1, "more (assurance follows deepening)", "[Diplomat2023]; [VOA2023]")
     if len(diff) < 2:
         return _contrast_row(c, np.nan, np.nan, np.nan, len(diff), None)
