@@ -56,7 +56,7 @@ from sim.outputs import (
 from sim.scenario.loader import ScenarioError, load_scenario
 from sim.scenario.schema import Scenario
 from sim.streams import child_seed
-from sim.sweep.analysis import noise_notes, sensitivity
+from sim.sweep.analysis import noise_notes, sensitivity, with_noise_floor
 from sim.sweep.design import DUMMY, METHODS, salib_problem
 from sim.sweep.experiment import Design, Method
 from sim.sweep.screening import calibrated
@@ -334,6 +334,12 @@ def select(morris: pd.DataFrame, top: int, cap: int) -> list[str]:
     return list(dict.fromkeys(best.sort_values("signal", ascending=False)["parameter"]))[:cap]
 
 
+def total_order_floor(indices: pd.DataFrame) -> pd.DataFrame:
+    """Sobol' indices with the noise floor on the total index: the dummy's ST plus its bootstrap
+    half-width (an ST at or below it cannot be told from replicate noise and sampling error)."""
+    return with_noise_floor(indices.drop(columns=["noise_floor", "below_noise_floor"]), "ST", "ST_conf")
+
+
 # ------------------------------------------------------------------------------------------ knife edge
 def classify(holds_at_defaults: bool | None, noise_share: float, box_share: float,
              threshold: float = HOLDS_SHARE) -> Verdict:
@@ -464,7 +470,7 @@ def run(settings: Settings, out: Path, *, force: bool = False, command: str = ""
     counts["sobol"] = len(s_runs) * len({m.variant for m in measures})
     s_values, s_holds = at_points(s_runs, stats)
     s_filled, s_missing = fill_undefined(s_values[[s.key for s in stats]])
-    sobol = sensitivity(Method.SOBOL, s_problem, s_sample, s_filled)
+    sobol = total_order_floor(sensitivity(Method.SOBOL, s_problem, s_sample, s_filled))
     sobol["undefined_points"] = sobol["outcome"].map(s_missing)
 
     groups = pd.DataFrame(index=pd.RangeIndex(settings.default_groups, name="point"))
@@ -485,6 +491,8 @@ def run(settings: Settings, out: Path, *, force: bool = False, command: str = ""
 
     def fill(tmp: Path) -> None:
         table.to_csv(tmp / "statistics.csv", index=False)
+        for name, runs in (("morris", m_runs), ("sobol", s_runs), ("defaults", d_runs)):
+            runs.to_parquet(tmp / f"runs_{name}.parquet")  # every run's measures: re-analysable
         morris.to_parquet(tmp / "morris_indices.parquet", index=False)
         m_values.to_parquet(tmp / "morris_points.parquet")
         s_points.join(s_values).join(s_holds.add_prefix("holds:")).to_csv(tmp / "sobol_points.csv",
