@@ -445,7 +445,7 @@ def run(settings: Settings, out: Path, *, force: bool = False, command: str = ""
     """Screen, select, run the Sobol' design and the defaults, and write ``out`` (never over a
     directory hedgesim did not write; only with ``force`` over one it did)."""
     check_dir_target(out, ROBUSTNESS_LAYOUT, force=force)
-    started = time.process_time()
+    started, git = time.process_time(), _git()  # the code that ran (HEAD may move during a long run)
     base = load_scenario(settings.scenario)
     stats = choose(statistics(base), settings.statistics)
     box = box_of(base, settings.parameters)
@@ -485,7 +485,7 @@ def run(settings: Settings, out: Path, *, force: bool = False, command: str = ""
             "coefficients_screened": len(box), "chosen": chosen,
             "variants": len({m.variant for m in measures}),
             "runs": counts, "cpu_seconds": round(time.process_time() - started, 1),
-            "git": _git(), "date": datetime.now(UTC).date().isoformat()}
+            "git": git, "date": datetime.now(UTC).date().isoformat()}
     table = pd.DataFrame([{"statistic": s.key, "pattern": s.pattern, "kind": s.kind.value, "label": s.label,
                            "expected": s.expected} for s in stats])
 
