@@ -18,6 +18,7 @@ from sim.plots import FigureOptions, save  # noqa: E402
 from sim.sweep.design import DUMMY  # noqa: E402
 
 INDEX_COLOUR, FLOOR_COLOUR, NOISE_COLOUR, BOX_COLOUR = "#c0392b", "#555555", "#999999", "#1f4e99"
+ST_LIMIT = 1.2
 EDGE = ("knife edge (coefficients)", "knife edge (replicate noise)")
 
 
@@ -31,7 +32,7 @@ def _wrap(text: str, width: int = 42) -> str:
 
 def indices_figure(sobol: pd.DataFrame, labels: dict[str, str]) -> plt.Figure:
     """One panel per statistic: ST with its bootstrap interval per coefficient, the floor dashed."""
-    keys = [k for k, g in sobol.groupby("outcome", sort=False) if g["ST"].notna().any()]
+    keys = [k for k, g in sobol.groupby("outcome", sort=False) if (g["ST"].fillna(0) > 0).any()]
     cols = 4
     rows = max(1, -(-len(keys) // cols))
     height = (0.28 * sobol["parameter"].nunique() + 1.2) * rows
@@ -47,14 +48,14 @@ def indices_figure(sobol: pd.DataFrame, labels: dict[str, str]) -> plt.Figure:
             ax.axvline(floor.iloc[0], color=FLOOR_COLOUR, ls="--", lw=1)
         ax.set_title(_wrap(labels.get(key, key)), fontsize=8)
         ax.tick_params(labelsize=7)
-        ax.set_xlim(left=0)
+        ax.set_xlim(0, ST_LIMIT)  # an index is a share of variance; wider intervals run off the panel
     for ax in axes.flat[len(keys):]:
         ax.set_visible(False)
     for ax in axes[:, 0]:
         ax.set_yticks(y, [_short(p) for p in order])
     axes[0, 0].invert_yaxis()
     fig.suptitle("Sobol' total-order index ST per validation statistic (bars: 95 % bootstrap interval; "
-                 "dashed: noise floor = dummy's ST + interval)", fontsize=10)
+                 "dashed: noise floor = dummy's ST + interval; axis cut at 1.2)", fontsize=10)
     fig.tight_layout()
     return fig
 
@@ -81,7 +82,7 @@ def holds_figure(verdicts: pd.DataFrame, quartiles: pd.DataFrame) -> plt.Figure:
     ax.invert_yaxis()
     ax.set_xlim(0, 1)
     ax.set_xlabel("share of points (groups of R runs) where the test holds")
-    ax.legend(loc="lower left", fontsize=7)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.06), ncol=2, fontsize=7)
     for i, (_, v) in enumerate(edges.iterrows()):
         sub = fig.add_subplot(grid[i, 1])
         mine = quartiles[quartiles["statistic"] == v["statistic"]]
