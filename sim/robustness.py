@@ -2,7 +2,7 @@
 patterns sit on a knife edge (issue 12, item 5).
 
     python -m sim.robustness run docs/robustness/historical_2013_2024     # Morris, then Sobol'
-    python -m sim.robustness report docs/robustness/historical_2013_2024  # (re)write docs/robustness.md
+    python -m sim.robustness report docs/robustness/historical_2013_2024  # figures, docs/robustness.md
 
 Every row of the validation report (:mod:`sim.validation`) that is a test, and the upgrade-date
 shares it reports, becomes a *statistic* of a design point (the coefficients' values) estimated from
@@ -607,7 +607,8 @@ def report(out: Path, doc: Path = DOC) -> str:
     for _, v in verdicts.iterrows():
         held = {True: "yes", False: "NO"}.get(v["holds_at_defaults"], "") if v["kind"] != "reported" else ""
         flip = (f"`{_short(v['flipped_by'])}` ({_pct(v['holds_share_lowest_quartile'])} → "
-                f"{_pct(v['holds_share_highest_quartile'])})") if isinstance(v["flipped_by"], str) else ""
+                f"{_pct(v['holds_share_highest_quartile'])})") if isinstance(v["flipped_by"], str) and v[
+                    "verdict"] not in (Verdict.ROBUST.value, Verdict.REPORTED.value) else ""
         st = (f"`{_short(v['largest_ST'])}` {_num(v['largest_ST_value'])}"
               if isinstance(v["largest_ST"], str) else "below the floor")
         share_box = _pct(v["holds_share_box"]) if v["kind"] != "reported" else ""
@@ -651,8 +652,12 @@ def _knife_edge_text(verdicts: pd.DataFrame) -> list[str]:
         if isinstance(v["flipped_by"], str):
             low, high = v["holds_share_lowest_quartile"], v["holds_share_highest_quartile"]
             side = "high" if high < low else "low"
-            flip = (f"; it fails mostly where `{v['flipped_by']}` is {side} (holds-share {_pct(low)} in its "
-                    f"lowest quartile, {_pct(high)} in its highest)")
+            flip = (f"; the coefficient that moves it most is `{v['flipped_by']}`: it fails more where "
+                    f"that is {side} (holds-share {_pct(low)} in its lowest quartile, {_pct(high)} in its "
+                    "highest)")
+            if max(low, high) < HOLDS_SHARE:
+                flip += (", and it fails at most of the box even at that coefficient's best: several "
+                         "coefficients break it (its Sobol' table below)")
         out.append(f"- **{v['label']}** (pattern {v['pattern']}): {why}{flip}.")
     if not fails.empty:
         out += ["", "Failing already at the defaults (reported in docs/validation.md, not a knife edge): "
@@ -688,9 +693,13 @@ def _is_doc(path: Path) -> bool:
 
 
 def write_report(out: Path, doc: Path = DOC) -> Path:
-    """Write the report to ``doc`` (replacing only a report this command wrote)."""
+    """Draw the run's figures (``OUT/plots``, from its tables) and write the report to ``doc``
+    (replacing only a report this command wrote)."""
     text = report(out, doc)
     check_file_target(doc, force=True, ours=_is_doc)
+    r = load_run(out)
+    from sim.robustness_figures import write_figures
+    write_figures(out, r["verdicts"], r["sobol"], pd.read_csv(out / "holds_by_quartile.csv"))
     return write_file(doc, lambda tmp: tmp.write_text(text), force=True)
 
 
@@ -713,7 +722,7 @@ def _parser() -> argparse.ArgumentParser:
     go.add_argument("--parameter", action="append", default=[], help="screen only this coefficient (repeat)")
     go.add_argument("--statistic", action="append", default=[], help="only this pattern statistic (repeat)")
     go.add_argument("--force", action="store_true", help="replace OUT if this command wrote it")
-    rep = sub.add_parser("report", help="write docs/robustness.md from a finished run")
+    rep = sub.add_parser("report", help="draw OUT's figures and write docs/robustness.md from it")
     rep.add_argument("out", type=Path)
     rep.add_argument("--doc", type=Path, default=DOC)
     return parser

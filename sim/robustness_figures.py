@@ -56,7 +56,7 @@ def indices_figure(sobol: pd.DataFrame, labels: dict[str, str]) -> plt.Figure:
     axes[0, 0].invert_yaxis()
     fig.suptitle("Sobol' total-order index ST per validation statistic (bars: 95 % bootstrap interval; "
                  "dashed: noise floor = dummy's ST + interval; axis cut at 1.2)", fontsize=10)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.5 / fig.get_figheight()))  # room for the title
     return fig
 
 
@@ -100,7 +100,7 @@ def holds_figure(verdicts: pd.DataFrame, quartiles: pd.DataFrame) -> plt.Figure:
         note.text(0.5, 0.5, "no test on a knife edge of the coefficients", ha="center", va="center")
     fig.suptitle("Where the validation tests hold: noise alone at the defaults vs the plausible box; "
                  "right: by quartile of the coefficient that flips each knife-edge test", fontsize=10)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.4 / fig.get_figheight()))
     return fig
 
 
