@@ -86,8 +86,8 @@ CALIBRATION_LAYOUT = Layout(OutputKind.CALIBRATION,
                             (MARKER, ".lock", "calibration.json", "abc.db", "abc.db-journal", "meta.json",
                              "posterior.parquet", "*.csv", ".*.hedgesim-*.tmp"), {"plots": FIGURES},
                             manifest=("calibration.json", ("calibration", "hedgesim_version")))
-ROBUSTNESS_LAYOUT = Layout(OutputKind.ROBUSTNESS, (MARKER, "meta.json", "*.csv", "*.parquet"), {"plots": FIGURES},
-                           manifest=("meta.json", ("robustness", "hedgesim_version")))
+ROBUSTNESS_LAYOUT = Layout(OutputKind.ROBUSTNESS, (MARKER, "meta.json", "*.csv", "*.parquet"),
+                           {"plots": FIGURES}, manifest=("meta.json", ("robustness", "hedgesim_version")))
 _PARTS = Layout(files=("part-*.parquet", ".part-*.tmp"))
 SWEEP_LAYOUT = Layout(OutputKind.SWEEP, (MARKER, ".lock", "experiment.json", ".experiment.json.tmp"),
                       {"runs": _PARTS, "series": _PARTS, "quarantine": Layout(files=("*.parquet",)),
