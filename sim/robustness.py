@@ -625,13 +625,18 @@ def report(out: Path, doc: Path = DOC) -> str:
               + ", ".join(f"`{p}`" for p in meta["chosen"]) + ".", ""]
     lines += _sobol_tables(sobol, r["statistics"])
     lines += ["## Morris screening: the coefficients above the floor per statistic", "",
-              "| statistic | floor (dummy μ*) | coefficients above it (μ* / floor) |", "|---|---:|---|"]
+              f"A screen, not a measurement: with {settings['trajectories']} trajectories the dummy's μ* "
+              "is itself rough, so many coefficients clear it; a floor of 0 (the statistic never moved "
+              "along the dummy's steps) lists μ* itself.", "",
+              "| statistic | floor (dummy μ* + interval) | coefficients above it (μ* / floor) |",
+              "|---|---:|---|"]
     for key, group in morris.groupby("outcome", sort=False):
         floor = group["noise_floor"].iloc[0]
         above = group[(group["parameter"] != DUMMY) & (group["below_noise_floor"] == False)]  # noqa: E712
-        above = above.assign(signal=above["mu_star"] / floor).sort_values("signal", ascending=False)
+        scale, unit = (floor, "") if floor > 0 else (1.0, "μ* ")
+        above = above.assign(signal=above["mu_star"] / scale).sort_values("signal", ascending=False)
         best = zip(above["parameter"][:5], above["signal"][:5], strict=True)
-        named = ", ".join(f"`{_short(p)}` {s:.1f}" for p, s in best)
+        named = ", ".join(f"`{_short(p)}` {unit}{s:.3g}" for p, s in best)
         more = f" and {len(above) - 5} more" if len(above) > 5 else ""
         lines.append(f"| {key} | {_num(floor)} | {named or 'none'}{more} |")
     lines.append("")
