@@ -349,7 +349,7 @@ def median_crisis_length(run: pd.DataFrame) -> float:
     return float(np.median(lengths)) if len(lengths) else np.nan
 
 
-def _observed_within(scenario: Scenario, kind: Kind) -> pd.DataFrame:
+def observed_within(scenario: Scenario, kind: Kind) -> pd.DataFrame:
     """The observed table's rows of ``kind`` that start within the scenario's months."""
     obs = load_observed()
     first, last = str(scenario.start), str(scenario.end)
@@ -358,16 +358,17 @@ def _observed_within(scenario: Scenario, kind: Kind) -> pd.DataFrame:
 
 def observed_crisis_median(scenario: Scenario) -> float | None:
     """The observed median length of the crises within the scenario's months (None: no crisis)."""
-    crises = _observed_within(scenario, Kind.CRISIS)
+    crises = observed_within(scenario, Kind.CRISIS)
     if not len(crises):
         return None
     return float(np.median([e.index - s.index + 1
                             for s, e in zip(crises["start"], crises["end"], strict=True)]))
 
 
-def crisis_length_holds(medians: np.ndarray, observed: float) -> tuple[float, float, bool]:
-    """The runs' 5-95 % of median crisis lengths and whether the observed median lies inside."""
-    lo, hi = np.percentile(medians, [5, 95])
+def observed_inside(values: np.ndarray, observed: float) -> tuple[float, float, bool]:
+    """The runs' 5-95 % of a measure (e.g. their median crisis lengths) and whether the observed
+    value lies inside."""
+    lo, hi = np.percentile(values, [5, 95])
     return float(lo), float(hi), bool(lo <= observed <= hi)
 
 
@@ -395,7 +396,7 @@ def observed_upgrades(scenario: Scenario, run: pd.DataFrame) -> list[ObservedUpg
     """The observed upgrades within the scenario's months that its tiers can show (a partner of
     ``run``, not China, to a tier above the one it starts at)."""
     out = []
-    for _, up in _observed_within(scenario, Kind.UPGRADE).iterrows():
+    for _, up in observed_within(scenario, Kind.UPGRADE).iterrows():
         column = f"tier_{up['actor']}"
         if column not in run or up["actor"] == "china":
             continue
@@ -413,12 +414,14 @@ def observed_rows(series: pd.DataFrame, scenario: Scenario) -> list[dict]:
     if observed_median is not None:
         medians = np.array([median_crisis_length(r) for r in runs])
         medians = medians[~np.isnan(medians)]
-        lo, hi, holds = crisis_length_holds(medians, observed_median)
+        lo, hi, holds = observed_inside(medians, observed_median)
         rows.append({"pattern": 1, "measure": f"median crisis length, months (observed {observed_median:g})",
                      "kind": Status.TEST.value, "mean": float(medians.mean()), "p05": lo, "p95": hi,
                      "interval": "5-95% of runs", "runs": len(medians),
                      "expected": "the observed median inside the runs' 5-95%",
                      "holds": holds, "source": "observed table"})
+        rows.append(_concession_row(runs, len(observed_within(scenario, Kind.CONCESSION)),
+                                    len(observed_within(scenario, Kind.CRISIS))))
     for up in observed_upgrades(scenario, runs[0]):
         hits = [up.landed(r) for r in runs]
         rows.append({"pattern": 11, "measure": up.label,
@@ -426,6 +429,32 @@ def observed_rows(series: pd.DataFrame, scenario: Scenario) -> list[dict]:
                      "p95": np.nan, "interval": "", "runs": len(hits), "expected": "reported",
                      "holds": None, "source": "observed table"})
     return rows
+
+
+def concession_share(run: pd.DataFrame) -> float:
+    """The share of one run's crisis endings that were Vietnam conceding (NaN: no crisis ended)."""
+    conceded = run["ended_by_vietnam"].sum()
+    ended = conceded + run["ended_by_china"].sum()
+    return float(conceded / ended) if ended else np.nan
+
+
+def concession_label(concessions: int, crises: int) -> str:
+    return f"share of crises Vietnam ended by conceding (observed {concessions} of {crises})"
+
+
+def _concession_row(runs: list[pd.DataFrame], concessions: int, crises: int) -> dict:
+    """Who stepped down: the share of a run's crisis endings that were Vietnam conceding, against the
+    observed share (the 2017 and 2018 Repsol halts, [Hayton2017]; [Hayton2018])."""
+    observed_share = concessions / crises
+    shares = np.array([concession_share(r) for r in runs])
+    shares = shares[~np.isnan(shares)]
+    lo, hi = np.percentile(shares, [5, 95]) if len(shares) else (np.nan, np.nan)
+    return {"pattern": 1, "measure": concession_label(concessions, crises),
+            "kind": Status.TEST.value, "mean": float(shares.mean()) if len(shares) else np.nan,
+            "p05": lo, "p95": hi, "interval": "5-95% of runs", "runs": len(shares),
+            "expected": "the observed share inside the runs' 5-95%",
+            "holds": bool(lo <= observed_share <= hi) if len(shares) else None,
+            "source": "observed table"}
 
 
 def validate(scenario: Scenario, seed: int, replicates: int) -> pd.DataFrame:
