@@ -420,7 +420,7 @@ def observed_rows(series: pd.DataFrame, scenario: Scenario) -> list[dict]:
                      "interval": "5-95% of runs", "runs": len(medians),
                      "expected": "the observed median inside the runs' 5-95%",
                      "holds": holds, "source": "observed table"})
-        rows.append(_concession_row(runs, len(observed_within(scenario, Kind.CONCESSION)),
+        rows.append(_concession_row(runs, observed_within(scenario, Kind.CONCESSION),
                                     len(observed_within(scenario, Kind.CRISIS))))
     for up in observed_upgrades(scenario, runs[0]):
         hits = [up.landed(r) for r in runs]
@@ -442,14 +442,14 @@ def concession_label(concessions: int, crises: int) -> str:
     return f"share of crises Vietnam ended by conceding (observed {concessions} of {crises})"
 
 
-def _concession_row(runs: list[pd.DataFrame], concessions: int, crises: int) -> dict:
+def _concession_row(runs: list[pd.DataFrame], concessions: pd.DataFrame, crises: int) -> dict:
     """Who stepped down: the share of a run's crisis endings that were Vietnam conceding, against the
     observed share (the 2017 and 2018 Repsol halts, [Hayton2017]; [Hayton2018])."""
-    observed_share = concessions / crises
+    observed_share = len(concessions) / crises
     shares = np.array([concession_share(r) for r in runs])
     shares = shares[~np.isnan(shares)]
     lo, hi = np.percentile(shares, [5, 95]) if len(shares) else (np.nan, np.nan)
-    return {"pattern": 1, "measure": concession_label(concessions, crises),
+    return {"pattern": 1, "measure": concession_label(len(concessions), crises),
             "kind": Status.TEST.value, "mean": float(shares.mean()) if len(shares) else np.nan,
             "p05": lo, "p95": hi, "interval": "5-95% of runs", "runs": len(shares),
             "expected": "the observed share inside the runs' 5-95%",
