@@ -35,11 +35,17 @@ ACTION_COLUMNS = ("step", "date", "actor", "action", "target", "rules", "detail"
 TOP_TERMS = 3  # terms named in a crisis record (a reporting definition)
 
 
-def top_terms(terms: dict[str, np.ndarray], r: int) -> str:
-    """The ``TOP_TERMS`` largest terms of replicate ``r``'s decision by size, signed: ``"a +0.40; ..."``."""
-    values = {name: float(np.ravel(v)[r if np.size(v) > 1 else 0]) for name, v in terms.items()}
-    ranked = sorted(values.items(), key=lambda kv: -abs(kv[1]))
-    return "; ".join(f"{name} {v:+.2f}" for name, v in ranked[:TOP_TERMS])
+def top_terms(terms: dict[str, np.ndarray], rows: np.ndarray) -> list[str]:
+    """For each replicate in ``rows``, the ``TOP_TERMS`` largest terms of its decision by size
+    (ties in the terms' order), signed: ``"a +0.40; ..."``. A term is ``(R,)`` or one value."""
+    names = list(terms)
+    values = np.stack([np.ravel(v)[rows] if np.size(v) > 1 else np.repeat(np.ravel(v)[:1], len(rows))
+                       for v in terms.values()])
+    ranked = np.argsort(-np.abs(values), axis=0, kind="stable")[:TOP_TERMS]
+    top = np.take_along_axis(values, ranked, axis=0)
+    return ["; ".join(f"{names[i]} {v:+.2f}" for i, v in zip(ranked[:, j].tolist(), top[:, j].tolist(),
+                                                           strict=True))
+            for j in range(len(rows))]
 
 
 def check_run_arguments(seed: Any, replicates: Any, seeds: Any) -> None:
@@ -232,22 +238,22 @@ class HedgingModel(mesa.Model):
     def log_crisis_start(self, where: np.ndarray, terms: dict[str, np.ndarray] | None) -> None:
         """Open a crisis record where ``where`` is True and none is open: started by China's own
         choice (with the terms that decided it) or by an event (``terms`` None)."""
-        for r in np.flatnonzero(where):
-            if int(r) not in self._crisis_open:
-                self._crisis_open[int(r)] = {
-                    "replicate": int(r), "start": str(self.date), "start_step": self.steps,
-                    "started_by": "china" if terms is not None else "event",
-                    "start_terms": top_terms(terms, r) if terms is not None else ""}
+        rows = [r for r in np.flatnonzero(where).tolist() if r not in self._crisis_open]
+        named = top_terms(terms, np.array(rows, dtype=int)) if terms is not None else [""] * len(rows)
+        date = str(self.date)
+        for r, text in zip(rows, named, strict=True):
+            self._crisis_open[r] = {"replicate": r, "start": date, "start_step": self.steps,
+                                    "started_by": "china" if terms is not None else "event",
+                                    "start_terms": text}
 
     def log_crisis_end(self, where: np.ndarray, by: str, terms: dict[str, np.ndarray]) -> None:
         """Close the open crisis records where ``where`` is True: who stepped down (``china`` or
         ``vietnam``) and the terms that decided it."""
-        for r in np.flatnonzero(where):
-            record = self._crisis_open.pop(int(r), None)
-            if record is None:
-                continue
-            self.crisis_log.append({**record, "end": str(self.date), "end_step": self.steps,
-                                    "ended_by": by, "end_terms": top_terms(terms, r)})
+        rows = [r for r in np.flatnonzero(where).tolist() if r in self._crisis_open]
+        date = str(self.date)
+        for r, text in zip(rows, top_terms(terms, np.array(rows, dtype=int)), strict=True):
+            self.crisis_log.append({**self._crisis_open.pop(r), "end": date, "end_step": self.steps,
+                                    "ended_by": by, "end_terms": text})
 
     def crises(self) -> pd.DataFrame:
         """One row per crisis: start, end (empty while open), who started it (``china``'s choice or
