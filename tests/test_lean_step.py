@@ -125,3 +125,15 @@ def test_top_terms_ranks_each_replicate_by_size_ties_in_order():
         "b +0.30; c -0.30; a +0.10", "a -0.50; c +0.50; b +0.30", "b +0.30; a +0.20; d +0.20"]
     assert top_terms(terms, np.array([2])) == ["b +0.30; a +0.20; d +0.20"]
     assert top_terms(terms, np.array([], dtype=int)) == []
+
+
+def test_event_log_is_expanded_when_read_in_firing_order():
+    """Read mid-run, then again later: the first rows stay as they were, later firings follow."""
+    m = HedgingModel(load_scenario("south_china_sea_flareup"), seeds=[1, 2, 3], record_actions=False)
+    m.run(30)
+    first = list(m.event_log)
+    assert first and all(row.keys() == first[0].keys() for row in first)
+    assert [e["step"] for e in first] == sorted(e["step"] for e in first)
+    m.run(30)
+    assert m.event_log[:len(first)] == first and len(m.event_log) >= len(first)
+    assert m.events()["replicate"].tolist() == [e["replicate"] for e in m.event_log]
