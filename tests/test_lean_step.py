@@ -137,3 +137,18 @@ def test_event_log_is_expanded_when_read_in_firing_order():
     m.run(30)
     assert m.event_log[:len(first)] == first and len(m.event_log) >= len(first)
     assert m.events()["replicate"].tolist() == [e["replicate"] for e in m.event_log]
+
+
+def test_the_command_line_starts_without_the_model_stack():
+    """``hedgesim --help`` (and ``import sim``) load neither Mesa, pandas nor scipy (issue 11 item 4);
+    the public API still resolves on first use."""
+    import subprocess
+    import sys
+
+    code = ("import sys, sim.cli; heavy = [m for m in ('mesa', 'pandas', 'scipy', 'matplotlib', 'pyarrow') "
+            "if m in sys.modules]; print(heavy); import sim; print(sim.HedgingModel.__module__, 'mesa' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split("\n")[:2] == ["[]", "sim.model True"]
+    code = "import sim.compare; from sim.compare import Comparison; import sim; print(callable(sim.compare))"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True).stdout.strip() == "True", "sim.compare is the function, as before"
