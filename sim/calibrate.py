@@ -79,17 +79,20 @@ class Statistic(StrEnum):
 
     CRISES = "crises"  # maritime crises started with China
     CRISIS_LENGTH = "crisis_length"  # mean length of those crises, months (first to last month)
+    CONCESSIONS = "concessions"  # crises Vietnam ended by stepping down (the Repsol halts)
     PARTNER_UPGRADES = "partner_upgrades"  # tier increases of partners other than China
     RUSSIA_ARMS_SHARE = "russia_arms_share"  # Russia's mean share of Vietnam's arms purchases
     FORCE_MONTHS = "force_months"  # months with interstate use of force
 
 
 #: The distance between simulated and observed statistics is Euclidean over statistics divided by
-#: these scales: one crisis, one month of crisis, one upgrade, a tenth of the arms market, one month
-#: of force. Fixed (not pyabc's adaptive scales), so that a resumed calibration equals an unbroken one.
+#: these scales: one crisis, one month of crisis, one concession, one upgrade, a tenth of the arms
+#: market, one month of force. Fixed (not pyabc's adaptive scales), so that a resumed calibration
+#: equals an unbroken one.
 SCALES: dict[Statistic, float] = {
     Statistic.CRISES: 1.0,
     Statistic.CRISIS_LENGTH: 1.0,
+    Statistic.CONCESSIONS: 1.0,
     Statistic.PARTNER_UPGRADES: 1.0,
     Statistic.RUSSIA_ARMS_SHARE: 0.1,
     Statistic.FORCE_MONTHS: 1.0,
@@ -117,6 +120,8 @@ def simulated(stat: Statistic, run: pd.DataFrame, window: Window) -> float:
     if stat is Statistic.CRISIS_LENGTH:
         lengths = _spells(inside["crisis"].to_numpy() > 0)
         return float(np.mean(lengths)) if len(lengths) else 0.0
+    if stat is Statistic.CONCESSIONS:
+        return float(inside["ended_by_vietnam"].sum())
     if stat is Statistic.PARTNER_UPGRADES:
         tiers = inside[[c for c in run.columns if c.startswith("tier_") and c != "tier_china"]]
         start = run.loc[run["date"] < window.first, tiers.columns]
@@ -153,6 +158,8 @@ def observed(stat: Statistic, window: Window, scenario: Scenario, table: pd.Data
             return float(len(crises))
         lengths = [e.index - s.index + 1 for s, e in zip(crises["start"], crises["end"], strict=True)]
         return float(np.mean(lengths)) if lengths else 0.0
+    if stat is Statistic.CONCESSIONS:
+        return float(((obs["kind"] == Kind.CONCESSION) & started.map(window.holds)).sum())
     if stat is Statistic.PARTNER_UPGRADES:
         steps = 0
         for actor, rows in obs[obs["kind"] == Kind.UPGRADE].groupby("actor", observed=True):

@@ -48,6 +48,7 @@ class Kind(StrEnum):
 
     UPGRADE = "upgrade"  # Vietnam's partnership with ``actor`` reaches tier ``value`` (schema.Tier)
     CRISIS = "crisis"  # a maritime crisis with ``actor``: first and last month
+    CONCESSION = "concession"  # Vietnam stepped down to end the crisis ``measure`` with ``actor``
     PACKAGE = "package"  # a package of agreements ``actor`` proposed: counts by ``measure``
     ASSURANCE = "assurance"  # an act of assurance by Vietnam toward ``actor``
     ARMS_SHARE = "arms_share"  # shares of arms supply between Vietnam and ``actor``
@@ -88,12 +89,30 @@ def load_observed(path: str | Path | Traversable | None = None,
             problems.append(Problem(str(file), line, "", f"the same fact as line {seen[key]} "
                                     f"({', '.join(key)})"))
         seen.setdefault(key, line)
-        facts.append(fact)
+        facts.append((line, fact))
+    problems += _unmatched_concessions(str(file), facts)
     if problems:
         raise ObservedDataError(problems)
-    table = pd.DataFrame(facts, columns=list(COLUMNS))
+    table = pd.DataFrame([fact for _, fact in facts], columns=list(COLUMNS))
     table["kind"] = pd.Categorical(table["kind"], categories=[k.value for k in Kind])
     return table
+
+
+def _unmatched_concessions(where: str, facts: list[tuple[int, dict[str, Any]]]) -> list[Problem]:
+    """A concession ends a crisis of the table: same actor and measure, inside its months."""
+    crises = {(f["actor"], f["measure"]): f for _, f in facts if f["kind"] is Kind.CRISIS}
+    problems = []
+    for line, f in facts:
+        if f["kind"] is not Kind.CONCESSION:
+            continue
+        crisis = crises.get((f["actor"], f["measure"]))
+        if crisis is None:
+            problems.append(Problem(where, line, "measure", f"no crisis {f['measure']!r} with "
+                                    f"{f['actor']} for this concession to end"))
+        elif not crisis["start"] <= f["start"] <= crisis["end"]:
+            problems.append(Problem(where, line, "start", f"{f['start']} is outside the crisis "
+                                    f"{crisis['start']}..{crisis['end']}"))
+    return problems
 
 
 # ------------------------------------------------------------------------------------------ reading

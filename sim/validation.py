@@ -326,6 +326,7 @@ def observed_rows(series: pd.DataFrame, scenario: Scenario) -> list[dict]:
                      "interval": "5-95% of runs", "runs": len(medians),
                      "expected": "the observed median inside the runs' 5-95%",
                      "holds": bool(lo <= observed_median <= hi), "source": "observed table"})
+        rows.append(_concession_row(runs, obs[(obs["kind"] == Kind.CONCESSION) & inside], len(crises)))
     for _, up in obs[(obs["kind"] == Kind.UPGRADE) & inside].iterrows():
         column = f"tier_{up['actor']}"
         if column not in series or up["actor"] == "china":
@@ -343,6 +344,23 @@ def observed_rows(series: pd.DataFrame, scenario: Scenario) -> list[dict]:
                      "p95": np.nan, "interval": "", "runs": len(hits), "expected": "reported",
                      "holds": None, "source": "observed table"})
     return rows
+
+
+def _concession_row(runs: list[pd.DataFrame], concessions: pd.DataFrame, crises: int) -> dict:
+    """Who stepped down: the share of a run's crisis endings that were Vietnam conceding, against the
+    observed share (the 2017 and 2018 Repsol halts, [Hayton2017]; [Hayton2018])."""
+    observed_share = len(concessions) / crises
+    shares = np.array([r["ended_by_vietnam"].sum() / ended if (ended := r["ended_by_vietnam"].sum()
+                       + r["ended_by_china"].sum()) else np.nan for r in runs])
+    shares = shares[~np.isnan(shares)]
+    lo, hi = np.percentile(shares, [5, 95]) if len(shares) else (np.nan, np.nan)
+    return {"pattern": 1, "measure": f"share of crises Vietnam ended by conceding (observed "
+                                      f"{len(concessions)} of {crises})",
+            "kind": Status.TEST.value, "mean": float(shares.mean()) if len(shares) else np.nan,
+            "p05": lo, "p95": hi, "interval": "5-95% of runs", "runs": len(shares),
+            "expected": "the observed share inside the runs' 5-95%",
+            "holds": bool(lo <= observed_share <= hi) if len(shares) else None,
+            "source": "observed table"}
 
 
 def validate(scenario: Scenario, seed: int, replicates: int) -> pd.DataFrame:

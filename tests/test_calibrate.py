@@ -37,6 +37,8 @@ def test_observed_statistics_come_from_the_table():
     assert observed(Statistic.CRISIS_LENGTH, FIT, HISTORICAL) == pytest.approx((3 + 1 + 1 + 4) / 4)
     assert observed(Statistic.RUSSIA_ARMS_SHARE, FIT, HISTORICAL) == pytest.approx(0.75)  # SIPRI 0.6-0.9
     assert observed(Statistic.FORCE_MONTHS, FIT, HISTORICAL) == 0
+    assert observed(Statistic.CONCESSIONS, FIT, HISTORICAL) == 2  # Vietnam halted Repsol twice
+    assert observed(Statistic.CONCESSIONS, Window("2020-01", "2024-12"), HISTORICAL) == 0
 
 
 def test_an_upgrade_counts_only_above_the_partners_starting_tier():
@@ -53,12 +55,13 @@ def test_no_observed_arms_share_for_years_the_range_does_not_cover():
 
 
 # ------------------------------------------------------------------------------ simulated statistics
-def _run(crisis: list[int], tier_us: list[int]) -> pd.DataFrame:
+def _run(crisis: list[int], tier_us: list[int], conceded: list[int] | None = None) -> pd.DataFrame:
     n = len(crisis)
     dates = [str(Month(2013, 1).plus(i)) for i in range(n)]
     opened = np.cumsum(np.diff(np.r_[0, crisis]) == 1)
     return pd.DataFrame({"date": dates, "crisis": crisis, "crisis_count": opened, "tier_china": 3,
-                         "tier_united_states": tier_us, "russia_arms_share": 0.5, "use_of_force": 0})
+                         "tier_united_states": tier_us, "russia_arms_share": 0.5, "use_of_force": 0,
+                         "ended_by_vietnam": conceded or [0] * n})
 
 
 def test_simulated_crises_lengths_and_upgrades_inside_the_window():
@@ -68,6 +71,13 @@ def test_simulated_crises_lengths_and_upgrades_inside_the_window():
     assert simulated(Statistic.CRISIS_LENGTH, run, window) == pytest.approx((2 + 3) / 2)
     assert simulated(Statistic.PARTNER_UPGRADES, run, window) == 2
     assert simulated(Statistic.PARTNER_UPGRADES, run, Window("2013-04", "2013-09")) == 1
+
+
+def test_simulated_concessions_count_vietnam_s_endings_inside_the_window():
+    run = _run(crisis=[1, 0, 1, 1, 0, 0, 1, 1, 1, 0], tier_us=[0] * 10,
+               conceded=[0, 1, 0, 0, 1, 0, 0, 0, 0, 1])
+    assert simulated(Statistic.CONCESSIONS, run, Window("2013-02", "2013-09")) == 2
+    assert simulated(Statistic.CONCESSIONS, run, Window("2013-03", "2013-04")) == 0
 
 
 # ------------------------------------------------------------------------------ the sampler

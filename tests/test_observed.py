@@ -158,6 +158,31 @@ def test_a_bad_cell_is_named_by_file_line_and_column(tmp_path, change, column, w
     assert line.startswith(f"{tmp_path / 'observed.csv'}:3: {column}: ") and words in line
 
 
+CONCESSION = {**GOOD, "kind": "concession", "start": "2014-06", "end": "", "detail": "drilling halted"}
+
+
+def test_a_concession_ends_a_crisis_of_the_table(tmp_path):
+    table = _load(tmp_path, _table([GOOD, CONCESSION]))
+    assert list(table["kind"]) == [Kind.CRISIS, Kind.CONCESSION]
+
+
+@pytest.mark.parametrize("change, column, words", [
+    ({"measure": "other_rig"}, "measure", "no crisis 'other_rig'"),
+    ({"actor": "russia"}, "measure", "no crisis"),
+    ({"start": "2014-08"}, "start", "outside the crisis 2014-05..2014-07"),
+])
+def test_a_concession_that_ends_no_crisis_is_refused(tmp_path, change, column, words):
+    with pytest.raises(ObservedDataError) as err:
+        _load(tmp_path, _table([GOOD, {**CONCESSION, **change}]))
+    (line,) = str(err.value).splitlines()
+    assert line.startswith(f"{tmp_path / 'observed.csv'}:3: {column}: ") and words in line
+
+
+def test_the_repsol_halts_are_vietnam_s_concessions(observed):
+    halts = observed[observed.kind == Kind.CONCESSION]
+    assert sorted(str(m) for m in halts["start"]) == ["2017-07", "2018-03"]
+
+
 def test_the_same_fact_twice_is_refused(tmp_path):
     with pytest.raises(ObservedDataError, match=r":3: the same fact as line 2"):
         _load(tmp_path, _table([GOOD, {**GOOD, "detail": "again"}]))

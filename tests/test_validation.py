@@ -16,6 +16,7 @@ from sim.validation import (
     CONTRASTS,
     Contrast,
     Status,
+    _concession_row,
     all_hold,
     assurance_contrast,
     contrast_rows,
@@ -79,6 +80,18 @@ def test_assurance_is_compared_with_the_months_before_each_upgrade():
     twice = pd.concat([run, run.assign(replicate=1)])
     row = assurance_contrast(twice)
     assert row["mean"] == pytest.approx(0.5) and row["runs"] == 2
+
+
+def test_the_concession_share_is_vietnam_s_endings_over_all_endings():
+    """Hand-built: run 0 ends 3 crises, one by conceding; run 1 ends 1, by China stepping down; run 2
+    has no crisis (no share). Observed: 2 concessions of 6 crises (1/3), inside [0, 1/3]."""
+    runs = [pd.DataFrame({"ended_by_vietnam": [0, 1, 0, 0], "ended_by_china": [1, 0, 0, 1]}),
+            pd.DataFrame({"ended_by_vietnam": [0, 0, 0, 0], "ended_by_china": [0, 1, 0, 0]}),
+            pd.DataFrame({"ended_by_vietnam": [0] * 4, "ended_by_china": [0] * 4})]
+    row = _concession_row(runs, pd.DataFrame(index=range(2)), crises=6)
+    assert row["runs"] == 2 and row["mean"] == pytest.approx(1 / 6)
+    assert row["p95"] == pytest.approx(1 / 3 * 0.95) and not row["holds"]  # 1/3 just above the 95th
+    assert _concession_row(runs[:1] * 3, pd.DataFrame(index=range(2)), crises=6)["holds"]
 
 
 def test_relaxing_the_four_nos_breaks_pattern_two():
