@@ -2,7 +2,7 @@
 trees side by side (e.g. main against a branch), and where the time goes (cProfile).
 
     python benchmarks/bench_lockstep.py [--sizes 1,10,100,1000] [--rounds 3]
-        [--trees OLD_CHECKOUT,NEW_CHECKOUT] [--profile 1000]
+        [--trees OLD_CHECKOUT,NEW_CHECKOUT] [--profile 1000] [--fit]
 
 Each measurement builds ``HedgingModel(historical_2013_2024, seed=1, replicates=R,
 record_actions=False)`` and runs its 144 months, timed with ``time.process_time`` (CPU seconds, so
@@ -10,6 +10,9 @@ the figures move less with the machine's other load). With ``--trees``, each rou
 script once per tree in a fresh process with ``PYTHONPATH`` set to that tree, trees alternating, so
 every tree sees the same load; the table shows each tree's best round and every round is printed.
 ``--profile R`` profiles one block of R replicates (in this process) and prints the top functions.
+``--fit`` measures each size ``--rounds`` times (in this process, sizes alternating), takes each
+size's least CPU time per block and fits ``fixed + runs x per_run`` by least squares: the block
+cost model of ``sim.sweep.runner`` (``BLOCK_FIXED_CPU_S``, ``RUN_CPU_S``).
 """
 
 from __future__ import annotations
@@ -61,6 +64,28 @@ def side_by_side(trees: list[str], sizes: list[int], rounds: int) -> None:
         print(f"| {r} | " + " | ".join(f"{v:.1f}" for v in row) + f" | {row[-1] / row[0]:.2f} |")
 
 
+def fit(sizes: list[int], rounds: int) -> None:
+    """Least CPU seconds per block of each size over ``rounds``, and the line through them."""
+    import numpy as np
+
+    runs_per_cpu_second(1)
+    best: dict[int, float] = {}
+    for i in range(rounds):
+        for r in sizes:
+            cpu = r / runs_per_cpu_second(r)
+            best[r] = min(cpu, best.get(r, np.inf))
+            print(f"round {i + 1}: R={r} {cpu:.2f} CPU s", flush=True)
+    x = np.array(sizes, dtype=float)
+    y = np.array([best[r] for r in sizes])
+    per_run, fixed = np.polyfit(x, y, 1)
+    print("\n| R | CPU s per block (least of", rounds, "rounds) | fitted |")
+    print("|---:|---:|---:|")
+    for r in sizes:
+        print(f"| {r} | {best[r]:.2f} | {fixed + per_run * r:.2f} |")
+    print(f"\nfixed {fixed:.2f} CPU s + {per_run * 1000:.2f} ms per run; blocks of >= "
+          f"{int(np.ceil(fixed / (0.10 * per_run)))} runs keep the fixed cost under 10 % of a run's")
+
+
 def profile(replicates: int, top: int = 20) -> None:
     runs_per_cpu_second(1)
     profiler = cProfile.Profile()
@@ -76,10 +101,13 @@ def main() -> None:
     parser.add_argument("--trees", help="source trees to compare, comma-separated (first is the baseline)")
     parser.add_argument("--profile", type=int, metavar="R", help="profile one block of R replicates")
     parser.add_argument("--json", action="store_true", help="print this process's figures as JSON")
+    parser.add_argument("--fit", action="store_true", help="fit the block cost model over --sizes")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     if args.profile:
         profile(args.profile)
+    elif args.fit:
+        fit(sizes, args.rounds)
     elif args.trees:
         side_by_side(args.trees.split(","), sizes, args.rounds)
     elif args.json:

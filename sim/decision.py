@@ -18,8 +18,10 @@ def softmax(scores: np.ndarray, temperature: float | np.ndarray) -> np.ndarray:
     """Choice probabilities along the last axis; ``-inf`` scores get probability 0. A temperature
     per replicate is an ``(R, 1)`` array."""
     z = scores / temperature
-    z = z - np.max(np.where(np.isfinite(z), z, -np.inf), axis=-1, keepdims=True)
-    e = np.where(np.isfinite(z), np.exp(z), 0.0)
+    finite = np.isfinite(z)
+    z = z - np.max(z, axis=-1, keepdims=True, where=finite, initial=-np.inf)
+    # where z was finite, z - max is finite or, past the float range, -inf (exp gives 0 either way)
+    e = np.exp(z, out=np.zeros(z.shape), where=finite)
     return e / e.sum(axis=-1, keepdims=True)
 
 

@@ -55,8 +55,10 @@ def apply_moves(world: World, actor: int, actions: np.ndarray, targets: np.ndarr
         arr[r, other] = bounded(arr[r, other], delta[:, ch])
     world.tension[:, CHINA] = np.clip(world.tension[:, CHINA] + delta[:, Channel.TENSION_CHINA], 0, 1)
     sanctioned = world.sanctioned_months > 0  # (R, n): CAATSA cuts every sanctioned supplier
-    world.arms_supplier[:] = np.where(
-        sanctioned, bounded(world.arms_supplier, delta[:, [Channel.SANCTIONED_ARMS]]), world.arms_supplier)
+    if sanctioned.any():
+        world.arms_supplier[:] = np.where(
+            sanctioned, bounded(world.arms_supplier, delta[:, [Channel.SANCTIONED_ARMS]]),
+            world.arms_supplier)
     for ch, name in _VIETNAM.items():
         arr = getattr(world, name)
         arr[:] = np.clip(arr + delta[:, ch], 0.0, 1.0)

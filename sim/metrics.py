@@ -10,14 +10,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from sim.coefficients import coef
 from sim.scenario.schema import Country, Frozen
 from sim.state import CHINA, VIETNAM, World
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 EQUIDISTANCE_BAND = 0.2  # |hedging_index| below this counts as equidistant (a reporting definition)
 

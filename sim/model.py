@@ -35,11 +35,33 @@ ACTION_COLUMNS = ("step", "date", "actor", "action", "target", "rules", "detail"
 TOP_TERMS = 3  # terms named in a crisis record (a reporting definition)
 
 
-def top_terms(terms: dict[str, np.ndarray], r: int) -> str:
-    """The ``TOP_TERMS`` largest terms of replicate ``r``'s decision by size, signed: ``"a +0.40; ..."``."""
-    values = {name: float(np.ravel(v)[r if np.size(v) > 1 else 0]) for name, v in terms.items()}
-    ranked = sorted(values.items(), key=lambda kv: -abs(kv[1]))
-    return "; ".join(f"{name} {v:+.2f}" for name, v in ranked[:TOP_TERMS])
+class TopTerms:
+    """The ``TOP_TERMS`` largest terms of a decision by size (ties in the terms' order), for the
+    replicates ``rows``; a replicate's text (``"a +0.40; b -0.20; ..."``) is written when read, so
+    a run that never asks for its crisis table formats nothing. A term is ``(R,)`` or one value."""
+
+    def __init__(self, terms: dict[str, np.ndarray], rows: np.ndarray) -> None:
+        self.names = list(terms)
+        values = np.stack([np.ravel(v)[rows] if np.size(v) > 1 else np.repeat(np.ravel(v)[:1], len(rows))
+                           for v in terms.values()])
+        self.ranked = np.argsort(-np.abs(values), axis=0, kind="stable")[:TOP_TERMS]
+        self.top = np.take_along_axis(values, self.ranked, axis=0)
+
+    def text(self, j: int) -> str:
+        """The terms of the ``j``-th replicate of ``rows``, signed."""
+        return "; ".join(f"{self.names[i]} {float(v):+.2f}" for i, v in zip(self.ranked[:, j], self.top[:, j],
+                                                                           strict=True))
+
+
+def top_terms(terms: dict[str, np.ndarray], rows: np.ndarray) -> list[str]:
+    """The texts of :class:`TopTerms` for each replicate in ``rows``."""
+    ranked = TopTerms(terms, rows)
+    return [ranked.text(j) for j in range(len(rows))]
+
+
+def _text(terms: str | tuple[TopTerms, int]) -> str:
+    """A crisis record's terms as text (kept as ``(TopTerms, column)`` until read)."""
+    return terms if isinstance(terms, str) else terms[0].text(terms[1])
 
 
 def check_run_arguments(seed: Any, replicates: Any, seeds: Any) -> None:
@@ -120,7 +142,9 @@ class HedgingModel(mesa.Model):
         self._events_by_step: dict[int, list] = defaultdict(list)
         for event in scenario.events:
             self._events_by_step[scenario.start.months_until(event.date) + 1].append(event)
-        self.event_log: list[dict[str, Any]] = []
+        self._event_batches: list[tuple[Event, int, str, np.ndarray, np.ndarray]] = []
+        self._event_rows: list[dict[str, Any]] = []  # event_log, expanded so far
+        self._events_expanded = 0  # batches expanded into it
         self.crisis_log: list[dict[str, Any]] = []
         self._crisis_open: dict[int, dict[str, Any]] = {}  # replicate -> the open crisis's record
         #: (rule id, bound state) -> the binding report's sums over the run, each (R,)
@@ -223,31 +247,42 @@ class HedgingModel(mesa.Model):
         where = np.ones(R, dtype=bool) if where is None else where
         severity = np.full(R, event.severity) if severity is None else severity
         fire(self.world, event, where, severity)
-        for r in np.flatnonzero(where):
-            self.event_log.append({"replicate": int(r), "step": self.steps, "date": str(self.date),
-                                   "kind": event.kind.value, "actor": event.actor,
-                                   "severity": round(float(severity[r]), 3), "label": event.label})
+        rows = np.flatnonzero(where)
+        self._event_batches.append((event, self.steps, str(self.date), rows, severity[rows]))
+
+    @property
+    def event_log(self) -> list[dict[str, Any]]:
+        """Every event fired so far, one record per replicate it struck, in firing order. Kept as one
+        batch per firing (rows and severities) and expanded here, when read."""
+        for event, step, date, rows, severity in self._event_batches[self._events_expanded:]:
+            self._event_rows.extend(
+                {"replicate": r, "step": step, "date": date, "kind": event.kind.value, "actor": event.actor,
+                 "severity": round(float(v), 3), "label": event.label}
+                for r, v in zip(rows.tolist(), severity.tolist(), strict=True))
+        self._events_expanded = len(self._event_batches)
+        return self._event_rows
 
     # --------------------------------------------------------------------------------- crises
     def log_crisis_start(self, where: np.ndarray, terms: dict[str, np.ndarray] | None) -> None:
         """Open a crisis record where ``where`` is True and none is open: started by China's own
         choice (with the terms that decided it) or by an event (``terms`` None)."""
-        for r in np.flatnonzero(where):
-            if int(r) not in self._crisis_open:
-                self._crisis_open[int(r)] = {
-                    "replicate": int(r), "start": str(self.date), "start_step": self.steps,
-                    "started_by": "china" if terms is not None else "event",
-                    "start_terms": top_terms(terms, r) if terms is not None else ""}
+        rows = [r for r in np.flatnonzero(where).tolist() if r not in self._crisis_open]
+        ranked = TopTerms(terms, np.array(rows, dtype=int)) if terms is not None else None
+        date = str(self.date)
+        for j, r in enumerate(rows):
+            self._crisis_open[r] = {"replicate": r, "start": date, "start_step": self.steps,
+                                    "started_by": "china" if terms is not None else "event",
+                                    "start_terms": (ranked, j) if ranked is not None else ""}
 
     def log_crisis_end(self, where: np.ndarray, by: str, terms: dict[str, np.ndarray]) -> None:
         """Close the open crisis records where ``where`` is True: who stepped down (``china`` or
         ``vietnam``) and the terms that decided it."""
-        for r in np.flatnonzero(where):
-            record = self._crisis_open.pop(int(r), None)
-            if record is None:
-                continue
-            self.crisis_log.append({**record, "end": str(self.date), "end_step": self.steps,
-                                    "ended_by": by, "end_terms": top_terms(terms, r)})
+        rows = [r for r in np.flatnonzero(where).tolist() if r in self._crisis_open]
+        date = str(self.date)
+        ranked = TopTerms(terms, np.array(rows, dtype=int))
+        for j, r in enumerate(rows):
+            self.crisis_log.append({**self._crisis_open.pop(r), "end": date, "end_step": self.steps,
+                                    "ended_by": by, "end_terms": (ranked, j)})
 
     def crises(self) -> pd.DataFrame:
         """One row per crisis: start, end (empty while open), who started it (``china``'s choice or
@@ -255,6 +290,8 @@ class HedgingModel(mesa.Model):
         that weighed most in each decision, signed (+ for the move taken)."""
         rows = self.crisis_log + [{**rec, "end": "", "end_step": None, "ended_by": "", "end_terms": ""}
                                   for rec in self._crisis_open.values()]
+        rows = [{**rec, "start_terms": _text(rec["start_terms"]), "end_terms": _text(rec["end_terms"])}
+                for rec in rows]
         cols = ["replicate", "start", "end", "started_by", "ended_by", "start_terms", "end_terms"]
         df = pd.DataFrame(rows, columns=cols + ["start_step", "end_step"])[cols]
         df = df.sort_values(["replicate", "start"], kind="stable").reset_index(drop=True)

@@ -33,7 +33,6 @@ from collections.abc import Callable, Sequence
 from enum import IntEnum
 
 import numpy as np
-from scipy.special import ndtri
 
 MAX_SEED = 2**63 - 1  # largest root seed: seeds are stored in int64 columns (series.csv, meta.json)
 MAX_MONTH = 2**24 - 1  # months fit the counter word they share with the purpose
@@ -198,6 +197,9 @@ class Stream:
     def normal(self, loc: float, scale: float, size: int | tuple[int, ...],
                where: np.ndarray | None = None) -> np.ndarray:
         """Normal, by the inverse distribution function of a uniform on (0, 1)."""
+        from scipy.special import ndtri  # imported when first needed: ~0.3 s a process does not
+        #                                  always need (hedgesim --help, a run without a package)
+
         return loc + scale * self._draw(size, where, ndtri)
 
     def gumbel(self, size: int | tuple[int, ...], where: np.ndarray | None = None) -> np.ndarray:

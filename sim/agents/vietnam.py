@@ -17,12 +17,13 @@ from enum import IntEnum
 import numpy as np
 from pydantic import Field
 
-from sim.actions import INDEX, Action, AgreementKind
+from sim.actions import ACTIONS, INDEX, Action, AgreementKind
 from sim.agents.base import StateAgent, register_agent
-from sim.coefficients import CALIBRATED, coef, count, signed_range, table
+from sim.coefficients import CALIBRATED, Arrays, coef, count, signed_range, table
 from sim.decision import bernoulli, logistic, softmax
 from sim.dynamics import end_crisis, trade_anchor
 from sim.effects import apply_moves
+from sim.rules.base import Menu
 from sim.rules.binding import answer_effect
 from sim.scenario.schema import Country, Frozen, Tier
 from sim.state import CHINA, USE_OF_FORCE_RUNG, VIETNAM, World
@@ -269,28 +270,97 @@ class VietnamParams(Frozen):
     procurement: Procurement = Field(default_factory=Procurement)
 
 
-def _factors(world: World, t: np.ndarray, balancing: np.ndarray) -> dict[str, np.ndarray]:
-    """The world quantities the gains table's drivers multiply, shaped ``(R, 1)``, ``(R, M)``
-    or ``(M,)`` (``t`` the menu's targets; ``balancing`` (R,) how far threat is past Kuik's
-    balancing threshold, :meth:`Vietnam.balancing`)."""
+def _factors(world: World, balancing: np.ndarray) -> dict[str, np.ndarray]:
+    """The world quantities the gains table's drivers multiply: per replicate, shaped ``(R, 1)``,
+    or per target country, shaped ``(R, n)`` or ``(n,)`` (a move reads its target's column;
+    ``balancing`` (R,) is how far threat is past Kuik's balancing threshold, :meth:`Vietnam.balancing`)."""
     threat = world.threat[:, None]
     sev, esc = world.crisis_severity[:, None], world.escalation[:, None] / float(USE_OF_FORCE_RUNG)
-    to_china = (t == CHINA).astype(float)
-    gravity = trade_anchor(world)[:, t]
+    china = np.arange(len(world.countries)) == CHINA
+    gravity = trade_anchor(world)
     us = world.index(Country.UNITED_STATES.value)
     return {
         "tension": world.tension[:, [CHINA]], "crisis": world.in_crisis[:, None].astype(float),
-        "summit": world.summit[:, t], "fear": world.regime_insecurity[:, None],
-        "severity": sev, "escalation": esc, "rivalry": world.rivalry[:, t],
-        "commitment": world.commitment[:, t], "room": 1.0 - world.defense[:, t],
-        "tier_room": 1.0 - world.tier[:, t] / TOP_TIER, "threat": threat,
+        "summit": world.summit, "fear": world.regime_insecurity[:, None],
+        "severity": sev, "escalation": esc, "rivalry": world.rivalry,
+        "commitment": world.commitment, "room": 1.0 - world.defense,
+        "tier_room": 1.0 - world.tier / TOP_TIER, "threat": threat,
         "capability_gap": 1.0 - world.capability[:, None], "threat_sq": threat**2,
-        "calm": 1.0 - threat, "severity_sq": sev**2, "escalation_sq": esc**2, "to_china": to_china,
-        "gravity": gravity, "gravity_other": np.where(t == CHINA, 0.0, gravity),
+        "calm": 1.0 - threat, "severity_sq": sev**2, "escalation_sq": esc**2,
+        "to_china": china.astype(float), "gravity": gravity,
+        "gravity_other": np.where(china, 0.0, gravity),
         "debt": world.assurance_debt[:, None],
         "exposure": world.interdependence[:, [CHINA]],
         "us_backing": world.commitment[:, [us]], "balancing": balancing[:, None],
     }
+
+
+class GainsKernel:
+    """:data:`GAINS` compiled for a menu: ``kernel(factors)`` is ``(R, E, 5)``, what each of the
+    menu ``entries`` does for each goal. Every (entry, goal) is the sum of its row's terms
+    ``coefficient x factor x ...``; all terms of all rows are evaluated at once, as rows of a
+    (terms, R) array gathered from one (factors, R) table, instead of a masked pass over the whole
+    menu per row.
+
+    The arithmetic is each row's own, in its order: a term is ``((c * f1) * f2) * f3``, a cell sums
+    its terms left to right from the first, and the cell is added to zero. So the gains equal, bit for
+    bit, evaluating each row on its own (tests/test_lean_step.py checks it).
+    """
+
+    def __init__(self, menu: Menu, coefficients: Arrays, widths: dict[str, int],
+                 entries: np.ndarray) -> None:
+        """``coefficients``: the compiled gains table (``Vietnam.k.gains``); ``widths``: each
+        factor's last axis as :func:`_factors` returns it, 1 (per replicate) or n (per target
+        country); ``entries``: the menu indices to evaluate."""
+        self.entries = len(entries)
+        self.widths = dict(widths)
+        offsets = np.cumsum([0, *widths.values()])
+        start = dict(zip(widths, offsets.tolist(), strict=False))
+        cells: list[int] = []  # flat (entry, goal) of each cell with a row
+        terms: list[tuple[int, int, np.ndarray, list[int]]] = []  # (position, cell, c (R,), rows)
+        for e, m in enumerate(entries):
+            move = ACTIONS[menu.actions[m]]
+            for goal in Goal:
+                row = GAINS.get((move, goal))
+                if not row:
+                    continue
+                cells.append(e * len(Goal) + goal)
+                coefs = getattr(getattr(coefficients, move.value), goal.name.lower())
+                for position, driver in enumerate(row):
+                    at = [start[n] + (menu.targets[m] if widths[n] > 1 else 0) for n in DRIVERS[driver][1]]
+                    terms.append((position, len(cells) - 1, getattr(coefs, driver), at))
+        terms.sort(key=lambda t: -len(t[3]))  # most factors first: factor j is read by terms[:n_j]
+        depth = max(len(factors) for _, factors in DRIVERS.values())
+        self.cells = np.array(cells, dtype=np.intp)
+        self.coefficients = np.stack([c for _, _, c, _ in terms])  # (T, R)
+        #: factor j of each term that has one (terms are sorted so that those come first)
+        self.factor_rows = [np.array([at[j] for *_, at in terms if len(at) > j], dtype=np.intp)
+                            for j in range(depth)]
+        first = {t[1]: i for i, t in enumerate(terms) if t[0] == 0}
+        self.first = np.array([first[c] for c in range(len(cells))], dtype=np.intp)  # cell c's first term
+        #: per later position: (the cells with a term there, those terms)
+        self.later = [(np.array([t[1] for t in terms if t[0] == p], dtype=np.intp),
+                       np.array([i for i, t in enumerate(terms) if t[0] == p], dtype=np.intp))
+                      for p in range(1, max(t[0] for t in terms) + 1)]
+
+    def stacked(self, factors: dict[str, np.ndarray]) -> np.ndarray:
+        """``(K, R)``: every factor as rows (a per-country one n rows)."""
+        R = self.coefficients.shape[1]
+        rows = [np.broadcast_to(factors[n], (R, w)).T for n, w in self.widths.items()]
+        return np.concatenate(rows)
+
+    def __call__(self, factors: dict[str, np.ndarray]) -> np.ndarray:
+        table = self.stacked(factors)
+        term = self.coefficients.copy()
+        for rows in self.factor_rows:
+            term[:len(rows)] *= table[rows]
+        value = term[self.first]
+        for cells, at in self.later:
+            value[cells] += term[at]
+        R = table.shape[1]
+        g = np.zeros((self.entries * len(Goal), R))
+        g[self.cells] += value
+        return np.ascontiguousarray(g.T).reshape(R, self.entries, len(Goal))
 
 
 @register_agent
@@ -302,14 +372,13 @@ class Vietnam(StateAgent):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        gains = self.k.gains
-        #: (menu mask, goal, [(coefficient (R, 1), factor names)]) per row of GAINS
-        self._gain_rows = [
-            (self.menu.is_(move), goal,
-             [(getattr(getattr(getattr(gains, move.value), goal.name.lower()), d)[:, None],
-               DRIVERS[d][1]) for d in terms])
-            for (move, goal), terms in GAINS.items()]
-        R = self.model.world.replicates
+        world = self.model.world
+        widths = {name: np.shape(f)[-1] for name, f in _factors(world, self.balancing(world)).items()}
+        entries = np.arange(len(self.menu))
+        self._gains = GainsKernel(self.menu, self.k.gains, widths, entries)
+        self._concede_gains = GainsKernel(self.menu, self.k.gains, widths,
+                                          np.flatnonzero(self.menu.is_(Action.CONCEDE))[:1])
+        R = world.replicates
         #: agreements of each kind proposed to and signed by Vietnam so far, ``(R, kinds)``
         self.package_proposed = np.zeros((R, len(AgreementKind)))
         self.package_signed = np.zeros((R, len(AgreementKind)))
@@ -365,18 +434,7 @@ class Vietnam(StateAgent):
 
     def gains(self, world: World) -> np.ndarray:
         """``(R, M, 5)``: what each move does for each goal — :data:`GAINS` over the world's drivers."""
-        R, M = world.replicates, len(self.menu)
-        g = np.zeros((R, M, len(Goal)))
-        f = _factors(world, self.menu.targets, self.balancing(world))
-        for mask, goal, terms in self._gain_rows:
-            value = None
-            for c, factors in terms:
-                term = c
-                for name in factors:
-                    term = term * f[name]
-                value = term if value is None else value + term
-            g[:, :, goal] += np.where(mask, value, 0.0)
-        return g
+        return self._gains(_factors(world, self.balancing(world)))
 
     def utilities(self, world: World) -> np.ndarray:
         return np.einsum("rmg,rg->rm", self.gains(world), self.weights(world))
@@ -417,8 +475,8 @@ class Vietnam(StateAgent):
 
     def concession_terms(self, world: World) -> dict[str, np.ndarray]:
         """``goal -> (R,)``: what conceding is worth to each goal, weighted (the terms of the choice)."""
-        i = int(np.flatnonzero(self.menu.is_(Action.CONCEDE))[0])
-        weighted = self.gains(world)[:, i, :] * self.weights(world)
+        f = _factors(world, self.balancing(world))
+        weighted = self._concede_gains(f)[:, 0, :] * self.weights(world)
         return {goal.name.lower(): weighted[:, goal] for goal in Goal}
 
     # --- a Chinese package of agreements (DESIGN.md, "Status anxiety") ------------------------------

@@ -46,29 +46,49 @@ class RuleEffect:
     decided: np.ndarray | bool = True  # (R,) where a decision was made (a package: where proposed)
 
 
-def _without(scores: Scores, rule: str) -> tuple[np.ndarray, np.ndarray]:
-    """``(R, M)`` the scores with every rule in force except ``rule``, and what the others forbid."""
-    others = np.zeros(scores.base.shape, dtype=bool)
-    for rid, mask in scores.forbidden_by:
-        if rid != rule:
-            others |= mask
+def _without(scores: Scores, rule: str, others: np.ndarray) -> np.ndarray:
+    """``(R, M)`` the scores with every rule in force except ``rule`` (``others``: what the other
+    rules forbid)."""
     bonus = sum((b for rid, b in scores.reweighted_by if rid != rule), np.zeros(scores.base.shape))
-    return np.where(others, -np.inf, scores.base + bonus), others
+    return np.where(others, -np.inf, scores.base + bonus)
+
+
+def _forbidden_by_others(scores: Scores) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """``rule -> (R, M)`` what every other rule forbids (the masks before it or'ed with those
+    after it: one pass each way, not one per rule), and ``(R, M)`` what all of them forbid."""
+    masks = scores.forbidden_by
+    none = np.zeros(scores.base.shape, dtype=bool)
+    before = [none]
+    for _, mask in masks:
+        before.append(before[-1] | mask)
+    after = none
+    out: dict[str, np.ndarray] = {}
+    for i in range(len(masks) - 1, -1, -1):
+        out[masks[i][0]] = before[i] | after
+        after = after | masks[i][1]
+    return out, before[-1]
 
 
 def _probabilities(scores: np.ndarray, temperature: np.ndarray | float) -> np.ndarray:
-    return np.nan_to_num(softmax(scores, temperature), nan=0.0)
+    """Softmax probabilities with 0 where they are undefined (a row with no possible move)."""
+    p = softmax(scores, temperature)
+    p[np.isnan(p)] = 0.0  # softmax is never infinite: e <= 1 over a sum >= 1, or 0/0
+    return p
 
 
 def rule_effects(scores: Scores, temperature: np.ndarray | float, k: int) -> list[RuleEffect]:
     """One :class:`RuleEffect` per rule that forbade or reweighted anything in this decision."""
-    with_all = _probabilities(scores.final, temperature)
-    forbids = dict(scores.forbidden_by)
     ids = list(dict.fromkeys([rid for rid, _ in scores.forbidden_by]
                              + [rid for rid, _ in scores.reweighted_by]))
+    if not ids:
+        return []
+    with_all = _probabilities(scores.final, temperature)
+    forbids = dict(scores.forbidden_by)
+    by_others, everything = _forbidden_by_others(scores)
     out = []
     for rid in ids:
-        counterfactual, others = _without(scores, rid)
+        others = by_others.get(rid, everything)
+        counterfactual = _without(scores, rid, others)
         without = _probabilities(counterfactual, temperature)
         moved = 0.5 * np.abs(with_all - without).sum(axis=1)
         zero = np.zeros(scores.base.shape[0])

@@ -201,12 +201,13 @@ def _series_rows(model: HedgingModel, values: np.ndarray, columns: list[str], id
 
 # ------------------------------------------------------------------------------------------ block size
 #: Cost model of one lockstep block of the historical replay (144 months), in CPU seconds,
-#: measured with ``time.process_time`` over blocks of 1, 10, 100, 300 and 1,000 runs (README,
+#: measured with ``time.process_time`` over blocks of 1, 10, 100, 300 and 1,000 runs, least of 3
+#: rounds (``python benchmarks/bench_lockstep.py --fit --sizes 1,10,100,300,1000``; README,
 #: "Speed"): ``BLOCK_FIXED_CPU_S + runs * RUN_CPU_S``. Both scale with the months; their ratio
 #: (how many runs amortise the fixed cost) does not.
-BLOCK_FIXED_CPU_S = 1.04
-RUN_CPU_S = 0.0082
-#: the fixed cost may add at most this share to a run's cost: blocks of >= 1,269 runs
+BLOCK_FIXED_CPU_S = 1.14
+RUN_CPU_S = 0.0060
+#: the fixed cost may add at most this share to a run's cost: blocks of >= 1,900 runs
 FIXED_SHARE = 0.10
 SPEED_BLOCK = int(np.ceil(BLOCK_FIXED_CPU_S / (FIXED_SHARE * RUN_CPU_S)))
 #: memory a block may take in a worker (its monthly series, months x columns x 8 bytes per run,

@@ -1,0 +1,154 @@
+"""The lean step (issue 11, item 3): array kernels equal, bit for bit, the rules they replace, on
+small hand-built worlds with coefficients that differ per replicate."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sim import HedgingModel, load_scenario
+from sim.actions import Action
+from sim.agents.vietnam import DRIVERS, GAINS, TOP_TIER, Goal, _factors
+from sim.coefficients import signed_range
+from sim.state import USE_OF_FORCE_RUNG
+
+R = 6
+
+
+@pytest.fixture(scope="module")
+def model():
+    """Vietnam with every gains coefficient drawn per replicate across its range, in a world whose
+    every driver differs per replicate and per partner."""
+    rng = np.random.default_rng(11)
+    varying = {f"agents.vietnam.gains.{move.value}.{goal.name.lower()}.{driver}":
+               rng.uniform(*signed_range(value), R)
+               for (move, goal), row in GAINS.items() for driver, value in row.items()}
+    m = HedgingModel(load_scenario("historical_2013_2024"), seeds=list(range(R)), varying=varying,
+                     record_actions=False)
+    w, n = m.world, len(m.world.countries)
+    for name in ("threat", "regime_insecurity", "capability", "assurance_debt", "crisis_severity"):
+        getattr(w, name)[:] = rng.uniform(0, 1, R)
+    for name in ("tension", "interdependence", "defense", "commitment", "rivalry", "economy"):
+        getattr(w, name)[:] = rng.uniform(0.01, 1, (R, n))
+    w.summit[:] = rng.integers(0, 2, (R, n))
+    w.tier[:] = rng.integers(0, TOP_TIER + 1, (R, n))
+    w.escalation[:] = rng.integers(0, USE_OF_FORCE_RUNG + 1, R)
+    return m
+
+
+def term_by_term(vietnam, world) -> np.ndarray:
+    """The gains as the table defines them: one masked pass over the menu per (move, goal) row,
+    each term ``coefficient x factor x ...`` in the row's order."""
+    t = vietnam.menu.targets
+    f = {name: (np.broadcast_to(v, (R, v.shape[-1]))[:, t] if v.shape[-1] > 1 else v)
+         for name, v in _factors(world, vietnam.balancing(world)).items()}
+    g = np.zeros((R, len(vietnam.menu), len(Goal)))
+    for (move, goal), row in GAINS.items():
+        coefs = getattr(getattr(vietnam.k.gains, move.value), goal.name.lower())
+        value = None
+        for driver in row:
+            term = getattr(coefs, driver)[:, None]
+            for name in DRIVERS[driver][1]:
+                term = term * f[name]
+            value = term if value is None else value + term
+        g[:, :, goal] += np.where(vietnam.menu.is_(move), value, 0.0)
+    return g
+
+
+def test_gains_kernel_equals_the_table_term_by_term(model):
+    expected = term_by_term(model.vietnam, model.world)
+    got = model.vietnam.gains(model.world)
+    assert got.shape == expected.shape and got.flags.c_contiguous
+    assert len({row.tobytes() for row in got}) == R, "replicates differ"
+    np.testing.assert_array_equal(got, expected)
+
+
+def test_concession_terms_read_the_same_gains(model):
+    v, w = model.vietnam, model.world
+    i = int(np.flatnonzero(v.menu.is_(Action.CONCEDE))[0])
+    weighted = term_by_term(v, w)[:, i, :] * v.weights(w)
+    terms = v.concession_terms(w)
+    for goal in Goal:
+        np.testing.assert_array_equal(terms[goal.name.lower()], weighted[:, goal])
+
+
+def softmax_as_defined(scores: np.ndarray, temperature) -> np.ndarray:
+    """The softmax of sim.decision as first written: masked max, masked exp."""
+    z = scores / temperature
+    z = z - np.max(np.where(np.isfinite(z), z, -np.inf), axis=-1, keepdims=True)
+    e = np.where(np.isfinite(z), np.exp(z), 0.0)
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def test_softmax_equals_its_definition_bit_for_bit_on_hostile_rows():
+    from sim.decision import softmax
+    from sim.rules.binding import _probabilities
+
+    rng = np.random.default_rng(3)
+    scores = rng.normal(0, 50, (40, 9))
+    scores[rng.random(scores.shape) < 0.3] = -np.inf  # forbidden moves
+    scores[0] = -np.inf  # nothing possible
+    scores[1, 2], scores[2, 4], scores[3, 1] = np.nan, np.inf, 1e308  # degenerate values
+    scores[4, :2] = [-1e308, 1e308]  # z - max past the float range
+    temperature = rng.uniform(0.05, 2, (40, 1))
+    with np.errstate(invalid="ignore", over="ignore"):
+        expected = softmax_as_defined(scores, temperature)
+        got = softmax(scores, temperature)
+        np.testing.assert_array_equal(got, expected)
+        assert np.isnan(got[0]).all()
+        np.testing.assert_array_equal(_probabilities(scores, temperature), np.nan_to_num(expected, nan=0.0))
+
+
+def test_forbidden_by_others_is_the_or_of_every_other_rule():
+    from sim.agents.base import Scores
+    from sim.rules.binding import _forbidden_by_others
+
+    rng = np.random.default_rng(5)
+    masks = [(f"rule{i}", rng.random((7, 5)) < 0.2) for i in range(4)]
+    scores = Scores(np.zeros((7, 5)), np.zeros((7, 5)), masks, [])
+    others, everything = _forbidden_by_others(scores)
+    for rid, _ in masks:
+        expected = np.zeros((7, 5), dtype=bool)
+        for other, mask in masks:
+            if other != rid:
+                expected |= mask
+        np.testing.assert_array_equal(others[rid], expected)
+    np.testing.assert_array_equal(everything, np.logical_or.reduce([m for _, m in masks]))
+
+
+def test_top_terms_ranks_each_replicate_by_size_ties_in_order():
+    from sim.model import top_terms
+
+    terms = {"a": np.array([0.1, -0.5, 0.2]), "b": np.array(0.3), "c": np.array([-0.3, 0.5, 0.0]),
+             "d": np.array([0.0, 0.01, 0.2])}
+    assert top_terms(terms, np.array([0, 1, 2])) == [
+        "b +0.30; c -0.30; a +0.10", "a -0.50; c +0.50; b +0.30", "b +0.30; a +0.20; d +0.20"]
+    assert top_terms(terms, np.array([2])) == ["b +0.30; a +0.20; d +0.20"]
+    assert top_terms(terms, np.array([], dtype=int)) == []
+
+
+def test_event_log_is_expanded_when_read_in_firing_order():
+    """Read mid-run, then again later: the first rows stay as they were, later firings follow."""
+    m = HedgingModel(load_scenario("south_china_sea_flareup"), seeds=[1, 2, 3], record_actions=False)
+    m.run(30)
+    first = list(m.event_log)
+    assert first and all(row.keys() == first[0].keys() for row in first)
+    assert [e["step"] for e in first] == sorted(e["step"] for e in first)
+    m.run(30)
+    assert m.event_log[:len(first)] == first and len(m.event_log) >= len(first)
+    assert m.events()["replicate"].tolist() == [e["replicate"] for e in m.event_log]
+
+
+def test_the_command_line_starts_without_the_model_stack():
+    """``hedgesim --help`` (and ``import sim``) load neither Mesa, pandas nor scipy (issue 11 item 4);
+    the public API still resolves on first use."""
+    import subprocess
+    import sys
+
+    code = ("import sys, sim.cli; heavy = [m for m in ('mesa', 'pandas', 'scipy', 'matplotlib', 'pyarrow') "
+            "if m in sys.modules]; print(heavy); import sim; print(sim.HedgingModel.__module__, 'mesa' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split("\n")[:2] == ["[]", "sim.model True"]
+    code = "import sim.compare; from sim.compare import Comparison; import sim; print(callable(sim.compare))"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True).stdout.strip() == "True", "sim.compare is the function, as before"
