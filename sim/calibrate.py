@@ -42,7 +42,7 @@ from sim.bundled import calibration_path, recorded_path
 from sim.calendar import Month, coerce_month
 from sim.coefficients import _bounds
 from sim.model import HedgingModel
-from sim.observed import Kind, load_observed
+from sim.observed import Kind, crisis_months, load_observed
 from sim.outputs import (
     CALIBRATION_LAYOUT,
     OutputRefusedError,
@@ -65,6 +65,7 @@ from sim.scenario.loader import (
     validation_problems,
 )
 from sim.scenario.schema import Scenario
+from sim.validation import crisis_lengths
 
 DB = "abc.db"
 POSTERIOR = "posterior.parquet"
@@ -118,7 +119,7 @@ def simulated(stat: Statistic, run: pd.DataFrame, window: Window) -> float:
         return float(inside["crisis_count"].diff().clip(lower=0).fillna(0).sum()
                      + (inside["crisis_count"].iloc[0] - _before(run, window, "crisis_count")))
     if stat is Statistic.CRISIS_LENGTH:
-        lengths = _spells(inside["crisis"].to_numpy() > 0)
+        lengths = crisis_lengths(inside)
         return float(np.mean(lengths)) if len(lengths) else 0.0
     if stat is Statistic.CONCESSIONS:
         return float(inside["ended_by_vietnam"].sum())
@@ -138,10 +139,6 @@ def _before(run: pd.DataFrame, window: Window, column: str) -> float:
     return float(earlier.iloc[-1]) if len(earlier) else 0.0
 
 
-def _spells(flags: np.ndarray) -> np.ndarray:
-    edges = np.diff(np.r_[0, flags.astype(int), 0])
-    return np.flatnonzero(edges == -1) - np.flatnonzero(edges == 1)
-
 
 def observed(stat: Statistic, window: Window, scenario: Scenario, table: pd.DataFrame | None = None) -> float:
     """``stat`` of the observed facts (:func:`sim.observed.load_observed`) over ``window``.
@@ -156,7 +153,7 @@ def observed(stat: Statistic, window: Window, scenario: Scenario, table: pd.Data
         crises = obs[(obs["kind"] == Kind.CRISIS) & started.map(window.holds)]
         if stat is Statistic.CRISES:
             return float(len(crises))
-        lengths = [e.index - s.index + 1 for s, e in zip(crises["start"], crises["end"], strict=True)]
+        lengths = crisis_months(crises)
         return float(np.mean(lengths)) if lengths else 0.0
     if stat is Statistic.CONCESSIONS:
         return float(((obs["kind"] == Kind.CONCESSION) & started.map(window.holds)).sum())

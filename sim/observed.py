@@ -115,6 +115,11 @@ def _unmatched_concessions(where: str, facts: list[tuple[int, dict[str, Any]]]) 
     return problems
 
 
+def crisis_months(crises: pd.DataFrame) -> list[int]:
+    """Each observed crisis's length in months, first to last month inclusive (rows of kind crisis)."""
+    return [end.index - start.index + 1 for start, end in zip(crises["start"], crises["end"], strict=True)]
+
+
 # ------------------------------------------------------------------------------------------ reading
 Rows = list[tuple[int, dict[str, str]]]
 
