@@ -25,8 +25,10 @@ import json
 import os
 import re
 import shutil
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import pandas as pd
 import pyarrow as pa
@@ -51,6 +53,17 @@ class DirectoryBusyError(OutputRefusedError):
     """Another sweep holds the results directory."""
 
 
+@dataclass(frozen=True)
+class JsonRows:
+    """A long JSON array of experiment.json (one element per design point: the design's rows, the
+    sample's rows) given as batches of rows made on demand. :meth:`ResultStore.write_metadata` writes
+    each batch and drops it, so the file is written in memory that does not grow with the design:
+    ``json.dumps(..., indent=2)`` of the whole array held ~2.7 KB per design point at once (its
+    chunks, then its text; README, "Memory"). Only as a top-level value of the metadata."""
+
+    batches: Callable[[], Iterator[list[Any]]]
+
+
 class ResultStore:
     def __init__(self, root: str | Path) -> None:
         self.root = Path(root)
@@ -72,7 +85,7 @@ class ResultStore:
     def write_metadata(self, meta: dict[str, Any]) -> None:
         self.runs_dir.mkdir(parents=True, exist_ok=True)
         self.series_dir.mkdir(parents=True, exist_ok=True)
-        _atomic_write_text(self.root / EXPERIMENT, json.dumps(meta, indent=2, default=str) + "\n")
+        _atomic(self.root / EXPERIMENT, lambda tmp: _write_json(meta, tmp))
 
     def metadata(self) -> dict[str, Any]:
         """experiment.json; UnreadableOutputError (one line) when it is not what a sweep wrote."""
@@ -120,11 +133,11 @@ class ResultStore:
                     and not foreign_entries(legacy, ANALYSIS_LAYOUT):
                 shutil.rmtree(legacy, ignore_errors=True)
 
-    def done_runs(self) -> set[int]:
+    def done_runs(self, total_runs: int | None = None) -> set[int]:
         """Run ids with a finished, verified chunk (call with the lock held): first tidies, then
         quarantines every part that fails :meth:`verify`."""
         self.tidy()
-        return self.verify(quarantine=True)
+        return self.verify(quarantine=True, total_runs=total_runs)
 
     def check(self) -> None:
         """Verify the parts before reading them: bad parts are quarantined when no sweep is writing
@@ -136,10 +149,12 @@ class ResultStore:
         except DirectoryBusyError:
             self.verify(quarantine=False)
 
-    def verify(self, *, quarantine: bool) -> set[int]:
+    def verify(self, *, quarantine: bool, total_runs: int | None = None) -> set[int]:
         """Check every runs part and its series part; keep the good ones (``good_parts``), note and
-        (``quarantine``) move aside the rest. Returns the run ids of the good parts."""
-        total = int(self.metadata()["total_runs"])
+        (``quarantine``) move aside the rest. Returns the run ids of the good parts. ``total_runs``:
+        the experiment's, when the caller knows it (a sweep does: it saves reading experiment.json,
+        whose design grows with the runs); otherwise read from experiment.json."""
+        total = int(self.metadata()["total_runs"]) if total_runs is None else total_runs
         done: set[int] = set()
         self.good_parts, self.problems = [], []
         for part in sorted(self.runs_dir.glob("part-*.parquet"), key=_trust_order):
@@ -223,8 +238,40 @@ def _atomic_parquet(df: pd.DataFrame, path: Path) -> None:
     _atomic(path, lambda tmp: df.to_parquet(tmp, index=False))
 
 
-def _atomic_write_text(path: Path, text: str) -> None:
-    _atomic(path, lambda tmp: tmp.write_text(text))
+def _write_json(meta: dict[str, Any], path: Path) -> None:
+    """Write ``json.dumps(meta, indent=2, default=str) + "\\n"`` to ``path``, byte for byte, but with
+    each :class:`JsonRows` value written batch by batch (keys are strings, as in all metadata)."""
+    with path.open("w") as fp:
+        fp.write("{")
+        for i, (key, value) in enumerate(meta.items()):
+            fp.write(("," if i else "") + "\n  " + json.dumps(key) + ": ")
+            if isinstance(value, JsonRows):
+                _write_rows(value, fp)
+            else:
+                fp.write(_dumps(value, level=1))
+        fp.write("\n}\n" if meta else "}\n")
+
+
+def _write_rows(rows: JsonRows, fp: TextIO) -> None:
+    """A top-level JSON array, one element at a time, laid out as ``json.dumps(indent=2)`` would."""
+    empty = True
+    for batch in rows.batches():
+        for row in batch:
+            fp.write(("[" if empty else ",") + "\n    " + _dumps(row, level=2))
+            empty = False
+    fp.write("[]" if empty else "\n  ]")
+
+
+def _dumps(value: Any, level: int) -> str:
+    """``value`` as ``json.dumps(indent=2, default=str)`` lays it out ``level`` levels deep (the
+    encoder's layout is a newline plus two spaces per level, and no JSON string holds a newline)."""
+    return json.dumps(value, indent=2, default=_as_text).replace("\n", "\n" + "  " * level)
+
+
+def _as_text(value: Any) -> str:
+    if isinstance(value, JsonRows):
+        raise TypeError("JsonRows is written only as a top-level value of experiment.json")
+    return str(value)
 
 
 def _atomic(path: Path, write) -> None:

@@ -44,7 +44,7 @@ from sim.sweep.runner import (
     plan_chunks,
     plan_design,
 )
-from sim.sweep.store import EXPERIMENT, LOCK, ResultStore
+from sim.sweep.store import EXPERIMENT, LOCK, JsonRows, ResultStore
 
 
 class ResumeMismatchError(FileExistsError):
@@ -83,9 +83,9 @@ def metadata(experiment: Experiment, base_hash: str, design: DesignMatrix,
         "scenario_hash": base_hash,
         "total_runs": len(design) * experiment.replicates,
         "design_points": len(design),
-        "design": design.points.copy().reset_index().to_dict(orient="records"),  # copy: defragmented
+        "design": JsonRows(lambda: _design_rows(design)),
         "problem": design.problem,
-        "sample": None if design.sample is None else design.sample.tolist(),
+        "sample": None if design.sample is None else JsonRows(lambda: _sample_rows(design.sample)),
         "seeding": "run seed = SeedSequence(seed, spawn_key=(point, replicate)).generate_state(1, uint64)",
         "hedgesim_version": __version__,
         "results_version": RESULTS_VERSION,
@@ -97,6 +97,22 @@ def metadata(experiment: Experiment, base_hash: str, design: DesignMatrix,
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "command": argv if argv is not None else sys.argv,
     }
+
+
+#: design points per batch of experiment.json's design and sample arrays (:class:`JsonRows`)
+METADATA_BATCH = 1000
+
+
+def _design_rows(design: DesignMatrix) -> Iterator[list[dict[str, Any]]]:
+    """The design table as JSON records (``point`` first), a batch of points at a time."""
+    for start in range(0, len(design), METADATA_BATCH):
+        rows = design.points.iloc[start:start + METADATA_BATCH].copy()  # copy: defragmented
+        yield rows.reset_index().to_dict(orient="records")
+
+
+def _sample_rows(sample: np.ndarray) -> Iterator[list[list[float]]]:
+    for start in range(0, len(sample), METADATA_BATCH):
+        yield sample[start:start + METADATA_BATCH].tolist()
 
 
 def plan(experiment: Experiment, out: Path) -> str:
@@ -218,7 +234,7 @@ def _run_missing(experiment: Experiment, design: DesignMatrix, sweep_plan: Sweep
     """Run every run without a finished chunk in ``store``."""
     out = store.root
     total = len(design) * experiment.replicates
-    done = store.done_runs()
+    done = store.done_runs(total)  # total: the experiment's (checked on --resume by open_store)
     todo = np.setdiff1d(np.arange(total, dtype=np.int64), np.fromiter(done, dtype=np.int64, count=len(done)))
     size = chunk_runs or experiment.chunk_runs or _block_size(sweep_plan, len(todo), workers,
                                                               own_pool=executor is None)
