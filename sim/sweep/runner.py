@@ -147,7 +147,7 @@ def plan_chunks(experiment: Experiment, plan: SweepPlan, todo: Iterable[int],
     """Cut the run ids ``todo`` into lockstep blocks of at most ``block_runs`` runs, one task each:
     runs grouped by structure group, in run order within a group. Where a run lands changes
     nothing in its result."""
-    ids = np.asarray(sorted(todo), dtype=np.int64)
+    ids = np.sort(np.fromiter(todo, dtype=np.int64))  # not sorted(): a Python int per run
     R = plan.replicates
     group = plan.group[ids // R] if len(ids) else ids
     ordered = ids[np.argsort(group, kind="stable")]
