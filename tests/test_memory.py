@@ -1,24 +1,36 @@
 """Bounded memory: a finished model is freed once the caller drops it (Mesa issue #3179 worked
-around in sim/mesa_compat.py). Each test holds only a weak reference and asks the garbage collector.
+around in sim/mesa_compat.py; each test holds only a weak reference and asks the garbage collector),
+and a sweep's bookkeeping does not grow with its design: experiment.json is written a batch of
+design points at a time, byte for byte what ``json.dumps(indent=2)`` of the whole design wrote, and
+a sweep does not read it back. Allocations are counted with tracemalloc (Python's own count, the
+same on any machine and load), never by resident size or time.
 """
 
 from __future__ import annotations
 
 import gc
 import itertools
+import json
+import textwrap
+import tracemalloc
 import weakref
 from collections import defaultdict
+from pathlib import Path
 
 import mesa
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sim import mesa_compat
 from sim.model import HedgingModel
-from sim.scenario.loader import load_scenario
+from sim.scenario.loader import BUNDLED_DIR, load_scenario
 from sim.sweep import runner
 from sim.sweep.experiment import Outcome, Reducer
 from sim.sweep.runner import Block, ChunkTask, run_chunk
+from sim.sweep.store import JsonRows, ResultStore
+from sim.sweep.sweep import metadata, prepare, run_sweep
 
 
 @pytest.fixture(scope="module")
@@ -130,3 +142,102 @@ def test_a_serial_sweep_hands_on_each_chunk_before_running_the_next(monkeypatch)
     monkeypatch.setattr(runner, "run_chunk", fake_run)
     runner.execute(iter("abc"), runner.SerialExecutor(), lambda task, runs, series: log.append(("wrote", task)))
     assert log == [("run", "a"), ("wrote", "a"), ("run", "b"), ("wrote", "b"), ("run", "c"), ("wrote", "c")]
+
+
+# ------------------------------------------------------------------------------------------ sweeps
+def _lhs_experiment(folder: Path, points: int) -> Path:
+    path = folder / f"lhs_{points}.yaml"
+    path.write_text(textwrap.dedent(f"""
+        name: lhs_{points}
+        scenario: {BUNDLED_DIR / "south_china_sea_flareup.yaml"}
+        replicates: 1
+        design:
+          method: lhs
+          samples: {points}
+          parameters:
+            agents.china.assertiveness: [0.2, 1.0]
+            agents.united_states.commitment: [0.2, 1.0]
+            agents.vietnam.temperature: [0.05, 0.3]
+        outcomes:
+          crises: {{series: crisis_count, reduce: last}}
+        plots: []
+        """))
+    return path
+
+
+def _peak_bytes_writing_metadata(folder: Path, points: int) -> int:
+    """tracemalloc's peak while a sweep makes and writes experiment.json for an LHS design of
+    ``points`` points (the design itself is made before counting)."""
+    experiment, design, _, scenario_hash = prepare(_lhs_experiment(folder, points), yes=True)
+    store = ResultStore(folder / f"out_{points}")
+    started = not tracemalloc.is_tracing()
+    if started:
+        tracemalloc.start()
+    tracemalloc.reset_peak()
+    base = tracemalloc.get_traced_memory()[0]
+    try:
+        store.write_metadata(metadata(experiment, scenario_hash, design, ["hedgesim"]))
+        return tracemalloc.get_traced_memory()[1] - base
+    finally:
+        if started:
+            tracemalloc.stop()
+
+
+def test_writing_experiment_json_does_not_grow_with_the_design(tmp_path):
+    """Ten times the design points, the same memory: json.dumps(indent=2) of the whole design held
+    ~2.7 KB per point at once (~17 MB more here), which set the peak of large sweeps."""
+    _peak_bytes_writing_metadata(tmp_path, 100)  # first use: caches (git state, imports) filled
+    small = _peak_bytes_writing_metadata(tmp_path, 1_000)
+    large = _peak_bytes_writing_metadata(tmp_path, 10_000)
+    assert large - small < 2**20, f"writing 9,000 more points held {(large - small) / 2**20:.1f} MB more"
+
+
+def test_experiment_json_holds_the_whole_design_as_before(tmp_path):
+    """The file is byte for byte what the sweep wrote when it built the design's records in memory."""
+    experiment, design, _, scenario_hash = prepare(_lhs_experiment(tmp_path, 2_500), yes=True)
+    meta = metadata(experiment, scenario_hash, design, ["hedgesim"])
+    ResultStore(tmp_path / "out").write_metadata(meta)
+    whole = {**meta, "design": design.points.copy().reset_index().to_dict(orient="records"),
+             "sample": design.sample.tolist()}
+    assert (tmp_path / "out" / "experiment.json").read_text() == json.dumps(whole, indent=2, default=str) + "\n"
+    read = ResultStore(tmp_path / "out").metadata()
+    assert len(read["design"]) == len(read["sample"]) == 2_500
+
+
+_json = st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
+                     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(), inner, max_size=3),
+                     max_leaves=12)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.dictionaries(st.text(), _json | st.lists(st.lists(_json, max_size=3), max_size=3), max_size=5))
+def test_rows_written_in_batches_are_laid_out_as_json_dumps_would(tmp_path_factory, meta):
+    """Any top-level value given as batches of rows (JsonRows, lists of lists here) is written as
+    json.dumps(indent=2) writes the same value as one list: empty batches, unicode, NaN included."""
+    whole = {k: [row for batch in v for row in batch] if _is_batches(v) else v for k, v in meta.items()}
+    lazy = {k: JsonRows(lambda v=v: iter(v)) if _is_batches(v) else v for k, v in meta.items()}
+    folder = tmp_path_factory.mktemp("json")
+    ResultStore(folder).write_metadata(lazy)
+    assert (folder / "experiment.json").read_text() == json.dumps(whole, indent=2, default=str) + "\n"
+
+
+def _is_batches(value: object) -> bool:
+    return isinstance(value, list) and bool(value) and all(isinstance(b, list) for b in value)
+
+
+def test_a_sweep_reads_experiment_json_only_to_check_a_resume(tmp_path, monkeypatch):
+    """A new sweep does not read back the design it has just written (its runs are known); a
+    resumed one reads it once, to check it is the same experiment."""
+    reads = []
+    original = ResultStore.metadata
+    monkeypatch.setattr(ResultStore, "metadata", lambda self: reads.append(1) or original(self))
+    scenario = tmp_path / "short.yaml"
+    scenario.write_text(f"name: short\ndescription: a year\nextends: {BUNDLED_DIR / 'south_china_sea_flareup.yaml'}"
+                        "\nmonths: 12\n")
+    experiment = _lhs_experiment(tmp_path, 4)
+    experiment.write_text(experiment.read_text().replace(str(BUNDLED_DIR / "south_china_sea_flareup.yaml"),
+                                                         str(scenario)))
+    report = run_sweep(experiment, tmp_path / "out", progress=False, chunk_runs=2)
+    assert report.complete and reads == []
+    report = run_sweep(experiment, tmp_path / "out", progress=False, resume=True)
+    assert report.complete and report.done_before == 4 and len(reads) == 1
