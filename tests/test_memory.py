@@ -30,7 +30,7 @@ from sim.sweep import runner
 from sim.sweep.experiment import Outcome, Reducer
 from sim.sweep.runner import Block, ChunkTask, run_chunk
 from sim.sweep.store import JsonRows, ResultStore
-from sim.sweep.sweep import metadata, prepare, run_sweep
+from sim.sweep.sweep import metadata, prepare, run_sweep, summary
 
 
 @pytest.fixture(scope="module")
@@ -226,8 +226,8 @@ def _is_batches(value: object) -> bool:
 
 
 def test_a_sweep_reads_experiment_json_only_to_check_a_resume(tmp_path, monkeypatch):
-    """A new sweep does not read back the design it has just written (its runs are known); a
-    resumed one reads it once, to check it is the same experiment."""
+    """A new sweep and its summary do not read back the design just written (the runs are known);
+    a resumed one reads it once, to check it is the same experiment."""
     reads = []
     original = ResultStore.metadata
     monkeypatch.setattr(ResultStore, "metadata", lambda self: reads.append(1) or original(self))
@@ -238,6 +238,6 @@ def test_a_sweep_reads_experiment_json_only_to_check_a_resume(tmp_path, monkeypa
     experiment.write_text(experiment.read_text().replace(str(BUNDLED_DIR / "south_china_sea_flareup.yaml"),
                                                          str(scenario)))
     report = run_sweep(experiment, tmp_path / "out", progress=False, chunk_runs=2)
-    assert report.complete and reads == []
+    assert report.complete and "4 of 4 runs in the table" in summary(report) and reads == []
     report = run_sweep(experiment, tmp_path / "out", progress=False, resume=True)
     assert report.complete and report.done_before == 4 and len(reads) == 1

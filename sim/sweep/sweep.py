@@ -289,6 +289,7 @@ def _progress_bar(total: int, done: int, name: str, enabled: bool):
 def summary(report: SweepReport) -> str:
     """A few lines for the terminal: what ran, how fast, the outcomes' spread, where files are."""
     store = ResultStore(report.out)
+    store.verify(quarantine=False, total_runs=report.total)  # total known: the design is not read back
     runs = store.runs()
     exp = report.experiment
     lines = [*report.problems, f"{exp.name}: {report.done_now} runs in {report.seconds:.1f} s "
