@@ -1,6 +1,6 @@
 """Peak memory of a sweep against its number of runs, before and after the bounded-memory fixes.
 
-    python benchmarks/bench_memory.py [--runs 5000 50000] [--design lhs|mc] [--before DIR]
+    python benchmarks/bench_memory.py [--runs 5000 50000] [--design lhs|mc] [--before DIR] [--months M]
 
 Each measurement is a fresh child process (``python benchmarks/bench_memory.py --child N``) that
 imports hedgesim, runs ``run_sweep`` on an experiment of N runs of the historical scenario (144
@@ -13,7 +13,15 @@ It prints
 - its peak resident set size, ``resource.getrusage(RUSAGE_SELF).ru_maxrss`` (KiB on Linux);
 - how many models Mesa's agent-id registry ``mesa.Agent._ids`` still holds at the end, after
   ``gc.collect()`` (Mesa issue #3179; see sim/mesa_compat.py);
-- CPU seconds (user + system) of the child, for scale only.
+- CPU seconds (user + system) of the child, for scale only;
+- the peak so far at two phases of the sweep driver — after planning the design (``prepare``) and
+  after writing experiment.json — and the range of the child's resident size (``/proc/self/statm``)
+  after each block is written, first and second half of the blocks apart (a trend shows as a
+  higher second half).
+
+``--months M`` runs a copy of the scenario cut to its first M months (events after them dropped),
+so that the memory of a large sweep is measured in a few CPU-minutes: e.g. ``--months 12 --runs
+20000 100000``.
 
 ``--before DIR`` also measures each size with the hedgesim source tree in DIR on ``PYTHONPATH``
 (e.g. ``git archive <commit> sim scenarios | tar -x -C DIR`` for the commit before the fixes). A
@@ -68,27 +76,91 @@ def experiment_yaml(runs: int, design: str = "lhs") -> str:
         """)
 
 
-def child(runs: int, design: str) -> dict[str, float]:
+def cut_scenario(folder: Path, months: int) -> Path:
+    """A copy of the bundled scenario cut to its first ``months`` months, events after them dropped."""
+    import yaml
+
+    from sim.scenario.loader import BUNDLED_DIR
+
+    data = yaml.safe_load((BUNDLED_DIR / f"{SCENARIO}.yaml").read_text())
+    year, month = map(int, str(data["start"]).split("-"))
+
+    def offset(date: str) -> int:
+        y, m = map(int, str(date).split("-"))
+        return (y - year) * 12 + m - month
+
+    data.update(name=f"{SCENARIO}_first_{months}", months=months,
+                events=[e for e in data["events"] if offset(e["date"]) < months])
+    path = folder / f"{data['name']}.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def resident_mb() -> float:
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def watch_phases(phases: dict[str, float], blocks: list[float]) -> None:
+    """Record the peak after planning and after writing experiment.json, and the resident size
+    after each block is written (the sweep driver's functions wrapped, nothing else changed)."""
+    from sim.sweep import store, sweep
+
+    prepare, write_metadata, write_chunk = sweep.prepare, store.ResultStore.write_metadata, \
+        store.ResultStore.write_chunk
+
+    def planned(*args, **kwargs):
+        result = prepare(*args, **kwargs)
+        phases["planned_mb"] = peak_mb()
+        return result
+
+    def metadata_written(self, meta):
+        write_metadata(self, meta)
+        phases["experiment_json_mb"] = peak_mb()
+
+    def block_written(self, runs, series):
+        write_chunk(self, runs, series)
+        blocks.append(resident_mb())
+
+    sweep.prepare, store.ResultStore.write_metadata, store.ResultStore.write_chunk = \
+        planned, metadata_written, block_written
+
+
+def child(runs: int, design: str, months: int | None) -> dict[str, float]:
     """Run the sweep in this process and measure it (called in a fresh interpreter)."""
     import mesa
 
     from sim.sweep.sweep import run_sweep
 
+    phases: dict[str, float] = {}
+    blocks: list[float] = []
+    watch_phases(phases, blocks)
     with tempfile.TemporaryDirectory() as tmp:
         exp = Path(tmp) / "bench_memory.yaml"
-        exp.write_text(experiment_yaml(runs, design))
+        text = experiment_yaml(runs, design)
+        if months:
+            text = text.replace(f"scenario: {SCENARIO}", f"scenario: {cut_scenario(Path(tmp), months)}")
+        exp.write_text(text)
         report = run_sweep(exp, Path(tmp) / "out", workers=1, progress=False, yes=True)
         assert report.complete, "the sweep did not finish"
     gc.collect()  # a model's reference cycles (Model.step wraps a bound method) wait for the collector
     usage = resource.getrusage(resource.RUSAGE_SELF)
+    half = len(blocks) // 2
     return {"runs": runs, "peak_rss_mb": usage.ru_maxrss / 1024, "models_held": len(mesa.Agent._ids),
-            "cpu_s": usage.ru_utime + usage.ru_stime}
+            "cpu_s": usage.ru_utime + usage.ru_stime, **phases, "blocks": len(blocks),
+            "first_half_mb": [min(blocks[:half] or blocks), max(blocks[:half] or blocks)],
+            "second_half_mb": [min(blocks[half:]), max(blocks[half:])]}
 
 
-def measure(runs: int, tree: Path, design: str) -> dict[str, float]:
+def measure(runs: int, tree: Path, design: str, months: int | None) -> dict[str, float]:
     env = {**os.environ, "PYTHONPATH": str(tree)}
-    out = subprocess.run([sys.executable, __file__, "--child", str(runs), "--design", design], check=True,
-                         capture_output=True, text=True, env=env)
+    cut = ["--months", str(months)] if months else []
+    out = subprocess.run([sys.executable, __file__, "--child", str(runs), "--design", design, *cut],
+                         check=True, capture_output=True, text=True, env=env)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -98,21 +170,30 @@ def main() -> None:
     parser.add_argument("--design", choices=["lhs", "mc"], default="lhs",
                         help="LHS of N points x 1 replicate, or a Monte Carlo of N seeds")
     parser.add_argument("--before", type=Path, help="a hedgesim source tree without the fixes")
+    parser.add_argument("--months", type=int, help="a copy of the scenario cut to its first M months")
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(child(args.child, args.design)))
+        print(json.dumps(child(args.child, args.design, args.months)))
         return
     trees = [("before", args.before)] if args.before else []
     trees.append(("after", HERE))
-    print(f"design: {args.design}")
-    print("| runs | code | peak RSS (MB) | models still held | CPU s |")
-    print("|---:|---|---:|---:|---:|")
+    cut = f", first {args.months} months" if args.months else ""
+    print(f"design: {args.design}; scenario: {SCENARIO}{cut}")
+    print("| runs | code | peak RSS (MB) | models still held | CPU s | peak after planning | after "
+          "experiment.json | resident after each block, first half / second half |")
+    print("|---:|---|---:|---:|---:|---:|---:|---|")
     for runs in args.runs:
         for label, tree in trees:
-            r = measure(runs, tree, args.design)
+            r = measure(runs, tree, args.design, args.months)
             print(f"| {r['runs']:,} | {label} | {r['peak_rss_mb']:.0f} | {r['models_held']} "
-                  f"| {r['cpu_s']:.0f} |", flush=True)
+                  f"| {r['cpu_s']:.0f} | {r['planned_mb']:.0f} | {r['experiment_json_mb']:.0f} "
+                  f"| {_span(r['first_half_mb'])} / "
+                  f"{_span(r['second_half_mb'])} ({r['blocks']} blocks) |", flush=True)
+
+
+def _span(values: list[float]) -> str:
+    return f"{values[0]:.0f}-{values[1]:.0f}"
 
 
 if __name__ == "__main__":
