@@ -140,6 +140,11 @@ REFERENCES: tuple[Reference, ...] = (
               authors=("Womack, Brantly",), publisher="Cambridge University Press", address="Cambridge",
               doi="10.1017/CBO9780511610082",
               used_for="asymmetry: deference exchanged for acknowledged autonomy (deterrence by assurance)"),
+    Reference("Schelling1966", Kind.BOOK, Topic.HEDGING, "Schelling 1966, Yale University Press",
+              "Arms and Influence", "Yale University Press", "1966", authors=("Schelling, Thomas C.",),
+              publisher="Yale University Press", address="New Haven, CT",
+              used_for="compellence: a threat that makes the other side stop what it is doing, weighed by "
+              "what the threatened side stands to lose (China's direct threat of force)"),
     Reference("DWP2019", Kind.BOOK, Topic.HEDGING, "Vietnam's 2019 Defence White Paper",
               "2019 Viet Nam National Defence", "Ministry of National Defence of Viet Nam", "2019",
               authors=("Ministry of National Defence of the Socialist Republic of Viet Nam",),
