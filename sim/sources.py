@@ -159,6 +159,17 @@ REFERENCES: tuple[Reference, ...] = (
               "Russian share of Vietnam's arms imports.",
               used_for="Russia's share of Vietnam's arms imports and its decline"),
     # ------------------------------------------------------------------ dates of the observed facts
+    Reference("IMFWEO", Kind.MISC, Topic.HEDGING, "IMF World Economic Outlook database",
+              "World Economic Outlook Database: Gross domestic product, current prices (U.S. dollars)",
+              "International Monetary Fund", "2024", authors=("International Monetary Fund",),
+              verbatim_author=True, url="https://www.imf.org/en/Publications/WEO",
+              note="Annual GDP 2013-2023, averaged and rounded for each partner.",
+              used_for="each partner's economic size in the gravity weight of trade"),
+    Reference("Sinnott1984", Kind.ARTICLE, Topic.HEDGING, "Sinnott 1984, Sky and Telescope",
+              "Virtues of the Haversine", "Sky and Telescope", "1984", authors=("Sinnott, Roger W.",),
+              volume="68", number="2", pages="159",
+              used_for="great-circle distances between Hanoi and the partners' capitals (haversine, "
+              "mean Earth radius 6,371 km)"),
     Reference("MND2009", Kind.MISC, OBS, "Vietnam's 2009 Defence White Paper", "Vietnam National Defence",
               "Ministry of National Defence of Viet Nam", "Dec 2009",
               authors=("Ministry of National Defence of the Socialist Republic of Viet Nam",),

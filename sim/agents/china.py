@@ -105,9 +105,9 @@ class ChinaParams(PartnerParams):
     commitment: float = coef(0.6, 0, 1, "willingness to invest in Vietnam")
     assertiveness: float = coef(0.5, 0, 1, "appetite for gray-zone pressure in the South China Sea")
     economy: float = coef(13.5, 0, 100, "GDP, USD trillion, mean of 2013-2023 (IMF WEO, "
-                          "rounded; gravity weight)")
+                          "rounded; gravity weight)", "[IMFWEO]")
     distance_km: float = coef(2325, 100, 20000, "distance from Hanoi to its capital, km "
-                              "(great circle; gravity): Beijing")
+                              "(great circle; gravity): Beijing", "[Sinnott1984]")
     status_sensitivity: float = coef(0.7, 0, 1, "anxiety when a rival reaches its tier", "[SCMP2023]")
     reputation_weight: float = coef(0.5, 0, 1, "weight of reputational cost when pressing on",
                                     "[Thayer2011]")
