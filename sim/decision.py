@@ -11,18 +11,38 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.compiled import kernel
 from sim.streams import Stream
 
 
 def softmax(scores: np.ndarray, temperature: float | np.ndarray) -> np.ndarray:
-    """Choice probabilities along the last axis; ``-inf`` scores get probability 0. A temperature
-    per replicate is an ``(R, 1)`` array."""
-    z = scores / temperature
-    finite = np.isfinite(z)
-    z = z - np.max(z, axis=-1, keepdims=True, where=finite, initial=-np.inf)
-    # where z was finite, z - max is finite or, past the float range, -inf (exp gives 0 either way)
-    e = np.exp(z, out=np.zeros(z.shape), where=finite)
+    """Choice probabilities along the last axis; ``-inf`` scores get probability 0 (a row with no
+    finite score: NaN). A temperature per replicate is an ``(R, 1)`` array. The scaled, shifted
+    scores are compiled (:func:`_shifted`); ``exp`` and the row sums stay numpy's."""
+    scores = np.asarray(scores, dtype=float)
+    temperature = np.broadcast_to(np.asarray(temperature, dtype=float), scores.shape[:-1] + (1,))
+    rows = np.ascontiguousarray(scores.reshape(-1, scores.shape[-1]))
+    e = np.exp(_shifted(rows, np.ascontiguousarray(temperature.reshape(-1)))).reshape(scores.shape)
     return e / e.sum(axis=-1, keepdims=True)
+
+
+@kernel
+def _shifted(scores, temperature):  # pragma: no cover - compiled
+    """``(R, M)``: ``z = scores / temperature`` per row, less the row's largest finite ``z``; ``-inf``
+    where ``z`` is not finite (so that ``exp`` gives 0). Where ``z`` was finite, ``z - max`` is finite
+    or, past the float range, ``-inf`` (``exp`` gives 0 either way)."""
+    out = np.empty_like(scores)
+    for r in range(scores.shape[0]):
+        top = -np.inf
+        for m in range(scores.shape[1]):
+            z = scores[r, m] / temperature[r]
+            out[r, m] = z
+            if np.isfinite(z) and z > top:
+                top = z
+        for m in range(scores.shape[1]):
+            z = out[r, m]
+            out[r, m] = z - top if np.isfinite(z) else -np.inf
+    return out
 
 
 def choose(scores: np.ndarray, temperature: float | np.ndarray, k: int,

@@ -3,8 +3,8 @@
 Every array the model draws has a leading replicate axis. A number is not taken from a generator's
 running state: it is computed from its **key** by a counter-based generator, Philox4x32-10 (Salmon,
 Moraes, Dror & Shaw 2011, "Parallel random numbers: as easy as 1, 2, 3", SC'11), the same rounds
-numpy's ``Philox`` uses with 32-bit words, here in numpy arrays so that all replicates and all
-elements of a draw are computed at once. Uniform numbers become Gumbel and normal by their inverse
+numpy's ``Philox`` uses with 32-bit words, compiled (:mod:`sim.philox`) so that all replicates and
+all elements of a draw are computed in one call. Uniform numbers become Gumbel and normal by their inverse
 distribution functions. The key of one number is
 
 * the replicate's **seed** (Philox's 64-bit key, from the seed's ``SeedSequence``);
@@ -37,13 +37,6 @@ import numpy as np
 MAX_SEED = 2**63 - 1  # largest root seed: seeds are stored in int64 columns (series.csv, meta.json)
 MAX_MONTH = 2**24 - 1  # months fit the counter word they share with the purpose
 
-# Philox4x32-10 constants (Salmon et al. 2011, table 2; Random123's philox.h).
-_MULTIPLIERS = (np.uint64(0xD2511F53), np.uint64(0xCD9E8D57))
-_KEY_BUMPS = (0x9E3779B9, 0xBB67AE85)
-ROUNDS = 10
-_LOW32 = np.uint64(0xFFFFFFFF)
-_SHIFT32 = np.uint64(32)
-_TWO_53, _TWO_52 = 2.0**53, 2.0**52
 
 
 class Purpose(IntEnum):
@@ -79,40 +72,12 @@ def label_key(label: str | int) -> int:
     return key
 
 
-def round_keys(key: np.ndarray) -> np.ndarray:
-    """``(ROUNDS, 2, ...)``: Philox's key schedule, key words ``(2, ...)`` bumped by a Weyl
-    sequence each round (computed once per replicate, not per draw)."""
-    key = np.asarray(key, dtype=np.uint64)
-    bumps = np.array(_KEY_BUMPS, dtype=np.uint64).reshape((1, 2) + (1,) * (key.ndim - 1))
-    steps = np.arange(ROUNDS, dtype=np.uint64).reshape((ROUNDS,) + (1,) * key.ndim)
-    return (key[None] + steps * bumps) & _LOW32
-
-
-def _rounds(a: np.ndarray, b: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Philox4x32's rounds on counter words stacked in pairs, ``a = [c0, c2]`` and ``b = [c1, c3]``
-    (each ``(2, ...)``), so that a round is five array operations for both multiplications."""
-    multipliers = np.array(_MULTIPLIERS, dtype=np.uint64).reshape((2,) + (1,) * (a.ndim - 1))
-    for key in keys:
-        p = (multipliers * a)[::-1]  # [M1 c2, M0 c0]: exact, 32 x 32 bits fit in 64
-        a, b = (p >> _SHIFT32) ^ b ^ key, p & _LOW32
-    return a, b
-
-
-def philox4x32(counter: Sequence[np.ndarray], key: np.ndarray) -> list[np.ndarray]:
-    """Philox4x32-10 of counter words ``(c0, c1, c2, c3)`` under key words ``key`` ``(2, ...)``,
-    all holding 32-bit values, broadcast together. Returns the four output words. Matches
-    Random123's known-answer vectors (tests/test_streams.py)."""
-    c0, c1, c2, c3 = np.broadcast_arrays(*(np.asarray(c, dtype=np.uint64) for c in counter))
-    a, b = _rounds(np.stack([c0, c2]), np.stack([c1, c3]), round_keys(key))
-    return [a[0], b[0], a[1], b[1]]
-
-
 def seed_keys(seeds: Sequence[int]) -> np.ndarray:
     """``(2, R)`` Philox keys, one per replicate: two 32-bit words of each seed's SeedSequence."""
     if not seeds:
         raise ValueError("no seeds: give one per replicate")
     words = [np.random.SeedSequence(int(s)).generate_state(2, dtype=np.uint32) for s in seeds]
-    return np.array(words, dtype=np.uint64).T
+    return np.ascontiguousarray(np.array(words, dtype=np.uint64).T)
 
 
 class ReplicateStreams:
@@ -124,8 +89,8 @@ class ReplicateStreams:
     """
 
     def __init__(self, seeds: Sequence[int], clock: Callable[[], int] = lambda: 0) -> None:
-        self.keys = round_keys(seed_keys(seeds))  # (ROUNDS, 2, R)
-        self.replicates = self.keys.shape[2]
+        self.keys = seed_keys(seeds)  # (2, R)
+        self.replicates = self.keys.shape[1]
         self._clock = clock
         self._month = -1
         self._occurrences: dict[tuple[Purpose, int], np.ndarray] = {}
@@ -153,34 +118,25 @@ class Stream:
     def __init__(self, streams: ReplicateStreams, purpose: Purpose, label: int) -> None:
         self.streams, self.purpose, self.label = streams, purpose, label
 
-    def _bits(self, rows: slice | np.ndarray, count: int, n: int) -> np.ndarray:
-        """53 random bits per element, ``(count, n)`` for the ``count`` replicates ``rows`` and the
-        ``n`` elements of a row: each Philox block of four words gives two numbers."""
-        month, counts = self.streams.occurrences(self.purpose, self.label)
-        a = np.empty((2, count, (n + 1) // 2), dtype=np.uint64)  # [c0, c2]
-        b = np.empty_like(a)  # [c1, c3]
-        a[0], a[1] = np.arange(a.shape[2], dtype=np.uint64), self.label
-        b[0], b[1] = counts[rows, None], (month << 8) | int(self.purpose)
-        a, b = _rounds(a, b, self.streams.keys[:, :, rows, None])
-        counts[rows] += np.uint64(1)
-        bits = ((a >> np.uint64(5)) << np.uint64(26)) | (b >> np.uint64(6))  # (c0, c1) and (c2, c3)
-        return bits.transpose(1, 2, 0).reshape(count, -1)[:, :n]
-
     def _draw(self, size: int | tuple[int, ...], where: np.ndarray | None,
               transform: Callable[[np.ndarray], np.ndarray] | None = None) -> np.ndarray:
-        """Uniforms on [0, 1) as they are, or on the open (0, 1) (52 bits and a half, so that no
-        rounding reaches 0 or 1) through ``transform``."""
+        """Uniforms on [0, 1) as they are, or on the open (0, 1) through ``transform``
+        (:func:`sim.philox.uniforms`)."""
+        from sim.philox import uniforms  # numba's import (~0.5 s) only where a model draws
+
         shape = (size,) if isinstance(size, int | np.integer) else tuple(size)
         if shape[0] != self.streams.replicates:
             raise ValueError(f"leading axis {shape[0]} != {self.streams.replicates} replicates")
-        rows = slice(None) if where is None else np.flatnonzero(where)
-        count = shape[0] if where is None else len(rows)
-        bits = self._bits(rows, count, math.prod(shape[1:]))
-        u = bits / _TWO_53 if transform is None else transform(((bits >> np.uint64(1)) + 0.5) / _TWO_52)
+        rows = np.arange(shape[0]) if where is None else np.flatnonzero(where)
+        month, counts = self.streams.occurrences(self.purpose, self.label)
+        u = uniforms(self.streams.keys, rows, counts, np.uint64(self.label),
+                     np.uint64((month << 8) | int(self.purpose)), math.prod(shape[1:]), transform is not None)
+        if transform is not None:
+            u = transform(u)
         if where is None:
             return u.reshape(shape)
         out = np.full(shape, np.nan)
-        out[rows] = u.reshape((count, *shape[1:]))
+        out[rows] = u.reshape((len(rows), *shape[1:]))
         return out
 
     def random(self, size: int | tuple[int, ...], where: np.ndarray | None = None) -> np.ndarray:

@@ -99,6 +99,19 @@ def test_softmax_equals_its_definition_bit_for_bit_on_hostile_rows():
         np.testing.assert_array_equal(_probabilities(scores, temperature), np.nan_to_num(expected, nan=0.0))
 
 
+def test_softmax_kernel_scales_and_shifts_each_row_by_its_own_temperature_and_largest_score():
+    from sim.decision import _shifted, softmax
+
+    scores = np.array([[1.0, 2.0, -np.inf], [3.0, 3.0, 3.0], [-np.inf, np.nan, np.inf]])
+    shifted = _shifted(scores, np.array([1.0, 2.0, 0.5]))
+    np.testing.assert_array_equal(shifted, [[-1.0, 0.0, -np.inf], [0.0, 0.0, 0.0], [-np.inf] * 3])
+    with np.errstate(invalid="ignore"):
+        p = softmax(scores, np.array([[1.0], [2.0], [0.5]]))
+    np.testing.assert_allclose(p[:2], [[1 / (1 + np.e), np.e / (1 + np.e), 0.0], [1 / 3] * 3], rtol=1e-15)
+    assert np.isnan(p[2]).all()  # nothing possible
+    np.testing.assert_allclose(softmax(np.array([0.0, np.log(3.0)]), 1.0), [0.25, 0.75], rtol=1e-15)  # one row
+
+
 def test_forbidden_by_others_is_the_or_of_every_other_rule():
     from sim.agents.base import Scores
     from sim.rules.binding import _forbidden_by_others
@@ -140,12 +153,12 @@ def test_event_log_is_expanded_when_read_in_firing_order():
 
 
 def test_the_command_line_starts_without_the_model_stack():
-    """``hedgesim --help`` (and ``import sim``) load neither Mesa, pandas nor scipy (issue 11 item 4);
+    """``hedgesim --help`` (and ``import sim``) load neither Mesa, pandas, scipy nor numba (issue 11 item 4);
     the public API still resolves on first use."""
     import subprocess
     import sys
 
-    code = ("import sys, sim.cli; heavy = [m for m in ('mesa', 'pandas', 'scipy', 'matplotlib', 'pyarrow') "
+    code = ("import sys, sim.cli; heavy = [m for m in ('mesa', 'pandas', 'scipy', 'matplotlib', 'pyarrow', 'numba') "
             "if m in sys.modules]; print(heavy); import sim; print(sim.HedgingModel.__module__, 'mesa' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split("\n")[:2] == ["[]", "sim.model True"]

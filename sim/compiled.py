@@ -1,0 +1,37 @@
+"""Compiled kernels: the model's hottest loops, compiled by numba (Lam, Pitrou & Seibert 2015,
+"Numba: a LLVM-based Python JIT compiler", LLVM-HPC'15).
+
+A kernel is THE implementation of its rule or utility (the Mesa agents call it; no Python copy of it
+is kept beside it). It is compiled on its first call in a process and the machine code cached on disk
+(numba's cache: ``__pycache__`` beside the source, else the user's cache directory, or
+``NUMBA_CACHE_DIR``), so later processes load it in milliseconds. Where no cache directory can be
+written (a read-only install, no home directory), each process compiles its kernels instead.
+
+Kernels use IEEE arithmetic only (numba's default: no fast-math, no fused multiply-add), so they give
+the same bits as the numpy expressions they replaced; transcendental functions (``exp``, ``log``) stay
+in numpy, whose results can differ from numba's in the last bit.
+
+numba is imported here, and this module only by code that runs a model, so that ``hedgesim --help``
+and the scenario tools do not pay for it (~0.5 s).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from numba import njit
+
+F = TypeVar("F", bound=Callable)
+
+_NO_CACHE = "no locator available"  # numba's RuntimeError when no cache directory is writable
+
+
+def kernel(func: F) -> F:
+    """``numba.njit(cache=True)``, or without the disk cache where no cache directory is writable."""
+    try:
+        return njit(cache=True)(func)
+    except RuntimeError as err:
+        if _NO_CACHE not in str(err):
+            raise
+        return njit(func)

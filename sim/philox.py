@@ -1,0 +1,76 @@
+"""Philox4x32-10 (Salmon, Moraes, Dror & Shaw 2011, "Parallel random numbers: as easy as 1, 2, 3",
+SC'11), compiled: the bit generation of :mod:`sim.streams`.
+
+Words are 32-bit values held in ``uint64`` (a 32 x 32-bit product fits), every constant a
+``np.uint64`` so that numba never mixes signed and unsigned integers (which it would do in floats).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.compiled import kernel
+
+ROUNDS = 10
+# Philox4x32 constants (Salmon et al. 2011, table 2; Random123's philox.h).
+_M0, _M1 = np.uint64(0xD2511F53), np.uint64(0xCD9E8D57)
+_BUMP0, _BUMP1 = np.uint64(0x9E3779B9), np.uint64(0xBB67AE85)  # the key's Weyl sequence
+_LOW32 = np.uint64(0xFFFFFFFF)
+_SHIFT32 = np.uint64(32)
+_ONE = np.uint64(1)
+_TWO_53, _TWO_52 = 2.0**53, 2.0**52
+
+
+@kernel
+def _block(c0, c1, c2, c3, k0, k1):  # pragma: no cover - compiled (numba runs it, coverage cannot see it)
+    """The four output words of counter ``(c0, c1, c2, c3)`` under key ``(k0, k1)``."""
+    for _ in range(ROUNDS):
+        p0, p1 = _M0 * c0, _M1 * c2  # exact: 32 x 32 bits fit in 64
+        c0, c1, c2, c3 = (p1 >> _SHIFT32) ^ c1 ^ k0, p1 & _LOW32, (p0 >> _SHIFT32) ^ c3 ^ k1, p0 & _LOW32
+        k0, k1 = (k0 + _BUMP0) & _LOW32, (k1 + _BUMP1) & _LOW32
+    return c0, c1, c2, c3
+
+
+@kernel
+def _words(counter, key):  # pragma: no cover - compiled
+    out = np.empty_like(counter)
+    for i in range(counter.shape[1]):
+        out[0, i], out[1, i], out[2, i], out[3, i] = _block(counter[0, i], counter[1, i], counter[2, i],
+                                                            counter[3, i], key[0, i], key[1, i])
+    return out
+
+
+def philox4x32(counter: np.ndarray, key: np.ndarray) -> np.ndarray:
+    """Philox4x32-10 of counters ``(4, N)`` under keys ``(2, N)`` (32-bit values): the ``(4, N)``
+    output words. Matches Random123's known-answer vectors (tests/test_philox.py)."""
+    counter, key = (np.ascontiguousarray(x, dtype=np.uint64) for x in (counter, key))
+    if counter.ndim != 2 or counter.shape[0] != 4 or key.shape != (2, counter.shape[1]):
+        raise ValueError(f"counter {counter.shape} and key {key.shape} must be (4, N) and (2, N)")
+    if (counter > _LOW32).any() or (key > _LOW32).any():
+        raise ValueError("counter and key words must be 32-bit values")
+    return _words(counter, key)
+
+
+@kernel
+def uniforms(key, rows, counts, label, word, n, open_interval):  # pragma: no cover - compiled
+    """``(len(rows), n)`` uniform numbers for replicates ``rows``, each element from its own counter.
+
+    Element ``j`` of a row comes from block ``j // 2`` with counter ``(j // 2, counts[r], label,
+    word)`` under the row's key ``key[:, r]``: words ``(c0, c1)`` give its even elements, ``(c2, c3)``
+    its odd ones, 53 bits each (27 of the first word, 26 of the second, as numpy's ``random``). A
+    number is ``bits / 2**53`` on [0, 1), or with ``open_interval`` ``(bits // 2 + 1/2) / 2**52`` on
+    (0, 1) (52 bits and a half: no rounding reaches 0 or 1). ``counts[r]`` (the draws this row made
+    before, the counter's second word) is advanced by one for every row drawn.
+    """
+    out = np.empty((rows.shape[0], n))
+    for i in range(rows.shape[0]):
+        r = rows[i]
+        for j in range(0, n, 2):
+            c0, c1, c2, c3 = _block(np.uint64(j // 2), counts[r], label, word, key[0, r], key[1, r])
+            pair = (((c0 >> np.uint64(5)) << np.uint64(26)) | (c1 >> np.uint64(6)),
+                    ((c2 >> np.uint64(5)) << np.uint64(26)) | (c3 >> np.uint64(6)))
+            for h in range(min(2, n - j)):
+                bits = pair[h]
+                out[i, j + h] = ((bits >> _ONE) + 0.5) / _TWO_52 if open_interval else bits / _TWO_53
+        counts[r] += _ONE
+    return out
