@@ -80,6 +80,7 @@ class Action(str, Enum):
     # China ([VOA2023]; [Grossman2023]; [SCMP2023]; [Diplomat2023])
     GRAY_ZONE_INCIDENT = "gray_zone_incident"
     ESCALATE = "escalate"
+    THREATEN_FORCE = "threaten_force"  # a direct threat of force: the crisis jumps to THREAT_RUNG
     DE_ESCALATE = "de_escalate"
     INDUCEMENT = "inducement"
     PROPOSE_PACKAGE = "propose_package"
@@ -198,6 +199,11 @@ ACTION_TABLE: tuple[ActionSpec, ...] = (
                {C.DYAD_TENSION: 0.05, C.DYAD_TRUST: -0.03, C.THREAT: 0.04, C.ESCALATION: 1.0},
                "[Diplomat2023] (2014: a fishing boat sunk; water cannon and ramming)",
                "", False, "press on: move one rung up the crisis ladder"),
+    ActionSpec(Action.THREATEN_FORCE, Family.COERCION,
+               {C.DYAD_TENSION: 0.05, C.DYAD_TRUST: -0.05, C.THREAT: 0.04},  # the rung: dynamics.threaten
+               "[Hayton2017] (Jul 2017: Beijing threatens to attack Vietnam's outposts in the Spratlys "
+               "unless Repsol's drilling stops); [Schelling1966] (compellence by threat)",
+               "", False, "a direct threat of force: the crisis jumps to the rung below force"),
     ActionSpec(Action.DE_ESCALATE, Family.RESTRAINT,
                {C.DYAD_TENSION: -0.04, C.ESCALATION: -1.0},
                "[Diplomat2023] (every crisis ended without force; HD-981 withdrawn early)",

@@ -11,7 +11,7 @@ import numpy as np
 
 from sim.coefficients import coef
 from sim.scenario.schema import Country, Frozen, Tier
-from sim.state import CHINA, USE_OF_FORCE_RUNG, World
+from sim.state import CHINA, THREAT_RUNG, USE_OF_FORCE_RUNG, World
 
 FIRST_RUNGS = 2  # an incident's severity 0..1 opens the crisis on rung 1..3 (definition, DESIGN.md)
 
@@ -162,6 +162,14 @@ def open_crisis(world: World, where: np.ndarray, severity: np.ndarray | float) -
     world.tension[:, CHINA] = np.clip(
         world.tension[:, CHINA] + np.where(where, d.incident_tension * severity, 0), 0, 1)
     remember_coercion(world, np.where(where, severity, 0.0))
+
+
+def threaten(world: World, where: np.ndarray) -> None:
+    """A direct threat of force where ``where`` is True: the crisis under way jumps to
+    :data:`~sim.state.THREAT_RUNG` (never down). The threat's other effects (threat perception,
+    tension, trust) are its row of the action table."""
+    world.escalation[:] = np.where(where & world.in_crisis, np.maximum(world.escalation, THREAT_RUNG),
+                                   world.escalation)
 
 
 def end_crisis(world: World, where: np.ndarray, by: Country) -> None:

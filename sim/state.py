@@ -23,7 +23,9 @@ if TYPE_CHECKING:
 VIETNAM, CHINA = 0, 1
 
 #: crisis ladder rungs (DESIGN.md, "Crisis ladder")
-LADDER = ("none", "presence", "standoff", "water cannon or ramming", "naval clash", "use of force")
+LADDER = ("none", "presence", "standoff", "water cannon or ramming",
+          "naval clash or a direct threat of force", "use of force")
+THREAT_RUNG = 4  #: where a direct threat of force puts a crisis (China.threat_terms)
 USE_OF_FORCE_RUNG = 5
 
 

@@ -14,7 +14,7 @@ from sim.effects import apply_moves
 from sim.metrics import EQUIDISTANCE_BAND
 from sim.model import HedgingModel
 from sim.scenario.loader import with_overrides
-from sim.state import CHINA
+from sim.state import CHINA, THREAT_RUNG
 
 HIST = "historical_2013_2024"
 
@@ -192,6 +192,72 @@ def test_china_stepping_down_to_rung_zero_is_recorded_as_chinas():
     model.china.after_moves(w, actions, np.zeros(2, dtype=int))
     assert w.ended_by_china.tolist() == [1, 0]
     assert model.crises().ended_by.tolist() == ["china", ""]
+
+
+# ---------------------------------------------------- 2b. a direct threat of force (compellence)
+@pytest.mark.parametrize("quantity, rises", [
+    ("interdependence", True),   # leverage: what Vietnam stands to lose
+    ("us_commitment", False),    # leverage and deterrence: somebody stands behind Vietnam
+    ("stood_firm", True),        # defiance to answer
+    ("reputation_cost", False),  # a standing cost, at the threat's rung
+])
+def test_chinas_value_of_a_threat_answers_to_leverage_and_costs(quantity, rises):
+    model = _model()
+    w = model.world
+    w.escalation[:] = 2
+    w.crisis_severity[:] = 0.5
+    us = w.index("united_states")
+    if quantity == "interdependence":
+        w.interdependence[:, CHINA] = [0.4, 0.9]
+    elif quantity == "us_commitment":
+        w.commitment[1, us] = w.commitment[0, us] + 0.3
+    else:
+        getattr(w, quantity)[1] += 1.0
+    value = _china_value(model, Action.THREATEN_FORCE)
+    assert (value[1] > value[0]) == rises
+
+
+def test_a_threat_is_priced_by_the_same_standing_costs_at_its_rung():
+    model = _model({"agents.china.ladder.gain_threat": 0.0})
+    w = model.world
+    w.escalation[:] = 2
+    china = model.china
+    expected = china.gain_of_pressing(w) - china.cost_at(w, np.full(2, THREAT_RUNG))
+    assert np.allclose(_china_value(model, Action.THREATEN_FORCE), expected)
+
+
+def test_china_may_threaten_only_in_a_crisis_below_the_threat_rung():
+    model = _model(replicates=3)
+    w = model.world
+    w.escalation[:] = [0, 2, THREAT_RUNG]
+    i = int(np.flatnonzero(model.china.menu.is_(Action.THREATEN_FORCE))[0])
+    assert model.china.available(w)[:, i].tolist() == [False, True, False]
+
+
+def test_a_threat_lifts_the_crisis_to_the_threat_rung_and_vietnam_concedes_more():
+    model = _model()
+    w = model.world
+    w.escalation[:] = 2
+    w.crisis_severity[:] = 0.5
+    before = _vietnam_value(model, Action.CONCEDE)
+    actions = np.array([INDEX[Action.THREATEN_FORCE], INDEX[Action.HOLD]])
+    apply_moves(w, CHINA, actions, np.zeros(2, dtype=int))
+    model.china.after_moves(w, actions, np.zeros(2, dtype=int))
+    assert w.escalation.tolist() == [THREAT_RUNG, 2]
+    after = _vietnam_value(model, Action.CONCEDE)
+    assert after[0] > before[0] and after[1] == before[1]
+
+
+def test_under_threat_vietnam_concedes_low_stakes_and_stands_firm_on_high():
+    """The Repsol halts (2017, 2018) against HD-981 (2014): under the same threat, what is at stake
+    at sea (the crisis's severity) decides whether conceding is worth it."""
+    model = _model()
+    w = model.world
+    w.escalation[:] = THREAT_RUNG
+    w.crisis_severity[:] = [0.5, 0.9]
+    concede = _vietnam_value(model, Action.CONCEDE)
+    firm = _vietnam_value(model, Action.STAND_FIRM)
+    assert concede[0] - firm[0] > concede[1] - firm[1]
 
 
 # ------------------------------------------------------------------- 3. threat has memory

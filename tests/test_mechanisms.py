@@ -44,10 +44,13 @@ def test_moving_an_incident_moves_the_crisis_and_the_answer():
     base = load_scenario("historical_2013_2024")
     moved = _shift_event(base, "HD-981", "2015-11")
     for model in _runs(moved, range(4)):
-        s, a = model.series(), model.actions()
-        assert s.loc[s["date"] == "2015-11", "crisis"].iloc[0] == 1
-        protests = a[(a["action"].isin(["legal_protest", "stand_firm"])) & (a["date"] == "2015-11")]
-        assert len(protests) >= 1, "Vietnam answers the incident in the month it happens"
+        s, a, crises = model.series(), model.actions(), model.crises()
+        assert s.loc[s["date"] == "2015-11", "crisis_count"].iloc[0] > s.loc[s["date"] == "2015-10",
+                                                                              "crisis_count"].iloc[0]
+        assert (crises["start"] == "2015-11").any() and not (crises["start"] == "2014-05").any()
+        answers = a[(a["action"].isin(["legal_protest", "stand_firm", "concede"]))
+                    & (a["date"] == "2015-11")]
+        assert len(answers) >= 1, "Vietnam answers the incident in the month it happens"
 
 
 def test_moving_the_us_offer_moves_the_upgrade():

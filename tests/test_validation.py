@@ -19,6 +19,7 @@ from sim.validation import (
     _concession_row,
     all_hold,
     assurance_contrast,
+    conceded_at,
     contrast_rows,
     report,
     run_replicates,
@@ -92,6 +93,31 @@ def test_the_concession_share_is_vietnam_s_endings_over_all_endings():
     assert row["runs"] == 2 and row["mean"] == pytest.approx(1 / 6)
     assert row["p95"] == pytest.approx(1 / 3 * 0.95) and not row["holds"]  # 1/3 just above the 95th
     assert _concession_row(runs[:1] * 3, pd.DataFrame(index=range(2)), crises=6)["holds"]
+
+
+def _months(**columns) -> pd.DataFrame:
+    n = len(next(iter(columns.values())))
+    dates = [f"2017-{m:02d}" for m in range(1, n + 1)]
+    return pd.DataFrame({"date": dates, **columns})
+
+
+def test_conceded_at_follows_the_crisis_under_way_in_that_month_to_its_end():
+    """Hand-built months 2017-01..05: a crisis opens in Feb and China steps down in Apr; another opens
+    and is conceded in May, the month it opens (so ``crisis`` never shows it)."""
+    run = _months(crisis_count=[0, 1, 1, 1, 2], crisis=[0, 1, 1, 0, 0],
+                  ended_by_china=[0, 0, 0, 1, 0], ended_by_vietnam=[0, 0, 0, 0, 1])
+    assert conceded_at(run, "2017-02") == 0.0  # opened that month, China stepped down
+    assert conceded_at(run, "2017-03") == 0.0  # still open from before
+    assert conceded_at(run, "2017-05") == 1.0  # opened and conceded the same month
+    assert np.isnan(conceded_at(run, "2017-01"))  # no crisis under way
+    assert np.isnan(conceded_at(run, "2016-12"))  # outside the run
+
+
+def test_crises_conceded_in_history_must_be_conceded_in_more_runs(table):
+    """The test can fail: the model conceding every crisis alike gives no difference."""
+    row = table.loc["crises conceded in history - crises stood firm in: runs Vietnam concedes"]
+    assert row["kind"] == Status.TEST.value and row["holds"] in (True, False)
+    assert table.index.str.startswith("Vietnam concedes hd981_oil_rig (2014-05; history: stood firm").any()
 
 
 def test_relaxing_the_four_nos_breaks_pattern_two():

@@ -18,13 +18,13 @@ from sim.actions import INDEX, Action, AgreementKind
 from sim.agents.base import StateAgent, register_agent
 from sim.agents.partner import PartnerParams
 from sim.coefficients import coef, count
-from sim.dynamics import end_crisis, open_crisis, open_package
+from sim.dynamics import end_crisis, open_crisis, open_package, threaten
 from sim.scenario.schema import Country, Frozen
-from sim.state import CHINA, VIETNAM, World
+from sim.state import CHINA, THREAT_RUNG, VIETNAM, World
 from sim.streams import Purpose
 
-MOVES = (Action.GRAY_ZONE_INCIDENT, Action.ESCALATE, Action.DE_ESCALATE, Action.INDUCEMENT,
-         Action.PROPOSE_PACKAGE, Action.WARNING, Action.ECONOMIC_PUNISHMENT, Action.HOLD)
+MOVES = (Action.GRAY_ZONE_INCIDENT, Action.ESCALATE, Action.THREATEN_FORCE, Action.DE_ESCALATE,
+         Action.INDUCEMENT, Action.PROPOSE_PACKAGE, Action.WARNING, Action.ECONOMIC_PUNISHMENT, Action.HOLD)
 
 
 class Ladder(Frozen):
@@ -46,6 +46,10 @@ class Ladder(Frozen):
     assurance_cap: float = coef(3.0, 0, 12, "assurance acts beyond this count no more")
     risk: float = coef(0.12, 0, 1, "risk of an accident or clash: the costs above x (1 + this x rung^2)",
                        "[Diplomat2023]; [Thayer2011]")
+    gain_threat: float = coef(4.5, 0, 10, "gain of a direct threat of force per unit of Vietnam's "
+                              "exposure to it: interdependence with China x (1 - US commitment), what "
+                              "Hanoi stands to lose with nobody behind it",
+                              "[Schelling1966]; [Hayton2017]; [Hayton2018]")
     restraint_assertiveness: float = coef(0.5, 0, 3, "face lost by stepping down per unit of "
                                           "assertiveness (with the gain of holding the rung)")
     incident_severity_base: float = coef(0.2, 0, 1, "severity of a chosen incident before the draw")
@@ -101,9 +105,9 @@ class ChinaParams(PartnerParams):
     commitment: float = coef(0.6, 0, 1, "willingness to invest in Vietnam")
     assertiveness: float = coef(0.5, 0, 1, "appetite for gray-zone pressure in the South China Sea")
     economy: float = coef(13.5, 0, 100, "GDP, USD trillion, mean of 2013-2023 (IMF WEO, "
-                          "rounded; gravity weight)")
+                          "rounded; gravity weight)", "[IMFWEO]")
     distance_km: float = coef(2325, 100, 20000, "distance from Hanoi to its capital, km "
-                              "(great circle; gravity): Beijing")
+                              "(great circle; gravity): Beijing", "[Sinnott1984]")
     status_sensitivity: float = coef(0.7, 0, 1, "anxiety when a rival reaches its tier", "[SCMP2023]")
     reputation_weight: float = coef(0.5, 0, 1, "weight of reputational cost when pressing on",
                                     "[Thayer2011]")
@@ -146,6 +150,7 @@ class China(StateAgent):
         m = self.menu
         crisis = world.in_crisis[:, None]
         return ~((m.is_(Action.ESCALATE, Action.DE_ESCALATE) & ~crisis)
+                 | (m.is_(Action.THREATEN_FORCE) & ~(crisis & (world.escalation < THREAT_RUNG)[:, None]))
                  | (m.is_(Action.GRAY_ZONE_INCIDENT) & crisis)
                  | (m.is_(Action.PROPOSE_PACKAGE) & (world.package_cooldown[:, None] > 0)))
 
@@ -179,6 +184,18 @@ class China(StateAgent):
         L = self.k.ladder
         return (L.gain_assertiveness * self.k.assertiveness + L.gain_defiance * world.stood_firm
                 + L.gain_severity * world.crisis_severity)
+
+    def threat_terms(self, world: World) -> dict[str, np.ndarray]:
+        """``name -> (R,)``: the signed terms of a direct threat of force, which lifts the crisis to
+        :data:`~sim.state.THREAT_RUNG` at once (compellence, [Schelling1966]; Jul 2017 and Mar 2018,
+        [Hayton2017]; [Hayton2018]). The gain of pressing, plus the leverage of the threat — what
+        Vietnam stands to lose (its interdependence with China) with nobody behind it (1 - US
+        commitment) — against the standing costs at the threat's rung, as for any rung."""
+        us = world.index(Country.UNITED_STATES.value)
+        leverage = world.interdependence[:, CHINA] * (1.0 - world.commitment[:, us])
+        return {"gain_of_pressing": self.gain_of_pressing(world),
+                "leverage": self.k.ladder.gain_threat * leverage,
+                "cost_at_threat_rung": -self.cost_at(world, np.full(world.replicates, THREAT_RUNG))}
 
     def bargaining_terms(self, world: World) -> dict[str, np.ndarray]:
         """``name -> (R,)``: the signed terms of stepping down (positive: for stepping down) — the
@@ -216,6 +233,7 @@ class China(StateAgent):
         values = {
             Action.GRAY_ZONE_INCIDENT: sum(self.incident_terms(world).values()),
             Action.ESCALATE: self.gain_of_pressing(world) - self.cost_of_pressing(world),
+            Action.THREATEN_FORCE: sum(self.threat_terms(world).values()),
             Action.DE_ESCALATE: sum(self.bargaining_terms(world).values()),
             Action.INDUCEMENT: (u.inducement_suspicion * suspicion + u.inducement_restraint * (1 - a)
                                 - u.inducement_cost),
@@ -239,6 +257,7 @@ class China(StateAgent):
             open_crisis(world, incident, severity)
             world.china_incidents += incident
             self.model.log_crisis_start(incident, terms)
+        threaten(world, actions == INDEX[Action.THREATEN_FORCE])
         stepped_down = (actions == INDEX[Action.DE_ESCALATE]) & ~world.in_crisis
         if stepped_down.any():
             end_crisis(world, stepped_down, Country.CHINA)

@@ -37,9 +37,9 @@ class RussiaParams(PartnerParams):
     reliability: float = coef(0.85, 0, 1, "whether its arms keep coming", "[Heydarian2022]")
     rivalry_with_china: float = coef(0.0, 0, 1, "how openly the partner confronts China")
     economy: float = coef(1.8, 0, 100, "GDP, USD trillion, mean of 2013-2023 (IMF WEO, "
-                          "rounded; gravity weight)")
+                          "rounded; gravity weight)", "[IMFWEO]")
     distance_km: float = coef(6734, 100, 20000, "distance from Hanoi to its capital, km "
-                              "(great circle; gravity): Moscow")
+                              "(great circle; gravity): Moscow", "[Sinnott1984]")
     dependence_on_china: float = coef(0.2, 0, 1, "dependence on China; erodes reliability as it grows",
                                       "[Heydarian2022]")
     offer_propensity: float = coef(0.1, 0, 1, "readiness to offer Vietnam a higher tier")

@@ -110,9 +110,11 @@ GAINS: dict[tuple[Action, Goal], dict[str, float]] = {
     (Action.STAND_FIRM, S): {"base": 0.3, "severity": 0.5},
     (Action.STAND_FIRM, T): {"base": -0.1, "escalation": -0.4},
     # conceding: safety from a clash and from economic retaliation, against sovereignty and face
-    # ([Diplomat2023]; [Hayton2017]; [Hayton2018]: Repsol halted in 2017 and 2018 under a threat of force)
+    # ([Diplomat2023]; [Hayton2017]; [Hayton2018]: Repsol halted in 2017 and 2018 under a threat of force).
+    # The stakes at sea weigh heavily on security: halting a drilling project (2017, 2018) is worth
+    # conceding under a threat where accepting a rig in Vietnam's waters (HD-981, 2014) is not.
     (Action.CONCEDE, T): {"escalation_sq": 3.5, "escalation_exposure": 1.5},
-    (Action.CONCEDE, S): {"base": -0.2, "severity": -0.3, "us_backing": -0.5},
+    (Action.CONCEDE, S): {"base": -0.2, "severity": -2.0, "us_backing": -0.5},
     (Action.CONCEDE, A): {"base": -0.2},
     (Action.UPGRADE_PARTNERSHIP, A): {"base": 0.5, "tier_room": 0.3},
     (Action.UPGRADE_PARTNERSHIP, P): {"commitment": 0.3},

@@ -35,7 +35,8 @@ class ChinaRedLines(Rule):
         rival_defense = (w.rivalry * w.defense)[:, 2:].max(axis=1, initial=0.0)  # (R,)
         crossed = np.maximum(w.red_line, (rival_defense > k.defense_threshold).astype(float))
         parity = ((w.tier[:, 2:] >= w.tier[:, [CHINA]]) * w.rivalry[:, 2:]).max(axis=1, initial=0.0)
-        coercion = ctx.menu.is_(Action.GRAY_ZONE_INCIDENT, Action.ESCALATE, Action.ECONOMIC_PUNISHMENT)
+        coercion = ctx.menu.is_(Action.GRAY_ZONE_INCIDENT, Action.ESCALATE, Action.THREATEN_FORCE,
+                                  Action.ECONOMIC_PUNISHMENT)
         warning = ctx.menu.is_(Action.WARNING)
         weight = k.weight[:, None]
         return (np.where(coercion, weight * crossed[:, None], 0.0)
