@@ -16,19 +16,22 @@ from sim.actions import ACTION_TABLE, EFFECTS, INDEX, Action, Channel, Family
 from sim.compiled import kernel
 from sim.state import CHINA, USE_OF_FORCE_RUNG, VIETNAM, World
 
-# Constants the kernel reads (numba freezes module globals when it compiles).
-_IS_ASSURANCE = np.array([s.is_assurance for s in ACTION_TABLE])
-_IS_FORBIDDEN = np.array([s.family is Family.FORBIDDEN for s in ACTION_TABLE])
-_IS_COERCION = np.array([s.family is Family.COERCION for s in ACTION_TABLE])
-_RAISES_TIER = EFFECTS[:, Channel.DYAD_TIER] > 0  # the table's own rows: whether a move lifts the tier
-_HOLD = INDEX[Action.HOLD]
-_RUNG = float(USE_OF_FORCE_RUNG)
+# What the kernel reads of other modules, passed as arguments: numba freezes a kernel's globals into
+# its cached machine code, and its cache watches only this file, so a change to the actions table or
+# the channels must reach the kernel as data (see sim/compiled.py).
+_KINDS = np.array([[s.is_assurance for s in ACTION_TABLE],
+                   [s.family is Family.FORBIDDEN for s in ACTION_TABLE],
+                   [s.family is Family.COERCION for s in ACTION_TABLE],
+                   EFFECTS[:, Channel.DYAD_TIER] > 0])  # (4, actions): the table's own rows
+_ASSURANCE, _FORBIDDEN, _COERCION, _RAISES_TIER = range(4)  # rows of _KINDS
+_PLACES = np.array([VIETNAM, CHINA, INDEX[Action.HOLD], USE_OF_FORCE_RUNG], dtype=np.int64)
+_CHANNELS = (Channel.DYAD_TRUST, Channel.DYAD_TENSION, Channel.DYAD_INTERDEPENDENCE, Channel.DYAD_DEFENSE,
+             Channel.THREAT, Channel.REGIME_INSECURITY, Channel.CAPABILITY, Channel.ASSURANCE_DEBT,
+             Channel.CHINA_SUSPICION, Channel.ESCALATION, Channel.REPUTATION_COST, Channel.TENSION_CHINA,
+             Channel.SANCTIONED_ARMS)
+_COLUMNS = np.array([int(c) for c in _CHANNELS], dtype=np.int64)  # the effects table's column of each
 (_TRUST, _TENSION, _INTERDEPENDENCE, _DEFENSE, _THREAT, _REGIME_INSECURITY, _CAPABILITY, _ASSURANCE_DEBT,
- _CHINA_SUSPICION, _ESCALATION, _REPUTATION_COST, _TENSION_CHINA, _SANCTIONED_ARMS) = (int(c) for c in (
-    Channel.DYAD_TRUST, Channel.DYAD_TENSION, Channel.DYAD_INTERDEPENDENCE, Channel.DYAD_DEFENSE,
-    Channel.THREAT, Channel.REGIME_INSECURITY, Channel.CAPABILITY, Channel.ASSURANCE_DEBT,
-    Channel.CHINA_SUSPICION, Channel.ESCALATION, Channel.REPUTATION_COST, Channel.TENSION_CHINA,
-    Channel.SANCTIONED_ARMS))
+ _CHINA_SUSPICION, _ESCALATION, _REPUTATION_COST, _TENSION_CHINA, _SANCTIONED_ARMS) = range(13)  # _CHANNELS
 
 
 def apply_moves(world: World, actor: int, actions: np.ndarray, targets: np.ndarray,
@@ -46,7 +49,7 @@ def apply_moves(world: World, actor: int, actions: np.ndarray, targets: np.ndarr
     if not (actions >= 0).any():
         return
     w = world
-    _apply_rows(actor, actions, np.asarray(targets, dtype=np.int64),
+    _apply_rows(_KINDS, _PLACES, _COLUMNS, actor, actions, np.asarray(targets, dtype=np.int64),
                 np.ascontiguousarray(np.broadcast_to(np.asarray(scale, dtype=float), actions.shape)),
                 w.k.effects, w.trust, w.tension, w.interdependence, w.defense, w.tier, w.offer_tier,
                 w.arms_supplier, w.sanctioned_months, w.threat, w.regime_insecurity, w.capability,
@@ -55,44 +58,47 @@ def apply_moves(world: World, actor: int, actions: np.ndarray, targets: np.ndarr
 
 
 @kernel
-def _apply_rows(actor, actions, targets, scale, effects, trust, tension, interdependence, defense, tier,
-                offer_tier, arms_supplier, sanctioned_months, threat, regime_insecurity, capability,
-                assurance_debt, china_suspicion, reputation_cost, escalation, assurance_acts,
-                four_nos_violations, china_coercion, use_of_force):  # pragma: no cover - compiled
+def _apply_rows(kinds, places, columns, actor, actions, targets, scale, effects, trust, tension,
+                interdependence, defense, tier, offer_tier, arms_supplier, sanctioned_months, threat,
+                regime_insecurity, capability, assurance_debt, china_suspicion, reputation_cost, escalation,
+                assurance_acts, four_nos_violations, china_coercion, use_of_force):  # pragma: no cover
     """Each replicate's move, row by row: the move's row of the replicate's effects table times
     ``scale`` (a row without a move adds zeros), dyadic channels on the pair (actor, target) —
     Vietnam's target, or the actor for everyone else, whose dyads are with Vietnam — with diminishing
     returns (:func:`_bounded`), Vietnam's own quantities and China's debts clipped to their ranges;
-    escalation moves only in a crisis or up; the tier rises to the partner's offer or one step."""
+    escalation moves only in a crisis or up; the tier rises to the partner's offer or one step.
+    ``kinds``, ``places`` and ``columns``: :data:`_KINDS`, :data:`_PLACES`, :data:`_COLUMNS`."""
+    vietnam, china, hold, rung = places[0], places[1], places[2], float(places[3])
+    c = columns
     for r in range(actions.shape[0]):
         made = actions[r] >= 0
-        row = actions[r] if made else _HOLD
-        other = targets[r] if actor == VIETNAM else actor
+        row = actions[r] if made else hold
+        other = targets[r] if actor == vietnam else actor
         d = effects[r, row]
         f = (1.0 if made else 0.0) * scale[r]  # the deltas are d[c] * f
-        trust[r, other] = _bounded(trust[r, other], d[_TRUST] * f)
-        tension[r, other] = _bounded(tension[r, other], d[_TENSION] * f)
-        interdependence[r, other] = _bounded(interdependence[r, other], d[_INTERDEPENDENCE] * f)
-        defense[r, other] = _bounded(defense[r, other], d[_DEFENSE] * f)
-        tension[r, CHINA] = _clip(tension[r, CHINA] + d[_TENSION_CHINA] * f, 0.0, 1.0)
+        trust[r, other] = _bounded(trust[r, other], d[c[_TRUST]] * f)
+        tension[r, other] = _bounded(tension[r, other], d[c[_TENSION]] * f)
+        interdependence[r, other] = _bounded(interdependence[r, other], d[c[_INTERDEPENDENCE]] * f)
+        defense[r, other] = _bounded(defense[r, other], d[c[_DEFENSE]] * f)
+        tension[r, china] = _clip(tension[r, china] + d[c[_TENSION_CHINA]] * f, 0.0, 1.0)
         for i in range(arms_supplier.shape[1]):  # CAATSA cuts every sanctioned supplier
             if sanctioned_months[r, i] > 0:
-                arms_supplier[r, i] = _bounded(arms_supplier[r, i], d[_SANCTIONED_ARMS] * f)
-        threat[r] = _clip(threat[r] + d[_THREAT] * f, 0.0, 1.0)
-        regime_insecurity[r] = _clip(regime_insecurity[r] + d[_REGIME_INSECURITY] * f, 0.0, 1.0)
-        capability[r] = _clip(capability[r] + d[_CAPABILITY] * f, 0.0, 1.0)
-        if made and _RAISES_TIER[row]:
+                arms_supplier[r, i] = _bounded(arms_supplier[r, i], d[c[_SANCTIONED_ARMS]] * f)
+        threat[r] = _clip(threat[r] + d[c[_THREAT]] * f, 0.0, 1.0)
+        regime_insecurity[r] = _clip(regime_insecurity[r] + d[c[_REGIME_INSECURITY]] * f, 0.0, 1.0)
+        capability[r] = _clip(capability[r] + d[c[_CAPABILITY]] * f, 0.0, 1.0)
+        if made and kinds[_RAISES_TIER, row]:
             tier[r, other] = _max(tier[r, other] + 1.0, offer_tier[r, other])
-        assurance_debt[r] = _max(0.0, assurance_debt[r] + d[_ASSURANCE_DEBT] * f)
-        china_suspicion[r] = _clip(china_suspicion[r] + d[_CHINA_SUSPICION] * f, 0.0, 3.0)
-        reputation_cost[r] = _max(0.0, reputation_cost[r] + d[_REPUTATION_COST] * f)
-        up = d[_ESCALATION] * f
-        escalation[r] = _clip(escalation[r] + (up if escalation[r] > 0 or up > 0 else 0.0), 0.0, _RUNG)
-        toward_china = actor == VIETNAM and other == CHINA
-        assurance_acts[r] += 1.0 if made and _IS_ASSURANCE[row] and toward_china else 0.0
-        four_nos_violations[r] += 1.0 if made and _IS_FORBIDDEN[row] else 0.0
-        china_coercion[r] += 1.0 if made and _IS_COERCION[row] and actor == CHINA else 0.0
-        use_of_force[r] = _max(use_of_force[r], 1.0 if escalation[r] >= _RUNG else 0.0)
+        assurance_debt[r] = _max(0.0, assurance_debt[r] + d[c[_ASSURANCE_DEBT]] * f)
+        china_suspicion[r] = _clip(china_suspicion[r] + d[c[_CHINA_SUSPICION]] * f, 0.0, 3.0)
+        reputation_cost[r] = _max(0.0, reputation_cost[r] + d[c[_REPUTATION_COST]] * f)
+        up = d[c[_ESCALATION]] * f
+        escalation[r] = _clip(escalation[r] + (up if escalation[r] > 0 or up > 0 else 0.0), 0.0, rung)
+        toward_china = actor == vietnam and other == china
+        assurance_acts[r] += 1.0 if made and kinds[_ASSURANCE, row] and toward_china else 0.0
+        four_nos_violations[r] += 1.0 if made and kinds[_FORBIDDEN, row] else 0.0
+        china_coercion[r] += 1.0 if made and kinds[_COERCION, row] and actor == china else 0.0
+        use_of_force[r] = _max(use_of_force[r], 1.0 if escalation[r] >= rung else 0.0)
 
 
 @kernel
