@@ -65,7 +65,10 @@ def bernoulli(p: np.ndarray, stream: Stream, where: np.ndarray | None = None) ->
 
 
 def logistic(x: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-x))
+    """``1 / (1 + e^-x)``. Far below zero ``e^-x`` overflows to inf and the result is its limit, 0:
+    exact, so the overflow is not worth a warning (a sweep at the edge of a range hits it)."""
+    with np.errstate(over="ignore"):
+        return 1.0 / (1.0 + np.exp(-x))
 
 
 def inclusion(p: np.ndarray, k: int) -> np.ndarray:

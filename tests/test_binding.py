@@ -185,3 +185,15 @@ def test_hedgesim_run_writes_the_binding_report_and_prints_it(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "probability moved per run (expected forbidden moves prevented)" in printed
     assert "rules.csv" in printed
+
+
+def test_logistic_at_the_edge_of_a_range_is_its_limit_without_a_warning():
+    """A sweep at the end of a coefficient's range gives scores far below zero: e^-x overflows and the
+    answer is exactly its limit, 0 (no RuntimeWarning), and 1 far above zero."""
+    import warnings
+
+    from sim.decision import logistic
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert logistic(np.array([-1e4, 0.0, 1e4])).tolist() == [0.0, 0.5, 1.0]

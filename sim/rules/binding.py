@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.decision import inclusion, softmax
+from sim.decision import inclusion, logistic, softmax
 
 if TYPE_CHECKING:
     from sim.agents.base import Scores
@@ -109,7 +109,7 @@ def answer_effect(rule: str, value: np.ndarray, bonus: np.ndarray, temperature: 
     ``value`` and ``bonus`` are ``(R, A)`` (the value includes every other rule), ``temperature``
     ``(R, 1)``; only proposed rows ``(R,)`` count."""
     def p(x: np.ndarray) -> np.ndarray:
-        return 1.0 / (1.0 + np.exp(-x / temperature))
+        return logistic(x / temperature)
 
     moved = np.where(proposed, np.abs(p(value + bonus) - p(value)).sum(axis=1), 0.0)
     zero = np.zeros(value.shape[0])
