@@ -9,7 +9,8 @@ record_actions=False)`` and runs its 144 months, timed with ``time.process_time`
 the figures move less with the machine's other load). With ``--trees``, each round runs this same
 script once per tree in a fresh process with ``PYTHONPATH`` set to that tree, trees alternating, so
 every tree sees the same load; the table shows each tree's best round and every round is printed.
-``--profile R`` profiles one block of R replicates (in this process) and prints the top functions.
+``--profile R`` profiles one block of R replicates (in this process; cProfile timed by
+``time.process_time``) and prints the top functions.
 ``--fit`` measures each size ``--rounds`` times (in this process, sizes alternating), takes each
 size's least CPU time per block and fits ``fixed + runs x per_run`` by least squares: the block
 cost model of ``sim.sweep.runner`` (``BLOCK_FIXED_CPU_S``, ``RUN_CPU_S``).
@@ -88,7 +89,7 @@ def fit(sizes: list[int], rounds: int) -> None:
 
 def profile(replicates: int, top: int = 20) -> None:
     runs_per_cpu_second(1)
-    profiler = cProfile.Profile()
+    profiler = cProfile.Profile(time.process_time)  # CPU time: the machine's other load does not inflate it
     profiler.runcall(runs_per_cpu_second, replicates)
     stats = pstats.Stats(profiler).strip_dirs().sort_stats("tottime")
     stats.print_stats(top)

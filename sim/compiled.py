@@ -7,6 +7,11 @@ is kept beside it). It is compiled on its first call in a process and the machin
 ``NUMBA_CACHE_DIR``), so later processes load it in milliseconds. Where no cache directory can be
 written (a read-only install, no home directory), each process compiles its kernels instead.
 
+A kernel reads nothing from another module's globals: numba freezes the globals a kernel reads into
+its machine code, and the disk cache is invalidated only when the kernel's own source file changes,
+so a table defined elsewhere (the actions table, the channels) would stay as it was when the kernel
+was first compiled. Such data is passed as arguments (tests/test_compiled.py checks every kernel).
+
 Kernels use IEEE arithmetic only (numba's default: no fast-math, no fused multiply-add), so they give
 the same bits as the numpy expressions they replaced; transcendental functions (``exp``, ``log``) stay
 in numpy, whose results can differ from numba's in the last bit.

@@ -33,6 +33,18 @@ def _vietnam_value(model: HedgingModel, action: Action) -> np.ndarray:
     return model.vietnam.utilities(model.world)[:, i]
 
 
+def _raise_in_the_second(w, quantity: str, values: dict[str, float]) -> None:
+    """Make replicate 1 differ from replicate 0 in one quantity: China's interdependence (0.4 vs
+    0.9), US commitment (+0.3), or a world quantity set to ``values[quantity]`` in replicate 1."""
+    us = w.index("united_states")
+    if quantity == "interdependence":
+        w.interdependence[:, CHINA] = [0.4, 0.9]
+    elif quantity == "us_commitment":
+        w.commitment[1, us] = w.commitment[0, us] + 0.3
+    else:
+        getattr(w, quantity)[1] = values[quantity]
+
+
 # ------------------------------------------------------------------- 1. China decides its coercion
 @pytest.mark.parametrize("quantity, rises", [
     ("china_suspicion", True),          # motive
@@ -145,15 +157,7 @@ def test_vietnams_value_of_conceding(quantity, rises):
     w = model.world
     w.escalation[:] = 3
     w.crisis_severity[:] = 0.4
-    us = w.index("united_states")
-    if quantity == "escalation":
-        w.escalation[1] = 4
-    elif quantity == "interdependence":
-        w.interdependence[:, CHINA] = [0.4, 0.9]
-    elif quantity == "us_commitment":
-        w.commitment[1, us] = w.commitment[0, us] + 0.3
-    else:
-        w.crisis_severity[1] = 0.9
+    _raise_in_the_second(w, quantity, {"escalation": 4, "crisis_severity": 0.9})
     value = _vietnam_value(model, Action.CONCEDE)
     assert (value[1] > value[0]) == rises
 
@@ -206,13 +210,7 @@ def test_chinas_value_of_a_threat_answers_to_leverage_and_costs(quantity, rises)
     w = model.world
     w.escalation[:] = 2
     w.crisis_severity[:] = 0.5
-    us = w.index("united_states")
-    if quantity == "interdependence":
-        w.interdependence[:, CHINA] = [0.4, 0.9]
-    elif quantity == "us_commitment":
-        w.commitment[1, us] = w.commitment[0, us] + 0.3
-    else:
-        getattr(w, quantity)[1] += 1.0
+    _raise_in_the_second(w, quantity, {"stood_firm": 1.0, "reputation_cost": 1.0})
     value = _china_value(model, Action.THREATEN_FORCE)
     assert (value[1] > value[0]) == rises
 

@@ -20,6 +20,7 @@ from pydantic import Field
 from sim.actions import ACTIONS, INDEX, Action, AgreementKind
 from sim.agents.base import StateAgent, register_agent
 from sim.coefficients import CALIBRATED, Arrays, coef, count, signed_range, table
+from sim.compiled import kernel
 from sim.decision import bernoulli, logistic, softmax
 from sim.dynamics import end_crisis, trade_anchor
 from sim.effects import apply_moves
@@ -300,9 +301,8 @@ def _factors(world: World, balancing: np.ndarray) -> dict[str, np.ndarray]:
 class GainsKernel:
     """:data:`GAINS` compiled for a menu: ``kernel(factors)`` is ``(R, E, 5)``, what each of the
     menu ``entries`` does for each goal. Every (entry, goal) is the sum of its row's terms
-    ``coefficient x factor x ...``; all terms of all rows are evaluated at once, as rows of a
-    (terms, R) array gathered from one (factors, R) table, instead of a masked pass over the whole
-    menu per row.
+    ``coefficient x factor x ...``, computed by the compiled :func:`_gain_cells` from one
+    ``(R, factors)`` table, only for the (entry, goal) cells the table has a row for.
 
     The arithmetic is each row's own, in its order: a term is ``((c * f1) * f2) * f3``, a cell sums
     its terms left to right from the first, and the cell is added to zero. So the gains equal, bit for
@@ -319,7 +319,8 @@ class GainsKernel:
         offsets = np.cumsum([0, *widths.values()])
         start = dict(zip(widths, offsets.tolist(), strict=False))
         cells: list[int] = []  # flat (entry, goal) of each cell with a row
-        terms: list[tuple[int, int, np.ndarray, list[int]]] = []  # (position, cell, c (R,), rows)
+        terms: list[tuple[np.ndarray, list[int]]] = []  # (c (R,), its factors' columns), cell by cell
+        ends: list[int] = [0]
         for e, m in enumerate(entries):
             move = ACTIONS[menu.actions[m]]
             for goal in Goal:
@@ -328,41 +329,44 @@ class GainsKernel:
                     continue
                 cells.append(e * len(Goal) + goal)
                 coefs = getattr(getattr(coefficients, move.value), goal.name.lower())
-                for position, driver in enumerate(row):
+                for driver in row:  # the row's order
                     at = [start[n] + (menu.targets[m] if widths[n] > 1 else 0) for n in DRIVERS[driver][1]]
-                    terms.append((position, len(cells) - 1, getattr(coefs, driver), at))
-        terms.sort(key=lambda t: -len(t[3]))  # most factors first: factor j is read by terms[:n_j]
+                    terms.append((getattr(coefs, driver), at))
+                ends.append(len(terms))
         depth = max(len(factors) for _, factors in DRIVERS.values())
-        self.cells = np.array(cells, dtype=np.intp)
-        self.coefficients = np.stack([c for _, _, c, _ in terms])  # (T, R)
-        #: factor j of each term that has one (terms are sorted so that those come first)
-        self.factor_rows = [np.array([at[j] for *_, at in terms if len(at) > j], dtype=np.intp)
-                            for j in range(depth)]
-        first = {t[1]: i for i, t in enumerate(terms) if t[0] == 0}
-        self.first = np.array([first[c] for c in range(len(cells))], dtype=np.intp)  # cell c's first term
-        #: per later position: (the cells with a term there, those terms)
-        self.later = [(np.array([t[1] for t in terms if t[0] == p], dtype=np.intp),
-                       np.array([i for i, t in enumerate(terms) if t[0] == p], dtype=np.intp))
-                      for p in range(1, max(t[0] for t in terms) + 1)]
+        #: (entry x goal) of each cell; cell c's terms are ``ends[c]:ends[c + 1]``
+        self.cells, self.ends = np.array(cells, dtype=np.intp), np.array(ends, dtype=np.intp)
+        self.coefficients = np.ascontiguousarray(np.stack([c for c, _ in terms], axis=1))  # (R, T)
+        self.factors = np.array([at + [-1] * (depth - len(at)) for _, at in terms], dtype=np.intp)
+        self.depth = np.array([len(at) for _, at in terms], dtype=np.intp)
 
     def stacked(self, factors: dict[str, np.ndarray]) -> np.ndarray:
-        """``(K, R)``: every factor as rows (a per-country one n rows)."""
-        R = self.coefficients.shape[1]
-        rows = [np.broadcast_to(factors[n], (R, w)).T for n, w in self.widths.items()]
-        return np.concatenate(rows)
+        """``(R, K)``: every factor as columns (a per-country one n columns)."""
+        R = self.coefficients.shape[0]
+        return np.concatenate([np.broadcast_to(factors[n], (R, w)) for n, w in self.widths.items()], axis=1)
 
     def __call__(self, factors: dict[str, np.ndarray]) -> np.ndarray:
-        table = self.stacked(factors)
-        term = self.coefficients.copy()
-        for rows in self.factor_rows:
-            term[:len(rows)] *= table[rows]
-        value = term[self.first]
-        for cells, at in self.later:
-            value[cells] += term[at]
-        R = table.shape[1]
-        g = np.zeros((self.entries * len(Goal), R))
-        g[self.cells] += value
-        return np.ascontiguousarray(g.T).reshape(R, self.entries, len(Goal))
+        g = _gain_cells(self.stacked(factors), self.coefficients, self.factors, self.depth, self.ends,
+                        self.cells, self.entries * len(Goal))
+        return g.reshape(g.shape[0], self.entries, len(Goal))
+
+
+@kernel
+def _gain_cells(table, coefficients, factors, depth, ends, cells, width):  # pragma: no cover - compiled
+    """``(R, width)``: cell ``cells[c]`` of row r is the sum of its terms ``ends[c]:ends[c + 1]``, left
+    to right, added to zero; term t is ``coefficients[r, t]`` times ``table[r, factors[t, j]]`` for
+    ``j < depth[t]``, in that order. Cells without terms are 0."""
+    out = np.zeros((table.shape[0], width))
+    for r in range(table.shape[0]):
+        for c in range(cells.shape[0]):
+            total = 0.0
+            for t in range(ends[c], ends[c + 1]):
+                term = coefficients[r, t]
+                for j in range(depth[t]):
+                    term = term * table[r, factors[t, j]]
+                total = term if t == ends[c] else total + term
+            out[r, cells[c]] = 0.0 + total
+    return out
 
 
 @register_agent
