@@ -159,7 +159,7 @@ REFERENCES: tuple[Reference, ...] = (
               "Russian share of Vietnam's arms imports.",
               used_for="Russia's share of Vietnam's arms imports and its decline"),
     # ------------------------------------------------------------------ dates of the observed facts
-    Reference("IMFWEO", Kind.MISC, Topic.HEDGING, "IMF World Economic Outlook database",
+    Reference("IMFWEO2024", Kind.MISC, Topic.HEDGING, "IMF World Economic Outlook database",
               "World Economic Outlook Database: Gross domestic product, current prices (U.S. dollars)",
               "International Monetary Fund", "2024", authors=("International Monetary Fund",),
               verbatim_author=True, url="https://www.imf.org/en/Publications/WEO",

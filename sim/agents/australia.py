@@ -18,7 +18,7 @@ class AustraliaParams(PartnerParams):
     commitment: float = coef(0.45, 0, 1, "willingness to invest in Vietnam")
     rivalry_with_china: float = coef(0.55, 0, 1, "how openly the partner confronts China")
     economy: float = coef(1.45, 0, 100, "GDP, USD trillion, mean of 2013-2023 (IMF WEO, rounded; "
-                          "gravity weight)", "[IMFWEO]")
+                          "gravity weight)", "[IMFWEO2024]")
     distance_km: float = coef(7747, 100, 20000, "distance from Hanoi to its capital, km (great "
                               "circle; gravity): Canberra", "[Sinnott1984]")
     offer_propensity: float = coef(0.3, 0, 1, "readiness to offer Vietnam a higher tier")

@@ -105,7 +105,7 @@ class ChinaParams(PartnerParams):
     commitment: float = coef(0.6, 0, 1, "willingness to invest in Vietnam")
     assertiveness: float = coef(0.5, 0, 1, "appetite for gray-zone pressure in the South China Sea")
     economy: float = coef(13.5, 0, 100, "GDP, USD trillion, mean of 2013-2023 (IMF WEO, "
-                          "rounded; gravity weight)", "[IMFWEO]")
+                          "rounded; gravity weight)", "[IMFWEO2024]")
     distance_km: float = coef(2325, 100, 20000, "distance from Hanoi to its capital, km "
                               "(great circle; gravity): Beijing", "[Sinnott1984]")
     status_sensitivity: float = coef(0.7, 0, 1, "anxiety when a rival reaches its tier", "[SCMP2023]")

@@ -20,7 +20,7 @@ class IndiaParams(PartnerParams):
     arms_supplier: float = coef(0.1, 0, 1, "attractiveness as an arms supplier (defence credit lines)")
     rivalry_with_china: float = coef(0.5, 0, 1, "how openly the partner confronts China")
     economy: float = coef(2.6, 0, 100, "GDP, USD trillion, mean of 2013-2023 (IMF WEO, rounded; "
-                          "gravity weight)", "[IMFWEO]")
+                          "gravity weight)", "[IMFWEO2024]")
     distance_km: float = coef(3002, 100, 20000, "distance from Hanoi to its capital, km (great "
                               "circle; gravity): New Delhi", "[Sinnott1984]")
     offer_propensity: float = coef(0.3, 0, 1, "readiness to offer Vietnam a higher tier")

@@ -19,7 +19,7 @@ class JapanParams(PartnerParams):
     arms_supplier: float = coef(0.05, 0, 1, "attractiveness as an arms supplier")
     rivalry_with_china: float = coef(0.5, 0, 1, "how openly the partner confronts China")
     economy: float = coef(4.9, 0, 100, "GDP, USD trillion, mean of 2013-2023 (IMF WEO, "
-                          "rounded; gravity weight)", "[IMFWEO]")
+                          "rounded; gravity weight)", "[IMFWEO2024]")
     distance_km: float = coef(3665, 100, 20000, "distance from Hanoi to its capital, km "
                               "(great circle; gravity): Tokyo", "[Sinnott1984]")
     offer_propensity: float = coef(0.15, 0, 1, "readiness to offer Vietnam a higher tier")

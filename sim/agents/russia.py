@@ -37,7 +37,7 @@ class RussiaParams(PartnerParams):
     reliability: float = coef(0.85, 0, 1, "whether its arms keep coming", "[Heydarian2022]")
     rivalry_with_china: float = coef(0.0, 0, 1, "how openly the partner confronts China")
     economy: float = coef(1.8, 0, 100, "GDP, USD trillion, mean of 2013-2023 (IMF WEO, "
-                          "rounded; gravity weight)", "[IMFWEO]")
+                          "rounded; gravity weight)", "[IMFWEO2024]")
     distance_km: float = coef(6734, 100, 20000, "distance from Hanoi to its capital, km "
                               "(great circle; gravity): Moscow", "[Sinnott1984]")
     dependence_on_china: float = coef(0.2, 0, 1, "dependence on China; erodes reliability as it grows",

@@ -22,7 +22,7 @@ class UnitedStatesParams(PartnerParams):
                                 "expensive kit)")
     rivalry_with_china: float = coef(0.7, 0, 1, "how openly the partner confronts China")
     economy: float = coef(20.8, 0, 100, "GDP, USD trillion, mean of 2013-2023 (IMF WEO, "
-                          "rounded; gravity weight)", "[IMFWEO]")
+                          "rounded; gravity weight)", "[IMFWEO2024]")
     distance_km: float = coef(13344, 100, 20000, "distance from Hanoi to its capital, km "
                               "(great circle; gravity): Washington", "[Sinnott1984]")
     offer_propensity: float = coef(0.35, 0, 1, "readiness to offer Vietnam a higher tier")
