@@ -49,8 +49,19 @@ class Status(StrEnum):
 
 
 def crisis_lengths(run: pd.DataFrame) -> np.ndarray:
-    edges = np.diff(np.r_[0, (run["crisis"].to_numpy() > 0).astype(int), 0])
-    return np.flatnonzero(edges == -1) - np.flatnonzero(edges == 1)
+    """Each crisis's length in months, first to last month inclusive, as the observed table counts
+    (:func:`sim.observed.crisis_months`). A month is in a crisis when one is open at its end or one
+    ended in it (China stepped down to rung 0, Vietnam conceded): so a crisis ended in its first
+    month lasts one month, not none. A crisis that opens the month after another ended is a new one
+    (``crisis_count`` rises), not the same one continued."""
+    ended = (run["ended_by_vietnam"] + run["ended_by_china"]).to_numpy() > 0
+    active = (run["crisis"].to_numpy() > 0) | ended
+    count = run["crisis_count"].to_numpy()
+    opened = np.diff(count, prepend=count[:1]) > 0
+    before_active, before_ended = np.r_[False, active[:-1]], np.r_[False, ended[:-1]]
+    starts = active & (~before_active | (before_ended & opened))
+    crisis = np.cumsum(starts)
+    return np.bincount(crisis[active], minlength=crisis.max(initial=0) + 1)[1:]
 
 
 def _others(run: pd.DataFrame, prefix: str) -> pd.DataFrame:

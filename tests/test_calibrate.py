@@ -59,16 +59,21 @@ def _run(crisis: list[int], tier_us: list[int], conceded: list[int] | None = Non
     n = len(crisis)
     dates = [str(Month(2013, 1).plus(i)) for i in range(n)]
     opened = np.cumsum(np.diff(np.r_[0, crisis]) == 1)
+    conceded = conceded or [0] * n
+    dropped = (np.diff(np.r_[0, crisis]) == -1).astype(int)  # China stepped down that month
     return pd.DataFrame({"date": dates, "crisis": crisis, "crisis_count": opened, "tier_china": 3,
                          "tier_united_states": tier_us, "russia_arms_share": 0.5, "use_of_force": 0,
-                         "ended_by_vietnam": conceded or [0] * n})
+                         "ended_by_vietnam": conceded,
+                         "ended_by_china": np.where(np.array(conceded) > 0, 0, dropped)})
 
 
 def test_simulated_crises_lengths_and_upgrades_inside_the_window():
     run = _run(crisis=[1, 0, 1, 1, 0, 0, 1, 1, 1, 0], tier_us=[0, 0, 1, 1, 1, 2, 2, 2, 2, 2])
     window = Window("2013-02", "2013-09")  # leaves out the first crisis month and nothing else
     assert simulated(Statistic.CRISES, run, window) == 2
-    assert simulated(Statistic.CRISIS_LENGTH, run, window) == pytest.approx((2 + 3) / 2)
+    # inside: the first crisis's last month (it ended in Feb), then Mar-May (ended in May), then
+    # Jul-Sep (still open at the window's end), each counted first to last month inclusive
+    assert simulated(Statistic.CRISIS_LENGTH, run, window) == pytest.approx((1 + 3 + 3) / 3)
     assert simulated(Statistic.PARTNER_UPGRADES, run, window) == 2
     assert simulated(Statistic.PARTNER_UPGRADES, run, Window("2013-04", "2013-09")) == 1
 
