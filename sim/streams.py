@@ -38,7 +38,6 @@ MAX_SEED = 2**63 - 1  # largest root seed: seeds are stored in int64 columns (se
 MAX_MONTH = 2**24 - 1  # months fit the counter word they share with the purpose
 
 
-
 class Purpose(IntEnum):
     """What a draw is for; part of every number's key. The values are fixed: never renumber a
     purpose (that would change its numbers); a new draw site gets a new value."""

@@ -347,6 +347,13 @@ def assurance_contrast(series: pd.DataFrame) -> dict:
                            for _, run in series.groupby("replicate")])
     c = Contrast(4, "assurance acts in the 4 months from an upgrade - the 4 before", AS_SET, AS_SET,
                  lambda r: 0.0, +1, "more (assurance follows deepening)", "[Diplomat2023]; [VOA2023]")
+    return paired_row(c, diff)
+
+
+def paired_row(c: Contrast, diff: np.ndarray) -> dict:
+    """The test row of a contrast measured within runs: the mean of the paired differences ``diff``
+    and its 95 % bootstrap interval; it holds when the interval lies above zero (no verdict with
+    fewer than two differences)."""
     if len(diff) < 2:
         return _contrast_row(c, np.nan, np.nan, np.nan, len(diff), None)
     lo, hi = (float(v[0]) for v in bootstrap_interval(diff[:, None]))
@@ -430,9 +437,10 @@ def observed_rows(series: pd.DataFrame, scenario: Scenario) -> list[dict]:
                      "interval": "5-95% of runs", "runs": len(medians),
                      "expected": "the observed median inside the runs' 5-95%",
                      "holds": holds, "source": "observed table"})
-        rows.append(_concession_row(runs, observed_within(scenario, Kind.CONCESSION),
-                                    len(observed_within(scenario, Kind.CRISIS))))
-        rows.extend(who_stepped_down_rows(runs, scenario))
+        crises = observed_within(scenario, Kind.CRISIS)
+        concessions = observed_within(scenario, Kind.CONCESSION)
+        rows.append(_concession_row(runs, concessions, len(crises)))
+        rows.extend(who_stepped_down_rows(runs, crises, set(concessions["measure"])))
     for up in observed_upgrades(scenario, runs[0]):
         hits = [up.landed(r) for r in runs]
         rows.append({"pattern": 11, "measure": up.label,
@@ -483,19 +491,17 @@ def conceded_at(run: pd.DataFrame, start: str) -> float:
     return float(run["ended_by_vietnam"].iloc[i + ended[0]] > 0) if len(ended) else np.nan
 
 
-def who_stepped_down_rows(runs: list[pd.DataFrame], scenario: Scenario) -> list[dict]:
-    """Which crises Vietnam conceded, crisis by crisis: for each observed crisis, the share of runs
-    in which Vietnam conceded the crisis under way in its first month (reported); and one test, that
-    the crises Vietnam conceded in history (the Repsol halts, [Hayton2017]; [Hayton2018]) are
-    conceded in more runs than those it stood firm in (HD-981, Haiyang Dizhi 8...): the paired
-    difference within each run that has both kinds, with its 95 % bootstrap interval."""
-    crises = observed_within(scenario, Kind.CRISIS)
-    conceded = set(observed_within(scenario, Kind.CONCESSION)["measure"])
-    shares = {m: np.array([conceded_at(r, str(s)) for r in runs])
-              for m, s in zip(crises["measure"], crises["start"], strict=True)}
-    rows = []
-    for (measure, start), share in zip(zip(crises["measure"], crises["start"], strict=True),
-                                       shares.values(), strict=True):
+def who_stepped_down_rows(runs: list[pd.DataFrame], crises: pd.DataFrame, conceded: set[str]) -> list[dict]:
+    """Which crises Vietnam conceded, crisis by crisis: for each observed crisis (rows of
+    ``crises``; ``conceded``: the measures of those Vietnam conceded), the share of runs in which
+    Vietnam conceded the crisis under way in its first month (reported); and one test, that the
+    crises Vietnam conceded in history (the Repsol halts, [Hayton2017]; [Hayton2018]) are conceded
+    in more runs than those it stood firm in (HD-981, Haiyang Dizhi 8...): the paired difference
+    within each run that has both kinds, with its 95 % bootstrap interval."""
+    rows, by_history = [], {True: [], False: []}
+    for measure, start in zip(crises["measure"], crises["start"], strict=True):
+        share = np.array([conceded_at(r, str(start)) for r in runs])
+        by_history[measure in conceded].append(share)
         seen = share[~np.isnan(share)]
         history = "conceded" if measure in conceded else "stood firm"
         rows.append({"pattern": 1, "measure": f"Vietnam concedes {measure} ({start}; history: {history}; "
@@ -504,11 +510,10 @@ def who_stepped_down_rows(runs: list[pd.DataFrame], scenario: Scenario) -> list[
                      "p05": np.nan, "p95": np.nan, "interval": "share of runs with a crisis that month",
                      "runs": len(seen), "expected": "reported", "holds": None,
                      "source": "observed table"})
-    yes = [v for m, v in shares.items() if m in conceded]
-    no = [v for m, v in shares.items() if m not in conceded]
-    if yes and no:
+    if by_history[True] and by_history[False]:
         with np.errstate(all="ignore"):
-            diff = np.nanmean(np.stack(yes), axis=0) - np.nanmean(np.stack(no), axis=0)
+            diff = (np.nanmean(np.stack(by_history[True]), axis=0)
+                    - np.nanmean(np.stack(by_history[False]), axis=0))
         rows.append(concession_contrast(diff[~np.isnan(diff)]))
     return rows
 
@@ -518,10 +523,7 @@ def concession_contrast(diff: np.ndarray) -> dict:
     c = Contrast(1, "crises conceded in history - crises stood firm in: runs Vietnam concedes", AS_SET,
                  AS_SET, lambda r: 0.0, +1, "more (it concedes where it conceded: the Repsol halts)",
                  "observed table; [Hayton2017]; [Hayton2018]")
-    if len(diff) < 2:
-        return _contrast_row(c, np.nan, np.nan, np.nan, len(diff), None)
-    lo, hi = (float(v[0]) for v in bootstrap_interval(diff[:, None]))
-    return _contrast_row(c, float(diff.mean()), lo, hi, len(diff), bool(lo > 0))
+    return paired_row(c, diff)
 
 
 def validate(scenario: Scenario, seed: int, replicates: int) -> pd.DataFrame:
