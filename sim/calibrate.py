@@ -71,7 +71,7 @@ DB = "abc.db"
 POSTERIOR = "posterior.parquet"
 MARGINALS = "marginals.csv"
 PREDICTIONS = "out_of_sample.csv"
-CALIBRATED = "calibrated.yaml"  # the base scenario at the joint posterior's densest particle (:func:`calibrated_scenario`)
+CALIBRATED = "calibrated.yaml"  # the base scenario at the densest posterior particle (calibrated_scenario)
 
 
 # ------------------------------------------------------------------------------------------ statistics
