@@ -372,3 +372,14 @@ def test_under_sustained_coercion_vietnam_tilts_toward_the_partners_through_the_
 
     with_pull, without = toward_us(assertive), toward_us({**assertive, **off})
     assert with_pull - without > 0.04, (with_pull, without)
+
+
+def test_vietnam_values_force_less_the_higher_the_rung_before_any_rule_forbids_it():
+    """Asymmetry ([Womack2006]): at a high rung force risks the clash that makes conceding pay, so
+    before the fourth No (Nov 2019) Vietnam's own weighing, not a rule, keeps it from force."""
+    model = _model()
+    w = model.world
+    w.crisis_severity[:] = 0.85  # HD-981's stakes
+    w.escalation[:] = [1, THREAT_RUNG]
+    value = _vietnam_value(model, Action.USE_FORCE)
+    assert value[1] < value[0]

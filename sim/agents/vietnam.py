@@ -143,8 +143,11 @@ GAINS: dict[tuple[Action, Goal], dict[str, float]] = {
     (Action.SIDE_AGAINST_THIRD, S): {"threat_sq_rivalry": 1.2},
     (Action.SIDE_AGAINST_THIRD, A): {"base": -0.25},
     (Action.SIDE_AGAINST_THIRD, T): {"calm": -0.5},
+    # force answers the stakes and the rung (security), but at a high rung it risks the clash that
+    # makes conceding worth it: the same driver, against (asymmetry, [Womack2006]). Before the fourth
+    # No (Nov 2019, [DWP2019]) this, not a rule, is what keeps Vietnam from force.
     (Action.USE_FORCE, S): {"severity_sq": 0.8, "escalation_sq": 0.8},
-    (Action.USE_FORCE, T): {"base": -0.8},
+    (Action.USE_FORCE, T): {"base": -0.8, "escalation_sq": -3.5},
     (Action.USE_FORCE, P): {"base": -0.3},
 }
 del S, A, P, G, T
