@@ -205,9 +205,10 @@ ACTION_TABLE: tuple[ActionSpec, ...] = (
                "unless Repsol's drilling stops); [Schelling1966] (compellence by threat)",
                "", False, "a direct threat of force: the crisis jumps to the rung below force"),
     ActionSpec(Action.DE_ESCALATE, Family.RESTRAINT,
-               {C.DYAD_TENSION: -0.04, C.ESCALATION: -1.0},
-               "[Diplomat2023] (every crisis ended without force; HD-981 withdrawn early)",
-               "", False, "withdraw a ship, step down the ladder"),
+               {C.DYAD_TENSION: -0.04},  # the crisis ends: dynamics.end_crisis
+               "[Diplomat2023] (every crisis ended without force; HD-981 withdrawn a month early, "
+               "Haiyang Dizhi 8 left the EEZ)",
+               "", False, "withdraw: the rig or the ships go home and the crisis ends"),
     ActionSpec(Action.INDUCEMENT, Family.INDUCEMENT,
                {C.DYAD_INTERDEPENDENCE: 0.02, C.DYAD_TRUST: 0.02, C.DYAD_TENSION: -0.02},
                "[VOA2023] (market access, rail link funding); [Grossman2023] (BRI)",

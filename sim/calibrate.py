@@ -71,7 +71,7 @@ DB = "abc.db"
 POSTERIOR = "posterior.parquet"
 MARGINALS = "marginals.csv"
 PREDICTIONS = "out_of_sample.csv"
-CALIBRATED = "calibrated.yaml"  # the base scenario at the posterior medians (:func:`calibrated_scenario`)
+CALIBRATED = "calibrated.yaml"  # the base scenario at the densest posterior particle (calibrated_scenario)
 
 
 # ------------------------------------------------------------------------------------------ statistics
@@ -546,14 +546,39 @@ def weighted_quantiles(values: np.ndarray, weights: np.ndarray, qs: Sequence[flo
     return [float(values[order][min(np.searchsorted(cdf, q), len(values) - 1)]) for q in qs]
 
 
+def densest_particle(table: pd.DataFrame, paths: Sequence[str]) -> pd.Series:
+    """The particle of the last generation where the weighted posterior density is highest: a point of
+    the joint posterior, so coefficients that trade off stay on their ridge (the marginal medians need
+    not be a likely point at all). The density is a weighted Gaussian kernel estimate over the
+    coefficients in standard units, with one bandwidth, Scott's rule for the effective sample size
+    (Scott 1992, *Multivariate Density Estimation*, eq. 6.42): a diagonal kernel, so it is defined
+    even where particles lie on a ridge (where :class:`scipy.stats.gaussian_kde`'s full covariance is
+    singular). A coefficient every particle shares carries no density and is left out of it."""
+    values = table[list(paths)].to_numpy(dtype=float)
+    weights = table["weight"].to_numpy(dtype=float)
+    spread = values.std(axis=0)
+    varying = spread > 0
+    if not varying.any():
+        return table.iloc[0]
+    z = (values[:, varying] - values[:, varying].mean(axis=0)) / spread[varying]
+    effective = weights.sum() ** 2 / (weights ** 2).sum()
+    bandwidth = effective ** (-1.0 / (z.shape[1] + 4))
+    squared = ((z[:, None, :] - z[None, :, :]) ** 2).sum(axis=2)
+    density = np.exp(-0.5 * squared / bandwidth ** 2) @ weights
+    return table.iloc[int(np.argmax(density))]
+
+
 def marginals(table: pd.DataFrame, s: Setup) -> pd.DataFrame:
-    """Weighted 5, 50 and 95 % quantiles of each coefficient, beside its prior and default."""
+    """Weighted 5, 50 and 95 % quantiles of each coefficient, beside its prior and default, and its
+    value at the joint posterior's densest particle (``point``, :func:`densest_particle`)."""
+    point = densest_particle(table, s.paths)
     rows = []
     for p in s.paths:
         p05, med, p95 = weighted_quantiles(table[p].to_numpy(), table["weight"].to_numpy(), (0.05, 0.5, 0.95))
         low, high = prior_bounds(s.full, p, s.spec.parameters[p])
         rows.append({"parameter": p, "prior_low": low, "prior_high": high,
                      "default": _default(s.full, p), "p05": p05, "median": med, "p95": p95,
+                     "point": float(point[p]),
                      "narrowed": round(1 - (p95 - p05) / (0.9 * (high - low)), 3)})
     return pd.DataFrame(rows)
 
@@ -616,23 +641,25 @@ def _nested(values: dict[str, float]) -> dict[str, Any]:
 
 def calibrated_scenario(out: Path) -> str:
     """The calibrated model as a scenario file (YAML text): the calibration's base scenario, extended,
-    with every estimated coefficient at its posterior median (marginals.csv, 4 significant digits).
+    with every estimated coefficient at the joint posterior's densest particle (marginals.csv's
+    ``point``, 4 significant digits; :func:`densest_particle`).
 
-    The medians are a point summary, one per coefficient; they need not be a likely point of the
-    joint posterior when coefficients trade off (see the corner plot), so a study of uncertainty
-    should draw from posterior.parquet instead. Bundled (``python -m sim.calibrate DIR``), this is the
-    model the fixed-seed regression test runs."""
+    One particle is one set of coefficients that fitted together: where coefficients trade off (the
+    corner plot), their marginal medians need not fit at all. It is still one point: a study of
+    uncertainty should draw from posterior.parquet instead. Bundled (``python -m sim.calibrate DIR``),
+    this is the model the fixed-seed regression test runs."""
     import yaml
     meta = json.loads((out / "meta.json").read_text())
     spec = meta["calibration"]
     margins = pd.read_csv(out / MARGINALS)
-    medians = {r.parameter: float(f"{r.median:.4g}") for r in margins.itertuples()}
+    point = {r.parameter: float(f"{r.point:.4g}") for r in margins.itertuples()}
     commit = (meta.get("git") or {}).get("commit", "n/a")
     body = {"name": calibrated_name(spec["scenario"]),
-            "description": (f"{spec['scenario']} with the {len(medians)} coefficients estimated by the "
+            "description": (f"{spec['scenario']} with the {len(point)} coefficients estimated by the "
                             f"calibration {spec['name']} (ABC-SMC, fitted to {meta['fit_window'][0]}.."
-                            f"{meta['fit_window'][1]}) at their posterior medians; see docs/calibration.md."),
-            "extends": spec["scenario"], **_nested(medians)}
+                            f"{meta['fit_window'][1]}) at the joint posterior's densest particle; see "
+                            "docs/calibration.md."),
+            "extends": spec["scenario"], **_nested(point)}
     head = (f"# Generated from the calibration {spec['name']} (hedgesim {meta['hedgesim_version']}, commit "
             f"{commit}) by `python -m sim.calibrate DIR`;\n# do not edit by hand: calibrate again instead.\n")
     return head + yaml.safe_dump(body, sort_keys=False, width=100)
@@ -807,9 +834,9 @@ def describe(out: Path) -> str:
     meta = json.loads((out / "meta.json").read_text())
     lines = [f"posterior after {meta['generations']} generations ({meta['evaluations']} simulations), "
              f"fitted to {meta['fit_window'][0]}..{meta['fit_window'][1]}:",
-             f"  {'coefficient':<56} {'default':>8} {'5%':>8} {'median':>8} {'95%':>8}"]
-    lines += [f"  {r.parameter:<56} {r.default:>8.3g} {r.p05:>8.3g} {r.median:>8.3g} {r.p95:>8.3g}"
-              for r in margins.itertuples()]
+             f"  {'coefficient':<56} {'default':>8} {'5%':>8} {'median':>8} {'95%':>8} {'point':>8}"]
+    lines += [f"  {r.parameter:<56} {r.default:>8.3g} {r.p05:>8.3g} {r.median:>8.3g} {r.p95:>8.3g} "
+              f"{r.point:>8.3g}" for r in margins.itertuples()]
     lines += ["out of sample (held-out months):",
               f"  {'fact':<58} {'observed':>8} {'median':>8} {'5-95%':>17}  inside"]
     for r in predicted.itertuples():
@@ -845,11 +872,13 @@ def markdown(out: Path, relative_to: Path) -> str:
     lines += [f"| `{k}` | {v:g} | {meta['scales'][k]:g} |" for k, v in meta["observed"].items()]
     lines += ["", f"Thresholds by generation: {', '.join(f'{e:.3g}' for e in meta['epsilons'])}.", "",
               "**Posterior** (uniform priors; weighted 5, 50 and 95 % quantiles of the last generation; "
-              "`narrowed`: 1 - width of the 90 % interval / 90 % of the prior's width):", "",
-              "| coefficient | prior | default | 5% | median | 95% | narrowed |",
-              "|---|---|---:|---:|---:|---:|---:|"]
+              "`narrowed`: 1 - width of the 90 % interval / 90 % of the prior's width; `point`: the "
+              "joint posterior's densest particle, the calibrated scenario's values):", "",
+              "| coefficient | prior | default | 5% | median | 95% | narrowed | point |",
+              "|---|---|---:|---:|---:|---:|---:|---:|"]
     lines += [f"| `{r.parameter}` | [{r.prior_low:g}, {r.prior_high:g}] | {r.default:g} | {r.p05:.3g} | "
-              f"{r.median:.3g} | {r.p95:.3g} | {r.narrowed:.2f} |" for r in margins.itertuples()]
+              f"{r.median:.3g} | {r.p95:.3g} | {r.narrowed:.2f} | {r.point:.3g} |"
+              for r in margins.itertuples()]
     lines += ["", f"![Posterior]({rel}/plots/posterior.png)", "",
               "**Out of sample** (held-out months; posterior-predictive runs of the full scenario; for an "
               "upgrade, the share of runs reaching the tier within six months of its date, counted as "

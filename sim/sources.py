@@ -145,6 +145,12 @@ REFERENCES: tuple[Reference, ...] = (
               publisher="Yale University Press", address="New Haven, CT",
               used_for="compellence: a threat that makes the other side stop what it is doing, weighed by "
               "what the threatened side stands to lose (China's direct threat of force)"),
+    Reference("Fearon1994", Kind.ARTICLE, Topic.HEDGING, "Fearon 1994, American Political Science Review",
+              "Domestic Political Audiences and the Escalation of International Disputes",
+              "American Political Science Review", "1994", authors=("Fearon, James D.",), volume="88",
+              number="3", pages="577-592", doi="10.2307/2944796",
+              used_for="audience costs: a public threat costs the leader who makes it and backs down, "
+              "so a threat is priced on its own (China's threat_cost)"),
     Reference("DWP2019", Kind.BOOK, Topic.HEDGING, "Vietnam's 2019 Defence White Paper",
               "2019 Viet Nam National Defence", "Ministry of National Defence of Viet Nam", "2019",
               authors=("Ministry of National Defence of the Socialist Republic of Viet Nam",),

@@ -49,15 +49,21 @@ class Status(StrEnum):
 
 
 def crisis_lengths(run: pd.DataFrame) -> np.ndarray:
-    """Each crisis's length in months, first to last month inclusive, as the observed table counts
-    (:func:`sim.observed.crisis_months`). A month is in a crisis when one is open at its end or one
-    ended in it (China stepped down to rung 0, Vietnam conceded): so a crisis ended in its first
-    month lasts one month, not none. A crisis that opens the month after another ended is a new one
-    (``crisis_count`` rises), not the same one continued."""
-    ended = (run["ended_by_vietnam"] + run["ended_by_china"]).to_numpy() > 0
-    active = (run["crisis"].to_numpy() > 0) | ended
+    """Each crisis's length in months, first to last month of presence inclusive, as the observed
+    table counts (:func:`sim.observed.crisis_months`: HD-981 was placed on 2 May 2014 and withdrawn on
+    15 Jul, three months).
+
+    A month is in a crisis when one is open at its end, or when Vietnam conceded in it (after China
+    held that month), or when the crisis opened and ended in it: a crisis ended in its first month
+    lasts one month, not none. China moves first in a month (:meth:`sim.model.HedgingModel.step`), so
+    a withdrawal in a later month ends the crisis as that month opens: its last month is the one
+    before, the last month that ended with the ships still there. A crisis that opens the month
+    after another ended is a new one (``crisis_count`` rises), not the same one continued."""
     count = run["crisis_count"].to_numpy()
     opened = np.diff(count, prepend=count[:1]) > 0
+    conceded, withdrawn = run["ended_by_vietnam"].to_numpy() > 0, run["ended_by_china"].to_numpy() > 0
+    ended = conceded | withdrawn
+    active = (run["crisis"].to_numpy() > 0) | conceded | (withdrawn & opened)
     before_active, before_ended = np.r_[False, active[:-1]], np.r_[False, ended[:-1]]
     starts = active & (~before_active | (before_ended & opened))
     crisis = np.cumsum(starts)

@@ -19,6 +19,7 @@ from sim.calibrate import (
     calibrate,
     calibrated_name,
     calibrated_scenario,
+    densest_particle,
     load_calibration,
     observed,
     simulated,
@@ -71,9 +72,10 @@ def test_simulated_crises_lengths_and_upgrades_inside_the_window():
     run = _run(crisis=[1, 0, 1, 1, 0, 0, 1, 1, 1, 0], tier_us=[0, 0, 1, 1, 1, 2, 2, 2, 2, 2])
     window = Window("2013-02", "2013-09")  # leaves out the first crisis month and nothing else
     assert simulated(Statistic.CRISES, run, window) == 2
-    # inside: the first crisis's last month (it ended in Feb), then Mar-May (ended in May), then
-    # Jul-Sep (still open at the window's end), each counted first to last month inclusive
-    assert simulated(Statistic.CRISIS_LENGTH, run, window) == pytest.approx((1 + 3 + 3) / 3)
+    # inside: Mar-Apr (China withdrew as May opened) and Jul-Sep (still open at the window's end),
+    # each counted first to last month of presence; the first crisis (Jan, withdrawn as Feb opened)
+    # left no month inside
+    assert simulated(Statistic.CRISIS_LENGTH, run, window) == pytest.approx((2 + 3) / 2)
     assert simulated(Statistic.PARTNER_UPGRADES, run, window) == 2
     assert simulated(Statistic.PARTNER_UPGRADES, run, Window("2013-04", "2013-09")) == 1
 
@@ -119,8 +121,11 @@ def test_the_posterior_does_not_depend_on_the_batch_size_or_a_resume(tiny, tmp_p
     assert (tmp_path / "small" / "plots" / "posterior.png").is_file()
     calibrated = load_scenario(tmp_path / "small" / CALIBRATED)  # the calibrated model, runnable
     margins = pd.read_csv(tmp_path / "small" / "marginals.csv").set_index("parameter")
-    for path in spec.parameters:
-        assert scenario_value(calibrated, path) == pytest.approx(margins.loc[path, "median"], rel=1e-3)
+    posterior_table = _posterior(tmp_path / "small")
+    for path in spec.parameters:  # one particle of the posterior, not a mix of marginals
+        assert scenario_value(calibrated, path) == pytest.approx(margins.loc[path, "point"], rel=1e-3)
+    assert np.isclose(posterior_table[list(spec.parameters)].to_numpy(),
+                      margins.loc[list(spec.parameters), "point"].to_numpy(), rtol=1e-3).all(axis=1).any()
 
 
 # ------------------------------------------------------------------------------ the calibrated model
@@ -134,11 +139,11 @@ def test_the_bundled_calibrated_scenario_is_generated_from_the_committed_calibra
     assert bundled.read_text() == calibrated_scenario(COMMITTED)
 
 
-def test_the_calibrated_scenario_moves_exactly_the_estimated_coefficients_to_their_medians():
+def test_the_calibrated_scenario_moves_exactly_the_estimated_coefficients_to_the_posterior_point():
     calibrated = load_scenario(calibrated_name("historical_2013_2024"))
     margins = pd.read_csv(COMMITTED / "marginals.csv").set_index("parameter")
     for path in margins.index:
-        assert scenario_value(calibrated, path) == pytest.approx(margins.loc[path, "median"], rel=1e-3)
+        assert scenario_value(calibrated, path) == pytest.approx(margins.loc[path, "point"], rel=1e-3)
         assert scenario_value(calibrated, path) != scenario_value(HISTORICAL, path)
     assert calibrated.events == HISTORICAL.events and calibrated.months == HISTORICAL.months
 
@@ -207,3 +212,17 @@ def test_a_bundled_calibration_is_recorded_by_its_place_in_the_package_not_this_
     assert load_calibration(mine)[0].source_file == str(mine.resolve())
     committed = json.loads((COMMITTED / "meta.json").read_text())["calibration"]["source_file"]
     assert not Path(committed).is_absolute()
+
+
+def test_the_point_is_the_particle_where_the_weighted_posterior_is_densest():
+    """Hand-built posterior: a tight cluster of heavy particles near (0.8, 0.8) and scattered light
+    ones over the unit square: the point is one of the cluster's particles, not a mix of values."""
+    rng = np.random.default_rng(1)
+    cluster = 0.8 + rng.normal(0, 0.01, 30)
+    scatter = rng.uniform(0, 1, (30, 2))
+    table = pd.DataFrame({"a": np.r_[cluster, scatter[:, 0]], "b": np.r_[cluster, scatter[:, 1]],
+                          "weight": np.r_[np.full(30, 2.0), np.full(30, 1.0)] / 90})
+    point = densest_particle(table, ["a", "b"])
+    assert point.name < 30 and abs(point["a"] - 0.8) < 0.05
+    same = table.assign(b=0.3)  # a coefficient every particle shares carries no density
+    assert densest_particle(same, ["a", "b"])["b"] == 0.3

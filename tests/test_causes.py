@@ -185,15 +185,18 @@ def test_conceding_ends_the_crisis_and_is_recorded_as_vietnams():
     assert "stability" in crises.end_terms[0]
 
 
-def test_china_stepping_down_to_rung_zero_is_recorded_as_chinas():
+@pytest.mark.parametrize("rung", [1, 3, THREAT_RUNG])
+def test_china_withdrawing_ends_the_crisis_from_any_rung_and_is_recorded_as_chinas(rung):
+    """HD-981 left in Jul 2014 from a standoff with water cannon: no walk down the ladder."""
     model = _model()
     w = model.world
-    w.escalation[:] = 1
+    w.escalation[:] = rung
     model.log_crisis_start(np.array([True, True]), None)
     model.china.decide(w)
     actions = np.array([INDEX[Action.DE_ESCALATE], INDEX[Action.HOLD]])
     apply_moves(w, CHINA, actions, np.zeros(2, dtype=int))
     model.china.after_moves(w, actions, np.zeros(2, dtype=int))
+    assert w.escalation.tolist() == [0, rung]
     assert w.ended_by_china.tolist() == [1, 0]
     assert model.crises().ended_by.tolist() == ["china", ""]
 
@@ -203,7 +206,7 @@ def test_china_stepping_down_to_rung_zero_is_recorded_as_chinas():
     ("interdependence", True),   # leverage: what Vietnam stands to lose
     ("us_commitment", False),    # leverage and deterrence: somebody stands behind Vietnam
     ("stood_firm", True),        # defiance to answer
-    ("reputation_cost", False),  # a standing cost, at the threat's rung
+    ("reputation_cost", False),  # a standing cost, times the threat's price
 ])
 def test_chinas_value_of_a_threat_answers_to_leverage_and_costs(quantity, rises):
     model = _model()
@@ -215,13 +218,19 @@ def test_chinas_value_of_a_threat_answers_to_leverage_and_costs(quantity, rises)
     assert (value[1] > value[0]) == rises
 
 
-def test_a_threat_is_priced_by_the_same_standing_costs_at_its_rung():
-    model = _model({"agents.china.ladder.gain_threat": 0.0})
-    w = model.world
-    w.escalation[:] = 2
-    china = model.china
-    expected = china.gain_of_pressing(w) - china.cost_at(w, np.full(2, THREAT_RUNG))
-    assert np.allclose(_china_value(model, Action.THREATEN_FORCE), expected)
+def test_a_threat_is_priced_by_the_standing_costs_times_its_own_price_not_the_rungs_risk():
+    """Words that may be tested ([Fearon1994]): the ladder's risk prices holding a rung, not the
+    threat, so a riskier ladder makes holding the threat rung dearer but the threat itself no dearer."""
+    values = {}
+    for risk in (0.1, 0.6):
+        model = _model({"agents.china.ladder.gain_threat": 0.0, "agents.china.ladder.risk": risk})
+        w = model.world
+        w.escalation[:] = 2
+        china = model.china
+        expected = china.gain_of_pressing(w) - china.k.ladder.threat_cost * sum(china.standing_costs(w).values())
+        values[risk] = _china_value(model, Action.THREATEN_FORCE)
+        assert np.allclose(values[risk], expected)
+    assert np.allclose(values[0.1], values[0.6])
 
 
 def test_china_may_threaten_only_in_a_crisis_below_the_threat_rung():

@@ -131,7 +131,7 @@ def test_hand_worked_moves_on_a_small_world():
 
     china_trust = w.trust[:, CHINA].copy()
     apply_moves(w, CHINA, np.full(2, INDEX[Action.DE_ESCALATE]), np.full(2, VIETNAM))
-    assert w.escalation.tolist() == [0.0, 3.0]  # no crisis in replicate 0: nothing to step down
+    assert w.escalation.tolist() == [0.0, 4.0]  # withdrawal ends a crisis in dynamics, not a rung here
     apply_moves(w, CHINA, np.full(2, INDEX[Action.ESCALATE]), np.full(2, VIETNAM))
     apply_moves(w, CHINA, np.full(2, INDEX[Action.ESCALATE]), np.full(2, VIETNAM))
     assert w.escalation.tolist() == [2.0, USE_OF_FORCE_RUNG]  # clipped at the top rung

@@ -50,8 +50,13 @@ class Ladder(Frozen):
                               "exposure to it: interdependence with China x (1 - US commitment), what "
                               "Hanoi stands to lose with nobody behind it",
                               "[Schelling1966]; [Hayton2017]; [Hayton2018]")
-    restraint_assertiveness: float = coef(0.5, 0, 3, "face lost by stepping down per unit of "
-                                          "assertiveness (with the gain of holding the rung)")
+    threat_cost: float = coef(2.9, 0, 20, "what a direct threat of force costs, as a multiple of the "
+                              "standing costs: words that may be tested (an audience cost), priced "
+                              "on their own and not as a month at the threat's rung",
+                              "[Fearon1994]; calibrated")
+    restraint_assertiveness: float = coef(1.5, 0, 3, "face lost by withdrawing (the whole crisis "
+                                          "given up at once) per unit of assertiveness, with the "
+                                          "gain of holding the rung", "calibrated")
     incident_severity_base: float = coef(0.2, 0, 1, "severity of a chosen incident before the draw")
     incident_severity_spread: float = coef(0.5, 0, 1, "severity added per unit of assertiveness x "
                                            "uniform draw")
@@ -190,16 +195,20 @@ class China(StateAgent):
         :data:`~sim.state.THREAT_RUNG` at once (compellence, [Schelling1966]; Jul 2017 and Mar 2018,
         [Hayton2017]; [Hayton2018]). The gain of pressing, plus the leverage of the threat — what
         Vietnam stands to lose (its interdependence with China) with nobody behind it (1 - US
-        commitment) — against the standing costs at the threat's rung, as for any rung."""
+        commitment) — against the standing costs times the threat's own price, ``threat_cost``
+        (words that may be tested, [Fearon1994]). The threat is not priced as a month at its rung:
+        the rung's risk is what holding it costs afterwards (:meth:`withdrawal_terms`)."""
         us = world.index(Country.UNITED_STATES.value)
         leverage = world.interdependence[:, CHINA] * (1.0 - world.commitment[:, us])
         return {"gain_of_pressing": self.gain_of_pressing(world),
                 "leverage": self.k.ladder.gain_threat * leverage,
-                "cost_at_threat_rung": -self.cost_at(world, np.full(world.replicates, THREAT_RUNG))}
+                "threat_cost": -self.k.ladder.threat_cost * sum(self.standing_costs(world).values())}
 
-    def bargaining_terms(self, world: World) -> dict[str, np.ndarray]:
-        """``name -> (R,)``: the signed terms of stepping down (positive: for stepping down) — the
-        costs of holding the current rung, against its gain and the face lost."""
+    def withdrawal_terms(self, world: World) -> dict[str, np.ndarray]:
+        """``name -> (R,)``: the signed terms of withdrawing (positive: for withdrawing) — the costs of
+        holding the current rung another month, against the gain of pressing and the face lost.
+        Withdrawing ends the crisis from any rung: the rig or the survey ship goes home (HD-981,
+        Jul 2014; Haiyang Dizhi 8, Oct 2019; [Diplomat2023]), there is no walk down the ladder."""
         risk = 1.0 + self.k.ladder.risk * world.escalation ** 2
         terms = {name: cost * risk for name, cost in self.standing_costs(world).items()}
         terms["gain_of_pressing"] = -self.gain_of_pressing(world)
@@ -234,7 +243,7 @@ class China(StateAgent):
             Action.GRAY_ZONE_INCIDENT: sum(self.incident_terms(world).values()),
             Action.ESCALATE: self.gain_of_pressing(world) - self.cost_of_pressing(world),
             Action.THREATEN_FORCE: sum(self.threat_terms(world).values()),
-            Action.DE_ESCALATE: sum(self.bargaining_terms(world).values()),
+            Action.DE_ESCALATE: sum(self.withdrawal_terms(world).values()),
             Action.INDUCEMENT: (u.inducement_suspicion * suspicion + u.inducement_restraint * (1 - a)
                                 - u.inducement_cost),
             Action.PROPOSE_PACKAGE: u.package_anxiety * self.status_anxiety(world) - u.package_cost,
@@ -258,18 +267,18 @@ class China(StateAgent):
             world.china_incidents += incident
             self.model.log_crisis_start(incident, terms)
         threaten(world, actions == INDEX[Action.THREATEN_FORCE])
-        stepped_down = (actions == INDEX[Action.DE_ESCALATE]) & ~world.in_crisis
-        if stepped_down.any():
-            end_crisis(world, stepped_down, Country.CHINA)
-            self.model.log_crisis_end(stepped_down, "china", self._terms_before_move)
+        withdrawn = (actions == INDEX[Action.DE_ESCALATE]) & world.in_crisis
+        if withdrawn.any():
+            end_crisis(world, withdrawn, Country.CHINA)
+            self.model.log_crisis_end(withdrawn, "china", self._terms_before_move)
         proposed = actions == INDEX[Action.PROPOSE_PACKAGE]
         if proposed.any():
             open_package(world, proposed, u.package_cooldown, u.community_offer_months)
             self.model.vietnam.answer_package(world, self.package_kinds(), proposed)
 
     def decide(self, world: World):  # noqa: ANN201
-        """Remember the bargaining terms the month's choice was made on (for the crisis record)."""
-        self._terms_before_move = self.bargaining_terms(world)
+        """Remember the withdrawal terms the month's choice was made on (for the crisis record)."""
+        self._terms_before_move = self.withdrawal_terms(world)
         return super().decide(world)
 
     def package_kinds(self) -> np.ndarray:
