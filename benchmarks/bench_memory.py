@@ -17,7 +17,10 @@ It prints
 - the peak so far at two phases of the sweep driver — after planning the design (``prepare``) and
   after writing experiment.json — and the range of the child's resident size (``/proc/self/statm``)
   after each block is written, first and second half of the blocks apart (a trend shows as a
-  higher second half).
+  higher second half);
+- the peak after each block: after how many blocks the sweep reached its peak, and the peak after
+  its first 5 blocks (a sweep of more blocks above that has grown with its runs; one equal to it
+  only took a few blocks to reach it).
 
 ``--months M`` runs a copy of the scenario cut to its first M months (events after them dropped),
 so that the memory of a large sweep is measured in a few CPU-minutes: e.g. ``--months 12 --runs
@@ -105,7 +108,7 @@ def resident_mb() -> float:
         return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
-def watch_phases(phases: dict[str, float], blocks: list[float]) -> None:
+def watch_phases(phases: dict[str, float], blocks: list[float], peaks: list[float]) -> None:
     """Record the peak after planning and after writing experiment.json, and the resident size
     after each block is written (the sweep driver's functions wrapped, nothing else changed)."""
     from sim.sweep import store, sweep
@@ -125,6 +128,7 @@ def watch_phases(phases: dict[str, float], blocks: list[float]) -> None:
     def block_written(self, runs, series):
         write_chunk(self, runs, series)
         blocks.append(resident_mb())
+        peaks.append(peak_mb())
 
     sweep.prepare, store.ResultStore.write_metadata, store.ResultStore.write_chunk = \
         planned, metadata_written, block_written
@@ -138,7 +142,8 @@ def child(runs: int, design: str, months: int | None) -> dict[str, float]:
 
     phases: dict[str, float] = {}
     blocks: list[float] = []
-    watch_phases(phases, blocks)
+    peaks: list[float] = []
+    watch_phases(phases, blocks, peaks)
     with tempfile.TemporaryDirectory() as tmp:
         exp = Path(tmp) / "bench_memory.yaml"
         text = experiment_yaml(runs, design)
@@ -153,7 +158,12 @@ def child(runs: int, design: str, months: int | None) -> dict[str, float]:
     return {"runs": runs, "peak_rss_mb": usage.ru_maxrss / 1024, "models_held": len(mesa.Agent._ids),
             "cpu_s": usage.ru_utime + usage.ru_stime, **phases, "blocks": len(blocks),
             "first_half_mb": [min(blocks[:half] or blocks), max(blocks[:half] or blocks)],
-            "second_half_mb": [min(blocks[half:]), max(blocks[half:])]}
+            "second_half_mb": [min(blocks[half:]), max(blocks[half:])],
+            "peak_at_block": 1 + peaks.index(max(peaks)), "peak_after_5_blocks_mb": peaks[:EARLY_BLOCKS][-1]}
+
+
+#: blocks after which the peak so far is reported (a sweep of 5,000 runs has ~5 automatic blocks)
+EARLY_BLOCKS = 5
 
 
 def measure(runs: int, tree: Path, design: str, months: int | None) -> dict[str, float]:
@@ -181,15 +191,17 @@ def main() -> None:
     cut = f", first {args.months} months" if args.months else ""
     print(f"design: {args.design}; scenario: {SCENARIO}{cut}")
     print("| runs | code | peak RSS (MB) | models still held | CPU s | peak after planning | after "
-          "experiment.json | resident after each block, first half / second half |")
-    print("|---:|---|---:|---:|---:|---:|---:|---|")
+          "experiment.json | resident after each block, first half / second half | peak reached "
+          "at block | peak after 5 blocks |")
+    print("|---:|---|---:|---:|---:|---:|---:|---|---:|---:|")
     for runs in args.runs:
         for label, tree in trees:
             r = measure(runs, tree, args.design, args.months)
             print(f"| {r['runs']:,} | {label} | {r['peak_rss_mb']:.0f} | {r['models_held']} "
                   f"| {r['cpu_s']:.0f} | {r['planned_mb']:.0f} | {r['experiment_json_mb']:.0f} "
                   f"| {_span(r['first_half_mb'])} / "
-                  f"{_span(r['second_half_mb'])} ({r['blocks']} blocks) |", flush=True)
+                  f"{_span(r['second_half_mb'])} ({r['blocks']} blocks) | {r.get('peak_at_block', '-')} "
+                  f"| {r.get('peak_after_5_blocks_mb', float('nan')):.0f} |", flush=True)
 
 
 def _span(values: list[float]) -> str:

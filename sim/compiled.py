@@ -12,8 +12,9 @@ its machine code, and the disk cache is invalidated only when the kernel's own s
 so a table defined elsewhere (the actions table, the channels) would stay as it was when the kernel
 was first compiled. Such data is passed as arguments (tests/test_compiled.py checks every kernel).
 
-Kernels use IEEE arithmetic only (numba's default: no fast-math, no fused multiply-add), so they give
-the same bits as the numpy expressions they replaced; transcendental functions (``exp``, ``log``) stay
+Kernels use IEEE arithmetic only (numba's default: no fast-math, no fused multiply-add; and numpy's
+error model, so that ``0 / 0`` is NaN as in numpy, not a ``ZeroDivisionError``), so they give the
+same bits as the numpy expressions they replaced; transcendental functions (``exp``, ``log``) stay
 in numpy, whose results can differ from numba's in the last bit.
 
 numba is imported here, and this module only by code that runs a model, so that ``hedgesim --help``
@@ -33,10 +34,11 @@ _NO_CACHE = "no locator available"  # numba's RuntimeError when no cache directo
 
 
 def kernel(func: F) -> F:
-    """``numba.njit(cache=True)``, or without the disk cache where no cache directory is writable."""
+    """``numba.njit(cache=True, error_model="numpy")``, or without the disk cache where no cache
+    directory is writable."""
     try:
-        return njit(cache=True)(func)
+        return njit(cache=True, error_model="numpy")(func)
     except RuntimeError as err:
         if _NO_CACHE not in str(err):
             raise
-        return njit(func)
+        return njit(error_model="numpy")(func)

@@ -1,7 +1,9 @@
 """Every compiled kernel (sim/compiled.py) reads, of its module's globals, only other kernels, modules
 and constants assigned in its own source file: numba freezes a kernel's globals into the cached
 machine code and its cache watches only that file, so a value imported from elsewhere (the actions
-table, a country's index) would go stale in the cache when its own module changed."""
+table, a country's index) would go stale in the cache when its own module changed. For the same
+reason a kernel calls only kernels of its own file: a kernel compiled from another file is linked
+into the caller's cache, which would keep the old code after that file changed."""
 
 from __future__ import annotations
 
@@ -63,6 +65,10 @@ def test_a_kernel_reads_no_global_imported_from_another_module(module, kernel):
         assert isinstance(value, CPUDispatcher | types.ModuleType) or name in own, (
             f"{kernel.py_func.__name__} reads {name}, not a constant of {module.__name__}'s own source: "
             "pass it as an argument")
+        if isinstance(value, CPUDispatcher):
+            assert value.py_func.__module__ == module.__name__, (
+                f"{kernel.py_func.__name__} calls {name} of {value.py_func.__module__}: its cache would "
+                "not see that file change; keep kernels that call each other in one file")
 
 
 def test_the_kernels_are_found():

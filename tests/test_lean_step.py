@@ -92,8 +92,7 @@ def softmax_as_defined(scores: np.ndarray, temperature) -> np.ndarray:
 
 
 def test_softmax_equals_its_definition_bit_for_bit_on_hostile_rows():
-    from sim.decision import softmax
-    from sim.rules.binding import _probabilities
+    from sim.decision import per_row, probabilities, softmax
 
     rng = np.random.default_rng(3)
     scores = rng.normal(0, 50, (40, 9))
@@ -107,7 +106,8 @@ def test_softmax_equals_its_definition_bit_for_bit_on_hostile_rows():
         got = softmax(scores, temperature)
         np.testing.assert_array_equal(got, expected)
         assert np.isnan(got[0]).all()
-        np.testing.assert_array_equal(_probabilities(scores, temperature), np.nan_to_num(expected, nan=0.0))
+        np.testing.assert_array_equal(probabilities(scores, per_row(temperature, 40)),
+                                      np.nan_to_num(expected, nan=0.0))
 
 
 def test_softmax_kernel_scales_and_shifts_each_row_by_its_own_temperature_and_largest_score():
@@ -123,21 +123,146 @@ def test_softmax_kernel_scales_and_shifts_each_row_by_its_own_temperature_and_la
     np.testing.assert_allclose(softmax(np.array([0.0, np.log(3.0)]), 1.0), [0.25, 0.75], rtol=1e-15)  # one row
 
 
-def test_forbidden_by_others_is_the_or_of_every_other_rule():
-    from sim.agents.base import Scores
-    from sim.rules.binding import _forbidden_by_others
+@pytest.mark.parametrize("n", [*range(0, 300), 511, 1031, 4099])
+def test_row_sum_is_numpys_sum_bit_for_bit(n):
+    """numpy sums pairwise (eight partial sums, halves past 128 terms): the kernel adds in the same
+    order, so every bit agrees, on magnitudes across 17 orders and with infinities and NaN."""
+    from sim.decision import row_sum
 
-    rng = np.random.default_rng(5)
-    masks = [(f"rule{i}", rng.random((7, 5)) < 0.2) for i in range(4)]
-    scores = Scores(np.zeros((7, 5)), np.zeros((7, 5)), masks, [])
-    others, everything = _forbidden_by_others(scores)
-    for rid, _ in masks:
-        expected = np.zeros((7, 5), dtype=bool)
-        for other, mask in masks:
-            if other != rid:
-                expected |= mask
-        np.testing.assert_array_equal(others[rid], expected)
-    np.testing.assert_array_equal(everything, np.logical_or.reduce([m for _, m in masks]))
+    rng = np.random.default_rng(n)
+    x = rng.standard_normal((6, n)) * np.exp(rng.uniform(-20, 20, (6, n)))
+    if n:
+        x[4, rng.integers(n)] = np.inf
+        x[5, rng.integers(n)] = np.nan
+    np.testing.assert_array_equal([row_sum(row) for row in x], x.sum(axis=1))
+
+
+def binding_as_defined(scores, temperature, k):
+    """The binding report as first written in numpy (sim.rules.binding before its kernels): per rule,
+    the counterfactual scores, their softmax, and the three measures."""
+    from sim.decision import inclusion
+
+    def probabilities(x):
+        with np.errstate(invalid="ignore"):
+            p = softmax_as_defined(x, temperature)
+        p[np.isnan(p)] = 0.0
+        return p
+
+    ids = list(dict.fromkeys([rid for rid, _ in scores.forbidden_by] + [rid for rid, _ in scores.reweighted_by]))
+    with_all, forbids, out = probabilities(scores.final), dict(scores.forbidden_by), {}
+    for rid in ids:
+        others = np.zeros(scores.base.shape, dtype=bool)
+        for other, mask in scores.forbidden_by:
+            others |= mask if other != rid else False
+        bonus = sum((b for other, b in scores.reweighted_by if other != rid), np.zeros(scores.base.shape))
+        without = probabilities(np.where(others, -np.inf, scores.base + bonus))
+        moved = 0.5 * np.abs(with_all - without).sum(axis=1)
+        removed = prevented = np.zeros(scores.base.shape[0])
+        if rid in forbids:
+            only_this = forbids[rid] & ~others
+            removed = (without * only_this).sum(axis=1)
+            if removed.any():
+                prevented = (inclusion(without, k) * only_this).sum(axis=1)
+        out[rid] = (moved, removed, prevented)
+    return out
+
+
+def hostile_decision(seed: int, R: int = 300, M: int = 11):
+    """A decision with overlapping forbids, a rule that both forbids and reweights, zero and huge
+    bonuses, rows with nothing possible and rows with one move, temperatures per replicate."""
+    from sim.agents.base import Scores
+
+    rng = np.random.default_rng(seed)
+    base = rng.normal(0, 3, (R, M))
+    base[rng.random((R, M)) < 0.2] = -np.inf
+    base[0], base[1, 1:] = -np.inf, -np.inf
+    forbidden = [(rid, (rng.random((R, M)) < share) & np.isfinite(base))
+                 for rid, share in (("a", 0.1), ("b", 0.3), ("c", 0.05))]
+    forbidden[2][1][:, :3] |= forbidden[0][1][:, :3]  # c repeats some of a's
+    reweighted = [("b", rng.normal(0, 1, (R, M))), ("d", np.where(rng.random((R, M)) < 0.5, 0.0, 1e3)),
+                  ("e", rng.normal(0, 1e-3, (R, M)))]
+    final = base.copy()
+    for rid, mask in forbidden:
+        final = np.where(mask, -np.inf, final)
+        final = final + dict(reweighted).get(rid, 0.0)
+    for rid, bonus in reweighted:
+        final = final + bonus if rid != "b" else final
+    temperature = rng.uniform(0.05, 2, (R, 1))
+    return Scores(base, final, forbidden, reweighted), temperature
+
+
+@pytest.mark.parametrize("k", [1, 2, 3])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_binding_report_kernels_equal_its_definition_bit_for_bit(k, seed):
+    from sim.rules.binding import rule_effects
+
+    scores, temperature = hostile_decision(seed)
+    expected = binding_as_defined(scores, temperature, k)
+    got = rule_effects(scores, temperature, k)
+    assert [e.rule for e in got] == list(expected) == ["a", "b", "c", "d", "e"]
+    for e in got:
+        for name, value in zip(("moved", "removed", "prevented"), expected[e.rule], strict=True):
+            np.testing.assert_array_equal(getattr(e, name), value, err_msg=f"{e.rule} {name}")
+    assert any(e.prevented.any() for e in got) and all(e.moved.any() for e in got if e.rule != "c")
+
+
+def two_picks_as_defined(p):
+    """Inclusion in two picks as first written in numpy (sim.decision._two_picks before its kernel)."""
+    rows = np.arange(p.shape[0])
+    top = p.argmax(axis=1)
+
+    def others_of(x):
+        rest = x.copy()
+        rest[rows, top] = 0.0
+        return rest.sum(axis=1)
+
+    left = p.sum(axis=1, keepdims=True) - p
+    left[rows, top] = others_of(p)
+    t = np.divide(p, left, out=np.zeros_like(p), where=left > 0)
+    others_of_top = others_of(t)
+    others = (others_of_top + t[rows, top])[:, None] - t
+    others[rows, top] = others_of_top
+    return np.minimum(p * (1.0 + others), 1.0)
+
+
+@pytest.mark.parametrize("concentration", [0.02, 1.0])
+def test_two_picks_kernel_equals_its_definition_bit_for_bit(concentration):
+    from sim.decision import inclusion
+
+    rng = np.random.default_rng(4)
+    p = rng.dirichlet(np.full(9, concentration), size=500)
+    p[0], p[1], p[2, :3] = 0.0, [1.0] + [0.0] * 8, [0.25, 0.5, 0.25]  # nothing, one move, a tie for top
+    np.testing.assert_array_equal(inclusion(p, 2), two_picks_as_defined(p))
+
+
+def choose_as_defined(scores, temperature, k, noise):
+    """The choice as first written in numpy: Gumbel-perturbed keys, a stable argsort, -1 for a slot
+    whose key is not finite."""
+    keyed = np.where(np.isfinite(scores), scores / temperature + noise, -np.inf)
+    order = np.argsort(-keyed, axis=-1, kind="stable")[..., :min(k, scores.shape[-1])]
+    return np.where(np.take_along_axis(np.isfinite(keyed), order, axis=-1), order, -1)
+
+
+@pytest.mark.parametrize("k", [1, 2, 4, 9])
+def test_choice_kernel_equals_its_definition_bit_for_bit(k):
+    """Same noise (a stream is a pure function of its keys), hostile rows: nothing possible, fewer
+    moves than picks, ties (equal scores, keys overflowing to infinity)."""
+    from sim.decision import choose
+    from sim.streams import Purpose, ReplicateStreams
+
+    rng = np.random.default_rng(k)
+    R, M = 400, 7
+    scores = rng.normal(0, 2, (R, M))
+    scores[rng.random((R, M)) < 0.3] = -np.inf
+    scores[0], scores[1, 2:] = -np.inf, -np.inf
+    scores[2] = 1e308  # every key +inf: ties broken by index, and no slot allowed (not finite)
+    scores[3, :3] = [-1e308, 1e308, 1e308]
+    temperature = rng.uniform(0.01, 2, (R, 1))
+    noise = ReplicateStreams(list(range(R))).of(Purpose.MOVE_CHOICE).gumbel((R, M))
+    with np.errstate(over="ignore"):
+        got = choose(scores, temperature, k, ReplicateStreams(list(range(R))).of(Purpose.MOVE_CHOICE))
+        np.testing.assert_array_equal(got, choose_as_defined(scores, temperature, k, noise))
+    assert (got[0] == -1).all() and (got[1, 2:] == -1).all()
 
 
 def test_top_terms_ranks_each_replicate_by_size_ties_in_order():

@@ -25,11 +25,12 @@ from hypothesis import strategies as st
 
 from sim import mesa_compat
 from sim.model import HedgingModel
+from sim.outputs import UnreadableOutputError
 from sim.scenario.loader import BUNDLED_DIR, load_scenario
 from sim.sweep import runner
 from sim.sweep.experiment import Outcome, Reducer
 from sim.sweep.runner import Block, ChunkTask, run_chunk
-from sim.sweep.store import JsonRows, ResultStore
+from sim.sweep.store import PER_POINT, JsonRows, ResultStore, _read_header
 from sim.sweep.sweep import metadata, prepare, run_sweep, summary
 
 
@@ -219,18 +220,25 @@ def test_rows_written_in_batches_are_laid_out_as_json_dumps_would(tmp_path_facto
     folder = tmp_path_factory.mktemp("json")
     ResultStore(folder).write_metadata(lazy)
     assert (folder / "experiment.json").read_text() == json.dumps(whole, indent=2, default=str) + "\n"
+    header = _read_header(folder / "experiment.json")  # what a resume reads: all but the per-point arrays
+    assert (header is None) == (not meta)
+    if header is not None:
+        expected = {k: None if k in PER_POINT else v for k, v in whole.items()}
+        assert json.dumps(header) == json.dumps(expected)
 
 
 def _is_batches(value: object) -> bool:
     return isinstance(value, list) and bool(value) and all(isinstance(b, list) for b in value)
 
 
-def test_a_sweep_reads_experiment_json_only_to_check_a_resume(tmp_path, monkeypatch):
+def test_a_sweep_never_reads_the_design_back(tmp_path, monkeypatch):
     """A new sweep and its summary do not read back the design just written (the runs are known);
-    a resumed one reads it once, to check it is the same experiment."""
-    reads = []
-    original = ResultStore.metadata
+    a resumed one reads experiment.json's header once, to check it is the same experiment, and
+    never the whole file."""
+    reads, headers = [], []
+    original, header = ResultStore.metadata, ResultStore.header
     monkeypatch.setattr(ResultStore, "metadata", lambda self: reads.append(1) or original(self))
+    monkeypatch.setattr(ResultStore, "header", lambda self: headers.append(1) or header(self))
     scenario = tmp_path / "short.yaml"
     scenario.write_text(f"name: short\ndescription: a year\nextends: {BUNDLED_DIR / 'south_china_sea_flareup.yaml'}"
                         "\nmonths: 12\n")
@@ -239,5 +247,45 @@ def test_a_sweep_reads_experiment_json_only_to_check_a_resume(tmp_path, monkeypa
                                                          str(scenario)))
     report = run_sweep(experiment, tmp_path / "out", progress=False, chunk_runs=2)
     assert report.complete and "4 of 4 runs in the table" in summary(report) and reads == []
+    assert headers == []
     report = run_sweep(experiment, tmp_path / "out", progress=False, resume=True)
-    assert report.complete and report.done_before == 4 and len(reads) == 1
+    assert report.complete and report.done_before == 4 and reads == [] and len(headers) == 1
+
+
+def _peak_bytes_reading(store: ResultStore, read) -> int:  # noqa: ANN001
+    tracemalloc.start()
+    try:
+        read(store)
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_checking_a_resume_does_not_grow_with_the_design(tmp_path):
+    """A resume reads experiment.json's header line by line: ten times the design points, the same
+    memory, where reading the file whole (as analysis must) holds every point's record."""
+    for points in (1_000, 10_000):
+        experiment, design, _, scenario_hash = prepare(_lhs_experiment(tmp_path, points), yes=True)
+        ResultStore(tmp_path / f"out_{points}").write_metadata(metadata(experiment, scenario_hash, design, ["x"]))
+    small, large = ResultStore(tmp_path / "out_1000"), ResultStore(tmp_path / "out_10000")
+    _peak_bytes_reading(small, ResultStore.header)  # first use: caches filled
+    grown = _peak_bytes_reading(large, ResultStore.header) - _peak_bytes_reading(small, ResultStore.header)
+    whole = _peak_bytes_reading(large, ResultStore.metadata) - _peak_bytes_reading(small, ResultStore.metadata)
+    assert grown < 64 * 2**10, f"the header of 9,000 more points held {grown / 2**10:.0f} KB more"
+    assert whole > 2**20, "the whole file does grow: the measure can tell"
+    header, meta = large.header(), large.metadata()
+    assert header == {k: None if k in ("design", "sample") else v for k, v in meta.items()}
+    assert header["total_runs"] == 10_000 and large.verify(quarantine=False) == set()
+
+
+def test_a_header_not_laid_out_as_written_is_read_whole_and_a_damaged_one_named(tmp_path):
+    meta = {"experiment": {"name": "x"}, "experiment_hash": "h", "total_runs": 3, "design": [{"point": 0}]}
+    store = ResultStore(tmp_path)
+    (tmp_path / "experiment.json").write_text(json.dumps(meta))  # one line: not our layout
+    assert store.header() == {**meta, "design": None}
+    (tmp_path / "experiment.json").write_text(json.dumps(meta, indent=2)[:-30])  # cut short
+    with pytest.raises(UnreadableOutputError, match=r"experiment.json:\d+: not valid JSON"):
+        store.header()
+    (tmp_path / "experiment.json").write_text(json.dumps({"experiment": 1}, indent=2))
+    with pytest.raises(UnreadableOutputError, match="missing experiment_hash, total_runs, design"):
+        store.header()

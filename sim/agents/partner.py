@@ -155,8 +155,10 @@ class Partner(StateAgent):
 
     def utilities(self, world: World) -> np.ndarray:
         values = self.values(world)
-        return np.stack([np.broadcast_to(values[self.action_of(i)], (world.replicates,))
-                         for i in self.menu.actions], axis=1)
+        out = np.empty((world.replicates, len(self.menu)))
+        for m, i in enumerate(self.menu.actions):
+            out[:, m] = values[self.action_of(i)]  # one value, or one per replicate
+        return out
 
     def after_moves(self, world: World, actions: np.ndarray, targets: np.ndarray) -> None:
         offered = actions == INDEX[Action.UPGRADE_OFFER]

@@ -321,6 +321,7 @@ class GainsKernel:
         self.widths = dict(widths)
         offsets = np.cumsum([0, *widths.values()])
         start = dict(zip(widths, offsets.tolist(), strict=False))
+        self.starts, self.columns = offsets[:-1].tolist(), int(offsets[-1])
         cells: list[int] = []  # flat (entry, goal) of each cell with a row
         terms: list[tuple[np.ndarray, list[int]]] = []  # (c (R,), its factors' columns), cell by cell
         ends: list[int] = [0]
@@ -345,8 +346,10 @@ class GainsKernel:
 
     def stacked(self, factors: dict[str, np.ndarray]) -> np.ndarray:
         """``(R, K)``: every factor as columns (a per-country one n columns)."""
-        R = self.coefficients.shape[0]
-        return np.concatenate([np.broadcast_to(factors[n], (R, w)) for n, w in self.widths.items()], axis=1)
+        out = np.empty((self.coefficients.shape[0], self.columns))
+        for (name, width), start in zip(self.widths.items(), self.starts, strict=True):
+            out[:, start:start + width] = factors[name]  # broadcast: a per-replicate factor fills its column
+        return out
 
     def __call__(self, factors: dict[str, np.ndarray]) -> np.ndarray:
         g = _gain_cells(self.stacked(factors), self.coefficients, self.factors, self.depth, self.ends,

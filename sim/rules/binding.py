@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.decision import inclusion, logistic, softmax
+from sim.decision import inclusion, logistic, per_row, probabilities, without_rule
 
 if TYPE_CHECKING:
     from sim.agents.base import Scores
@@ -46,59 +46,43 @@ class RuleEffect:
     decided: np.ndarray | bool = True  # (R,) where a decision was made (a package: where proposed)
 
 
-def _without(scores: Scores, rule: str, others: np.ndarray) -> np.ndarray:
-    """``(R, M)`` the scores with every rule in force except ``rule`` (``others``: what the other
-    rules forbid)."""
-    bonus = sum((b for rid, b in scores.reweighted_by if rid != rule), np.zeros(scores.base.shape))
-    return np.where(others, -np.inf, scores.base + bonus)
-
-
-def _forbidden_by_others(scores: Scores) -> tuple[dict[str, np.ndarray], np.ndarray]:
-    """``rule -> (R, M)`` what every other rule forbids (the masks before it or'ed with those
-    after it: one pass each way, not one per rule), and ``(R, M)`` what all of them forbid."""
-    masks = scores.forbidden_by
-    none = np.zeros(scores.base.shape, dtype=bool)
-    before = [none]
-    for _, mask in masks:
-        before.append(before[-1] | mask)
-    after = none
-    out: dict[str, np.ndarray] = {}
-    for i in range(len(masks) - 1, -1, -1):
-        out[masks[i][0]] = before[i] | after
-        after = after | masks[i][1]
-    return out, before[-1]
-
-
-def _probabilities(scores: np.ndarray, temperature: np.ndarray | float) -> np.ndarray:
-    """Softmax probabilities with 0 where they are undefined (a row with no possible move)."""
-    p = softmax(scores, temperature)
-    p[np.isnan(p)] = 0.0  # softmax is never infinite: e <= 1 over a sum >= 1, or 0/0
-    return p
-
-
 def rule_effects(scores: Scores, temperature: np.ndarray | float, k: int) -> list[RuleEffect]:
-    """One :class:`RuleEffect` per rule that forbade or reweighted anything in this decision."""
+    """One :class:`RuleEffect` per rule that forbade or reweighted anything in this decision.
+
+    Each rule's counterfactual choice, ``moved`` and ``removed`` come from one compiled pass
+    (:func:`sim.decision.without_rule`); ``prevented`` from :func:`inclusion`, for a rule that
+    removed any mass."""
     ids = list(dict.fromkeys([rid for rid, _ in scores.forbidden_by]
                              + [rid for rid, _ in scores.reweighted_by]))
     if not ids:
         return []
-    with_all = _probabilities(scores.final, temperature)
-    forbids = dict(scores.forbidden_by)
-    by_others, everything = _forbidden_by_others(scores)
+    number = {rid: i for i, rid in enumerate(ids)}
+    shape = scores.base.shape
+    t = per_row(temperature, shape[0])
+    tables = (np.ascontiguousarray(scores.base, dtype=float),
+              _stacked([mask for _, mask in scores.forbidden_by], shape, bool),
+              np.array([number[rid] for rid, _ in scores.forbidden_by], dtype=np.int64),
+              _stacked([b for _, b in scores.reweighted_by], shape, float),
+              np.array([number[rid] for rid, _ in scores.reweighted_by], dtype=np.int64))
+    with_all = probabilities(scores.final, t)
+    forbids = {rid for rid, _ in scores.forbidden_by}
     out = []
-    for rid in ids:
-        others = by_others.get(rid, everything)
-        counterfactual = _without(scores, rid, others)
-        without = _probabilities(counterfactual, temperature)
-        moved = 0.5 * np.abs(with_all - without).sum(axis=1)
-        zero = np.zeros(scores.base.shape[0])
-        removed, prevented = zero, zero
-        if rid in forbids:
-            only_this = forbids[rid] & ~others
-            removed = (without * only_this).sum(axis=1)
-            if removed.any():
-                prevented = (inclusion(without, k) * only_this).sum(axis=1)
+    for i, rid in enumerate(ids):
+        without, only, moved, removed = without_rule(*tables, i, t, with_all)
+        prevented = np.zeros(shape[0])
+        if rid not in forbids:
+            removed = prevented
+        elif removed.any():
+            prevented = (inclusion(without, k) * only).sum(axis=1)
         out.append(RuleEffect(rid, moved, removed, prevented))
+    return out
+
+
+def _stacked(arrays: list[np.ndarray], shape: tuple[int, ...], dtype: type) -> np.ndarray:
+    """``(len(arrays), *shape)``: each array broadcast to ``shape``, contiguous."""
+    out = np.empty((len(arrays), *shape), dtype=dtype)
+    for i, a in enumerate(arrays):
+        out[i] = a
     return out
 
 

@@ -201,13 +201,18 @@ def _series_rows(model: HedgingModel, values: np.ndarray, columns: list[str], id
 
 # ------------------------------------------------------------------------------------------ block size
 #: Cost model of one lockstep block of the historical replay (144 months), in CPU seconds,
-#: measured with ``time.process_time`` over blocks of 1, 10, 100, 300 and 1,000 runs, least of 3
-#: rounds (``python benchmarks/bench_lockstep.py --fit --sizes 1,10,100,300,1000``; README,
-#: "Speed"): ``BLOCK_FIXED_CPU_S + runs * RUN_CPU_S``. Both scale with the months; their ratio
-#: (how many runs amortise the fixed cost) does not.
-BLOCK_FIXED_CPU_S = 1.14
-RUN_CPU_S = 0.0060
-#: the fixed cost may add at most this share to a run's cost: blocks of >= 1,900 runs
+#: measured with ``time.process_time`` over blocks of 1, 10, 100, 300, 600, 1,000, 1,500 and 2,000
+#: runs, least of 3 interleaved rounds, least-squares line (``python benchmarks/bench_lockstep.py
+#: --fit --sizes 1,10,100,300,600,1000,1500,2000 --rounds 3``, after the binding report and the
+#: choice were compiled; README, "Speed"): ``BLOCK_FIXED_CPU_S + runs * RUN_CPU_S``. Both scale with
+#: the months; their ratio (how many runs amortise the fixed cost) does not. Past ~1,000 runs a run
+#: costs no less (5.3-5.4 ms at 1,500 and 2,000 against 4.5 at 1,000: the block's arrays leave the
+#: cache, and its monthly series is fresh memory to fault in), so the size this chooses, ~1,100,
+#: is also about the fastest measured.
+BLOCK_FIXED_CPU_S = 0.55
+RUN_CPU_S = 0.0049
+#: the fixed cost may add at most this share to a run's cost: blocks of about 1,123 runs
+#: (:func:`block_size` cuts a worker's runs into the nearest whole number of them)
 FIXED_SHARE = 0.10
 SPEED_BLOCK = int(np.ceil(BLOCK_FIXED_CPU_S / (FIXED_SHARE * RUN_CPU_S)))
 #: memory a block may take in a worker (its monthly series, months x columns x 8 bytes per run,
@@ -219,13 +224,18 @@ FOREIGN_TASKS = 8
 
 
 def block_size(runs: int, months: int, columns: int, workers: int, own_pool: bool = True) -> int:
-    """Runs per lockstep block: as many as amortise the block's fixed cost (``SPEED_BLOCK``), no
-    more than fit ``BLOCK_MEMORY_BYTES``, and small enough that every worker gets work (a local
-    pool: at least one block per worker; another executor: ``FOREIGN_TASKS`` blocks)."""
+    """Runs per lockstep block: about ``SPEED_BLOCK`` (enough to amortise the block's fixed cost),
+    no more than fit ``BLOCK_MEMORY_BYTES``, and small enough that every worker gets work (a local
+    pool: at least one block per worker; another executor: ``FOREIGN_TASKS`` blocks). A worker's
+    share of the runs is cut into the nearest whole number of blocks of ``SPEED_BLOCK``, of equal
+    size, so that no small last block pays the fixed cost for a few runs (1,152 runs: one block,
+    not 1,123 and 29); blocks stay within 2/3 and 3/2 of ``SPEED_BLOCK``, where a run costs about
+    the least (README, "Speed")."""
     by_memory = max(1, BLOCK_MEMORY_BYTES // (months * columns * 8))
     share = workers if own_pool else FOREIGN_TASKS
     spread = -(-runs // max(1, share)) if share > 1 else runs
-    return int(max(1, min(SPEED_BLOCK, by_memory, spread)))
+    blocks = max(1, int(spread / SPEED_BLOCK + 0.5))
+    return int(max(1, min(-(-spread // blocks), by_memory)))
 
 
 # ------------------------------------------------------------------------------------------ executing

@@ -47,6 +47,10 @@ RUNS, SERIES, EXPERIMENT, QUARANTINE, LOCK = "runs", "series", "experiment.json"
 ANALYSIS = "analysis"
 LEGACY_STAGING = re.compile(r"\.analysis\.[a-z0-9_]{8}")  # tempfile.mkdtemp's names
 PART_NAME = re.compile(r"part-\d{9}-\d{5}\.parquet")
+#: experiment.json's arrays with one element per design point (written as :class:`JsonRows`),
+#: which :meth:`ResultStore.header` skips
+PER_POINT = ("design", "sample")
+_DECODER = json.JSONDecoder()
 
 
 class DirectoryBusyError(OutputRefusedError):
@@ -98,12 +102,22 @@ class ResultStore:
         except json.JSONDecodeError as exc:
             raise UnreadableOutputError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg}); the file "
                                         "is damaged: start again with --force or use another --out") from None
-        missing = [k for k in ("experiment", "experiment_hash", "total_runs", "design") if
-                   not isinstance(meta, dict) or k not in meta]
-        if missing:
-            raise UnreadableOutputError(f"{path}: missing {', '.join(missing)}; not an experiment.json "
-                                        "written by hedgesim sweep")
-        return meta
+        return _required(meta, path)
+
+    def header(self) -> dict[str, Any]:
+        """experiment.json without its arrays of one element per design point (:data:`PER_POINT`,
+        given as None), read a line at a time in the layout :meth:`write_metadata` writes: what a
+        resume checks and a verification needs (hashes, versions, the run total), in memory that
+        does not grow with the design. A file in another layout, or damaged, is read whole
+        (:meth:`metadata`, which names what is wrong)."""
+        path = self.root / EXPERIMENT
+        try:
+            meta = _read_header(path)
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            meta = None
+        if meta is None:
+            return {k: None if k in PER_POINT else v for k, v in self.metadata().items()}
+        return _required(meta, path)
 
     def lock(self) -> contextlib.AbstractContextManager[None]:
         """Hold the directory for one sweep: a second sweep on it fails at once instead of writing
@@ -154,7 +168,7 @@ class ResultStore:
         (``quarantine``) move aside the rest. Returns the run ids of the good parts. ``total_runs``:
         the experiment's, when the caller knows it (a sweep does: it saves reading experiment.json,
         whose design grows with the runs); otherwise read from experiment.json."""
-        total = int(self.metadata()["total_runs"]) if total_runs is None else total_runs
+        total = int(self.header()["total_runs"]) if total_runs is None else total_runs
         done: set[int] = set()
         self.good_parts, self.problems = [], []
         for part in sorted(self.runs_dir.glob("part-*.parquet"), key=_trust_order):
@@ -221,6 +235,45 @@ class ResultStore:
         cols = None if columns is None else list(dict.fromkeys(["run", "step", "date", *columns]))
         df = _read_parts(self.series_dir, self._parts(), cols)
         return df.sort_values(["run", "step"], kind="stable").reset_index(drop=True)
+
+
+def _required(meta: Any, path: Path) -> dict[str, Any]:
+    """``meta`` if it holds what every experiment.json holds; else UnreadableOutputError."""
+    missing = [k for k in ("experiment", "experiment_hash", "total_runs", "design") if
+               not isinstance(meta, dict) or k not in meta]
+    if missing:
+        raise UnreadableOutputError(f"{path}: missing {', '.join(missing)}; not an experiment.json "
+                                    "written by hedgesim sweep")
+    return meta
+
+
+def _read_header(path: Path) -> dict[str, Any] | None:
+    """experiment.json's top-level values, each :data:`PER_POINT` array skipped line by line (None),
+    as :func:`_write_json` lays them out: ``{``, then each key on a line of its own indented by two
+    spaces (every deeper line is indented further, and no JSON string holds a newline), then ``}``.
+    None when the file is not laid out so (it is then read whole)."""
+    meta: dict[str, Any] = {}
+    with path.open(encoding="utf-8") as fp:
+        if fp.readline() != "{\n":
+            return None
+        key: str | None = None
+        value: list[str] = []
+        for line in fp:
+            if line.startswith('  "') or line == "}\n":
+                if key is not None:
+                    text = "".join(value).rstrip().removesuffix(",")
+                    meta[key] = None if key in PER_POINT else json.loads(text)
+                if line == "}\n":
+                    return meta
+                key, end = _DECODER.raw_decode(line, 2)
+                if not line.startswith(": ", end):
+                    return None
+                value = [] if key in PER_POINT else [line[end + 2:]]
+            elif key is None:
+                return None
+            elif key not in PER_POINT:
+                value.append(line)
+    return None  # no closing brace: cut short
 
 
 def _trust_order(part: Path) -> tuple[bool, str]:

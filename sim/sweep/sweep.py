@@ -196,7 +196,7 @@ def _clear(out: Path) -> None:
 
 
 def _check_same_experiment(store: ResultStore, experiment: Experiment, scenario_hash: str) -> None:
-    meta = store.metadata()
+    meta = store.header()  # not the design: the check's memory does not grow with it
     if meta.get("experiment_hash") != experiment.content_hash():
         raise ResumeMismatchError(f"{store.root} holds a different experiment (hash "
                                   f"{str(meta.get('experiment_hash'))[:12]}, this file "
