@@ -68,7 +68,7 @@ def test_assurance_pools_every_upgrade_of_every_run():
 
 
 def _crisis_run(flags: list[int]) -> pd.DataFrame:
-    """Crises that China ends in the month the flag drops."""
+    """Crises that China ends as the month the flag drops opens (its withdrawal)."""
     steps = np.diff(np.r_[0, flags])
     return pd.DataFrame({"crisis": flags, "crisis_count": np.cumsum(steps == 1),
                          "ended_by_china": (steps == -1).astype(int), "ended_by_vietnam": 0})
@@ -76,7 +76,8 @@ def _crisis_run(flags: list[int]) -> pd.DataFrame:
 
 def test_crisis_length_at_a_point_uses_the_report_measure_and_rule(stats):
     s = stats["o1_median_crisis_length"]
-    assert median_crisis_length(_crisis_run([0, 1, 1, 0, 1, 0])) == 2.5  # crises of 3 and 2 months
+    # crises of 2 and 1 months of presence: China withdraws as the month after the last opens
+    assert median_crisis_length(_crisis_run([0, 1, 1, 0, 1, 0])) == 1.5
     column = s.inputs[0].column
     short = pd.DataFrame({column: [1.0, 2.0, 2.0]})  # the observed 1.5 inside the runs' 5-95 %
     long = pd.DataFrame({column: [2.0, 2.0, 3.0, np.nan]})  # every run's median above it

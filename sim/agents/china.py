@@ -51,9 +51,9 @@ class Ladder(Frozen):
                               "Hanoi stands to lose with nobody behind it",
                               "[Schelling1966]; [Hayton2017]; [Hayton2018]")
     threat_cost: float = coef(2.9, 0, 20, "what a direct threat of force costs, as a multiple of the "
-                              "standing costs: words that may be tested (an audience cost), priced "
-                              "on their own and not as a month at the threat's rung",
-                              "[Fearon1994]; calibrated")
+                              "standing costs: words that may be tested (an audience cost, "
+                              "[Fearon1994]), priced on their own and not as a month at the threat's "
+                              "rung", "calibrated")
     restraint_assertiveness: float = coef(1.5, 0, 3, "face lost by withdrawing (the whole crisis "
                                           "given up at once) per unit of assertiveness, with the "
                                           "gain of holding the rung", "calibrated")
