@@ -122,9 +122,12 @@ def test_a_package_rule_counts_the_answers_it_changed():
 
 # ------------------------------------------------------------------------------------ the model
 def _standoff(rule_on: bool, replicates: int) -> HedgingModel:
-    """Vietnam in a rung-4 standoff under high threat, no_force in force or not, other Nos on."""
+    """Vietnam in a rung-4 standoff under high threat, no_force in force or not, other Nos on. The
+    rung's own weight against force (stability's escalation_sq, [Womack2006]) is lifted so that
+    force is worth something and the rule has mass to remove."""
     sc = with_overrides("historical_2013_2024", {"rules.no_force.since": None,
-                                                 "rules.no_force.enabled": rule_on})
+                                                 "rules.no_force.enabled": rule_on,
+                                                 "agents.vietnam.gains.use_force.stability.escalation_sq": 0.0})
     model = HedgingModel(sc, replicates=replicates, seed=11, record_actions=False)
     w = model.world
     w.escalation[:] = 4
