@@ -546,26 +546,43 @@ def weighted_quantiles(values: np.ndarray, weights: np.ndarray, qs: Sequence[flo
     return [float(values[order][min(np.searchsorted(cdf, q), len(values) - 1)]) for q in qs]
 
 
+def effective_sample_size(weights: np.ndarray) -> float:
+    """Kish's effective number of particles, (sum w)^2 / sum w^2: the population size if every
+    particle weighed the same; far below it, a few heavy particles carry the posterior and its
+    quantiles move in steps (Kish 1965, *Survey Sampling*, sec. 11.7)."""
+    weights = np.asarray(weights, dtype=float)
+    return float(weights.sum() ** 2 / (weights ** 2).sum())
+
+
 def densest_particle(table: pd.DataFrame, paths: Sequence[str]) -> pd.Series:
     """The particle of the last generation where the weighted posterior density is highest: a point of
     the joint posterior, so coefficients that trade off stay on their ridge (the marginal medians need
-    not be a likely point at all). The density is a weighted Gaussian kernel estimate over the
-    coefficients in standard units, with one bandwidth, Scott's rule for the effective sample size
-    (Scott 1992, *Multivariate Density Estimation*, eq. 6.42): a diagonal kernel, so it is defined
-    even where particles lie on a ridge (where :class:`scipy.stats.gaussian_kde`'s full covariance is
-    singular). A coefficient every particle shares carries no density and is left out of it."""
+    not be a likely point at all). The density at a particle is a weighted Gaussian kernel estimate
+    from the *other* particles (leave-one-out), over the coefficients in weighted standard units, with
+    one bandwidth, Scott's rule for the effective sample size (Scott 1992, *Multivariate Density
+    Estimation*, eq. 6.42): a diagonal kernel, so it is defined even where particles lie on a ridge
+    (where :class:`scipy.stats.gaussian_kde`'s full covariance is singular). Leaving a particle's own
+    kernel out matters: in ten dimensions the particles lie far apart for the bandwidth, and with its
+    own term the estimate is highest at the heaviest particle, whose ABC-SMC weight (prior over
+    proposal density) is high where the proposal was thin, not where the posterior is dense. A
+    coefficient every particle shares carries no density and is left out of it."""
     values = table[list(paths)].to_numpy(dtype=float)
     weights = table["weight"].to_numpy(dtype=float)
-    spread = values.std(axis=0)
+    if not (np.isfinite(values).all() and np.isfinite(weights).all() and (weights >= 0).all()
+            and weights.sum() > 0):
+        raise ValueError("a posterior needs finite coefficients and non-negative weights, not all zero")
+    weights = weights / weights.sum()
+    centre = weights @ values
+    spread = np.sqrt(weights @ (values - centre) ** 2)
     varying = spread > 0
-    if not varying.any():
-        return table.iloc[0]
-    z = (values[:, varying] - values[:, varying].mean(axis=0)) / spread[varying]
-    effective = weights.sum() ** 2 / (weights ** 2).sum()
-    bandwidth = effective ** (-1.0 / (z.shape[1] + 4))
+    if not varying.any() or len(table) == 1:
+        return table.iloc[int(np.argmax(weights))]
+    z = (values[:, varying] - centre[varying]) / spread[varying]
+    bandwidth = effective_sample_size(weights) ** (-1.0 / (z.shape[1] + 4))
     squared = ((z[:, None, :] - z[None, :, :]) ** 2).sum(axis=2)
-    density = np.exp(-0.5 * squared / bandwidth ** 2) @ weights
-    return table.iloc[int(np.argmax(density))]
+    kernel = np.exp(-0.5 * squared / bandwidth ** 2)
+    np.fill_diagonal(kernel, 0.0)  # leave one out: a particle is not evidence of its own density
+    return table.iloc[int(np.argmax(kernel @ weights))]
 
 
 def marginals(table: pd.DataFrame, s: Setup) -> pd.DataFrame:
@@ -832,8 +849,10 @@ def describe(out: Path) -> str:
     margins = pd.read_csv(out / MARGINALS)
     predicted = pd.read_csv(out / PREDICTIONS)
     meta = json.loads((out / "meta.json").read_text())
+    weights = pd.read_parquet(out / POSTERIOR, columns=["weight"])["weight"].to_numpy()
     lines = [f"posterior after {meta['generations']} generations ({meta['evaluations']} simulations), "
-             f"fitted to {meta['fit_window'][0]}..{meta['fit_window'][1]}:",
+             f"fitted to {meta['fit_window'][0]}..{meta['fit_window'][1]}; effective sample size "
+             f"{effective_sample_size(weights):.0f} of {len(weights)} particles:",
              f"  {'coefficient':<56} {'default':>8} {'5%':>8} {'median':>8} {'95%':>8} {'point':>8}"]
     lines += [f"  {r.parameter:<56} {r.default:>8.3g} {r.p05:>8.3g} {r.median:>8.3g} {r.p95:>8.3g} "
               f"{r.point:>8.3g}" for r in margins.itertuples()]
@@ -870,7 +889,10 @@ def markdown(out: Path, relative_to: Path) -> str:
              "the unit of the distance):", "",
              "| statistic | observed | scale |", "|---|---:|---:|"]
     lines += [f"| `{k}` | {v:g} | {meta['scales'][k]:g} |" for k, v in meta["observed"].items()]
-    lines += ["", f"Thresholds by generation: {', '.join(f'{e:.3g}' for e in meta['epsilons'])}.", "",
+    weights = pd.read_parquet(out / POSTERIOR, columns=["weight"])["weight"].to_numpy()
+    lines += ["", f"Thresholds by generation: {', '.join(f'{e:.3g}' for e in meta['epsilons'])}. "
+              f"Effective sample size of the last generation (Kish): "
+              f"{effective_sample_size(weights):.0f} of {len(weights)} particles.", "",
               "**Posterior** (uniform priors; weighted 5, 50 and 95 % quantiles of the last generation; "
               "`narrowed`: 1 - width of the 90 % interval / 90 % of the prior's width; `point`: the "
               "joint posterior's densest particle, the calibrated scenario's values):", "",

@@ -66,7 +66,8 @@ def _apply_rows(kinds, places, columns, actor, actions, targets, scale, effects,
     ``scale`` (a row without a move adds zeros), dyadic channels on the pair (actor, target) —
     Vietnam's target, or the actor for everyone else, whose dyads are with Vietnam — with diminishing
     returns (:func:`_bounded`), Vietnam's own quantities and China's debts clipped to their ranges;
-    escalation moves only in a crisis or up; the tier rises to the partner's offer or one step.
+    escalation moves only in a crisis or up, by whole rungs (``scale`` sizes effects, not rungs:
+    :data:`sim.actions.DEFINITION_CHANNELS`); the tier rises to the partner's offer or one step.
     ``kinds``, ``places`` and ``columns``: :data:`_KINDS`, :data:`_PLACES`, :data:`_COLUMNS`."""
     vietnam, china, hold, rung = places[0], places[1], places[2], float(places[3])
     c = columns
@@ -92,7 +93,7 @@ def _apply_rows(kinds, places, columns, actor, actions, targets, scale, effects,
         assurance_debt[r] = _max(0.0, assurance_debt[r] + d[c[_ASSURANCE_DEBT]] * f)
         china_suspicion[r] = _clip(china_suspicion[r] + d[c[_CHINA_SUSPICION]] * f, 0.0, 3.0)
         reputation_cost[r] = _max(0.0, reputation_cost[r] + d[c[_REPUTATION_COST]] * f)
-        up = d[c[_ESCALATION]] * f
+        up = d[c[_ESCALATION]] if made else 0.0  # a rung is a definition: whole, never scaled
         escalation[r] = _clip(escalation[r] + (up if escalation[r] > 0 or up > 0 else 0.0), 0.0, rung)
         toward_china = actor == vietnam and other == china
         assurance_acts[r] += 1.0 if made and kinds[_ASSURANCE, row] and toward_china else 0.0

@@ -60,7 +60,7 @@ def crisis_lengths(run: pd.DataFrame) -> np.ndarray:
     before, the last month that ended with the ships still there. A crisis that opens the month
     after another ended is a new one (``crisis_count`` rises), not the same one continued."""
     count = run["crisis_count"].to_numpy()
-    opened = np.diff(count, prepend=count[:1]) > 0
+    opened = np.diff(count, prepend=0) > 0  # a run starts with none: a count in month 1 opened there
     conceded, withdrawn = run["ended_by_vietnam"].to_numpy() > 0, run["ended_by_china"].to_numpy() > 0
     ended = conceded | withdrawn
     active = (run["crisis"].to_numpy() > 0) | conceded | (withdrawn & opened)

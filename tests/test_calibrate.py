@@ -20,6 +20,7 @@ from sim.calibrate import (
     calibrated_name,
     calibrated_scenario,
     densest_particle,
+    effective_sample_size,
     load_calibration,
     observed,
     simulated,
@@ -226,3 +227,22 @@ def test_the_point_is_the_particle_where_the_weighted_posterior_is_densest():
     assert point.name < 30 and abs(point["a"] - 0.8) < 0.05
     same = table.assign(b=0.3)  # a coefficient every particle shares carries no density
     assert densest_particle(same, ["a", "b"])["b"] == 0.3
+
+
+def test_a_heavy_lone_particle_is_not_the_densest():
+    """ABC-SMC weighs a particle by prior over proposal density, so a lone particle where the proposal
+    was thin can carry more weight than a whole cluster; its own kernel must not make it the mode."""
+    rng = np.random.default_rng(2)
+    cluster = 0.8 + rng.normal(0, 0.01, (30, 2))
+    table = pd.DataFrame({"a": np.r_[0.0, cluster[:, 0]], "b": np.r_[0.0, cluster[:, 1]],
+                          "weight": np.r_[0.6, np.full(30, 0.4 / 30)]})
+    assert densest_particle(table, ["a", "b"]).name > 0
+    with pytest.raises(ValueError, match="finite"):
+        densest_particle(table.assign(weight=0.0), ["a", "b"])
+
+
+def test_the_effective_sample_size_counts_particles_as_if_they_weighed_the_same():
+    assert effective_sample_size(np.full(200, 0.005)) == pytest.approx(200)
+    assert effective_sample_size(np.r_[1.0, np.zeros(9)]) == pytest.approx(1)
+    # one particle with half the weight, 99 sharing the rest: fewer than 4 effective particles
+    assert effective_sample_size(np.r_[0.5, np.full(99, 0.5 / 99)]) == pytest.approx(1 / (0.25 + 0.25 / 99))

@@ -1,5 +1,5 @@
 """The compiled apply_moves (sim/effects.py): hand-worked rows on a small world, and bit-for-bit
-agreement with the numpy version it replaced (kept here only, as the reference) on random worlds
+agreement with the numpy version it replaced (kept here only, as the reference; since then a rung moves whole, unscaled) on random worlds
 where every replicate differs: all actors, moves and no moves, sanctions, crises, a scale per row."""
 
 from __future__ import annotations
@@ -51,8 +51,8 @@ def numpy_apply_moves(world, actor, actions, targets, scale=1.0) -> None:
     world.china_suspicion[:] = np.clip(world.china_suspicion + delta[:, Channel.CHINA_SUSPICION], 0, 3)
     world.reputation_cost[:] = np.maximum(0.0, world.reputation_cost + delta[:, Channel.REPUTATION_COST])
     in_crisis = world.escalation > 0
-    world.escalation[:] = np.clip(world.escalation + np.where(in_crisis | (delta[:, Channel.ESCALATION] > 0),
-                                                              delta[:, Channel.ESCALATION], 0), 0,
+    rungs = world.k.effects[r, rows, Channel.ESCALATION] * made  # whole rungs: never scaled
+    world.escalation[:] = np.clip(world.escalation + np.where(in_crisis | (rungs > 0), rungs, 0), 0,
                                   USE_OF_FORCE_RUNG)
     toward_china = (other == CHINA) if actor == VIETNAM else np.zeros_like(made)
     is_assurance = np.array([s.is_assurance for s in ACTION_TABLE])
@@ -139,3 +139,15 @@ def test_hand_worked_moves_on_a_small_world():
     assert w.china_coercion.tolist() == [2.0, 2.0]
     fall = float(w.k.effects[0, INDEX[Action.ESCALATE], Channel.DYAD_TRUST])
     assert w.trust[0, CHINA] == pytest.approx(china_trust[0] * (1 + fall) ** 2)
+
+
+def test_a_scale_sizes_the_effects_but_a_rung_moves_whole():
+    """``effects_scale`` (and the share of a package signed) sizes what a move does, not what it
+    is: an escalation at half scale still climbs one whole rung, while its threat is halved."""
+    w = _world(2)
+    w.escalation[:] = [2.0, 2.0]
+    threat = w.threat.copy()
+    apply_moves(w, CHINA, np.full(2, INDEX[Action.ESCALATE]), np.full(2, VIETNAM), np.array([1.0, 0.5]))
+    assert w.escalation.tolist() == [3.0, 3.0]
+    rise = float(w.k.effects[0, INDEX[Action.ESCALATE], Channel.THREAT])
+    assert (w.threat - threat).tolist() == pytest.approx([rise, rise * 0.5])

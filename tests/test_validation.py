@@ -131,6 +131,13 @@ def test_crisis_lengths_count_first_to_last_month_of_presence_as_the_observed_ta
     assert crisis_lengths(run).tolist() == [2, 1, 1, 2, 2]
 
 
+def test_a_crisis_opened_and_withdrawn_in_the_runs_first_month_lasts_one_month():
+    """The run starts with no crisis, so a count in its first month is a crisis opened there."""
+    run = pd.DataFrame({"crisis": [0, 0], "crisis_count": [1, 1], "ended_by_china": [1, 0],
+                        "ended_by_vietnam": [0, 0]})
+    assert crisis_lengths(run).tolist() == [1]
+
+
 def test_crises_conceded_in_history_must_be_conceded_in_more_runs(table):
     """The test can fail: the model conceding every crisis alike gives no difference."""
     row = table.loc["crises conceded in history - crises stood firm in: runs Vietnam concedes"]
