@@ -119,7 +119,7 @@ def simulated(stat: Statistic, run: pd.DataFrame, window: Window) -> float:
         return float(inside["crisis_count"].diff().clip(lower=0).fillna(0).sum()
                      + (inside["crisis_count"].iloc[0] - _before(run, window, "crisis_count")))
     if stat is Statistic.CRISIS_LENGTH:
-        lengths = crisis_lengths(inside)
+        lengths = crisis_lengths(inside, _before(run, window, "crisis_count"))
         return float(np.mean(lengths)) if len(lengths) else 0.0
     if stat is Statistic.CONCESSIONS:
         return float(inside["ended_by_vietnam"].sum())

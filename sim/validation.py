@@ -48,7 +48,7 @@ class Status(StrEnum):
     REPORTED = "reported"  # a quantity to read, with no expectation
 
 
-def crisis_lengths(run: pd.DataFrame) -> np.ndarray:
+def crisis_lengths(run: pd.DataFrame, count_before: float = 0.0) -> np.ndarray:
     """Each crisis's length in months, first to last month of presence inclusive, as the observed
     table counts (:func:`sim.observed.crisis_months`: HD-981 was placed on 2 May 2014 and withdrawn on
     15 Jul, three months).
@@ -58,9 +58,11 @@ def crisis_lengths(run: pd.DataFrame) -> np.ndarray:
     lasts one month, not none. China moves first in a month (:meth:`sim.model.HedgingModel.step`), so
     a withdrawal in a later month ends the crisis as that month opens: its last month is the one
     before, the last month that ended with the ships still there. A crisis that opens the month
-    after another ended is a new one (``crisis_count`` rises), not the same one continued."""
+    after another ended is a new one (``crisis_count`` rises), not the same one continued.
+    ``count_before``: ``crisis_count`` the month before ``run``'s first (0 for a whole run, which
+    starts with none; the month before a window for a window)."""
     count = run["crisis_count"].to_numpy()
-    opened = np.diff(count, prepend=0) > 0  # a run starts with none: a count in month 1 opened there
+    opened = np.diff(count, prepend=count_before) > 0
     conceded, withdrawn = run["ended_by_vietnam"].to_numpy() > 0, run["ended_by_china"].to_numpy() > 0
     ended = conceded | withdrawn
     active = (run["crisis"].to_numpy() > 0) | conceded | (withdrawn & opened)

@@ -77,6 +77,8 @@ def test_simulated_crises_lengths_and_upgrades_inside_the_window():
     # each counted first to last month of presence; the first crisis (Jan, withdrawn as Feb opened)
     # left no month inside
     assert simulated(Statistic.CRISIS_LENGTH, run, window) == pytest.approx((2 + 3) / 2)
+    # a window that opens on a crisis's first month counts that crisis from there
+    assert simulated(Statistic.CRISIS_LENGTH, run, Window("2013-03", "2013-09")) == pytest.approx((2 + 3) / 2)
     assert simulated(Statistic.PARTNER_UPGRADES, run, window) == 2
     assert simulated(Statistic.PARTNER_UPGRADES, run, Window("2013-04", "2013-09")) == 1
 
