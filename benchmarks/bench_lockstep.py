@@ -2,7 +2,7 @@
 trees side by side (e.g. main against a branch), and where the time goes (cProfile).
 
     python benchmarks/bench_lockstep.py [--sizes 1,10,100,1000] [--rounds 3]
-        [--trees OLD_CHECKOUT,NEW_CHECKOUT] [--profile 1000] [--fit]
+        [--trees OLD_CHECKOUT,NEW_CHECKOUT] [--profile 1000] [--fit] [--report]
 
 Each measurement builds ``HedgingModel(historical_2013_2024, seed=1, replicates=R,
 record_actions=False)`` and runs its 144 months, timed with ``time.process_time`` (CPU seconds, so
@@ -14,6 +14,8 @@ every tree sees the same load; the table shows each tree's best round and every 
 ``--fit`` measures each size ``--rounds`` times (in this process, sizes alternating), takes each
 size's least CPU time per block and fits ``fixed + runs x per_run`` by least squares: the block
 cost model of ``sim.sweep.runner`` (``BLOCK_FIXED_CPU_S``, ``RUN_CPU_S``).
+``--report`` measures each size with and without the binding report (``rule_report=False``, what a
+sweep runs when no outcome reads the Four Nos' series), interleaved, best of ``--rounds``.
 """
 
 from __future__ import annotations
@@ -30,12 +32,27 @@ import time
 SCENARIO = "historical_2013_2024"
 
 
-def runs_per_cpu_second(replicates: int) -> float:
+def runs_per_cpu_second(replicates: int, rule_report: bool = True) -> float:
     from sim import HedgingModel
 
     start = time.process_time()
-    HedgingModel(SCENARIO, seed=1, replicates=replicates, record_actions=False).run()
+    HedgingModel(SCENARIO, seed=1, replicates=replicates, record_actions=False, rule_report=rule_report).run()
     return replicates / (time.process_time() - start)
+
+
+def with_and_without_report(sizes: list[int], rounds: int) -> None:
+    """Each size with the binding report (a run's default) and without it (a sweep whose outcomes
+    do not read it), interleaved in this process, best of ``rounds``."""
+    runs_per_cpu_second(1)
+    best: dict[tuple[int, bool], float] = {}
+    for _ in range(rounds):
+        for r in sizes:
+            for keep in (True, False):
+                best[r, keep] = max(best.get((r, keep), 0.0), runs_per_cpu_second(r, keep))
+    print(f"runs per CPU-second, best of {rounds} interleaved rounds (historical scenario, 144 months)\n")
+    print("| R | with the rule report | without | ratio |\n|---:|---:|---:|---:|")
+    for r in sizes:
+        print(f"| {r} | {best[r, True]:.1f} | {best[r, False]:.1f} | {best[r, False] / best[r, True]:.2f} |")
 
 
 def measure(sizes: list[int]) -> dict[int, float]:
@@ -103,12 +120,16 @@ def main() -> None:
     parser.add_argument("--profile", type=int, metavar="R", help="profile one block of R replicates")
     parser.add_argument("--json", action="store_true", help="print this process's figures as JSON")
     parser.add_argument("--fit", action="store_true", help="fit the block cost model over --sizes")
+    parser.add_argument("--report", action="store_true",
+                        help="each size with and without the binding report, side by side")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     if args.profile:
         profile(args.profile)
     elif args.fit:
         fit(sizes, args.rounds)
+    elif args.report:
+        with_and_without_report(sizes, args.rounds)
     elif args.trees:
         side_by_side(args.trees.split(","), sizes, args.rounds)
     elif args.json:

@@ -25,7 +25,7 @@ from sim.calendar import Month, date_of_step
 from sim.events import draw_random, fire
 from sim.metrics import model_reporters, series_for
 from sim.rules import RULES, Rule
-from sim.rules.binding import RULE_REPORT, RuleEffect
+from sim.rules.binding import RULE_REPORT, RULE_SERIES, RuleEffect
 from sim.scenario.schema import MAX_MONTHS, MAX_REPLICATES, Country, Event, Scenario
 from sim.state import initial_world
 from sim.streams import MAX_SEED, ReplicateStreams, replicate_seeds
@@ -110,7 +110,7 @@ class HedgingModel(mesa.Model):
     def __init__(self, scenario: Scenario | str | Path | Sequence[Scenario], seed: int | None = None,
                  record_actions: bool = True, replicates: int = 1,
                  seeds: Sequence[int] | None = None,
-                 varying: dict[str, np.ndarray] | None = None) -> None:
+                 varying: dict[str, np.ndarray] | None = None, rule_report: bool = True) -> None:
         check_run_arguments(seed, replicates, seeds)
         scenarios = self._per_replicate(scenario, varying)
         scenario = scenarios[0]
@@ -149,6 +149,10 @@ class HedgingModel(mesa.Model):
         self._crisis_open: dict[int, dict[str, Any]] = {}  # replicate -> the open crisis's record
         #: (rule id, bound state) -> the binding report's sums over the run, each (R,)
         self._rule_sums: dict[tuple[str, str], dict[str, np.ndarray]] = {}
+        #: whether the binding report is kept (:mod:`sim.rules.binding`): it only observes the
+        #: choice, so a run without it is the same run, ~1.3x cheaper, with the Four Nos' monthly
+        #: series (:data:`RULE_SERIES`) missing (NaN); a sweep drops it when no outcome reads them
+        self.keeps_rule_report = rule_report
 
         def agent(cls, name: str) -> StateAgent:  # noqa: ANN001
             return cls(self, name, tables(lambda s: s.agents[name]))
@@ -224,6 +228,9 @@ class HedgingModel(mesa.Model):
         dynamics.advance_crisis(w)
         dynamics.relax(w, self.baseline)
         dynamics.count_down(w)
+        if not self.keeps_rule_report:
+            for name in RULE_SERIES:
+                getattr(w, name)[:] = np.nan
         self.record()
         if self.steps >= self.scenario.months:
             self.running = False
@@ -325,6 +332,8 @@ class HedgingModel(mesa.Model):
         """How much each rule changed its state's choices over the run, per replicate: decisions it
         was in force for, the choice probability it ``moved`` and ``removed`` (summed over
         decisions) and the expected number of forbidden moves it ``prevented``."""
+        if not self.keeps_rule_report:
+            raise RuntimeError("this model was built with rule_report=False: it kept no binding report")
         rows = [{"replicate": r, "rule": rid, "binds": state, "decisions": int(sums["months"][r]),
                  **{name: float(sums[name][r]) for name in RULE_REPORT}}
                 for (rid, state), sums in self._rule_sums.items() for r in range(self.world.replicates)]

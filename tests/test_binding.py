@@ -11,6 +11,7 @@ import itertools
 from fractions import Fraction
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from sim import HedgingModel, with_overrides
@@ -200,3 +201,21 @@ def test_logistic_at_the_edge_of_a_range_is_its_limit_without_a_warning():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert logistic(np.array([-1e4, 0.0, 1e4])).tolist() == [0.0, 0.5, 1.0]
+
+
+def test_a_run_without_the_report_is_the_same_run_with_its_series_missing():
+    """The binding report only observes the choice: dropping it (as a sweep does when nothing reads
+    it) leaves every move, event and other series bit for bit, the Four Nos' series NaN, and no
+    report to ask for."""
+    from sim.rules.binding import RULE_SERIES
+
+    kept = HedgingModel("historical_2013_2024", replicates=6, seed=4).run()
+    dropped = HedgingModel("historical_2013_2024", replicates=6, seed=4, rule_report=False).run()
+    a, b = kept.series(), dropped.series()
+    others = [c for c in a.columns if c not in RULE_SERIES]
+    pd.testing.assert_frame_equal(a[others], b[others])
+    assert b[list(RULE_SERIES)].isna().all().all() and a["four_nos_removed"].sum() > 0
+    pd.testing.assert_frame_equal(kept.actions(), dropped.actions())
+    pd.testing.assert_frame_equal(kept.events(), dropped.events())
+    with pytest.raises(RuntimeError, match="rule_report=False"):
+        dropped.rule_report()

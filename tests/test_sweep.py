@@ -497,3 +497,12 @@ def test_morris_all_screens_every_calibrated_coefficient_of_the_replay():
     assert len(wanted) > 200 and set(experiment.parameters) == set(wanted)
     assert experiment.design.method is Method.MORRIS
     assert experiment.runs <= 10_000, "a modest screen: minutes on one core"
+
+
+def test_a_sweep_keeps_the_binding_report_only_where_an_outcome_or_stored_series_reads_it():
+    from sim.sweep.experiment import Outcome
+
+    index = {"index": Outcome(series="hedging_index")}
+    assert not runner.needs_rule_report(index, ("hedging_index",))
+    assert runner.needs_rule_report({**index, "nos": Outcome(series="four_nos_prevented", reduce="sum")}, ())
+    assert runner.needs_rule_report(index, ("four_nos_removed",))

@@ -139,7 +139,8 @@ class StateAgent(mesa.Agent):
     def decide(self, world: World) -> Decision:
         s = self.score(world)
         self.last_deliberation = Deliberation(s, self.temperature)
-        self.model.note_rule_effects(self, rule_effects(s, self.temperature, self.actions_per_month))
+        if self.model.keeps_rule_report:
+            self.model.note_rule_effects(self, rule_effects(s, self.temperature, self.actions_per_month))
         chosen = choose(s.final, self.temperature, self.actions_per_month,
                         self.model.streams.of(Purpose.MOVE_CHOICE, self.name))
         return Decision(chosen, self._explain(chosen, s.base, s.forbidden_by, s.reweighted_by))

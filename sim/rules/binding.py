@@ -33,6 +33,8 @@ if TYPE_CHECKING:
 
 #: the measures of a :class:`RuleEffect`, as the run's rule report lists them
 RULE_REPORT = ("moved", "removed", "prevented")
+#: the monthly series the report writes (the Four Nos' sums, :meth:`sim.model.HedgingModel.note_rule_effects`)
+RULE_SERIES = ("four_nos_removed", "four_nos_prevented")
 
 
 @dataclass(frozen=True)
