@@ -846,15 +846,20 @@ def out_of_sample_figure(series: pd.DataFrame, s: Setup):
     return fig
 
 
+def _effective_sample(out: Path) -> str:
+    """``"N of M particles"``: :func:`effective_sample_size` of the committed posterior in ``out``."""
+    weights = pd.read_parquet(out / POSTERIOR, columns=["weight"])["weight"].to_numpy()
+    return f"{effective_sample_size(weights):.0f} of {len(weights)} particles"
+
+
 def describe(out: Path) -> str:
     """What ``calibrate`` wrote: the marginal intervals and the out-of-sample table, as text."""
     margins = pd.read_csv(out / MARGINALS)
     predicted = pd.read_csv(out / PREDICTIONS)
     meta = json.loads((out / "meta.json").read_text())
-    weights = pd.read_parquet(out / POSTERIOR, columns=["weight"])["weight"].to_numpy()
     lines = [f"posterior after {meta['generations']} generations ({meta['evaluations']} simulations), "
              f"fitted to {meta['fit_window'][0]}..{meta['fit_window'][1]}; effective sample size "
-             f"{effective_sample_size(weights):.0f} of {len(weights)} particles:",
+             f"{_effective_sample(out)}:",
              f"  {'coefficient':<56} {'default':>8} {'5%':>8} {'median':>8} {'95%':>8} {'point':>8}"]
     lines += [f"  {r.parameter:<56} {r.default:>8.3g} {r.p05:>8.3g} {r.median:>8.3g} {r.p95:>8.3g} "
               f"{r.point:>8.3g}" for r in margins.itertuples()]
@@ -891,10 +896,8 @@ def markdown(out: Path, relative_to: Path) -> str:
              "the unit of the distance):", "",
              "| statistic | observed | scale |", "|---|---:|---:|"]
     lines += [f"| `{k}` | {v:g} | {meta['scales'][k]:g} |" for k, v in meta["observed"].items()]
-    weights = pd.read_parquet(out / POSTERIOR, columns=["weight"])["weight"].to_numpy()
     lines += ["", f"Thresholds by generation: {', '.join(f'{e:.3g}' for e in meta['epsilons'])}. "
-              f"Effective sample size of the last generation (Kish): "
-              f"{effective_sample_size(weights):.0f} of {len(weights)} particles.", "",
+              f"Effective sample size of the last generation (Kish): {_effective_sample(out)}.", "",
               "**Posterior** (uniform priors; weighted 5, 50 and 95 % quantiles of the last generation; "
               "`narrowed`: 1 - width of the 90 % interval / 90 % of the prior's width; `point`: the "
               "joint posterior's densest particle, the calibrated scenario's values):", "",

@@ -168,11 +168,11 @@ def plan_chunks(experiment: Experiment, plan: SweepPlan, todo: Iterable[int],
 def run_chunk(task: ChunkTask) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Run a chunk; return its rows of the runs table (ids and outcomes) and of the series table."""
     runs, series = [], []
+    report = needs_rule_report(task.outcomes, task.store_series)
     for block, scenario in zip(task.blocks, task.scenarios, strict=True):
         varying = {path: block.values[:, j] for j, path in enumerate(task.coefficients)}
         model = HedgingModel(scenario, seeds=[int(s) for s in block.seeds], record_actions=False,
-                             varying=varying or None,
-                             rule_report=needs_rule_report(task.outcomes, task.store_series)).run()
+                             varying=varying or None, rule_report=report).run()
         values = model.series_values()
         columns = [c.name for c in model.columns]
         ids = block.points * task.total_replicates + block.replicates
