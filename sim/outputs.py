@@ -28,6 +28,7 @@ import re
 import secrets
 import shutil
 import stat
+import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -195,7 +196,11 @@ def write_marker(root: Path, kind: OutputKind) -> IO[str]:
 
 
 def _staging_pattern(name: str) -> re.Pattern[str]:
-    return re.compile(rf"\.{re.escape(name)}\.{STAGING_TAG}-[0-9a-f]{{8}}(-old)?")
+    return re.compile(rf"\.{re.escape(name)}\.{STAGING_TAG}-[0-9a-f]{{8}}(-old|-new)?")
+
+
+BIRTH = "-new"  # a staging directory before its marker is held (:func:`_make_staging_dir`)
+BIRTH_SECONDS = 60.0  # a -new directory with no marker yet is left alone this long: it may be being made
 
 
 def _held(root: Path) -> bool:
@@ -223,20 +228,44 @@ def remove_stale_staging(parent: Path, name: str) -> list[Path]:
         builder = entry.with_name(entry.name.removesuffix("-old"))
         if _held(entry) or (builder != entry and builder.is_dir() and _held(builder)):
             continue
+        if entry.name.endswith(BIRTH) and not (entry / MARKER).exists() and _younger(entry, BIRTH_SECONDS):
+            continue
         shutil.rmtree(entry, ignore_errors=True)
         removed.append(entry)
     return removed
 
 
-def _make_staging_dir(parent: Path, name: str) -> Path:
-    """A new, empty staging directory beside ``parent/name``, with the user's usual mode (umask)."""
+def _younger(path: Path, seconds: float) -> bool:
+    try:
+        return time.time() - path.stat().st_mtime < seconds
+    except FileNotFoundError:
+        return True  # gone meanwhile: nothing to remove
+
+
+def _make_staging_dir(parent: Path, name: str, kind: OutputKind) -> tuple[Path, IO[str]]:
+    """A new staging directory beside ``parent/name`` (the user's usual mode, umask) and its marker,
+    held. It is made as ``...-XXXXXXXX-new``, its marker written and held, and only then renamed to
+    its staging name: another process cleaning leftovers (:func:`remove_stale_staging`) never sees
+    it under that name unheld, so it cannot remove a directory still being made."""
     for _ in range(100):
         path = parent / f".{name}.{STAGING_TAG}-{secrets.token_hex(4)}"
+        birth = path.with_name(path.name + BIRTH)
+        if path.exists():
+            continue
         try:
-            path.mkdir(mode=0o777)
-            return path
+            birth.mkdir(mode=0o777)
         except FileExistsError:
             continue
+        handle = None
+        try:
+            handle = write_marker(birth, kind)
+            birth.rename(path)
+        except BaseException:
+            if handle is not None:
+                handle.close()
+            shutil.rmtree(birth, ignore_errors=True)
+            raise
+        return path, handle
     raise FileExistsError(f"{parent}: cannot create a staging directory for {name}")
 
 
@@ -245,17 +274,14 @@ def staging(out: Path, kind: OutputKind) -> Iterator[Path]:
     """A staging directory for ``out``, with its marker held; removed if the block fails."""
     out.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_staging(out.parent, out.name)
-    tmp = _make_staging_dir(out.parent, out.name)
-    handle = None
+    tmp, handle = _make_staging_dir(out.parent, out.name, kind)
     try:
-        handle = write_marker(tmp, kind)
         yield tmp
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     finally:
-        if handle is not None:
-            handle.close()
+        handle.close()
 
 
 def publish(tmp: Path, out: Path, layout: Layout, *, replace: bool) -> None:

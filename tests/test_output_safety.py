@@ -528,3 +528,40 @@ def test_a_killed_writers_temporary_is_removed_but_a_live_one_is_kept(tmp_path):
         write_file(out, lambda tmp: tmp.write_text("done"), force=False)
     assert out.read_text() == "done"
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([out.name, live.name, other.name])
+
+
+def test_a_staging_directory_being_made_is_never_cleaned_away_by_another_process(tmp_path, monkeypatch):
+    """Two runs into one --out: one cleans leftovers while the other is making its staging directory,
+    between mkdir and holding its marker (a CI failure: the cleaner removed it, the maker failed).
+    The directory is made under a -new name and renamed once its marker is held."""
+    import sim.outputs as outputs
+
+    out = tmp_path / "out"
+    real = outputs.write_marker
+
+    def another_process_cleans_first(root, kind):
+        outputs.remove_stale_staging(out.parent, out.name)  # sees the directory before its marker
+        return real(root, kind)
+
+    monkeypatch.setattr(outputs, "write_marker", another_process_cleans_first)
+    with staging(out, OutputKind.RUN) as tmp:
+        assert tmp.is_dir() and not tmp.name.endswith("-new")
+        assert outputs.remove_stale_staging(out.parent, out.name) == [], "held: not a leftover"
+
+
+def test_a_leftover_of_a_process_killed_while_making_its_staging_directory_is_cleaned(tmp_path):
+    import os
+
+    import sim.outputs as outputs
+
+    young = tmp_path / ".out.hedgesim-0123abcd-new"
+    young.mkdir()
+    assert outputs.remove_stale_staging(tmp_path, "out") == [], "it may be being made right now"
+    old = tmp_path / ".out.hedgesim-89abcdef-new"
+    old.mkdir()
+    os.utime(old, (0, 0))
+    unheld = tmp_path / ".out.hedgesim-456789ab-new"
+    unheld.mkdir()
+    outputs.write_marker(unheld, OutputKind.RUN).close()  # made, then its process died
+    assert sorted(outputs.remove_stale_staging(tmp_path, "out")) == sorted([old, unheld])
+    assert young.is_dir()
