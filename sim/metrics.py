@@ -7,7 +7,7 @@ United States and China: the difference of its closeness to each over their sum,
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -111,6 +111,21 @@ def series_for(countries: tuple[str, ...]) -> tuple[Series, ...]:
         for i, name in enumerate(countries) if i != VIETNAM
     )
     return fixed + per_state
+
+
+def recorded_columns(columns: tuple[Series, ...], names: Sequence[str] | None) -> tuple[Series, ...]:
+    """The columns a model records: all of them (``names`` None), or those named, in their declared
+    order. A sweep records only what its outcomes and stored series read: each column is a month's
+    read of the world and 8 bytes a run-month of memory, and a block's monthly series is most of its
+    memory. Unknown names are refused, listing the columns there are."""
+    if names is None:
+        return columns
+    unknown = sorted(set(names) - {c.name for c in columns})
+    if unknown:
+        raise ValueError(f"no monthly series {', '.join(map(repr, unknown))}; there are: "
+                         + ", ".join(c.name for c in columns))
+    wanted = set(names)
+    return tuple(c for c in columns if c.name in wanted)
 
 
 def latest_value(model: Any, index: int) -> float:

@@ -23,7 +23,7 @@ from sim.agents.vietnam import Vietnam
 from sim.blocks import check_block, vary
 from sim.calendar import Month, date_of_step
 from sim.events import draw_random, fire
-from sim.metrics import model_reporters, series_for
+from sim.metrics import model_reporters, recorded_columns, series_for
 from sim.rules import RULES, Rule
 from sim.rules.binding import RULE_REPORT, RULE_SERIES, RuleEffect
 from sim.scenario.schema import MAX_MONTHS, MAX_REPLICATES, Country, Event, Scenario
@@ -101,6 +101,8 @@ class HedgingModel(mesa.Model):
         seeds: the replicates' seeds, given explicitly (overrides ``seed`` and ``replicates``).
         varying: coefficients that differ per replicate, ``{dotted path: (R,) values}`` on the
             base ``scenario`` (values checked beforehand, :func:`sim.blocks.coefficient_problems`).
+        series: the monthly columns to record, by name (default: all, :func:`sim.metrics.series_for`);
+            the run is the same, :meth:`series` holds only these (a sweep records what it reads).
 
     Each replicate draws from its own stream (:mod:`sim.streams`) and reads its own row of every
     coefficient, so replicate r is the same run as ``HedgingModel(scenarios[r], seed=seeds[r])``
@@ -110,7 +112,8 @@ class HedgingModel(mesa.Model):
     def __init__(self, scenario: Scenario | str | Path | Sequence[Scenario], seed: int | None = None,
                  record_actions: bool = True, replicates: int = 1,
                  seeds: Sequence[int] | None = None,
-                 varying: dict[str, np.ndarray] | None = None, rule_report: bool = True) -> None:
+                 varying: dict[str, np.ndarray] | None = None, rule_report: bool = True,
+                 series: Sequence[str] | None = None) -> None:
         check_run_arguments(seed, replicates, seeds)
         scenarios = self._per_replicate(scenario, varying)
         scenario = scenarios[0]
@@ -163,7 +166,7 @@ class HedgingModel(mesa.Model):
                                          for name in scenario.partners if name != Country.CHINA.value]
         self.russia = next(a for a in self.others if isinstance(a, Russia))
         self.vietnam.procure_arms(self.world)  # the supply mix at the start
-        self.columns = series_for(self.world.countries)
+        self.columns = recorded_columns(series_for(self.world.countries), series)
         self._series = np.full((scenario.months, self.world.replicates, len(self.columns)), np.nan)
         # For mesa.batch_run and Mesa's charts: the monthly columns, row k = month k+1 = series() row k
         # (no row for the start, so batch_run's last row is the last month). A lockstep model

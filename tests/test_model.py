@@ -142,3 +142,21 @@ def test_runs_that_differ_in_structure_cannot_share_a_block(with_india):
         HedgingModel([plain, with_india], seeds=[1, 2])
     with pytest.raises(ValueError, match="not a coefficient"):
         HedgingModel(plain, seeds=[1, 2], varying={"rules.no_force.enabled": np.array([0.0, 1.0])})
+
+
+def test_recording_fewer_series_is_the_same_run():
+    """``series=`` keeps only the named monthly columns, in their declared order: each equals the
+    same column of a run that records everything, bit for bit (recording only reads the world)."""
+    full = HedgingModel("historical_2013_2024", replicates=4, seed=9, record_actions=False).run()
+    few = HedgingModel("historical_2013_2024", replicates=4, seed=9, record_actions=False,
+                       series=["tension_china", "crisis_count", "hedging_index"]).run()
+    assert [c.name for c in few.columns] == ["hedging_index", "tension_china", "crisis_count"]
+    a, b = full.series(), few.series()
+    assert list(b.columns) == ["replicate", "step", "date", "hedging_index", "tension_china", "crisis_count"]
+    assert a[list(b.columns)].equals(b)
+    assert few.series_values().shape == (144, 4, 3)
+
+
+def test_recording_an_unknown_series_is_refused_naming_it():
+    with pytest.raises(ValueError, match="no monthly series 'hedging_indx'; there are: hedging_index"):
+        HedgingModel("historical_2013_2024", seed=1, series=["hedging_indx"])

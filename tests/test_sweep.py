@@ -506,3 +506,11 @@ def test_a_sweep_keeps_the_binding_report_only_where_an_outcome_or_stored_series
     assert not runner.needs_rule_report(index, ("hedging_index",))
     assert runner.needs_rule_report({**index, "nos": Outcome(series="four_nos_prevented", reduce="sum")}, ())
     assert runner.needs_rule_report(index, ("four_nos_removed",))
+
+
+def test_a_sweep_records_only_the_series_its_outcomes_and_stores_read():
+    from sim.sweep.experiment import Outcome
+
+    outcomes = {"index": Outcome(series="hedging_index"), "peak": Outcome(series="escalation", reduce="max")}
+    assert runner.series_read(outcomes, ("tension_china", "hedging_index")) == [
+        "escalation", "hedging_index", "tension_china"]

@@ -173,7 +173,8 @@ class StateAgent(mesa.Agent):
             targets = self.menu.targets[np.maximum(m, 0)]
             apply_moves(world, self.index, actions, targets, self.model.effects_scale)
             self.after_moves(world, actions, targets)
-            self.model.log_moves(self, actions, targets, [row[j] for row in decision.rules])
+            if self.model.record_actions:
+                self.model.log_moves(self, actions, targets, [row[j] for row in decision.rules])
 
     # --- helpers for country modules ------------------------------------------------------------
     def rules_in_force(self) -> list[Rule]:

@@ -391,6 +391,11 @@ class Vietnam(StateAgent):
         self._concede_gains = GainsKernel(self.menu, self.k.gains, widths,
                                           np.flatnonzero(self.menu.is_(Action.CONCEDE))[:1])
         R = world.replicates
+        k = self.k
+        #: the goal weights before the regime switches, ``(R, 5)`` (the coefficients never change)
+        self._base_weights = np.stack([k.weight_security, k.weight_autonomy, k.weight_prosperity,
+                                       k.weight_regime, k.weight_stability], axis=1).astype(float)
+        self._base_weights.setflags(write=False)
         #: agreements of each kind proposed to and signed by Vietnam so far, ``(R, kinds)``
         self.package_proposed = np.zeros((R, len(AgreementKind)))
         self.package_signed = np.zeros((R, len(AgreementKind)))
@@ -423,9 +428,7 @@ class Vietnam(StateAgent):
     def weights(self, world: World) -> np.ndarray:
         """Goal weights ``(R, 5)`` after Kuik's regime switches."""
         k, sw = self.k, self.k.regime
-        w = np.stack([k.weight_security, k.weight_autonomy, k.weight_prosperity, k.weight_regime,
-                      k.weight_stability], axis=1).astype(float)
-        w = np.broadcast_to(w, (world.replicates, len(Goal))).copy()
+        w = self._base_weights.copy()
         us = world.index(Country.UNITED_STATES.value)
         us_reliability = world.commitment[:, us] * (sw.us_reliability_base + world.trust[:, us])
         accommodate = us_reliability < k.us_reliability_threshold
@@ -511,8 +514,9 @@ class Vietnam(StateAgent):
         temperature = self.k.temperature[:, None]
         signing = streams.of(Purpose.PACKAGE_SIGNING)
         signed = bernoulli(logistic((value + merit) / temperature), signing, proposed)
-        self.model.note_rule_effects(self, [answer_effect(rid, value + merit - b, b, temperature,
-                                                          proposed) for rid, b in bonuses])
+        if self.model.keeps_rule_report:
+            self.model.note_rule_effects(self, [answer_effect(rid, value + merit - b, b, temperature,
+                                                              proposed) for rid, b in bonuses])
         shaping = [rid for rid, _ in bonuses]
         self._sign(world, kinds, signed, proposed, tuple(shaping))
         return signed

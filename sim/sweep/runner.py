@@ -169,10 +169,11 @@ def run_chunk(task: ChunkTask) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Run a chunk; return its rows of the runs table (ids and outcomes) and of the series table."""
     runs, series = [], []
     report = needs_rule_report(task.outcomes, task.store_series)
+    read = series_read(task.outcomes, task.store_series)
     for block, scenario in zip(task.blocks, task.scenarios, strict=True):
         varying = {path: block.values[:, j] for j, path in enumerate(task.coefficients)}
         model = HedgingModel(scenario, seeds=[int(s) for s in block.seeds], record_actions=False,
-                             varying=varying or None, rule_report=report).run()
+                             varying=varying or None, rule_report=report, series=read).run()
         values = model.series_values()
         columns = [c.name for c in model.columns]
         ids = block.points * task.total_replicates + block.replicates
@@ -185,12 +186,18 @@ def run_chunk(task: ChunkTask) -> tuple[pd.DataFrame, pd.DataFrame]:
     return pd.concat(runs, ignore_index=True), pd.concat(series, ignore_index=True)
 
 
+def series_read(outcomes: dict[str, Outcome], store_series: Sequence[str]) -> list[str]:
+    """The monthly series a sweep's runs record: those its outcomes reduce and those it stores,
+    in name order. The rest would be read off the world every month and held in memory for nothing
+    (a run is the same run whatever it records)."""
+    return sorted({o.series for o in outcomes.values()} | set(store_series))
+
+
 def needs_rule_report(outcomes: dict[str, Outcome], store_series: Sequence[str]) -> bool:
     """Whether a sweep's runs must keep the binding report: only when an outcome or a stored
     series reads one of its monthly series (:data:`sim.rules.binding.RULE_SERIES`). Without it a
     run is the same run (the report only observes the choice), about 1.3x cheaper."""
-    read = {o.series for o in outcomes.values()} | set(store_series)
-    return bool(read & set(RULE_SERIES))
+    return bool(set(series_read(outcomes, store_series)) & set(RULE_SERIES))
 
 
 def run_chunk_bytes(payload: bytes) -> tuple[pd.DataFrame, pd.DataFrame]:

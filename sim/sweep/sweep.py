@@ -43,6 +43,7 @@ from sim.sweep.runner import (
     local_executor,
     plan_chunks,
     plan_design,
+    series_read,
 )
 from sim.sweep.store import EXPERIMENT, LOCK, JsonRows, ResultStore
 
@@ -236,7 +237,7 @@ def _run_missing(experiment: Experiment, design: DesignMatrix, sweep_plan: Sweep
     total = len(design) * experiment.replicates
     done = store.done_runs(total)  # total: the experiment's (checked on --resume by open_store)
     todo = np.setdiff1d(np.arange(total, dtype=np.int64), np.fromiter(done, dtype=np.int64, count=len(done)))
-    size = chunk_runs or experiment.chunk_runs or _block_size(sweep_plan, len(todo), workers,
+    size = chunk_runs or experiment.chunk_runs or _block_size(experiment, sweep_plan, len(todo), workers,
                                                               own_pool=executor is None)
     tasks = plan_chunks(experiment, sweep_plan, todo, size)
     bar = _progress_bar(total, len(done), experiment.name, enabled=progress)
@@ -263,14 +264,11 @@ def _run_missing(experiment: Experiment, design: DesignMatrix, sweep_plan: Sweep
                        list(store.problems))
 
 
-def _block_size(sweep_plan: SweepPlan, runs: int, workers: int, own_pool: bool) -> int:
-    """Runs per lockstep block (:func:`sim.sweep.runner.block_size`) for this sweep's scenario."""
-    from sim.metrics import series_for
-    from sim.state import initial_world
-
-    base = sweep_plan.bases[0]
-    columns = len(series_for(initial_world(base).countries))
-    return block_size(runs, base.months, columns, workers if own_pool else 1, own_pool)
+def _block_size(experiment: Experiment, sweep_plan: SweepPlan, runs: int, workers: int, own_pool: bool) -> int:
+    """Runs per lockstep block (:func:`sim.sweep.runner.block_size`) for this sweep's scenario and
+    the monthly series its runs record (:func:`sim.sweep.runner.series_read`)."""
+    columns = len(series_read(dict(experiment.outcomes), experiment.stored_series()))
+    return block_size(runs, sweep_plan.bases[0].months, columns, workers if own_pool else 1, own_pool)
 
 
 def _with_parameters(runs: pd.DataFrame, design: DesignMatrix) -> pd.DataFrame:
