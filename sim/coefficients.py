@@ -103,6 +103,8 @@ def compile_params(params: BaseModel | Sequence[BaseModel], replicates: int = 1)
     tables = [params] if isinstance(params, BaseModel) else list(params)
     first = tables[0]
     R = replicates if isinstance(params, BaseModel) else len(tables)
+    if len(tables) > 1 and all(t is first for t in tables):
+        return compile_params(first, R)  # a table no replicate changed (sim.blocks.vary shares it)
     out: dict[str, Any] = {}
     for name, info in type(first).model_fields.items():
         values = [getattr(t, name) for t in tables]
