@@ -253,10 +253,43 @@ def test_many_design_points_are_drawn_one_line_each_coloured_by_a_parameter(tmp_
     from sim.sweep.analysis import load_results
     out = _sweep(tmp_path, "grid", "ensemble_series")
     monkeypatch.setattr(figures, "MAX_FACETS", 2)
-    fig = figures.ensemble_by_point(load_results(out), ["hedging_index"])
-    panel = fig.axes[0]
-    assert len([line for line in panel.get_lines() if len(line.get_xdata()) > 2]) == 4
+    results = load_results(out)
+    fig = figures.ensemble_by_point(results, ["hedging_index"])
+    lines = _point_lines(fig.axes[0])
+    assert len(lines) == 4 and all(len(seg) == 12 for seg in lines), "one line per point, every month"
     assert any(ax.get_label() == "<colorbar>" and "China: assertiveness" in ax.get_ylabel() for ax in fig.axes)
+    medians = results.store.series(["hedging_index"]).merge(results.runs[["run", "point"]]) \
+        .groupby(["point", "step"])["hedging_index"].median().unstack("step").to_numpy()
+    assert np.array_equal(np.array([seg[:, 1] for seg in lines]), medians), "each line its point's median"
+    plt.close(fig)
+
+
+def _point_lines(ax) -> list[np.ndarray]:
+    from matplotlib.collections import LineCollection
+    return [seg for c in ax.collections if isinstance(c, LineCollection) for seg in c.get_segments()]
+
+
+def test_a_study_of_many_points_draws_an_evenly_spaced_few_and_says_so(tmp_path, monkeypatch):
+    """Beyond MAX_LINES points the figure draws that many, evenly spaced in the first parameter from
+    its lowest to its highest value, reads only their runs, and its title says how many of how many."""
+    from sim.sweep import figures
+    from sim.sweep.analysis import load_results
+    out = _sweep(tmp_path, "grid", "ensemble_series")
+    monkeypatch.setattr(figures, "MAX_FACETS", 1)
+    monkeypatch.setattr(figures, "MAX_LINES", 3)
+    results = load_results(out)
+    points = np.sort(results.runs["point"].unique())
+    shown = figures.evenly_spaced_points(results, points, 3)
+    values = results.points.loc[shown, results.parameters[0]]
+    first = results.points[results.parameters[0]]
+    assert len(shown) == 3 and values.min() == first.min() and values.max() == first.max()
+    read = []
+    real = results.store.series
+    monkeypatch.setattr(results.store, "series", lambda cols, runs=None: read.append(runs) or real(cols, runs))
+    fig = figures.ensemble_by_point(results, ["hedging_index"])
+    assert len(_point_lines(fig.axes[0])) == 3
+    assert set(read[0]) == set(results.runs.loc[results.runs["point"].isin(shown), "run"])
+    assert "3 of 4 design points, evenly spaced in China: assertiveness" in fig.get_suptitle()
     plt.close(fig)
 
 

@@ -13,6 +13,7 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -35,6 +36,7 @@ from sim.sweep.analysis import Results, point_means
 from sim.sweep.experiment import Method, PlotKind
 
 MAX_FACETS = 12  # ensemble figures give each design point its own panel up to this many
+MAX_LINES = 400  # beyond, they draw one line for each of at most this many points (evenly_spaced_points)
 MAX_CELL_TEXT = 49  # heatmaps print each cell's value up to this many cells
 S1_COLOR, ST_COLOR = labels.OKABE_ITO["sky_blue"], labels.OKABE_ITO["blue"]
 MU_COLOR, SIGMA_COLOR = labels.OKABE_ITO["blue"], labels.OKABE_ITO["orange"]
@@ -273,20 +275,34 @@ def _level(value: object) -> str:
 def ensemble_by_point(results: Results, columns: list[str]) -> plt.Figure:
     """Monthly series by design point, never pooled: up to :data:`MAX_FACETS` points one panel each
     (median and 5-95% band over replicates); beyond, each point's median as a line coloured by the
-    value of the design's first parameter."""
+    value of the design's first parameter, for at most :data:`MAX_LINES` points evenly spaced in it
+    (only their runs' series are read: a study of 100,000 points is drawn from 400 of them)."""
     stored = results.experiment.stored_series()
     missing = [c for c in columns if c not in stored]
     if missing:
         raise FileNotFoundError(f"series not stored in this sweep: {', '.join(missing)} "
                                 f"(stored: {', '.join(stored)}; see store_series)")
-    series = results.store.series(list(columns))
-    point_of = results.runs.set_index("run")["point"]
-    series["point"] = point_of.reindex(series["run"]).to_numpy()
-    series = series.dropna(subset=["point"])
-    points = sorted(series["point"].unique())
+    points = np.sort(results.runs["point"].unique()).astype(int)
+    shown = points if len(points) <= MAX_FACETS else evenly_spaced_points(results, points, MAX_LINES)
+    runs = results.runs[results.runs["point"].isin(shown)]
+    series = results.store.series(list(columns), runs=runs["run"].to_numpy())
+    series["point"] = runs.set_index("run")["point"].reindex(series["run"]).to_numpy()
     if len(points) <= MAX_FACETS:
-        return _facets(results, series, columns, [int(p) for p in points])
-    return _point_medians(results, series, columns, [int(p) for p in points])
+        return _facets(results, series, columns, shown.tolist())
+    return _point_medians(results, series, columns, shown.tolist(), len(points))
+
+
+def evenly_spaced_points(results: Results, points: np.ndarray, most: int) -> np.ndarray:
+    """At most ``most`` of ``points``, evenly spaced in the value of the design's first parameter
+    (in point order without parameters), the lowest and highest values among them; sorted."""
+    if len(points) <= most:
+        return points
+    if results.parameters:
+        values = pd.to_numeric(results.points.loc[points, results.parameters[0]], errors="coerce")
+        order = points[np.argsort(values.to_numpy(), kind="stable")]
+    else:
+        order = points
+    return np.sort(order[np.unique(np.linspace(0, len(order) - 1, most).round().astype(int))])
 
 
 def _facet_layout(results: Results, points: list[int]) -> list[tuple[int, int, int]]:
@@ -349,24 +365,32 @@ def _year_ticks(ax: plt.Axes) -> None:
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y"))
 
 
-def _point_medians(results: Results, series: pd.DataFrame, columns: list[str],
-                   points: list[int]) -> plt.Figure:
+def _point_medians(results: Results, series: pd.DataFrame, columns: list[str], points: list[int],
+                   total: int) -> plt.Figure:
+    """Each of ``points`` (of ``total`` design points) as one line, its median over replicates,
+    coloured by the first parameter; the lines of a panel are one collection."""
+    from matplotlib.collections import LineCollection
+
     param = results.parameters[0] if results.parameters else None
     values = pd.to_numeric(results.points.loc[points, param], errors="coerce") if param else None
     cmap = plt.get_cmap("viridis")
     norm = plt.Normalize(float(values.min()), float(values.max())) if values is not None else None
+    colours = cmap(norm(values.to_numpy())) if norm is not None else labels.NEUTRAL
+    steps = series.drop_duplicates("step").sort_values("step")
+    x = mdates.date2num(dates(steps["date"]))
     with plt.rc_context(STYLE):
         fig, axes = plt.subplots(len(columns), 1, figsize=(8.5, 2.3 * len(columns) + 1.0), squeeze=False,
                                  sharex=True, layout="constrained")
-        medians = series.groupby(["point", "date"])[columns].median()
+        medians = series.groupby(["point", "step"])[columns].median()
         for ax, col in zip(axes[:, 0], columns, strict=True):
             if col == "hedging_index":
                 equidistance_band(ax)
-            for p in points:
-                m = medians.loc[p, col]
-                colour = cmap(norm(values[p])) if norm is not None else labels.NEUTRAL
-                ax.plot(dates(m.index), m.to_numpy(), color=colour, lw=0.6, alpha=0.6)
-            limits(ax, col, medians[col].to_numpy())
+            y = medians[col].unstack("step").reindex(index=points, columns=steps["step"]).to_numpy()
+            ax.add_collection(LineCollection([np.column_stack([x, row]) for row in y], colors=colours,
+                                             linewidths=0.6, alpha=0.6))
+            ax.set_xlim(x.min(), x.max())
+            ax.xaxis_date()
+            limits(ax, col, y.ravel())
             text = labels.column(col).text
             ax.set_title(text[:1].upper() + text[1:])
             ax.set_ylabel(labels.column(col).unit)
@@ -374,8 +398,12 @@ def _point_medians(results: Results, series: pd.DataFrame, columns: list[str],
         if norm is not None:
             fig.colorbar(plt.cm.ScalarMappable(norm=norm, cmap=cmap), ax=axes[:, 0], shrink=0.8,
                          label=parameter_label(param))
-        _suptitle(fig, results, f"median over {results.experiment.replicates} replicates of each of "
-                                     f"{len(points)} design points")
+        drawn = (f"{len(points)} design points" if len(points) == total else
+                 f"{len(points):,} of {total:,} design points, evenly spaced in {parameter_label(param)}"
+                 if param else f"{len(points):,} of {total:,} design points")
+        reps = results.experiment.replicates
+        _suptitle(fig, results, f"median over {reps} replicates of each of {drawn}" if reps > 1
+                  else f"one run of each of {drawn}")
     return fig
 
 

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -230,10 +231,11 @@ class ResultStore:
         df = _read_parts(self.runs_dir, self._parts())
         return df.sort_values("run", kind="stable").reset_index(drop=True)
 
-    def series(self, columns: list[str] | None = None) -> pd.DataFrame:
-        """The monthly table, ordered by run and step (``columns``: read only these)."""
+    def series(self, columns: list[str] | None = None, runs: np.ndarray | None = None) -> pd.DataFrame:
+        """The monthly table, ordered by run and step (``columns``: read only these; ``runs``: only
+        these runs, kept part by part as each is read, so memory follows what is kept)."""
         cols = None if columns is None else list(dict.fromkeys(["run", "step", "date", *columns]))
-        df = _read_parts(self.series_dir, self._parts(), cols)
+        df = _read_parts(self.series_dir, self._parts(), cols, runs)
         return df.sort_values(["run", "step"], kind="stable").reset_index(drop=True)
 
 
@@ -281,10 +283,16 @@ def _trust_order(part: Path) -> tuple[bool, str]:
     return (PART_NAME.fullmatch(part.name) is None, part.name)
 
 
-def _read_parts(folder: Path, names: list[str], columns: list[str] | None = None) -> pd.DataFrame:
+def _read_parts(folder: Path, names: list[str], columns: list[str] | None = None,
+                runs: np.ndarray | None = None) -> pd.DataFrame:
     if not names:
         return pd.DataFrame(columns=columns or ["run", "point", "replicate", "seed"])
-    return pd.concat([pd.read_parquet(folder / n, columns=columns) for n in names], ignore_index=True)
+
+    def read(name: str) -> pd.DataFrame:
+        df = pd.read_parquet(folder / name, columns=columns)
+        return df if runs is None else df[df["run"].isin(runs)]
+
+    return pd.concat([read(n) for n in names], ignore_index=True)
 
 
 def _atomic_parquet(df: pd.DataFrame, path: Path) -> None:

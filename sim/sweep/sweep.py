@@ -264,7 +264,8 @@ def _run_missing(experiment: Experiment, design: DesignMatrix, sweep_plan: Sweep
                        list(store.problems))
 
 
-def _block_size(experiment: Experiment, sweep_plan: SweepPlan, runs: int, workers: int, own_pool: bool) -> int:
+def _block_size(experiment: Experiment, sweep_plan: SweepPlan, runs: int, workers: int,
+                own_pool: bool) -> int:
     """Runs per lockstep block (:func:`sim.sweep.runner.block_size`) for this sweep's scenario and
     the monthly series its runs record (:func:`sim.sweep.runner.series_read`)."""
     columns = len(series_read(dict(experiment.outcomes), experiment.stored_series()))
