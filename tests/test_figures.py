@@ -310,3 +310,24 @@ def test_morris_bars_are_sorted_and_a_mu_star_sigma_plot_is_written(tmp_path):
     mu = [bar.get_width() for bar in mu_bars]
     assert mu == sorted(mu, reverse=True)
     plt.close(fig)
+
+
+def test_outcomes_against_parameters_thin_the_runs_and_bin_the_means_of_a_large_study(tmp_path, monkeypatch):
+    """Beyond MAX_MARKERS the panels draw that many runs, evenly spaced, and the design points' means
+    as one line, the mean over equal bins of the parameter's range; the legend says so."""
+    from sim.sweep import figures
+    from sim.sweep.analysis import load_results, point_means
+    out = _sweep(tmp_path, "grid", "outcome_vs_parameter")
+    monkeypatch.setattr(figures, "MAX_MARKERS", 3)
+    monkeypatch.setattr(figures, "MEAN_BINS", 2)
+    results = load_results(out)
+    fig = figures.outcome_vs_parameter(results, ["mean_tension_china"])
+    ax = fig.axes[0]  # China's assertiveness: levels 0.3 and 0.9, the two bins' ends
+    assert len(ax.collections[0].get_offsets()) == 3, "3 of the 8 runs"
+    (line,) = ax.get_lines()
+    means = point_means(results).join(results.points)
+    expected = means.groupby("agents.china.assertiveness")["mean_tension_china"].mean()
+    assert np.allclose(line.get_xdata(), [0.45, 0.75]) and np.allclose(line.get_ydata(), expected.to_numpy())
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert legend == ["one run (3 of 8, evenly spaced)", "mean of the design points' means, by 2ths of the range"]
+    plt.close(fig)

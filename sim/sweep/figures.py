@@ -37,6 +37,11 @@ from sim.sweep.experiment import Method, PlotKind
 
 MAX_FACETS = 12  # ensemble figures give each design point its own panel up to this many
 MAX_LINES = 400  # beyond, they draw one line for each of at most this many points (evenly_spaced_points)
+#: outcome-against-parameter panels draw at most this many runs (evenly spaced in run order) and,
+#: beyond this many design points, their means as a line over twentieths of the parameter's range:
+#: a 100,000-run study's 144 panels of a marker per run took minutes and gigabytes to write as PDF
+MAX_MARKERS = 5_000
+MEAN_BINS = 20
 MAX_CELL_TEXT = 49  # heatmaps print each cell's value up to this many cells
 S1_COLOR, ST_COLOR = labels.OKABE_ITO["sky_blue"], labels.OKABE_ITO["blue"]
 MU_COLOR, SIGMA_COLOR = labels.OKABE_ITO["blue"], labels.OKABE_ITO["orange"]
@@ -187,11 +192,14 @@ def morris_scatter(indices: pd.DataFrame, results: Results) -> plt.Figure:
 
 
 def outcome_vs_parameter(results: Results, outcomes: list[str] | None = None) -> plt.Figure:
-    """Every outcome (rows) against every parameter (columns): each run, and the design points' means."""
+    """Every outcome (rows) against every parameter (columns): the runs (at most
+    :data:`MAX_MARKERS`, evenly spaced in run order) and the design points' means (beyond
+    :data:`MAX_MARKERS` points, their mean over :data:`MEAN_BINS` bins of the parameter, a line)."""
     outcomes = outcomes or results.outcomes
     params = results.parameters
-    runs = results.runs
+    runs = _evenly_spaced_rows(results.runs, MAX_MARKERS)
     means = point_means(results).join(results.points)
+    binned = len(means) > MAX_MARKERS
     with plt.rc_context(STYLE):
         fig, axes = plt.subplots(len(outcomes), len(params), squeeze=False, layout="constrained",
                                  figsize=(2.9 * len(params) + 2.2, 2.2 * len(outcomes) + 0.9))
@@ -201,7 +209,11 @@ def outcome_vs_parameter(results: Results, outcomes: list[str] | None = None) ->
                 x = pd.to_numeric(runs[param], errors="coerce")
                 ax.scatter(x + _jitter(x), runs[outcome], s=5, color=RUN_COLOR, alpha=0.35, linewidths=0)
                 mx = pd.to_numeric(means[param], errors="coerce")
-                ax.scatter(mx, means[outcome], s=16, color=MEAN_COLOR, linewidths=0)
+                if binned:
+                    bx, by = _binned_means(mx, means[outcome])
+                    ax.plot(bx, by, color=MEAN_COLOR, lw=1.4, marker="o", ms=2.5)
+                else:
+                    ax.scatter(mx, means[outcome], s=16, color=MEAN_COLOR, linewidths=0)
                 if i == len(outcomes) - 1:
                     ax.set_xlabel(parameter_label(param))
                 if j == 0:
@@ -213,12 +225,34 @@ def outcome_vs_parameter(results: Results, outcomes: list[str] | None = None) ->
             hi = max(a.get_ylim()[1] for a in axes[i])
             for a in axes[i]:
                 a.set_ylim(lo, hi)
+        total = len(results.runs)
         handles = [Line2D([], [], ls="none", marker="o", color=RUN_COLOR, alpha=0.6, ms=3),
-                   Line2D([], [], ls="none", marker="o", color=MEAN_COLOR, ms=5)]
-        fig.legend(handles, ["one run", "design-point mean"], loc="outside right upper")
-        _suptitle(fig, results, f"outcomes against parameters ({len(runs)} runs, {len(means)} design "
+                   Line2D([], [], color=MEAN_COLOR, lw=1.4, marker="o", ms=2.5) if binned
+                   else Line2D([], [], ls="none", marker="o", color=MEAN_COLOR, ms=5)]
+        texts = ["one run" if len(runs) == total else f"one run ({len(runs):,} of {total:,}, evenly spaced)",
+                 f"mean of the design points' means, by {MEAN_BINS}ths of the range" if binned
+                 else "design-point mean"]
+        fig.legend(handles, texts, loc="outside right upper")
+        _suptitle(fig, results, f"outcomes against parameters ({total:,} runs, {len(means):,} design "
                                      "points)")
     return fig
+
+
+def _evenly_spaced_rows(rows: pd.DataFrame, most: int) -> pd.DataFrame:
+    """At most ``most`` of ``rows``, evenly spaced in their order (all of them when fewer)."""
+    if len(rows) <= most:
+        return rows
+    return rows.iloc[np.unique(np.linspace(0, len(rows) - 1, most).round().astype(int))]
+
+
+def _binned_means(x: pd.Series, y: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """The mean of ``y`` in each of :data:`MEAN_BINS` equal bins of ``x``'s range, at the bins'
+    middles (empty bins left out)."""
+    edges = np.linspace(float(x.min()), float(x.max()), MEAN_BINS + 1)
+    which = np.clip(np.searchsorted(edges, x.to_numpy(), side="right") - 1, 0, MEAN_BINS - 1)
+    means = pd.Series(y.to_numpy(dtype=float)).groupby(which).mean()
+    middles = (edges[:-1] + edges[1:]) / 2
+    return middles[means.index.to_numpy()], means.to_numpy()
 
 
 def _wrap(text: str, width: int) -> str:
