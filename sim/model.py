@@ -355,6 +355,8 @@ class HedgingModel(mesa.Model):
 
     def _read_columns(self) -> np.ndarray:
         """``(R, columns)``: every declared column read off the world now."""
+        if not self.columns:  # series=[]: nothing recorded
+            return np.empty((self.world.replicates, 0))
         return np.stack([c.read(self.world) for c in self.columns], axis=-1)
 
     def record(self) -> None:
