@@ -39,7 +39,7 @@ from pydantic import (
 
 from sim.blocks import coefficient_field, coefficient_problems
 from sim.bundled import calibration_path, recorded_path
-from sim.calendar import Month, coerce_month
+from sim.calendar import Month, coerce_month, date_of_step
 from sim.coefficients import _bounds
 from sim.model import HedgingModel
 from sim.observed import Kind, crisis_months, load_observed
@@ -65,7 +65,7 @@ from sim.scenario.loader import (
     validation_problems,
 )
 from sim.scenario.schema import Scenario
-from sim.validation import crisis_lengths
+from sim.validation import crisis_lengths_of
 
 DB = "abc.db"
 POSTERIOR = "posterior.parquet"
@@ -113,31 +113,55 @@ class Window:
 
 
 def simulated(stat: Statistic, run: pd.DataFrame, window: Window) -> float:
-    """``stat`` of one run's monthly series (one replicate, in date order) over ``window``."""
-    inside = run[(run["date"] >= window.first) & (run["date"] <= window.last)]
-    if stat is Statistic.CRISES:
-        return float(inside["crisis_count"].diff().clip(lower=0).fillna(0).sum()
-                     + (inside["crisis_count"].iloc[0] - _before(run, window, "crisis_count")))
-    if stat is Statistic.CRISIS_LENGTH:
-        lengths = crisis_lengths(inside, _before(run, window, "crisis_count"))
-        return float(np.mean(lengths)) if len(lengths) else 0.0
-    if stat is Statistic.CONCESSIONS:
-        return float(inside["ended_by_vietnam"].sum())
-    if stat is Statistic.PARTNER_UPGRADES:
-        tiers = inside[[c for c in run.columns if c.startswith("tier_") and c != "tier_china"]]
-        start = run.loc[run["date"] < window.first, tiers.columns]
-        previous = start.iloc[-1] if len(start) else tiers.iloc[0]
-        steps = pd.concat([previous.to_frame().T, tiers]).diff().iloc[1:]
-        return float((steps > 0).to_numpy().sum())
-    if stat is Statistic.RUSSIA_ARMS_SHARE:
-        return float(inside["russia_arms_share"].mean())
-    return float((inside["use_of_force"] > 0).sum())
+    """``stat`` of one run's monthly series (one replicate, in date order) over ``window``
+    (:func:`statistics` of a block of one)."""
+    columns = [c for c in run.columns if c != "date"]
+    values = run[columns].to_numpy(dtype=float)[:, None, :]
+    return float(statistics(values, columns, run["date"].tolist(), window, [stat])[stat][0])
 
 
-def _before(run: pd.DataFrame, window: Window, column: str) -> float:
-    earlier = run.loc[run["date"] < window.first, column]
-    return float(earlier.iloc[-1]) if len(earlier) else 0.0
+def statistics(values: np.ndarray, columns: Sequence[str], dates: Sequence[str], window: Window,
+               stats: Sequence[Statistic]) -> dict[Statistic, np.ndarray]:
+    """Each of ``stats`` of every run of a block over ``window``: ``values`` is ``(months, R,
+    columns)`` (:meth:`HedgingModel.series_values`), its months dated ``dates`` in order; each
+    statistic is ``(R,)``. Counts are sums of whole numbers (exact in any order); the arms share's
+    mean sums each run's months as one contiguous row, as pandas sums one run's column."""
+    dates = np.asarray(dates)
+    inside = np.flatnonzero((dates >= window.first) & (dates <= window.last))
+    if not len(inside):
+        raise ValueError(f"no month of the run lies in {window.first}..{window.last}")
+    first, end = int(inside[0]), int(inside[-1]) + 1
+    R = values.shape[1]
 
+    def months(name: str) -> np.ndarray:  # (months inside, R)
+        return values[first:end, :, list(columns).index(name)]
+
+    def before(name: str) -> np.ndarray:  # (R,): the month before the window, 0 before the run
+        return values[first - 1, :, list(columns).index(name)] if first > 0 else np.zeros(R)
+
+    out: dict[Statistic, np.ndarray] = {}
+    for stat in stats:
+        if stat is Statistic.CRISES:
+            count = months("crisis_count")
+            rises = np.clip(np.diff(count, axis=0), 0, None).sum(axis=0)
+            out[stat] = rises + (count[0] - before("crisis_count"))
+        elif stat is Statistic.CRISIS_LENGTH:
+            parts = [months(c) for c in ("crisis_count", "crisis", "ended_by_vietnam", "ended_by_china")]
+            counted = before("crisis_count")
+            lengths = [crisis_lengths_of(*(p[:, r] for p in parts), count_before=counted[r])
+                       for r in range(R)]
+            out[stat] = np.array([float(np.mean(x)) if len(x) else 0.0 for x in lengths])
+        elif stat is Statistic.CONCESSIONS:
+            out[stat] = months("ended_by_vietnam").sum(axis=0)
+        elif stat is Statistic.PARTNER_UPGRADES:
+            tiers = [j for j, c in enumerate(columns) if c.startswith("tier_") and c != "tier_china"]
+            held = values[max(first - 1, 0):end][:, :, tiers]  # from the month before the window
+            out[stat] = (np.diff(held, axis=0) > 0).sum(axis=(0, 2)).astype(float)
+        elif stat is Statistic.RUSSIA_ARMS_SHARE:
+            out[stat] = np.ascontiguousarray(months("russia_arms_share").T).mean(axis=1)
+        else:
+            out[stat] = (months("use_of_force") > 0).sum(axis=0).astype(float)
+    return out
 
 
 def observed(stat: Statistic, window: Window, scenario: Scenario, table: pd.DataFrame | None = None) -> float:
@@ -276,12 +300,14 @@ def simulate_block(base: Scenario, window: Window, stats: Sequence[Statistic], v
     # no statistic reads the binding report: the same runs without it (sim.model.HedgingModel)
     model = HedgingModel(base, seeds=list(seeds), varying=varying, record_actions=False,
                          rule_report=False).run()
-    series = model.series()
-    if "replicate" not in series:
-        series.insert(0, "replicate", 0)
-    rows = [{s.value: simulated(s, run.reset_index(drop=True), window) for s in stats}
-            for _, run in series.groupby("replicate", sort=True)]
-    return pd.DataFrame(rows, columns=[s.value for s in stats])
+    out = statistics(model.series_values(), [c.name for c in model.columns], month_dates(model), window,
+                     stats)
+    return pd.DataFrame({s.value: out[s] for s in stats}, columns=[s.value for s in stats])
+
+
+def month_dates(model: HedgingModel) -> list[str]:
+    """The dates (``YYYY-MM``) of the months a model has recorded, as its series carry them."""
+    return [str(date_of_step(model.scenario.start, s)) for s in range(1, model.series_values().shape[0] + 1)]
 
 
 def simulation_seed(root: int, generation: int, index: int) -> int:
@@ -708,8 +734,8 @@ def out_of_sample(table: pd.DataFrame, s: Setup) -> tuple[pd.DataFrame, pd.DataF
     series = model.series()
     window = held_out(s)
     rows = []
-    runs = [run.reset_index(drop=True) for _, run in series.groupby("replicate")]
-    per_run = {st: [simulated(st, run, window) for run in runs] for st in Statistic}
+    per_run = statistics(model.series_values(), [c.name for c in model.columns], month_dates(model), window,
+                         list(Statistic))
     for st in Statistic:
         try:
             obs = observed(st, window, s.full)

@@ -61,11 +61,19 @@ def crisis_lengths(run: pd.DataFrame, count_before: float = 0.0) -> np.ndarray:
     after another ended is a new one (``crisis_count`` rises), not the same one continued.
     ``count_before``: ``crisis_count`` the month before ``run``'s first (0 for a whole run, which
     starts with none; the month before a window for a window)."""
-    count = run["crisis_count"].to_numpy()
+    return crisis_lengths_of(run["crisis_count"].to_numpy(), run["crisis"].to_numpy(),
+                             run["ended_by_vietnam"].to_numpy(), run["ended_by_china"].to_numpy(),
+                             count_before)
+
+
+def crisis_lengths_of(count: np.ndarray, crisis_open: np.ndarray, conceded: np.ndarray, withdrawn: np.ndarray,
+                      count_before: float = 0.0) -> np.ndarray:
+    """:func:`crisis_lengths` of one run's monthly ``crisis_count``, ``crisis``, ``ended_by_vietnam``
+    and ``ended_by_china`` as arrays."""
     opened = np.diff(count, prepend=count_before) > 0
-    conceded, withdrawn = run["ended_by_vietnam"].to_numpy() > 0, run["ended_by_china"].to_numpy() > 0
+    conceded, withdrawn = conceded > 0, withdrawn > 0
     ended = conceded | withdrawn
-    active = (run["crisis"].to_numpy() > 0) | conceded | (withdrawn & opened)
+    active = (crisis_open > 0) | conceded | (withdrawn & opened)
     before_active, before_ended = np.r_[False, active[:-1]], np.r_[False, ended[:-1]]
     starts = active & (~before_active | (before_ended & opened))
     crisis = np.cumsum(starts)

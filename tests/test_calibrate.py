@@ -90,6 +90,56 @@ def test_simulated_concessions_count_vietnam_s_endings_inside_the_window():
     assert simulated(Statistic.CONCESSIONS, run, Window("2013-03", "2013-04")) == 0
 
 
+def _reference(stat: Statistic, run: pd.DataFrame, window: Window) -> float:
+    """The per-run pandas code the block's statistics replaced, kept as their reference."""
+    from sim.validation import crisis_lengths
+
+    def before(column: str) -> float:
+        earlier = run.loc[run["date"] < window.first, column]
+        return float(earlier.iloc[-1]) if len(earlier) else 0.0
+
+    inside = run[(run["date"] >= window.first) & (run["date"] <= window.last)]
+    if stat is Statistic.CRISES:
+        return float(inside["crisis_count"].diff().clip(lower=0).fillna(0).sum()
+                     + (inside["crisis_count"].iloc[0] - before("crisis_count")))
+    if stat is Statistic.CRISIS_LENGTH:
+        lengths = crisis_lengths(inside, before("crisis_count"))
+        return float(np.mean(lengths)) if len(lengths) else 0.0
+    if stat is Statistic.CONCESSIONS:
+        return float(inside["ended_by_vietnam"].sum())
+    if stat is Statistic.PARTNER_UPGRADES:
+        tiers = inside[[c for c in run.columns if c.startswith("tier_") and c != "tier_china"]]
+        start = run.loc[run["date"] < window.first, tiers.columns]
+        previous = start.iloc[-1] if len(start) else tiers.iloc[0]
+        steps = pd.concat([previous.to_frame().T, tiers]).diff().iloc[1:]
+        return float((steps > 0).to_numpy().sum())
+    if stat is Statistic.RUSSIA_ARMS_SHARE:
+        return float(inside["russia_arms_share"].mean())
+    return float((inside["use_of_force"] > 0).sum())
+
+
+@pytest.mark.parametrize("window", [Window("2013-01", "2019-12"), Window("2016-05", "2024-12"),
+                                    Window("2020-03", "2020-03")])
+def test_a_block_s_statistics_equal_each_run_s_own_bit_for_bit(window):
+    """The calibration computes every run's statistics at once from the block's arrays; each equals,
+    bit for bit, the per-run pandas computation it replaced, over windows at the start, to the end
+    and of one month."""
+    from sim import HedgingModel
+    from sim.calibrate import month_dates, statistics
+
+    model = HedgingModel("historical_2013_2024", seed=11, replicates=12, record_actions=False,
+                         varying={"agents.china.assertiveness": np.linspace(0.3, 1.0, 12)}).run()
+    got = statistics(model.series_values(), [c.name for c in model.columns], month_dates(model), window,
+                     list(Statistic))
+    runs = [run.reset_index(drop=True) for _, run in model.series().groupby("replicate")]
+    for stat in Statistic:
+        expected = [_reference(stat, run, window) for run in runs]
+        assert got[stat].tolist() == expected, stat
+    assert got[Statistic.RUSSIA_ARMS_SHARE].min() > 0
+    if window.first != window.last:  # years of a run: something happens to compare
+        assert got[Statistic.CRISES].max() > 0 and got[Statistic.PARTNER_UPGRADES].max() > 0
+
+
 # ------------------------------------------------------------------------------ the sampler
 @pytest.fixture(scope="module")
 def tiny():
