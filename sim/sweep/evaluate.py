@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from sim.metrics import series_for
 from sim.model import HedgingModel
 from sim.scenario.loader import (
     Located,
@@ -16,9 +17,10 @@ from sim.scenario.loader import (
     validation_problems,
     with_overrides,
 )
-from sim.scenario.schema import Scenario
+from sim.scenario.schema import Country, Scenario
 from sim.sweep.experiment import Outcome, default_outcomes
 from sim.sweep.outcomes import reduce_outcomes
+from sim.sweep.runner import needs_rule_report, series_read
 
 
 def evaluate(scenario: str | Path | Scenario, seed: int | None = None,
@@ -42,14 +44,17 @@ def evaluate(scenario: str | Path | Scenario, seed: int | None = None,
                for bound, message in o.outside(sc.start, sc.end)]
     if outside:
         raise ScenarioError(outside)
-    model = HedgingModel(sc, seed=seed, record_actions=False).run()
-    wanted = default_outcomes(model.world.countries) if wanted is None else wanted
-    columns = [c.name for c in model.columns]
+    countries = (Country.VIETNAM.value, *sc.partners)
+    wanted = default_outcomes(countries) if wanted is None else wanted
+    declared = {c.name for c in series_for(countries)}
     unknown = [Problem("<outcomes>", 0, name, f"no monthly series {o.series!r}")
-               for name, o in wanted.items() if o.series not in columns]
+               for name, o in wanted.items() if o.series not in declared]
     if unknown:
         raise ScenarioError(unknown)
-    values = reduce_outcomes(model.series_values(), columns, sc.start, wanted)
+    # as a sweep runs: only the series the outcomes read, the binding report only if one reads it
+    model = HedgingModel(sc, seed=seed, record_actions=False, rule_report=needs_rule_report(wanted, ()),
+                         series=series_read(wanted, ())).run()
+    values = reduce_outcomes(model.series_values(), [c.name for c in model.columns], sc.start, wanted)
     return {k: float(v[0]) for k, v in values.items()}
 
 
