@@ -115,7 +115,7 @@ class Window:
 def simulated(stat: Statistic, run: pd.DataFrame, window: Window) -> float:
     """``stat`` of one run's monthly series (one replicate, in date order) over ``window``
     (:func:`statistics` of a block of one)."""
-    columns = [c for c in run.columns if c != "date"]
+    columns = [c for c in run.columns if c != "date" and pd.api.types.is_numeric_dtype(run[c])]
     values = run[columns].to_numpy(dtype=float)[:, None, :]
     return float(statistics(values, columns, run["date"].tolist(), window, [stat])[stat][0])
 
@@ -125,7 +125,9 @@ def statistics(values: np.ndarray, columns: Sequence[str], dates: Sequence[str],
     """Each of ``stats`` of every run of a block over ``window``: ``values`` is ``(months, R,
     columns)`` (:meth:`HedgingModel.series_values`), its months dated ``dates`` in order; each
     statistic is ``(R,)``. Counts are sums of whole numbers (exact in any order); the arms share's
-    mean sums each run's months as one contiguous row, as pandas sums one run's column."""
+    mean sums each run's months as one contiguous row, as pandas sums one run's column. The values
+    must be finite (a run's always are). Raises ValueError when no month of the run lies in
+    ``window`` (a calibration checks its windows against the scenario first)."""
     dates = np.asarray(dates)
     inside = np.flatnonzero((dates >= window.first) & (dates <= window.last))
     if not len(inside):

@@ -120,6 +120,8 @@ def recorded_columns(columns: tuple[Series, ...], names: Sequence[str] | None) -
     memory. Unknown names are refused, listing the columns there are."""
     if names is None:
         return columns
+    if isinstance(names, str):  # one name, not its letters
+        names = [names]
     unknown = sorted(set(names) - {c.name for c in columns})
     if unknown:
         raise ValueError(f"no monthly series {', '.join(map(repr, unknown))}; there are: "

@@ -88,6 +88,10 @@ def test_simulated_concessions_count_vietnam_s_endings_inside_the_window():
                conceded=[0, 1, 0, 0, 1, 0, 0, 0, 0, 1])
     assert simulated(Statistic.CONCESSIONS, run, Window("2013-02", "2013-09")) == 2
     assert simulated(Statistic.CONCESSIONS, run, Window("2013-03", "2013-04")) == 0
+    labelled = run.assign(scenario="historical")  # a text column is not read
+    assert simulated(Statistic.CONCESSIONS, labelled, Window("2013-02", "2013-09")) == 2
+    with pytest.raises(ValueError, match="no month of the run lies in 2014-01..2014-06"):
+        simulated(Statistic.CONCESSIONS, run, Window("2014-01", "2014-06"))
 
 
 def _reference(stat: Statistic, run: pd.DataFrame, window: Window) -> float:

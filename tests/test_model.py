@@ -155,6 +155,8 @@ def test_recording_fewer_series_is_the_same_run():
     assert list(b.columns) == ["replicate", "step", "date", "hedging_index", "tension_china", "crisis_count"]
     assert a[list(b.columns)].equals(b)
     assert few.series_values().shape == (144, 4, 3)
+    one = HedgingModel("historical_2013_2024", seed=9, series="tension_china")
+    assert [c.name for c in one.columns] == ["tension_china"], "one name, not its letters"
     none = HedgingModel("historical_2013_2024", seed=9, series=[]).run(2)
     assert list(none.series().columns) == ["step", "date"], "nothing recorded: the months alone"
 
