@@ -39,7 +39,7 @@ from pydantic import (
 
 from sim.blocks import coefficient_field, coefficient_problems
 from sim.bundled import calibration_path, recorded_path
-from sim.calendar import Month, coerce_month, date_of_step
+from sim.calendar import Month, coerce_month
 from sim.coefficients import _bounds
 from sim.model import HedgingModel
 from sim.observed import Kind, crisis_months, load_observed
@@ -118,6 +118,13 @@ def simulated(stat: Statistic, run: pd.DataFrame, window: Window) -> float:
     columns = [c for c in run.columns if c != "date" and pd.api.types.is_numeric_dtype(run[c])]
     values = run[columns].to_numpy(dtype=float)[:, None, :]
     return float(statistics(values, columns, run["date"].tolist(), window, [stat])[stat][0])
+
+
+def model_statistics(model: HedgingModel, window: Window,
+                     stats: Sequence[Statistic]) -> dict[Statistic, np.ndarray]:
+    """:func:`statistics` of every run a model has recorded."""
+    return statistics(model.series_values(), [c.name for c in model.columns], model.recorded_dates(), window,
+                      stats)
 
 
 def statistics(values: np.ndarray, columns: Sequence[str], dates: Sequence[str], window: Window,
@@ -302,14 +309,9 @@ def simulate_block(base: Scenario, window: Window, stats: Sequence[Statistic], v
     # no statistic reads the binding report: the same runs without it (sim.model.HedgingModel)
     model = HedgingModel(base, seeds=list(seeds), varying=varying, record_actions=False,
                          rule_report=False).run()
-    out = statistics(model.series_values(), [c.name for c in model.columns], month_dates(model), window,
-                     stats)
+    out = model_statistics(model, window, stats)
     return pd.DataFrame({s.value: out[s] for s in stats}, columns=[s.value for s in stats])
 
-
-def month_dates(model: HedgingModel) -> list[str]:
-    """The dates (``YYYY-MM``) of the months a model has recorded, as its series carry them."""
-    return [str(date_of_step(model.scenario.start, s)) for s in range(1, model.series_values().shape[0] + 1)]
 
 
 def simulation_seed(root: int, generation: int, index: int) -> int:
@@ -736,8 +738,7 @@ def out_of_sample(table: pd.DataFrame, s: Setup) -> tuple[pd.DataFrame, pd.DataF
     series = model.series()
     window = held_out(s)
     rows = []
-    per_run = statistics(model.series_values(), [c.name for c in model.columns], month_dates(model), window,
-                         list(Statistic))
+    per_run = model_statistics(model, window, list(Statistic))
     for st in Statistic:
         try:
             obs = observed(st, window, s.full)

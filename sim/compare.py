@@ -35,7 +35,7 @@ from sim.outputs import COMPARE_LAYOUT, check_dir_target, write_dir
 from sim.provenance import RESULTS_VERSION
 from sim.runner import FLOAT_FORMAT, run_scenario, safe_name
 from sim.scenario.loader import content_hash, load_scenario
-from sim.scenario.schema import Country, Scenario
+from sim.scenario.schema import Scenario
 from sim.streams import replicate_seeds
 from sim.sweep.experiment import Outcome, Reducer
 from sim.sweep.outcomes import reduce_outcomes
@@ -166,7 +166,7 @@ def _check_columns(scenarios: list[Scenario], wanted: list[str]) -> None:
     """ValueError, before any run, for a series some scenario does not record."""
     from sim.metrics import series_for
     for sc in scenarios:
-        have = [s.name for s in series_for((Country.VIETNAM.value, *sc.partners))]
+        have = [s.name for s in series_for(sc.countries)]
         missing = [c for c in dict.fromkeys(wanted) if c not in have]
         if missing:
             raise ValueError(f"{sc.name} records no series {', '.join(missing)} "

@@ -382,11 +382,16 @@ class HedgingModel(mesa.Model):
         n, R = min(self.steps, self.scenario.months), self.world.replicates
         values = self._series[:n].transpose(1, 0, 2).reshape(R * n, len(self.columns))
         df = pd.DataFrame(values, columns=[c.name for c in self.columns])
-        df.insert(0, "date", [str(date_of_step(self.scenario.start, s)) for s in range(1, n + 1)] * R)
+        df.insert(0, "date", self.recorded_dates() * R)
         df.insert(0, "step", np.tile(np.arange(1, n + 1), R))
         if R > 1:
             df.insert(0, "replicate", np.repeat(np.arange(R), n))
         return df
+
+    def recorded_dates(self) -> list[str]:
+        """The dates (``YYYY-MM``) of the months recorded so far, as :meth:`series` carries them."""
+        months = min(self.steps, self.scenario.months)
+        return [str(date_of_step(self.scenario.start, s)) for s in range(1, months + 1)]
 
     def series_values(self) -> np.ndarray:
         """The recorded months as an array ``(months, R, columns)``, columns as in ``self.columns``."""

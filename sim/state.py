@@ -144,7 +144,7 @@ def initial_world(scenario: Scenario | Sequence[Scenario], replicates: int = 1) 
     scenarios = [scenario] if not isinstance(scenario, Sequence) else list(scenario)
     scenario = scenarios[0]
     R = replicates if len(scenarios) == 1 else len(scenarios)
-    countries = (Country.VIETNAM.value, *scenario.partners)
+    countries = scenario.countries
     n = len(countries)
 
     def per_state(attr: str, default: float = 0.0) -> np.ndarray:

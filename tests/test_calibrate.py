@@ -129,12 +129,11 @@ def test_a_block_s_statistics_equal_each_run_s_own_bit_for_bit(window):
     bit for bit, the per-run pandas computation it replaced, over windows at the start, to the end
     and of one month."""
     from sim import HedgingModel
-    from sim.calibrate import month_dates, statistics
+    from sim.calibrate import model_statistics
 
     model = HedgingModel("historical_2013_2024", seed=11, replicates=12, record_actions=False,
                          varying={"agents.china.assertiveness": np.linspace(0.3, 1.0, 12)}).run()
-    got = statistics(model.series_values(), [c.name for c in model.columns], month_dates(model), window,
-                     list(Statistic))
+    got = model_statistics(model, window, list(Statistic))
     runs = [run.reset_index(drop=True) for _, run in model.series().groupby("replicate")]
     for stat in Statistic:
         expected = [_reference(stat, run, window) for run in runs]

@@ -4,12 +4,12 @@ while a request hangs stops every process cleanly."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -22,6 +22,7 @@ from websockets.sync.client import connect
 
 from sim.viz.chart_widget import BUNDLE_FILE, BUNDLE_ROUTE, ChartWidget
 from sim.viz.serve import start_server, stop
+from tests.conftest import poll
 
 ROOT = Path(__file__).resolve().parents[1]
 STARTUP_SECONDS = 240  # generous: CI runs on two loaded cores, and the first page loads the app
@@ -36,28 +37,26 @@ def free_port() -> int:
 
 def wait_until_answering(url: str, server: subprocess.Popen) -> None:
     """Poll ``url`` until it answers 200 (the server process must stay alive meanwhile)."""
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while time.monotonic() < deadline:
+    def answers() -> bool:
         if server.poll() is not None:
             raise RuntimeError(f"the page's server exited with code {server.returncode}")
         try:
             with urllib.request.urlopen(url, timeout=60) as answer:
-                if answer.status == 200:
-                    return
+                return answer.status == 200
         except OSError:
-            time.sleep(0.3)
-    raise TimeoutError(f"{url} did not answer within {STARTUP_SECONDS} s")
+            return False
+
+    poll(answers, f"{url} to answer", STARTUP_SECONDS)
 
 
 def wait_gone(pids: list[int], seconds: float = 30) -> list[int]:
     """Poll until none of ``pids`` runs (zombies count as gone); return those still running."""
-    deadline = time.monotonic() + seconds
-    alive = pids
-    while alive and time.monotonic() < deadline:
-        alive = [p for p in alive if psutil.pid_exists(p)
-                 and psutil.Process(p).status() != psutil.STATUS_ZOMBIE]
-        time.sleep(0.1)
-    return alive
+    def running() -> list[int]:
+        return [p for p in pids if psutil.pid_exists(p) and psutil.Process(p).status() != psutil.STATUS_ZOMBIE]
+
+    with contextlib.suppress(AssertionError):
+        poll(lambda: not running(), "the processes to end", seconds)
+    return running()
 
 
 @pytest.fixture(scope="module")

@@ -288,6 +288,11 @@ class Scenario(Frozen):
         extra = sorted(k for k in self.agents if k not in {c.value for c in Country})
         return tuple(fixed + extra)
 
+    @property
+    def countries(self) -> tuple[str, ...]:
+        """Every state of the world, Vietnam first: the order of the world's per-state arrays."""
+        return (Country.VIETNAM.value, *self.partners)
+
     def agent(self, name: str) -> Any:
         return self.agents[name]
 

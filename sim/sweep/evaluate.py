@@ -17,7 +17,7 @@ from sim.scenario.loader import (
     validation_problems,
     with_overrides,
 )
-from sim.scenario.schema import Country, Scenario
+from sim.scenario.schema import Scenario
 from sim.sweep.experiment import Outcome, default_outcomes
 from sim.sweep.outcomes import reduce_outcomes
 from sim.sweep.runner import needs_rule_report, series_read
@@ -44,9 +44,8 @@ def evaluate(scenario: str | Path | Scenario, seed: int | None = None,
                for bound, message in o.outside(sc.start, sc.end)]
     if outside:
         raise ScenarioError(outside)
-    countries = (Country.VIETNAM.value, *sc.partners)
-    wanted = default_outcomes(countries) if wanted is None else wanted
-    declared = {c.name for c in series_for(countries)}
+    wanted = default_outcomes(sc.countries) if wanted is None else wanted
+    declared = {c.name for c in series_for(sc.countries)}
     unknown = [Problem("<outcomes>", 0, name, f"no monthly series {o.series!r}")
                for name, o in wanted.items() if o.series not in declared]
     if unknown:

@@ -240,9 +240,12 @@ def outcome_vs_parameter(results: Results, outcomes: list[str] | None = None) ->
 
 def _evenly_spaced_rows(rows: pd.DataFrame, most: int) -> pd.DataFrame:
     """At most ``most`` of ``rows``, evenly spaced in their order (all of them when fewer)."""
-    if len(rows) <= most:
-        return rows
-    return rows.iloc[np.unique(np.linspace(0, len(rows) - 1, most).round().astype(int))]
+    return rows if len(rows) <= most else rows.iloc[_evenly_spaced(len(rows), most)]
+
+
+def _evenly_spaced(n: int, most: int) -> np.ndarray:
+    """At most ``most`` positions among ``n``, evenly spaced, the first and the last among them."""
+    return np.unique(np.linspace(0, n - 1, most).round().astype(int))
 
 
 def _binned_means(x: pd.Series, y: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -336,7 +339,7 @@ def evenly_spaced_points(results: Results, points: np.ndarray, most: int) -> np.
         order = points[np.argsort(values.to_numpy(), kind="stable")]
     else:
         order = points
-    return np.sort(order[np.unique(np.linspace(0, len(order) - 1, most).round().astype(int))])
+    return np.sort(order[_evenly_spaced(len(order), most)])
 
 
 def _facet_layout(results: Results, points: list[int]) -> list[tuple[int, int, int]]:

@@ -34,7 +34,6 @@ import numpy as np
 import pandas as pd
 
 from sim.blocks import coefficient_field, coefficient_problems
-from sim.calendar import date_of_step
 from sim.model import HedgingModel
 from sim.rules.binding import RULE_SERIES
 from sim.scenario.loader import ScenarioError, with_overrides
@@ -208,7 +207,7 @@ def run_chunk_bytes(payload: bytes) -> tuple[pd.DataFrame, pd.DataFrame]:
 def _series_rows(model: HedgingModel, values: np.ndarray, columns: list[str], ids: np.ndarray,
                  keep: tuple[str, ...]) -> pd.DataFrame:
     months, reps = values.shape[0], values.shape[1]
-    dates = [str(date_of_step(model.scenario.start, s)) for s in range(1, months + 1)]
+    dates = model.recorded_dates()
     table: dict[str, Any] = {"run": np.repeat(ids, months), "step": np.tile(np.arange(1, months + 1), reps),
                              "date": np.tile(dates, reps)}
     for name in keep:
