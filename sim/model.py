@@ -379,7 +379,7 @@ class HedgingModel(mesa.Model):
     def series(self) -> pd.DataFrame:
         """One row per month simulated so far: ``step``, ``date`` and every declared column
         (and a leading ``replicate`` column when the model runs several in lockstep)."""
-        n, R = min(self.steps, self.scenario.months), self.world.replicates
+        n, R = self.recorded_months, self.world.replicates
         values = self._series[:n].transpose(1, 0, 2).reshape(R * n, len(self.columns))
         df = pd.DataFrame(values, columns=[c.name for c in self.columns])
         df.insert(0, "date", self.recorded_dates() * R)
@@ -388,14 +388,18 @@ class HedgingModel(mesa.Model):
             df.insert(0, "replicate", np.repeat(np.arange(R), n))
         return df
 
+    @property
+    def recorded_months(self) -> int:
+        """How many months have been recorded (the steps taken, at most the scenario's months)."""
+        return min(self.steps, self.scenario.months)
+
     def recorded_dates(self) -> list[str]:
         """The dates (``YYYY-MM``) of the months recorded so far, as :meth:`series` carries them."""
-        months = min(self.steps, self.scenario.months)
-        return [str(date_of_step(self.scenario.start, s)) for s in range(1, months + 1)]
+        return [str(date_of_step(self.scenario.start, s)) for s in range(1, self.recorded_months + 1)]
 
     def series_values(self) -> np.ndarray:
         """The recorded months as an array ``(months, R, columns)``, columns as in ``self.columns``."""
-        return self._series[:min(self.steps, self.scenario.months)]
+        return self._series[:self.recorded_months]
 
     def actions(self) -> pd.DataFrame:
         """Every move made so far: step, date, actor, action, target, shaping rules, detail."""
