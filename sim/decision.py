@@ -213,8 +213,8 @@ def choose(scores: np.ndarray, temperature: float | np.ndarray, k: int,
 
     Returns an int array ``(R, k)``; a slot is ``-1`` where fewer than k candidates were allowed.
     """
-    noise = stream.gumbel(scores.shape)
     scores = np.asarray(scores, dtype=float)
+    noise = stream.gumbel_where(np.isfinite(scores))  # a move that cannot be made needs no noise
     rows = scores.reshape(-1, scores.shape[-1])
     picks = _top_k(np.ascontiguousarray(rows), per_row(temperature, rows.shape[0]),
                    np.ascontiguousarray(noise.reshape(rows.shape)), min(k, scores.shape[-1]))
@@ -242,9 +242,15 @@ def _top_k(scores, temperature, noise, k):  # pragma: no cover - compiled
     return out
 
 
-def bernoulli(p: np.ndarray, stream: Stream, where: np.ndarray | None = None) -> np.ndarray:
-    """Independent yes/no draws with probabilities ``p`` ``(R, ...)``; False outside ``where``."""
-    return stream.random(np.shape(p), where) < p
+def bernoulli(p: np.ndarray, stream: Stream, where: np.ndarray | None = None, *,
+              compact: bool = False) -> np.ndarray:
+    """Independent yes/no draws with probabilities ``p`` ``(R, ...)``; False outside ``where``.
+    With ``compact``, ``p`` and the answer are only the rows ``where`` selects, ``(n, ...)``."""
+    if not compact:
+        return stream.random(np.shape(p), where) < p
+    if where is None:
+        raise ValueError("compact draws need where")
+    return stream.random((len(where), *np.shape(p)[1:]), where, compact=True) < p
 
 
 def logistic(x: np.ndarray) -> np.ndarray:

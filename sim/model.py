@@ -150,6 +150,7 @@ class HedgingModel(mesa.Model):
         self._events_expanded = 0  # batches expanded into it
         self.crisis_log: list[dict[str, Any]] = []
         self._crisis_open: dict[int, dict[str, Any]] = {}  # replicate -> the open crisis's record
+        self._has_record = np.zeros(self.world.replicates, dtype=bool)  # (R,): a record is open
         #: (rule id, bound state) -> the binding report's sums over the run, each (R,)
         self._rule_sums: dict[tuple[str, str], dict[str, np.ndarray]] = {}
         #: whether the binding report is kept (:mod:`sim.rules.binding`): it only observes the
@@ -276,7 +277,9 @@ class HedgingModel(mesa.Model):
     def log_crisis_start(self, where: np.ndarray, terms: dict[str, np.ndarray] | None) -> None:
         """Open a crisis record where ``where`` is True and none is open: started by China's own
         choice (with the terms that decided it) or by an event (``terms`` None)."""
-        rows = [r for r in np.flatnonzero(where).tolist() if r not in self._crisis_open]
+        opened = where & ~self._has_record
+        self._has_record |= opened
+        rows = np.flatnonzero(opened).tolist()
         ranked = TopTerms(terms, np.array(rows, dtype=int)) if terms is not None else None
         date = str(self.date)
         for j, r in enumerate(rows):
@@ -287,7 +290,9 @@ class HedgingModel(mesa.Model):
     def log_crisis_end(self, where: np.ndarray, by: str, terms: dict[str, np.ndarray]) -> None:
         """Close the open crisis records where ``where`` is True: who stepped down (``china`` or
         ``vietnam``) and the terms that decided it."""
-        rows = [r for r in np.flatnonzero(where).tolist() if r in self._crisis_open]
+        closed = where & self._has_record
+        self._has_record &= ~closed
+        rows = np.flatnonzero(closed).tolist()
         date = str(self.date)
         ranked = TopTerms(terms, np.array(rows, dtype=int))
         for j, r in enumerate(rows):

@@ -66,11 +66,45 @@ def uniforms(key, rows, counts, label, word, n, open_interval):  # pragma: no co
     for i in range(rows.shape[0]):
         r = rows[i]
         for j in range(0, n, 2):
-            c0, c1, c2, c3 = _block(np.uint64(j // 2), counts[r], label, word, key[0, r], key[1, r])
-            pair = (((c0 >> np.uint64(5)) << np.uint64(26)) | (c1 >> np.uint64(6)),
-                    ((c2 >> np.uint64(5)) << np.uint64(26)) | (c3 >> np.uint64(6)))
+            pair = _pair(j, counts[r], label, word, key[0, r], key[1, r])
             for h in range(min(2, n - j)):
-                bits = pair[h]
-                out[i, j + h] = ((bits >> _ONE) + 0.5) / _TWO_52 if open_interval else bits / _TWO_53
+                out[i, j + h] = _open(pair[h]) if open_interval else pair[h] / _TWO_53
         counts[r] += _ONE
     return out
+
+
+@kernel
+def gumbels(key, counts, label, word, needed):  # pragma: no cover - compiled
+    """``(R, n)`` standard Gumbel numbers ``-log(-log(u))`` of the open-interval uniforms
+    :func:`uniforms` gives every row (same counters), computed only where ``needed`` ``(R, n)`` is
+    True and NaN elsewhere: each element has its own counter, so a needed one is the same number
+    whichever others are needed. Every row's ``counts[r]`` is advanced by one. ``log`` is the C
+    library's, as numpy's is on CPUs without AVX-512 (sim/compiled.py)."""
+    R, n = needed.shape
+    out = np.full((R, n), np.nan)
+    for r in range(R):
+        for j in range(0, n, 2):
+            wanted = needed[r, j] or (j + 1 < n and needed[r, j + 1])
+            if not wanted:
+                continue
+            pair = _pair(j, counts[r], label, word, key[0, r], key[1, r])
+            for h in range(min(2, n - j)):
+                if needed[r, j + h]:
+                    out[r, j + h] = -np.log(-np.log(_open(pair[h])))
+        counts[r] += _ONE
+    return out
+
+
+@kernel
+def _pair(j, count, label, word, k0, k1):  # pragma: no cover - compiled
+    """The 53-bit numbers of elements ``j`` and ``j + 1`` (``j`` even): block ``j // 2``'s words
+    ``(c0, c1)`` and ``(c2, c3)``, 27 bits of the first and 26 of the second."""
+    c0, c1, c2, c3 = _block(np.uint64(j // 2), count, label, word, k0, k1)
+    return (((c0 >> np.uint64(5)) << np.uint64(26)) | (c1 >> np.uint64(6)),
+            ((c2 >> np.uint64(5)) << np.uint64(26)) | (c3 >> np.uint64(6)))
+
+
+@kernel
+def _open(bits):  # pragma: no cover - compiled
+    """A 53-bit number as a uniform on the open (0, 1): ``(bits // 2 + 1/2) / 2**52``."""
+    return ((bits >> _ONE) + 0.5) / _TWO_52

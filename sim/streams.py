@@ -112,13 +112,15 @@ class ReplicateStreams:
 
 class Stream:
     """Draws for one purpose and label, shaped ``(R, ...)``. Rows outside ``where`` are NaN and
-    consume nothing; the others are computed from their own keys only."""
+    consume nothing; the others are computed from their own keys only. With ``compact=True`` a
+    draw returns only the rows ``where`` selects, ``(n, ...)`` in row order, and allocates nothing
+    for the others (a package comes to ~1 % of a block's replicates in a month)."""
 
     def __init__(self, streams: ReplicateStreams, purpose: Purpose, label: int) -> None:
         self.streams, self.purpose, self.label = streams, purpose, label
 
     def _draw(self, size: int | tuple[int, ...], where: np.ndarray | None,
-              transform: Callable[[np.ndarray], np.ndarray] | None = None) -> np.ndarray:
+              transform: Callable[[np.ndarray], np.ndarray] | None = None, compact: bool = False) -> np.ndarray:
         """Uniforms on [0, 1) as they are, or on the open (0, 1) through ``transform``
         (:func:`sim.philox.uniforms`)."""
         from sim.philox import uniforms  # numba's import (~0.5 s) only where a model draws
@@ -128,19 +130,24 @@ class Stream:
             raise ValueError(f"leading axis {shape[0]} != {self.streams.replicates} replicates")
         rows = np.arange(shape[0]) if where is None else np.flatnonzero(where)
         month, counts = self.streams.occurrences(self.purpose, self.label)
-        u = uniforms(self.streams.keys, rows, counts, np.uint64(self.label),
-                     np.uint64((month << 8) | int(self.purpose)), math.prod(shape[1:]), transform is not None)
+        u = uniforms(self.streams.keys, rows, counts, np.uint64(self.label), self._word(month),
+                     math.prod(shape[1:]), transform is not None)
         if transform is not None:
             u = transform(u)
-        if where is None:
-            return u.reshape(shape)
+        if where is None or compact:
+            return u.reshape((len(rows), *shape[1:]))
         out = np.full(shape, np.nan)
         out[rows] = u.reshape((len(rows), *shape[1:]))
         return out
 
-    def random(self, size: int | tuple[int, ...], where: np.ndarray | None = None) -> np.ndarray:
+    def _word(self, month: int) -> np.uint64:
+        """The counter's last word: the month and the purpose."""
+        return np.uint64((month << 8) | int(self.purpose))
+
+    def random(self, size: int | tuple[int, ...], where: np.ndarray | None = None, *,
+               compact: bool = False) -> np.ndarray:
         """Uniform on [0, 1) (multiples of 2**-53)."""
-        return self._draw(size, where)
+        return self._draw(size, where, compact=compact)
 
     def uniform(self, low: float | np.ndarray, high: float | np.ndarray, size: int | tuple[int, ...],
                 where: np.ndarray | None = None) -> np.ndarray:
@@ -150,16 +157,29 @@ class Stream:
         return low + (high - low) * u
 
     def normal(self, loc: float, scale: float, size: int | tuple[int, ...],
-               where: np.ndarray | None = None) -> np.ndarray:
+               where: np.ndarray | None = None, *, compact: bool = False) -> np.ndarray:
         """Normal, by the inverse distribution function of a uniform on (0, 1)."""
         from scipy.special import ndtri  # imported when first needed: ~0.3 s a process does not
         #                                  always need (hedgesim --help, a run without a package)
 
-        return loc + scale * self._draw(size, where, ndtri)
+        return loc + scale * self._draw(size, where, ndtri, compact)
 
     def gumbel(self, size: int | tuple[int, ...], where: np.ndarray | None = None) -> np.ndarray:
         """Standard Gumbel, ``-log(-log(u))`` of a uniform on (0, 1)."""
         return self._draw(size, where, lambda u: -np.log(-np.log(u)))
+
+    def gumbel_where(self, needed: np.ndarray) -> np.ndarray:
+        """The numbers of :meth:`gumbel` over ``needed.shape`` (every replicate draws), computed
+        only where ``needed`` is True and NaN elsewhere, which costs nothing (compiled,
+        :func:`sim.philox.gumbels`): a choice needs noise only on the moves it may make."""
+        from sim.philox import gumbels
+
+        needed = np.asarray(needed, dtype=bool)
+        if needed.ndim < 1 or needed.shape[0] != self.streams.replicates:
+            raise ValueError(f"leading axis of {needed.shape} != {self.streams.replicates} replicates")
+        month, counts = self.streams.occurrences(self.purpose, self.label)
+        flat = np.ascontiguousarray(needed.reshape(needed.shape[0], -1))
+        return gumbels(self.streams.keys, counts, np.uint64(self.label), self._word(month), flat).reshape(needed.shape)
 
 
 def _per_row(x: np.ndarray, ndim: int) -> np.ndarray:

@@ -117,8 +117,12 @@ def test_a_package_rule_counts_the_answers_it_changed():
     bonus = np.array([[-np.inf, 0.0]])  # refuses the first agreement outright, leaves the second
     e = answer_effect("r", value, bonus, np.array([[1.0]]), np.array([True]))
     assert e.moved == pytest.approx([0.5])
-    none = answer_effect("r", value, bonus, np.array([[1.0]]), np.array([False]))
+    none = answer_effect("r", value[:0], bonus[:0], np.ones((0, 1)), np.array([False]))
     assert none.moved == pytest.approx([0.0]) and not none.decided[0]
+    # the answers are the proposed rows only, in row order: the others moved nothing
+    some = answer_effect("r", np.zeros((2, 2)), np.array([[-np.inf, 0.0], [-np.inf, -np.inf]]),
+                         np.ones((2, 1)), np.array([False, True, False, True]))
+    assert some.moved == pytest.approx([0.0, 0.5, 0.0, 1.0])
 
 
 # ------------------------------------------------------------------------------------ the model

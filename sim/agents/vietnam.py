@@ -501,25 +501,32 @@ class Vietnam(StateAgent):
         Each agreement is weighed by its benefit against its security cost ([VOA2023];
         [Grossman2023]), plus the bonus of any rule binding Vietnam (e.g. refusal of
         security-sensitive deals), plus an idiosyncratic merit drawn from the model's streams.
+        An agreement's value before its merit is its kind's, so it is weighed once per kind; the
+        draws and answers are computed only for the replicates ``proposed`` picks (a package comes
+        to ~1 % of them in a month).
         """
-        w, pk = self.weights(world), self.k.package
-        benefit, cost = self.agreement_terms(world, kinds)
-        value = benefit - cost * world.threat[:, None] * w[:, [Goal.SECURITY]]
-        bonuses = [(rule.id, b) for rule in self.rules_in_force()
-                   if (b := rule.agreement_bonus(world, kinds, cost)) is not None]
-        value = value + sum((b for _, b in bonuses), np.zeros(value.shape))
+        rows = np.flatnonzero(proposed)
+        by_kind = np.arange(len(AgreementKind))
+        w = self.weights(world)
+        benefit, cost = self.agreement_terms(world, by_kind)
+        value = benefit - cost * world.threat[:, None] * w[:, [Goal.SECURITY]]  # (R, kinds)
+        bonuses = [(rule.id, b[rows][:, kinds]) for rule in self.rules_in_force()
+                   if (b := rule.agreement_bonus(world, by_kind, cost)) is not None]
+        value = value[rows][:, kinds] + sum((b for _, b in bonuses), np.zeros((len(rows), len(kinds))))
         streams = self.model.streams
-        merit = pk.merit_sd[:, None] * streams.of(Purpose.PACKAGE_MERIT).normal(0.0, 1.0, value.shape,
-                                                                                 where=proposed)
-        temperature = self.k.temperature[:, None]
-        signing = streams.of(Purpose.PACKAGE_SIGNING)
-        signed = bernoulli(logistic((value + merit) / temperature), signing, proposed)
+        shape = (world.replicates, len(kinds))
+        merit = self.k.package.merit_sd[rows, None] * streams.of(Purpose.PACKAGE_MERIT).normal(
+            0.0, 1.0, shape, where=proposed, compact=True)
+        temperature = self.k.temperature[rows, None]
+        signed = bernoulli(logistic((value + merit) / temperature), streams.of(Purpose.PACKAGE_SIGNING),
+                           proposed, compact=True)
         if self.model.keeps_rule_report:
             self.model.note_rule_effects(self, [answer_effect(rid, value + merit - b, b, temperature,
                                                               proposed) for rid, b in bonuses])
-        shaping = [rid for rid, _ in bonuses]
-        self._sign(world, kinds, signed, proposed, tuple(shaping))
-        return signed
+        self._sign(world, kinds, signed, rows, tuple(rid for rid, _ in bonuses))
+        out = np.zeros(shape, dtype=bool)
+        out[rows] = signed
+        return out
 
     def agreement_terms(self, world: World, kinds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``(R, A)`` each agreement's benefit (its kind's, times the weight of the goal it serves;
@@ -536,25 +543,30 @@ class Vietnam(StateAgent):
             cost += np.where(mask, row.security_cost[:, None], 0.0)
         return benefit, cost
 
-    def _sign(self, world: World, kinds: np.ndarray, signed: np.ndarray, proposed: np.ndarray,
+    def _sign(self, world: World, kinds: np.ndarray, signed: np.ndarray, rows: np.ndarray,
               shaping: tuple[str, ...]) -> None:
+        """Count the answers ``signed`` ``(n, A)`` of the replicates ``rows`` and apply the package's
+        effects (the actions table's, times the share signed)."""
         n_signed = signed.sum(axis=1)
-        world.agreements_signed += n_signed
-        world.agreements_refused += np.where(proposed, len(kinds) - n_signed, 0)
+        world.agreements_signed[rows] += n_signed
+        world.agreements_refused[rows] += len(kinds) - n_signed
         sensitive = np.array([AgreementKind(k).sensitive for k in kinds], dtype=bool)
         for kind in AgreementKind:
-            of_kind = (kinds == kind) & proposed[:, None]
-            self.package_proposed[:, kind] += of_kind.sum(axis=1)
-            self.package_signed[:, kind] += (signed & of_kind).sum(axis=1)
-        world.sensitive_signed += (signed & sensitive).sum(axis=1)
-        world.sensitive_refused += (~signed & sensitive & proposed[:, None]).sum(axis=1)
-        share = n_signed / max(1, len(kinds))  # the package's effects (actions table) x share signed
-        actions = np.where(proposed, INDEX[Action.SIGN_AGREEMENTS], -1)
+            of_kind = kinds == kind
+            self.package_proposed[rows, kind] += of_kind.sum()
+            self.package_signed[rows, kind] += (signed & of_kind).sum(axis=1)
+        world.sensitive_signed[rows] += (signed & sensitive).sum(axis=1)
+        world.sensitive_refused[rows] += (~signed & sensitive).sum(axis=1)
+        share = np.zeros(world.replicates)  # the package's effects (actions table) x share signed
+        share[rows] = n_signed / max(1, len(kinds))
+        actions = np.full(world.replicates, -1)
+        actions[rows] = INDEX[Action.SIGN_AGREEMENTS]
         targets = np.full(world.replicates, CHINA)
         apply_moves(world, VIETNAM, actions, targets, share * self.model.effects_scale)
         if self.model.record_actions:
-            detail = [self._package_detail(kinds, signed[r]) if proposed[r] else ""
-                      for r in range(world.replicates)]
+            detail = [""] * world.replicates
+            for j, r in enumerate(rows.tolist()):
+                detail[r] = self._package_detail(kinds, signed[j])
             self.model.log_moves(self, actions, targets, [shaping] * world.replicates, detail)
 
     @staticmethod

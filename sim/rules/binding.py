@@ -92,11 +92,12 @@ def answer_effect(rule: str, value: np.ndarray, bonus: np.ndarray, temperature: 
                   proposed: np.ndarray) -> RuleEffect:
     """A rule's effect on yes/no answers (a package): ``moved`` = expected answers it changed.
 
-    ``value`` and ``bonus`` are ``(R, A)`` (the value includes every other rule), ``temperature``
-    ``(R, 1)``; only proposed rows ``(R,)`` count."""
+    ``proposed`` ``(R,)`` marks the replicates that answered; ``value`` and ``bonus`` are their rows,
+    ``(n, A)`` in row order (the value includes every other rule), ``temperature`` ``(n, 1)``."""
     def p(x: np.ndarray) -> np.ndarray:
         return logistic(x / temperature)
 
-    moved = np.where(proposed, np.abs(p(value + bonus) - p(value)).sum(axis=1), 0.0)
-    zero = np.zeros(value.shape[0])
+    moved = np.zeros(len(proposed))
+    moved[proposed] = np.abs(p(value + bonus) - p(value)).sum(axis=1)
+    zero = np.zeros(len(proposed))
     return RuleEffect(rule, moved, zero, zero, proposed)
