@@ -11,8 +11,9 @@ script once per tree in a fresh process with ``PYTHONPATH`` set to that tree, tr
 every tree sees the same load; the table shows each tree's best round and every round is printed.
 ``--profile R`` profiles one block of R replicates (in this process; cProfile timed by
 ``time.process_time``) and prints the top functions.
-``--fit`` measures each size ``--rounds`` times (in this process, sizes alternating), takes each
-size's least CPU time per block and fits ``fixed + runs x per_run`` by least squares: the block
+``--fit`` measures each size ``--rounds`` times (in this process, sizes alternating), each block run
+as a sweep with the default outcomes runs it (only the series they read, no binding report), takes
+each size's least CPU time per block and fits ``fixed + runs x per_run`` by least squares: the block
 cost model of ``sim.sweep.runner`` (``BLOCK_FIXED_CPU_S``, ``RUN_CPU_S``).
 ``--report`` measures each size with and without the binding report (``rule_report=False``, what a
 sweep runs when no outcome reads the Four Nos' series), interleaved, best of ``--rounds``.
@@ -32,12 +33,26 @@ import time
 SCENARIO = "historical_2013_2024"
 
 
-def runs_per_cpu_second(replicates: int, rule_report: bool = True) -> float:
+def runs_per_cpu_second(replicates: int, rule_report: bool = True, as_a_sweep: bool = False) -> float:
+    """One block's runs per CPU-second; ``as_a_sweep``: as a sweep with the default outcomes runs
+    it (only the series they read, no binding report)."""
     from sim import HedgingModel
 
+    kwargs = {"rule_report": rule_report}
+    if as_a_sweep:
+        kwargs = {"rule_report": False, "series": sweep_series()}
     start = time.process_time()
-    HedgingModel(SCENARIO, seed=1, replicates=replicates, record_actions=False, rule_report=rule_report).run()
+    HedgingModel(SCENARIO, seed=1, replicates=replicates, record_actions=False, **kwargs).run()
     return replicates / (time.process_time() - start)
+
+
+def sweep_series() -> list[str]:
+    """The monthly series a sweep with the default outcomes records (sim.sweep.runner.series_read)."""
+    from sim import load_scenario
+    from sim.sweep.experiment import default_outcomes
+    from sim.sweep.runner import series_read
+
+    return series_read(default_outcomes(load_scenario(SCENARIO).countries), [])
 
 
 def with_and_without_report(sizes: list[int], rounds: int) -> None:
@@ -83,14 +98,15 @@ def side_by_side(trees: list[str], sizes: list[int], rounds: int) -> None:
 
 
 def fit(sizes: list[int], rounds: int) -> None:
-    """Least CPU seconds per block of each size over ``rounds``, and the line through them."""
+    """Least CPU seconds per block of each size over ``rounds``, and the line through them; each
+    block run as a sweep with the default outcomes runs it (:func:`runs_per_cpu_second`)."""
     import numpy as np
 
-    runs_per_cpu_second(1)
+    runs_per_cpu_second(1, as_a_sweep=True)
     best: dict[int, float] = {}
     for i in range(rounds):
         for r in sizes:
-            cpu = r / runs_per_cpu_second(r)
+            cpu = r / runs_per_cpu_second(r, as_a_sweep=True)
             best[r] = min(cpu, best.get(r, np.inf))
             print(f"round {i + 1}: R={r} {cpu:.2f} CPU s", flush=True)
     x = np.array(sizes, dtype=float)

@@ -22,6 +22,7 @@ from sim.agents.russia import Russia
 from sim.agents.vietnam import Vietnam
 from sim.blocks import check_block, vary
 from sim.calendar import Month, date_of_step
+from sim.crises import CrisisLog
 from sim.events import draw_random, fire
 from sim.metrics import model_reporters, recorded_columns, series_for
 from sim.rules import RULES, Rule
@@ -32,36 +33,6 @@ from sim.streams import MAX_SEED, ReplicateStreams, replicate_seeds
 
 mesa_compat.install()  # models are freed when dropped (Mesa issue #3179; see sim/mesa_compat.py)
 ACTION_COLUMNS = ("step", "date", "actor", "action", "target", "rules", "detail")
-TOP_TERMS = 3  # terms named in a crisis record (a reporting definition)
-
-
-class TopTerms:
-    """The ``TOP_TERMS`` largest terms of a decision by size (ties in the terms' order), for the
-    replicates ``rows``; a replicate's text (``"a +0.40; b -0.20; ..."``) is written when read, so
-    a run that never asks for its crisis table formats nothing. A term is ``(R,)`` or one value."""
-
-    def __init__(self, terms: dict[str, np.ndarray], rows: np.ndarray) -> None:
-        self.names = list(terms)
-        values = np.stack([np.ravel(v)[rows] if np.size(v) > 1 else np.repeat(np.ravel(v)[:1], len(rows))
-                           for v in terms.values()])
-        self.ranked = np.argsort(-np.abs(values), axis=0, kind="stable")[:TOP_TERMS]
-        self.top = np.take_along_axis(values, self.ranked, axis=0)
-
-    def text(self, j: int) -> str:
-        """The terms of the ``j``-th replicate of ``rows``, signed."""
-        return "; ".join(f"{self.names[i]} {float(v):+.2f}" for i, v in zip(self.ranked[:, j], self.top[:, j],
-                                                                           strict=True))
-
-
-def top_terms(terms: dict[str, np.ndarray], rows: np.ndarray) -> list[str]:
-    """The texts of :class:`TopTerms` for each replicate in ``rows``."""
-    ranked = TopTerms(terms, rows)
-    return [ranked.text(j) for j in range(len(rows))]
-
-
-def _text(terms: str | tuple[TopTerms, int]) -> str:
-    """A crisis record's terms as text (kept as ``(TopTerms, column)`` until read)."""
-    return terms if isinstance(terms, str) else terms[0].text(terms[1])
 
 
 def check_run_arguments(seed: Any, replicates: Any, seeds: Any) -> None:
@@ -148,9 +119,7 @@ class HedgingModel(mesa.Model):
         self._event_batches: list[tuple[Event, int, str, np.ndarray, np.ndarray]] = []
         self._event_rows: list[dict[str, Any]] = []  # event_log, expanded so far
         self._events_expanded = 0  # batches expanded into it
-        self.crisis_log: list[dict[str, Any]] = []
-        self._crisis_open: dict[int, dict[str, Any]] = {}  # replicate -> the open crisis's record
-        self._has_record = np.zeros(self.world.replicates, dtype=bool)  # (R,): a record is open
+        self.crisis_log = CrisisLog(self.world.replicates)
         #: (rule id, bound state) -> the binding report's sums over the run, each (R,)
         self._rule_sums: dict[tuple[str, str], dict[str, np.ndarray]] = {}
         #: whether the binding report is kept (:mod:`sim.rules.binding`): it only observes the
@@ -277,39 +246,18 @@ class HedgingModel(mesa.Model):
     def log_crisis_start(self, where: np.ndarray, terms: dict[str, np.ndarray] | None) -> None:
         """Open a crisis record where ``where`` is True and none is open: started by China's own
         choice (with the terms that decided it) or by an event (``terms`` None)."""
-        opened = where & ~self._has_record
-        self._has_record |= opened
-        rows = np.flatnonzero(opened).tolist()
-        ranked = TopTerms(terms, np.array(rows, dtype=int)) if terms is not None else None
-        date = str(self.date)
-        for j, r in enumerate(rows):
-            self._crisis_open[r] = {"replicate": r, "start": date, "start_step": self.steps,
-                                    "started_by": "china" if terms is not None else "event",
-                                    "start_terms": (ranked, j) if ranked is not None else ""}
+        self.crisis_log.start(where, self.steps, str(self.date), terms)
 
     def log_crisis_end(self, where: np.ndarray, by: str, terms: dict[str, np.ndarray]) -> None:
         """Close the open crisis records where ``where`` is True: who stepped down (``china`` or
         ``vietnam``) and the terms that decided it."""
-        closed = where & self._has_record
-        self._has_record &= ~closed
-        rows = np.flatnonzero(closed).tolist()
-        date = str(self.date)
-        ranked = TopTerms(terms, np.array(rows, dtype=int))
-        for j, r in enumerate(rows):
-            self.crisis_log.append({**self._crisis_open.pop(r), "end": date, "end_step": self.steps,
-                                    "ended_by": by, "end_terms": (ranked, j)})
+        self.crisis_log.end(where, self.steps, str(self.date), by, terms)
 
     def crises(self) -> pd.DataFrame:
         """One row per crisis: start, end (empty while open), who started it (``china``'s choice or
         an ``event``), who ended it (``china`` stepped down, ``vietnam`` conceded) and the terms
         that weighed most in each decision, signed (+ for the move taken)."""
-        rows = self.crisis_log + [{**rec, "end": "", "end_step": None, "ended_by": "", "end_terms": ""}
-                                  for rec in self._crisis_open.values()]
-        rows = [{**rec, "start_terms": _text(rec["start_terms"]), "end_terms": _text(rec["end_terms"])}
-                for rec in rows]
-        cols = ["replicate", "start", "end", "started_by", "ended_by", "start_terms", "end_terms"]
-        df = pd.DataFrame(rows, columns=cols + ["start_step", "end_step"])[cols]
-        df = df.sort_values(["replicate", "start"], kind="stable").reset_index(drop=True)
+        df = self.crisis_log.table()
         return df if self.world.replicates > 1 else df.drop(columns="replicate")
 
     def run(self, months: int | None = None) -> HedgingModel:

@@ -120,7 +120,8 @@ class Stream:
         self.streams, self.purpose, self.label = streams, purpose, label
 
     def _draw(self, size: int | tuple[int, ...], where: np.ndarray | None,
-              transform: Callable[[np.ndarray], np.ndarray] | None = None, compact: bool = False) -> np.ndarray:
+              transform: Callable[[np.ndarray], np.ndarray] | None = None,
+              compact: bool = False) -> np.ndarray:
         """Uniforms on [0, 1) as they are, or on the open (0, 1) through ``transform``
         (:func:`sim.philox.uniforms`)."""
         from sim.philox import uniforms  # numba's import (~0.5 s) only where a model draws
@@ -179,7 +180,8 @@ class Stream:
             raise ValueError(f"leading axis of {needed.shape} != {self.streams.replicates} replicates")
         month, counts = self.streams.occurrences(self.purpose, self.label)
         flat = np.ascontiguousarray(needed.reshape(needed.shape[0], -1))
-        return gumbels(self.streams.keys, counts, np.uint64(self.label), self._word(month), flat).reshape(needed.shape)
+        noise = gumbels(self.streams.keys, counts, np.uint64(self.label), self._word(month), flat)
+        return noise.reshape(needed.shape)
 
 
 def _per_row(x: np.ndarray, ndim: int) -> np.ndarray:

@@ -266,7 +266,7 @@ def test_choice_kernel_equals_its_definition_bit_for_bit(k):
 
 
 def test_top_terms_ranks_each_replicate_by_size_ties_in_order():
-    from sim.model import top_terms
+    from sim.crises import top_terms
 
     terms = {"a": np.array([0.1, -0.5, 0.2]), "b": np.array(0.3), "c": np.array([-0.3, 0.5, 0.0]),
              "d": np.array([0.0, 0.01, 0.2])}
