@@ -114,30 +114,34 @@ class StateAgent(mesa.Agent):
         decision = self.decide(self.world)
         self.act(decision)
 
-    def score(self, world: World) -> Scores:
-        """Each candidate's value this month before and after the rules in force."""
+    def score(self, world: World, utilities: np.ndarray | None = None) -> Scores:
+        """Each candidate's value this month before and after the rules in force; ``utilities``:
+        :meth:`utilities` of this world where the caller has them already."""
         ctx = Context(world, self.index, self.menu)
-        base = np.where(self.available(world), self.utilities(world), -np.inf)
-        scores = base.copy()
+        utilities = self.utilities(world) if utilities is None else utilities
+        base = np.where(self.available(world), utilities, -np.inf)
+        scores = base.copy()  # changed in place below: the same values as a new array per rule
+        possible = np.isfinite(base)
         forbidden_by: list[tuple[str, np.ndarray]] = []
         reweighted_by: list[tuple[str, np.ndarray]] = []
         for rule in self.rules_in_force():
             mask = rule.forbid(ctx)
             if mask is not None:
-                forbidden_by.append((rule.id, mask & np.isfinite(base)))
-                scores = np.where(mask, -np.inf, scores)
+                forbidden_by.append((rule.id, mask & possible))
+                np.copyto(scores, -np.inf, where=mask)
             bonus = rule.reweight(ctx)
             if bonus is not None:
                 reweighted_by.append((rule.id, bonus))
-                scores = scores + bonus
+                scores += bonus
         return Scores(base, scores, forbidden_by, reweighted_by)
 
     def decide_scores(self, world: World) -> np.ndarray:
         """``(R, M)``: the scores the month's choice is drawn from (``-inf``: not possible)."""
         return self.score(world).final
 
-    def decide(self, world: World) -> Decision:
-        s = self.score(world)
+    def decide(self, world: World, utilities: np.ndarray | None = None) -> Decision:
+        """This month's moves, chosen on :meth:`score` (``utilities``: as there)."""
+        s = self.score(world, utilities)
         self.last_deliberation = Deliberation(s, self.temperature)
         if self.model.keeps_rule_report:
             self.model.note_rule_effects(self, rule_effects(s, self.temperature, self.actions_per_month))

@@ -19,6 +19,7 @@ from sim.state import VIETNAM, World
 from sim.streams import Purpose
 
 TOP_TIER = int(Tier.COMPREHENSIVE_STRATEGIC)  # the highest tier a partner other than China reaches
+ALL = slice(None)  # every replicate (rows of the per-replicate arrays)
 
 
 class PartnerUtility(Frozen):
@@ -127,28 +128,32 @@ class Partner(StateAgent):
             Action.HOLD: np.zeros(world.replicates),
         }
 
-    def upgrade_interest(self, world: World) -> dict[str, np.ndarray]:
+    def upgrade_interest(self, world: World, rows: np.ndarray | slice = ALL) -> dict[str, np.ndarray]:
         """``term -> (R,)``: what a higher tier with Vietnam is worth to this partner — Vietnam's
         strategic value to a rival of China (more under Beijing's pressure), its own commitment,
-        trust and trade, against the cost of the summit and of a higher tier."""
-        me, k, u = self.index, self.k, self.k.utility
+        trust and trade, against the cost of the summit and of a higher tier. ``rows``: only these
+        replicates (each term is its replicate's own)."""
+        me, k, u, r = self.index, self.k, self.k.utility, rows
         return {
-            "strategic_value": u.offer_rivalry * world.rivalry[:, me] * (u.offer_value_base + world.threat),
-            "commitment": u.offer_commitment * world.commitment[:, me],
-            "trust": u.offer_trust * world.trust[:, me],
-            "trade": u.offer_trade * world.interdependence[:, me],
-            "readiness": u.offer_readiness * k.offer_propensity,
-            "tier_held": -u.offer_tier * world.tier[:, me] / TOP_TIER,
-            "cost": -u.offer_cost * np.ones(world.replicates),
+            "strategic_value": (u.offer_rivalry[r] * world.rivalry[r, me]
+                                * (u.offer_value_base[r] + world.threat[r])),
+            "commitment": u.offer_commitment[r] * world.commitment[r, me],
+            "trust": u.offer_trust[r] * world.trust[r, me],
+            "trade": u.offer_trade[r] * world.interdependence[r, me],
+            "readiness": u.offer_readiness[r] * k.offer_propensity[r],
+            "tier_held": -u.offer_tier[r] * world.tier[r, me] / TOP_TIER,
+            "cost": -u.offer_cost[r] * np.ones(world.threat[r].shape),
         }
 
     def answer_request(self, world: World, asked: np.ndarray) -> np.ndarray:
         """Vietnam asked for a higher tier where ``asked`` (R,): agree with the logistic probability of
         the interest plus ``request_bonus`` over the temperature; where agreed, the offer opens.
-        Returns the ``(R,)`` agreements."""
-        value = sum(self.upgrade_interest(world).values()) + self.k.utility.request_bonus
+        Weighed only in the replicates that asked. Returns the ``(R,)`` agreements."""
+        rows = np.flatnonzero(asked)
+        value = sum(self.upgrade_interest(world, rows).values()) + self.k.utility.request_bonus[rows]
         answers = self.model.streams.of(Purpose.UPGRADE_REQUEST, self.name)
-        agreed = bernoulli(logistic(value / self.k.temperature), answers, asked)
+        agreed = np.zeros(world.replicates, dtype=bool)
+        agreed[rows] = bernoulli(logistic(value / self.k.temperature[rows]), answers, asked, compact=True)
         agreed &= world.tier[:, self.index] < TOP_TIER
         open_offer(world, self.index, agreed, world.tier[:, self.index] + 1)
         return agreed

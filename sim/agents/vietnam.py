@@ -375,6 +375,11 @@ def _gain_cells(table, coefficients, factors, depth, ends, cells, width):  # pra
     return out
 
 
+def _weighted(gains: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """``(R, M)``: each move's gains ``(R, M, 5)`` weighted by the goals' weights ``(R, 5)``."""
+    return np.einsum("rmg,rg->rm", gains, weights)
+
+
 @register_agent
 class Vietnam(StateAgent):
     """Vietnam's monthly decision ([Diplomat2023]: deterrence by assurance first, by force as fallback)."""
@@ -388,8 +393,7 @@ class Vietnam(StateAgent):
         widths = {name: np.shape(f)[-1] for name, f in _factors(world, self.balancing(world)).items()}
         entries = np.arange(len(self.menu))
         self._gains = GainsKernel(self.menu, self.k.gains, widths, entries)
-        self._concede_gains = GainsKernel(self.menu, self.k.gains, widths,
-                                          np.flatnonzero(self.menu.is_(Action.CONCEDE))[:1])
+        self._concede = int(np.flatnonzero(self.menu.is_(Action.CONCEDE))[0])  # the menu's concession
         R = world.replicates
         k = self.k
         #: the goal weights before the regime switches, ``(R, 5)`` (the coefficients never change)
@@ -452,7 +456,7 @@ class Vietnam(StateAgent):
         return self._gains(_factors(world, self.balancing(world)))
 
     def utilities(self, world: World) -> np.ndarray:
-        return np.einsum("rmg,rg->rm", self.gains(world), self.weights(world))
+        return _weighted(self.gains(world), self.weights(world))
 
     def after_moves(self, world: World, actions: np.ndarray, targets: np.ndarray) -> None:
         r = np.arange(world.replicates)
@@ -484,14 +488,18 @@ class Vietnam(StateAgent):
                 partner.answer_request(world, asked)
 
     def decide(self, world: World):  # noqa: ANN201
-        """Remember what conceding was worth when the month's choice was made (crisis record)."""
-        self._terms_before_move = self.concession_terms(world)
-        return super().decide(world)
+        """Weigh the month's world once: the utilities of the choice, and what conceding was worth
+        when it was made (remembered for the crisis record)."""
+        gains, weights = self.gains(world), self.weights(world)
+        self._terms_before_move = self._concession(gains, weights)
+        return super().decide(world, _weighted(gains, weights))
 
     def concession_terms(self, world: World) -> dict[str, np.ndarray]:
         """``goal -> (R,)``: what conceding is worth to each goal, weighted (the terms of the choice)."""
-        f = _factors(world, self.balancing(world))
-        weighted = self._concede_gains(f)[:, 0, :] * self.weights(world)
+        return self._concession(self.gains(world), self.weights(world))
+
+    def _concession(self, gains: np.ndarray, weights: np.ndarray) -> dict[str, np.ndarray]:
+        weighted = gains[:, self._concede, :] * weights
         return {goal.name.lower(): weighted[:, goal] for goal in Goal}
 
     # --- a Chinese package of agreements (DESIGN.md, "Status anxiety") ------------------------------
