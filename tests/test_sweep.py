@@ -455,16 +455,19 @@ def test_a_large_design_is_planned_as_arrays_not_scenarios(tmp_path, short_scena
 def test_block_size_follows_the_cost_model_and_the_memory_budget():
     fixed_share = runner.BLOCK_FIXED_CPU_S / runner.SPEED_BLOCK / runner.RUN_CPU_S
     assert fixed_share <= runner.FIXED_SHARE < runner.BLOCK_FIXED_CPU_S / (runner.SPEED_BLOCK - 1) / runner.RUN_CPU_S
-    assert runner.block_size(100_000, 144, 60, workers=2) == 1_112, "50,000 runs a worker: 45 equal blocks"
-    assert runner.block_size(1_152, 144, 60, workers=1) == 1_152, "one block, not 1,123 and 29"
-    assert runner.block_size(1_800, 144, 60, workers=1) == 900, "two equal blocks, not 1,123 and 677"
+    assert runner.SPEED_BLOCK == 3_977
+    assert runner.block_size(100_000, 144, 15, workers=2) == 3_847, "50,000 runs a worker: 13 equal blocks"
+    assert runner.block_size(4_000, 144, 15, workers=1) == 4_000, "one block, not 3,977 and 23"
+    assert runner.block_size(6_000, 144, 15, workers=1) == 3_000, "two equal blocks, not 3,977 and 2,023"
     for runs in range(runner.SPEED_BLOCK, 20 * runner.SPEED_BLOCK, 97):
-        size = runner.block_size(runs, 144, 60, workers=1)
+        size = runner.block_size(runs, 144, 15, workers=1)
         assert 2 / 3 * runner.SPEED_BLOCK <= size <= 3 / 2 * runner.SPEED_BLOCK, runs
         assert runs % size == 0 or runs % size >= size - -(-runs // size), "equal blocks, the last short by at most a run per block"
     assert runner.block_size(1_000, 144, 60, workers=2) == 500, "every worker gets work"
     assert runner.block_size(1_000, 144, 60, workers=1, own_pool=False) == 125, "Dask: 8 tasks"
-    assert runner.block_size(100_000, 600, 400, workers=1) == 256 * 2**20 // (600 * 400 * 8)
+    per_run = 144 * 60 * 8 + runner.RUN_STATE_BYTES  # every series recorded: the memory budget binds
+    assert runner.block_size(100_000, 144, 60, workers=1) == runner.BLOCK_MEMORY_BYTES // per_run == 2_864
+    assert runner.block_size(100_000, 600, 400, workers=1) == 256 * 2**20 // (600 * 400 * 8 + runner.RUN_STATE_BYTES)
 
 
 def test_a_task_that_cannot_be_pickled_fails_at_once_with_one_clear_error(short_scenario):

@@ -216,24 +216,26 @@ def _series_rows(model: HedgingModel, values: np.ndarray, columns: list[str], id
 
 
 # ------------------------------------------------------------------------------------------ block size
-#: Cost model of one lockstep block of the historical replay (144 months), in CPU seconds,
-#: measured with ``time.process_time`` over blocks of 1, 10, 100, 300, 600, 1,000, 1,500 and 2,000
-#: runs, least of 3 interleaved rounds, least-squares line (``python benchmarks/bench_lockstep.py
-#: --fit --sizes 1,10,100,300,600,1000,1500,2000 --rounds 3``, after the binding report and the
-#: choice were compiled; README, "Speed"): ``BLOCK_FIXED_CPU_S + runs * RUN_CPU_S``. Both scale with
-#: the months; their ratio (how many runs amortise the fixed cost) does not. Past ~1,000 runs a run
-#: costs no less (5.3-5.4 ms at 1,500 and 2,000 against 4.5 at 1,000: the block's arrays leave the
-#: cache, and its monthly series is fresh memory to fault in), so the size this chooses, ~1,100,
-#: is also about the fastest measured.
-BLOCK_FIXED_CPU_S = 0.55
-RUN_CPU_S = 0.0049
-#: the fixed cost may add at most this share to a run's cost: blocks of about 1,123 runs
+#: Cost model of one lockstep block of the historical replay (144 months), in CPU seconds, run as a
+#: sweep with the default outcomes runs it (their 15 series, no binding report), measured with
+#: ``time.process_time`` over blocks of 300, 1,000, 2,000, 4,000, 6,000 and 8,000 runs, least of 2
+#: interleaved rounds, least-squares line (``python benchmarks/bench_lockstep.py --fit --sizes
+#: 300,1000,2000,4000,6000,8000 --rounds 2``; README, "Speed"): ``BLOCK_FIXED_CPU_S + runs *
+#: RUN_CPU_S``. Both scale with the months; their ratio (how many runs amortise the fixed cost) does
+#: not. A run costs less the larger the block up to a few thousand runs (2.2 ms at 1,000, 1.8 at
+#: 4,000-8,000), so the size this chooses, ~4,000, is also about the fastest measured.
+BLOCK_FIXED_CPU_S = 0.68
+RUN_CPU_S = 0.00171
+#: the fixed cost may add at most this share to a run's cost: blocks of about 3,977 runs
 #: (:func:`block_size` cuts a worker's runs into the nearest whole number of them)
 FIXED_SHARE = 0.10
 SPEED_BLOCK = int(np.ceil(BLOCK_FIXED_CPU_S / (FIXED_SHARE * RUN_CPU_S)))
-#: memory a block may take in a worker (its monthly series, months x columns x 8 bytes per run,
-#: is most of it: 67 KB per run of the replay measured against 70 KB counted)
+#: memory a block may take in a worker: per run, its monthly series (months x columns x 8 bytes)
+#: and what it holds beside them (RUN_STATE_BYTES)
 BLOCK_MEMORY_BYTES = 256 * 2**20
+#: a run's world, coefficients and a month's temporaries: peak memory of blocks of 1,000 and 4,000
+#: runs of the replay recording 15 series was 41 and 39 KB per run, of which the series are 17 KB
+RUN_STATE_BYTES = 24 * 2**10
 #: tasks to give an executor whose size is unknown (Dask), when there are too few runs to fill
 #: blocks of SPEED_BLOCK
 FOREIGN_TASKS = 8
@@ -247,7 +249,7 @@ def block_size(runs: int, months: int, columns: int, workers: int, own_pool: boo
     size, so that no small last block pays the fixed cost for a few runs (1,152 runs: one block,
     not 1,123 and 29); blocks stay within 2/3 and 3/2 of ``SPEED_BLOCK``, where a run costs about
     the least (README, "Speed")."""
-    by_memory = max(1, BLOCK_MEMORY_BYTES // (months * columns * 8))
+    by_memory = max(1, BLOCK_MEMORY_BYTES // (months * columns * 8 + RUN_STATE_BYTES))
     share = workers if own_pool else FOREIGN_TASKS
     spread = -(-runs // max(1, share)) if share > 1 else runs
     blocks = max(1, int(spread / SPEED_BLOCK + 0.5))

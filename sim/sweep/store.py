@@ -25,7 +25,7 @@ import json
 import os
 import re
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
@@ -47,6 +47,11 @@ from sim.outputs import (
 RUNS, SERIES, EXPERIMENT, QUARANTINE, LOCK = "runs", "series", "experiment.json", "quarantine", ".lock"
 ANALYSIS = "analysis"
 LEGACY_STAGING = re.compile(r"\.analysis\.[a-z0-9_]{8}")  # tempfile.mkdtemp's names
+#: the series table's columns worth a dictionary: the run's id, the month and its date repeat; the
+#: monthly values rarely do, and encoding them costs twice the time of the whole write (measured on
+#: a part of 1,024 runs of the replay: 0.093 s with every column, 0.045 s with these three, 0.4 %
+#: larger)
+SERIES_KEYS = ("run", "step", "date")
 PART_NAME = re.compile(r"part-\d{9}-\d{5}\.parquet")
 #: experiment.json's arrays with one element per design point (written as :class:`JsonRows`),
 #: which :meth:`ResultStore.header` skips
@@ -130,7 +135,7 @@ class ResultStore:
     def write_chunk(self, runs: pd.DataFrame, series: pd.DataFrame) -> None:
         """Write one finished chunk: series part first, runs part (the 'done' mark) last."""
         name = f"part-{int(runs['run'].min()):09d}-{len(runs):05d}.parquet"  # PART_NAME
-        _atomic_parquet(series, self.series_dir / name)
+        _atomic_parquet(series, self.series_dir / name, dictionary=SERIES_KEYS)
         _atomic_parquet(runs, self.runs_dir / name)
 
     def tidy(self) -> None:
@@ -295,8 +300,11 @@ def _read_parts(folder: Path, names: list[str], columns: list[str] | None = None
     return pd.concat([read(n) for n in names], ignore_index=True)
 
 
-def _atomic_parquet(df: pd.DataFrame, path: Path) -> None:
-    _atomic(path, lambda tmp: df.to_parquet(tmp, index=False))
+def _atomic_parquet(df: pd.DataFrame, path: Path, dictionary: Sequence[str] | bool = True) -> None:
+    """Write ``df`` to ``path`` whole or not at all; ``dictionary``: the columns to dictionary-encode
+    (all by default)."""
+    encode = dictionary if isinstance(dictionary, bool) else list(dictionary)
+    _atomic(path, lambda tmp: df.to_parquet(tmp, index=False, use_dictionary=encode))
 
 
 def _write_json(meta: dict[str, Any], path: Path) -> None:
