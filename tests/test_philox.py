@@ -113,3 +113,19 @@ def test_a_run_compiles_its_kernels_where_no_cache_directory_can_be_written():
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr
     assert float(done.stdout) == 0.582977333231238
+
+
+def test_gumbel_noise_where_needed_is_the_full_draws_numbers_bit_for_bit():
+    """A choice computes noise only on the moves it may make (compiled, its own ``log``): those
+    numbers are the full draw's, bit for bit; the others are NaN; and the next draw of the stream
+    is the same as after a full draw (the counters advanced alike)."""
+    R, M = 60, 13
+    needed = np.random.default_rng(0).random((R, M)) < 0.4
+    needed[0], needed[1] = False, True  # a replicate with no possible move, one with every move
+    full_streams, where_streams = (ReplicateStreams(list(range(R)), lambda: 3) for _ in range(2))
+    full = full_streams.of(Purpose.MOVE_CHOICE, "china").gumbel((R, M))
+    got = where_streams.of(Purpose.MOVE_CHOICE, "china").gumbel_where(needed)
+    assert (got[needed].view(np.uint64) == full[needed].view(np.uint64)).all()
+    assert np.isnan(got[~needed]).all()
+    nxt = [s.of(Purpose.MOVE_CHOICE, "china").gumbel((R, 2)) for s in (full_streams, where_streams)]
+    assert (nxt[0].view(np.uint64) == nxt[1].view(np.uint64)).all()
