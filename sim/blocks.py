@@ -9,24 +9,23 @@ block: the states present, the rules in force and their switches, the events, in
 moves per month, package sizes), the calendar. :func:`structure_key` says which runs can share one.
 
 A design is planned as arrays, not one Scenario per point: a base scenario per structure group and
-a ``(runs, coefficients)`` table of values (:func:`vary` makes the per-replicate scenarios of one
-block only, when it runs). Values are checked column by column against the fields' bounds
+a ``(runs, coefficients)`` table of values. A block is built from its base and its columns of values
+(:func:`varied`: compiled straight into the arrays, no scenario per run); :func:`vary` makes the
+per-run scenarios where one is wanted alone. Values are checked column by column against the fields' bounds
 (:func:`coefficient_problems`), as the scenario loader would check them one by one.
 """
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import math
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
-from sim.coefficients import _bounds, _is_float
+from sim.coefficients import Varied, _bounds, _is_float
 from sim.scenario.schema import RandomEventSpec, Scenario
 
 #: Scenario fields that say where a run came from, not how it behaves (never part of the structure)
@@ -119,18 +118,65 @@ def check_block(scenarios: Sequence[Scenario]) -> None:
 
 
 # ------------------------------------------------------------------------------------------ varying
+def check_varying(base: Scenario, varying: Mapping[str, np.ndarray]) -> int:
+    """Refuse a varying path that is not a coefficient of ``base``, or columns of unequal lengths;
+    returns the number of replicates (rows)."""
+    for path in varying:
+        if coefficient_field(base, path) is None:
+            raise ValueError(f"{path}: not a coefficient of the scenario (structure goes into the base)")
+    lengths = {len(np.asarray(v)) for v in varying.values()}
+    if len(lengths) > 1:
+        raise ValueError("every varying column needs one value per replicate")
+    return lengths.pop() if lengths else 0
+
+
+def node_at(scenario: Scenario, path: str) -> Any:
+    """The value at dotted ``path`` of a scenario (a table, a mapping or a number)."""
+    node: Any = scenario
+    for part in path.split("."):
+        node, _ = _child(node, part)
+    return node
+
+
+def varied(base: Scenario, varying: Mapping[str, np.ndarray], path: str) -> Any:
+    """The table at dotted ``path`` of ``base`` for a block whose coefficients ``varying`` (dotted
+    path -> ``(R,)`` values, checked: :func:`check_varying`) are set per replicate: the table itself
+    where no varying path lies under it, else a :class:`~sim.coefficients.Varied` of it, which
+    compiles to the same arrays as one table per replicate would (:func:`vary`) without building
+    them."""
+    table = node_at(base, path)
+    under = {p[len(path) + 1:]: v for p, v in varying.items() if p.startswith(path + ".")}
+    return _varied(table, under, len(next(iter(varying.values())))) if under else table
+
+
+def _varied(table: Any, columns: Mapping[str, np.ndarray], replicates: int) -> Varied:
+    nested: dict[str, dict[str, np.ndarray]] = {}
+    out: dict[str, Any] = {}
+    for relative, values in columns.items():
+        head, _, rest = relative.partition(".")
+        if rest:
+            nested.setdefault(head, {})[rest] = values
+        else:
+            out[head] = np.asarray(values, dtype=float)
+    for head, sub in nested.items():
+        out[head] = _varied(_child(table, head)[0], sub, replicates)
+    return Varied(table, out, replicates)
+
+
+def column(base: Scenario, varying: Mapping[str, np.ndarray], path: str, replicates: int) -> np.ndarray:
+    """``(R,)``: the coefficient at dotted ``path``, per replicate where it varies, else the base's."""
+    if path in varying:
+        return np.asarray(varying[path], dtype=float)
+    return np.full(replicates, float(node_at(base, path)))
+
+
 def vary(base: Scenario, varying: Mapping[str, np.ndarray]) -> list[Scenario]:
     """One scenario per row of ``varying`` (dotted coefficient path -> ``(R,)`` values): ``base``
     with those values set. The values must already be checked (:func:`coefficient_problems`):
-    they are set without validation, which is what makes a block of thousands cheap to build."""
+    they are set without validation. A lockstep block does not need them (:func:`varied`)."""
     paths = list(varying)
-    for path in paths:
-        if coefficient_field(base, path) is None:
-            raise ValueError(f"{path}: not a coefficient of the scenario (structure goes into the base)")
+    rows = check_varying(base, varying)
     columns = [np.asarray(varying[p], dtype=float) for p in paths]
-    rows = len(columns[0]) if columns else 0
-    if any(len(c) != rows for c in columns):
-        raise ValueError("every varying column needs one value per replicate")
     tree: dict[str, Any] = {}
     for path in paths:
         node = tree
@@ -138,24 +184,8 @@ def vary(base: Scenario, varying: Mapping[str, np.ndarray]) -> list[Scenario]:
         for part in parents:
             node = node.setdefault(part, {})
         node[leaf] = path
-    with _collection_paused():
-        return [_updated(base, tree, {p: float(c[r]) for p, c in zip(paths, columns, strict=True)})
-                for r in range(rows)]
-
-
-@contextlib.contextmanager
-def _collection_paused() -> Iterator[None]:
-    """Python's cyclic garbage collector off while a block's scenarios are built: every object made
-    is kept, so a collection would only walk the growing heap again and again (0.4 of the 0.96 CPU-s
-    a block of 4,096 runs with six varying coefficients took to set up). Garbage made meanwhile is
-    collected afterwards; a collector the caller had switched off stays off."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
+    return [_updated(base, tree, {p: float(c[r]) for p, c in zip(paths, columns, strict=True)})
+            for r in range(rows)]
 
 
 def _updated(node: Any, tree: dict[str, Any], values: dict[str, float]) -> Any:

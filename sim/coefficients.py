@@ -94,12 +94,27 @@ def _is_float(info: FieldInfo) -> bool:
     return info.annotation is float and not extra.get("structural", False)
 
 
-def compile_params(params: BaseModel | Sequence[BaseModel], replicates: int = 1) -> Arrays:
+@dataclass(frozen=True)
+class Varied:
+    """``replicates`` tables that are ``base`` with some coefficients set per replicate, without a
+    table per replicate: ``columns`` maps a field to its ``(R,)`` values, or a nested table's field
+    to the :class:`Varied` of that table (:func:`sim.blocks.varied`). The values must be checked
+    already (:func:`sim.blocks.coefficient_problems`)."""
+
+    base: BaseModel
+    columns: dict[str, Any]  # field -> (R,) values | Varied
+    replicates: int
+
+
+def compile_params(params: BaseModel | Sequence[BaseModel] | Varied, replicates: int = 1) -> Arrays:
     """One table, or one per replicate (same structure), as arrays with a leading replicate axis.
 
-    A single table gives ``(replicates,)`` arrays of its values; a sequence gives one row per table.
-    Structural values (int, bool, text) must agree across the sequence.
+    A single table gives ``(replicates,)`` arrays of its values; a sequence gives one row per table;
+    a :class:`Varied` table, the base's arrays with its columns set. Structural values (int, bool,
+    text) must agree across the sequence.
     """
+    if isinstance(params, Varied):
+        return _compile_varied(params)
     tables = [params] if isinstance(params, BaseModel) else list(params)
     first = tables[0]
     R = replicates if isinstance(params, BaseModel) else len(tables)
@@ -119,6 +134,37 @@ def compile_params(params: BaseModel | Sequence[BaseModel], replicates: int = 1)
             if any(v != values[0] for v in values[1:]):
                 raise ValueError(f"{name!r} is structure and must agree across a block")
             out[name] = values[0]
+    return Arrays(out)
+
+
+def structure_table(params: BaseModel | Sequence[BaseModel] | Varied) -> BaseModel:
+    """The table a block's structure (switches, integers, dates) is read from: the table, the first
+    of one per replicate (they agree on it), or the base of a :class:`Varied`."""
+    if isinstance(params, Varied):
+        return params.base
+    return params if isinstance(params, BaseModel) else params[0]
+
+
+def compile_block(params: BaseModel | Sequence[BaseModel] | Varied, replicates: int) -> Arrays:
+    """:func:`compile_params` of a block's tables: one table broadcast to ``replicates``, one per
+    replicate, or a :class:`Varied`."""
+    if isinstance(params, Sequence) and len(params) == 1:
+        params = params[0]
+    return compile_params(params, replicates)
+
+
+def _compile_varied(varied: Varied) -> Arrays:
+    """The base table compiled for ``varied.replicates`` runs, each column set to its values."""
+    out = dict(compile_params(varied.base, varied.replicates).__dict__)
+    for name, column in varied.columns.items():
+        if isinstance(column, Varied):
+            out[name] = _compile_varied(column)
+            continue
+        arr = np.array(column, dtype=float)
+        if arr.shape != (varied.replicates,):
+            raise ValueError(f"{name}: {arr.shape} values for {varied.replicates} replicates")
+        arr.setflags(write=False)
+        out[name] = arr
     return Arrays(out)
 
 

@@ -20,7 +20,7 @@ from sim.agents.base import StateAgent
 from sim.agents.china import China
 from sim.agents.russia import Russia
 from sim.agents.vietnam import Vietnam
-from sim.blocks import check_block, vary
+from sim.blocks import check_block, check_varying, column, node_at, varied
 from sim.calendar import Month, date_of_step
 from sim.crises import CrisisLog
 from sim.events import draw_random, fire
@@ -89,27 +89,36 @@ class HedgingModel(mesa.Model):
         scenarios = self._per_replicate(scenario, varying)
         scenario = scenarios[0]
         self.scenario = scenario
+        varying = varying or {}
+        given = check_varying(scenario, varying) if varying else len(scenarios)  # runs the block was given
         if seeds is None:
-            count = len(scenarios) if len(scenarios) > 1 else replicates
+            count = given if given > 1 else replicates
             seeds = replicate_seeds(int(scenario.seed if seed is None else seed), count)
         self.seeds = [int(s) for s in seeds]
         replicates = len(self.seeds)
-        if len(scenarios) not in (1, replicates):
-            raise ValueError(f"{len(scenarios)} scenarios for {replicates} seeds: give one per replicate")
+        if given not in (1, replicates):
+            raise ValueError(f"{given} scenarios for {replicates} seeds: give one per replicate")
         self.seed_value = self.seeds[0]
         super().__init__(rng=self.seed_value)
         self.streams = ReplicateStreams(self.seeds, clock=lambda: self.steps)
         mixed = len(scenarios) > 1
 
-        def tables(get):  # noqa: ANN001, ANN202  (one table per replicate in a mixed block)
-            return [get(s) for s in scenarios] if mixed else get(scenario)
+        def tables(path: str) -> Any:
+            """The tables at ``path``: one, one per replicate (a mixed block), or varied columns."""
+            if varying:
+                return varied(scenario, varying, path)
+            return [node_at(s, path) for s in scenarios] if mixed else node_at(scenario, path)
 
-        self.world = initial_world(scenarios if mixed else scenario, replicates)
+        self.world = initial_world(scenarios if mixed else scenario, replicates, varying)
         self.baseline = self.world.copy()
-        self.effects_scale = (np.array([s.effects_scale for s in scenarios]) if mixed
-                              else scenario.effects_scale)
-        self._random = {kind: self._random_rows(kind, scenarios) for kind in scenario.random_events}
-        self.rules: list[Rule] = [RULES[rid](tables(lambda s, rid=rid: s.rules[rid]), replicates)
+        if varying:
+            self.effects_scale = column(scenario, varying, "effects_scale", replicates)
+        else:
+            self.effects_scale = (np.array([s.effects_scale for s in scenarios]) if mixed
+                                  else scenario.effects_scale)
+        self._random = {kind: self._random_rows(kind, scenarios, varying, replicates)
+                        for kind in scenario.random_events}
+        self.rules: list[Rule] = [RULES[rid](tables(f"rules.{rid}"), replicates)
                                   for rid, params in scenario.rules.items() if params.enabled]
         self.record_actions = record_actions
         self._actions: list[tuple] = []
@@ -128,7 +137,7 @@ class HedgingModel(mesa.Model):
         self.keeps_rule_report = rule_report
 
         def agent(cls, name: str) -> StateAgent:  # noqa: ANN001
-            return cls(self, name, tables(lambda s: s.agents[name]))
+            return cls(self, name, tables(f"agents.{name}"))
 
         self.vietnam = agent(Vietnam, Country.VIETNAM.value)
         self.china = agent(China, Country.CHINA.value)
@@ -148,7 +157,8 @@ class HedgingModel(mesa.Model):
     @staticmethod
     def _per_replicate(scenario: Scenario | str | Path | Sequence[Scenario],
                        varying: dict[str, np.ndarray] | None) -> list[Scenario]:
-        """The scenario of every replicate (one, shared, when they all run the same)."""
+        """The scenario of every replicate (one, shared, when they all run the same or only
+        ``varying`` coefficients differ: :func:`sim.blocks.varied` reads them as columns)."""
         if isinstance(scenario, Sequence) and not isinstance(scenario, str):
             scenarios = list(scenario)
             if not scenarios or not all(isinstance(s, Scenario) for s in scenarios):
@@ -160,11 +170,16 @@ class HedgingModel(mesa.Model):
         if not isinstance(scenario, Scenario):
             from sim.scenario.loader import load_scenario
             scenario = load_scenario(scenario)
-        return vary(scenario, varying) if varying else [scenario]
+        return [scenario]
 
     @staticmethod
-    def _random_rows(kind, scenarios: list[Scenario]) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:  # noqa: ANN001
+    def _random_rows(kind, scenarios: list[Scenario], varying: dict[str, np.ndarray],  # noqa: ANN001
+                     replicates: int) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
         """Per-replicate monthly rate and severity range of a random event kind (None: shared)."""
+        if varying:
+            low, high = (np.full(replicates, float(v)) for v in scenarios[0].random_events[kind].severity)
+            rate = column(scenarios[0], varying, f"random_events.{kind.value}.monthly_rate", replicates)
+            return rate, low, high
         if len(scenarios) == 1:
             return None
         specs = [s.random_events[kind] for s in scenarios]

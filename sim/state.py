@@ -8,7 +8,7 @@ Everything here is plain numpy so the same functions can advance many replicates
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING
 
@@ -122,14 +122,20 @@ class World:
                                  else getattr(self, f.name)) for f in fields(self)})
 
 
-def world_coefficients(scenarios: Sequence[Scenario], replicates: int) -> Arrays:
-    """The world-level coefficient tables of one scenario (broadcast to ``replicates``) or of one
-    scenario per replicate: ``effects`` (R, actions, channels), ``dynamics``, ``shocks``, ``metrics``."""
+def world_coefficients(scenarios: Sequence[Scenario], replicates: int,
+                       varying: Mapping[str, np.ndarray] | None = None) -> Arrays:
+    """The world-level coefficient tables of one scenario (broadcast to ``replicates``), of one
+    scenario per replicate, or of one scenario with ``varying`` coefficients (dotted path -> (R,)
+    values, :func:`sim.blocks.varied`): ``effects`` (R, actions, channels), ``dynamics``,
+    ``shocks``, ``metrics``."""
     from sim.actions import effects_matrix
+    from sim.blocks import varied
     from sim.coefficients import Arrays, compile_params
     from sim.scenario.schema import SECTIONS
 
     def tables(name: str):  # noqa: ANN202
+        if varying:
+            return varied(scenarios[0], varying, name)
         values = [getattr(s, name) for s in scenarios]
         return values if len(values) > 1 else values[0]
 
@@ -138,22 +144,32 @@ def world_coefficients(scenarios: Sequence[Scenario], replicates: int) -> Arrays
     return Arrays(out)
 
 
-def initial_world(scenario: Scenario | Sequence[Scenario], replicates: int = 1) -> World:
+def initial_world(scenario: Scenario | Sequence[Scenario], replicates: int = 1,
+                  varying: Mapping[str, np.ndarray] | None = None) -> World:
     """The world at the scenario's start month: the same in every replicate, or, given one
-    scenario per replicate (same states), each replicate's own starting values."""
+    scenario per replicate (same states) or ``varying`` coefficients of one (dotted path -> (R,)
+    values), each replicate's own starting values."""
     scenarios = [scenario] if not isinstance(scenario, Sequence) else list(scenario)
     scenario = scenarios[0]
     R = replicates if len(scenarios) == 1 else len(scenarios)
+    varying = varying or {}
     countries = scenario.countries
     n = len(countries)
 
     def per_state(attr: str, default: float = 0.0) -> np.ndarray:
         rows = [[default] + [float(getattr(s.agents[c], attr)) for c in countries[1:]] for s in scenarios]
-        return np.broadcast_to(np.asarray(rows, dtype=float), (R, n)).copy()
+        out = np.broadcast_to(np.asarray(rows, dtype=float), (R, n)).copy()
+        for i, c in enumerate(countries[1:], start=1):
+            if f"agents.{c}.{attr}" in varying:
+                out[:, i] = varying[f"agents.{c}.{attr}"]
+        return out
 
     def scalar(attr: str) -> np.ndarray:
         values = [float(getattr(s.agents[Country.VIETNAM.value], attr)) for s in scenarios]
-        return np.broadcast_to(np.asarray(values), (R,)).copy()
+        out = np.broadcast_to(np.asarray(values), (R,)).copy()
+        if f"agents.{Country.VIETNAM.value}.{attr}" in varying:
+            out[:] = varying[f"agents.{Country.VIETNAM.value}.{attr}"]
+        return out
 
     zeros_n, zeros = np.zeros((R, n)), np.zeros(R)
     return World(
@@ -173,5 +189,5 @@ def initial_world(scenario: Scenario | Sequence[Scenario], replicates: int = 1) 
         reputation_cost=zeros.copy(), crisis_count=zeros.copy(), assurance_in_crisis=zeros.copy(),
         stood_firm=zeros.copy(), red_line=zeros.copy(), coercion_memory=zeros.copy(),
         economic_shock=zeros.copy(),
-        shock_severity=zeros.copy(), k=world_coefficients(scenarios, R),
+        shock_severity=zeros.copy(), k=world_coefficients(scenarios, R, varying),
     )

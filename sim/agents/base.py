@@ -14,7 +14,7 @@ import mesa
 import numpy as np
 
 from sim.actions import ACTIONS, Action
-from sim.coefficients import Arrays, compile_params
+from sim.coefficients import Arrays, Varied, compile_block, structure_table
 from sim.decision import choose, softmax
 from sim.effects import apply_moves
 from sim.rules.base import Context, Menu, Rule
@@ -73,12 +73,11 @@ class StateAgent(mesa.Agent):
     Params: ClassVar[type[Frozen]]
     actions_per_month: int = 1
 
-    def __init__(self, model: HedgingModel, name: str, params: Frozen | list[Frozen]) -> None:
+    def __init__(self, model: HedgingModel, name: str, params: Frozen | list[Frozen] | Varied) -> None:
         super().__init__(model)
         self.name = name
-        tables = params if isinstance(params, list) else [params]
-        self.params = tables[0]
-        self.k: Arrays = compile_params(tables if len(tables) > 1 else tables[0], model.world.replicates)
+        self.params = structure_table(params)
+        self.k: Arrays = compile_block(params, model.world.replicates)
         self.index = model.world.index(name)
         self.menu = Menu.build(self.menu_items(model.world))
         self.rules: list[Rule] = model.rules_binding(name)

@@ -16,7 +16,7 @@ from pydantic import field_serializer, field_validator, model_validator
 
 from sim.actions import INDEX, Action
 from sim.calendar import Month, coerce_month
-from sim.coefficients import Arrays, compile_params
+from sim.coefficients import Arrays, Varied, compile_block, structure_table
 from sim.scenario.schema import Frozen
 from sim.state import World
 from sim.suggest import suggest
@@ -100,12 +100,14 @@ class Rule:
     group: ClassVar[str | None] = None  # e.g. "four_nos": switched together in YAML
     Params: ClassVar[type[RuleParams]] = RuleParams
 
-    def __init__(self, params: RuleParams | list[RuleParams] | None = None, replicates: int = 1) -> None:
-        """``params``: the scenario's parameters of this rule, or one per replicate (same switches).
-        ``self.k`` holds its coefficients as ``(R,)`` arrays (``(1,)`` broadcasts to any world)."""
-        tables = params if isinstance(params, list) else [params if params is not None else self.Params()]
-        self.params = tables[0]
-        self.k: Arrays = compile_params(tables if len(tables) > 1 else tables[0], replicates)
+    def __init__(self, params: RuleParams | list[RuleParams] | Varied | None = None,
+                 replicates: int = 1) -> None:
+        """``params``: the scenario's parameters of this rule, one per replicate (same switches), or
+        varied columns of them. ``self.k`` holds its coefficients as ``(R,)`` arrays (``(1,)``
+        broadcasts to any world)."""
+        params = params if params is not None else self.Params()
+        self.params = structure_table(params)
+        self.k: Arrays = compile_block(params, replicates)
 
     @property
     def enabled(self) -> bool:
