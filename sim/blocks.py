@@ -11,8 +11,8 @@ moves per month, package sizes), the calendar. :func:`structure_key` says which 
 A design is planned as arrays, not one Scenario per point: a base scenario per structure group and
 a ``(runs, coefficients)`` table of values. A block is built from its base and its columns of values
 (:func:`varied`: compiled straight into the arrays, no scenario per run); :func:`vary` makes the
-per-run scenarios where one is wanted alone. Values are checked column by column against the fields' bounds
-(:func:`coefficient_problems`), as the scenario loader would check them one by one.
+per-run scenarios where one is wanted alone. Values are checked column by column against the
+fields' bounds (:func:`coefficient_problems`), as the scenario loader would check them one by one.
 """
 
 from __future__ import annotations

@@ -468,6 +468,9 @@ def test_block_size_follows_the_cost_model_and_the_memory_budget():
     per_run = 144 * 60 * 8 + runner.RUN_STATE_BYTES  # every series recorded: the memory budget binds
     assert runner.block_size(100_000, 144, 60, workers=1) == runner.BLOCK_MEMORY_BYTES // per_run == 2_864
     assert runner.block_size(100_000, 600, 400, workers=1) == 256 * 2**20 // (600 * 400 * 8 + runner.RUN_STATE_BYTES)
+    # the stored series, returned as a table, count too: the default outcomes' 15, recorded and stored
+    stored = 144 * (15 * 8 + 15 * 8 + runner.STORED_ROW_BYTES) + runner.RUN_STATE_BYTES
+    assert runner.block_size(100_000, 144, 15, workers=2, stored=15) == runner.BLOCK_MEMORY_BYTES // stored == 2_003
 
 
 def test_a_task_that_cannot_be_pickled_fails_at_once_with_one_clear_error(short_scenario):

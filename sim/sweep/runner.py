@@ -230,26 +230,34 @@ RUN_CPU_S = 0.00171
 #: (:func:`block_size` cuts a worker's runs into the nearest whole number of them)
 FIXED_SHARE = 0.10
 SPEED_BLOCK = int(np.ceil(BLOCK_FIXED_CPU_S / (FIXED_SHARE * RUN_CPU_S)))
-#: memory a block may take in a worker: per run, its monthly series (months x columns x 8 bytes)
-#: and what it holds beside them (RUN_STATE_BYTES)
+#: memory a block may take in a worker: per run, the monthly series it records (months x columns
+#: x 8 bytes), what it holds beside them (RUN_STATE_BYTES), and the series it stores as the table
+#: returned to the sweep (months x (stored columns x 8 + STORED_ROW_BYTES))
 BLOCK_MEMORY_BYTES = 256 * 2**20
-#: a run's world, coefficients and a month's temporaries: peak memory of blocks of 1,000 and 4,000
-#: runs of the replay recording 15 series was 41 and 39 KB per run, of which the series are 17 KB
+#: a run's world, coefficients and a month's temporaries: peak memory of model blocks of 1,000 and
+#: 4,000 runs of the replay recording 15 series was 41 and 39 KB per run, of which the series are 17 KB
 RUN_STATE_BYTES = 24 * 2**10
+#: a stored month of a run beyond its values: its run, step and date, and the copies made while the
+#: table is assembled and sent to the sweep (pandas, pickle). Fitted to a worker's peak memory over
+#: ``run_chunk`` and pickling its result: 137 and 129 KB per run for blocks of 1,000 and 4,000 runs
+#: of the replay recording and storing the default outcomes' 15 series
+STORED_ROW_BYTES = 520
 #: tasks to give an executor whose size is unknown (Dask), when there are too few runs to fill
 #: blocks of SPEED_BLOCK
 FOREIGN_TASKS = 8
 
 
-def block_size(runs: int, months: int, columns: int, workers: int, own_pool: bool = True) -> int:
+def block_size(runs: int, months: int, columns: int, workers: int, own_pool: bool = True,
+               stored: int = 0) -> int:
     """Runs per lockstep block: about ``SPEED_BLOCK`` (enough to amortise the block's fixed cost),
-    no more than fit ``BLOCK_MEMORY_BYTES``, and small enough that every worker gets work (a local
-    pool: at least one block per worker; another executor: ``FOREIGN_TASKS`` blocks). A worker's
-    share of the runs is cut into the nearest whole number of blocks of ``SPEED_BLOCK``, of equal
-    size, so that no small last block pays the fixed cost for a few runs (1,152 runs: one block,
-    not 1,123 and 29); blocks stay within 2/3 and 3/2 of ``SPEED_BLOCK``, where a run costs about
-    the least (README, "Speed")."""
-    by_memory = max(1, BLOCK_MEMORY_BYTES // (months * columns * 8 + RUN_STATE_BYTES))
+    no more than fit ``BLOCK_MEMORY_BYTES`` (``columns`` recorded, ``stored`` of them stored), and
+    small enough that every worker gets work (a local pool: at least one block per worker; another
+    executor: ``FOREIGN_TASKS`` blocks). A worker's share of the runs is cut into the nearest whole
+    number of blocks of ``SPEED_BLOCK``, of equal size, so that no small last block pays the fixed
+    cost for a few runs (4,000 runs: one block, not 3,977 and 23); blocks stay within 2/3 and 3/2
+    of ``SPEED_BLOCK``, where a run costs about the least (README, "Speed")."""
+    per_run = months * (columns * 8 + (stored * 8 + STORED_ROW_BYTES if stored else 0)) + RUN_STATE_BYTES
+    by_memory = max(1, BLOCK_MEMORY_BYTES // per_run)
     share = workers if own_pool else FOREIGN_TASKS
     spread = -(-runs // max(1, share)) if share > 1 else runs
     blocks = max(1, int(spread / SPEED_BLOCK + 0.5))

@@ -268,8 +268,10 @@ def _block_size(experiment: Experiment, sweep_plan: SweepPlan, runs: int, worker
                 own_pool: bool) -> int:
     """Runs per lockstep block (:func:`sim.sweep.runner.block_size`) for this sweep's scenario and
     the monthly series its runs record (:func:`sim.sweep.runner.series_read`)."""
-    columns = len(series_read(dict(experiment.outcomes), experiment.stored_series()))
-    return block_size(runs, sweep_plan.bases[0].months, columns, workers if own_pool else 1, own_pool)
+    stored = experiment.stored_series()
+    columns = len(series_read(dict(experiment.outcomes), stored))
+    return block_size(runs, sweep_plan.bases[0].months, columns, workers if own_pool else 1, own_pool,
+                      stored=len(stored))
 
 
 def _with_parameters(runs: pd.DataFrame, design: DesignMatrix) -> pd.DataFrame:
