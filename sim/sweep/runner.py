@@ -167,28 +167,38 @@ def plan_chunks(experiment: Experiment, plan: SweepPlan, todo: Iterable[int],
 
 def run_chunk(task: ChunkTask) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Run a chunk; return its rows of the runs table (ids and outcomes) and of the series table."""
-    runs, series = [], []
     report = needs_rule_report(task.outcomes, task.store_series)
     read = series_read(task.outcomes, task.store_series)
-    for block, scenario in zip(task.blocks, task.scenarios, strict=True):
-        varying = {path: block.values[:, j] for j, path in enumerate(task.coefficients)}
-        model = HedgingModel(scenario, seeds=[int(s) for s in block.seeds], record_actions=False,
-                             varying=varying or None, rule_report=report, series=read).run()
-        values = model.series_values()
-        columns = [c.name for c in model.columns]
-        ids = block.points * task.total_replicates + block.replicates
-        table = {"run": ids, "point": block.points, "replicate": block.replicates,
-                 "seed": np.asarray(block.seeds, dtype=np.uint64)}
-        table.update(reduce_outcomes(values, columns, scenario.start, task.outcomes))
-        runs.append(pd.DataFrame(table))
-        series.append(_series_rows(model, values, columns, ids, task.store_series))
-        # A model and its agents refer to each other, so only the cyclic garbage collector frees a
-        # finished block, and with a worker's large, long-lived heap it seldom runs a full pass: the
-        # worker grew by the size of a block (30-60 MB) with each one. Collect now, while it is
-        # cheap (the imports are frozen out of its walk, see die_with_parent).
-        del model
-        gc.collect()
+    runs, series = [], []
+    # A model and its agents refer to each other, so only the cyclic garbage collector frees a
+    # finished block, and in a worker's large, long-lived heap it seldom runs a full pass: a worker
+    # grew by a block (30-60 MB) with each one. Each block is collected as it ends, and what the
+    # process held before the chunk is frozen out of those collections' walk (0.1 s each otherwise).
+    gc.freeze()
+    try:
+        for block, scenario in zip(task.blocks, task.scenarios, strict=True):
+            block_runs, block_series = _run_block(task, block, scenario, report, read)
+            runs.append(block_runs)
+            series.append(block_series)
+            gc.collect()
+    finally:
+        gc.unfreeze()
     return pd.concat(runs, ignore_index=True), pd.concat(series, ignore_index=True)
+
+
+def _run_block(task: ChunkTask, block: Block, scenario: Scenario, report: bool,
+               read: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One block's rows of the runs and series tables (its model is dropped on return)."""
+    varying = {path: block.values[:, j] for j, path in enumerate(task.coefficients)}
+    model = HedgingModel(scenario, seeds=[int(s) for s in block.seeds], record_actions=False,
+                         varying=varying or None, rule_report=report, series=read).run()
+    values = model.series_values()
+    columns = [c.name for c in model.columns]
+    ids = block.points * task.total_replicates + block.replicates
+    table = {"run": ids, "point": block.points, "replicate": block.replicates,
+             "seed": np.asarray(block.seeds, dtype=np.uint64)}
+    table.update(reduce_outcomes(values, columns, scenario.start, task.outcomes))
+    return pd.DataFrame(table), _series_rows(model, values, columns, ids, task.store_series)
 
 
 def series_read(outcomes: dict[str, Outcome], store_series: Sequence[str]) -> list[str]:
@@ -309,7 +319,6 @@ def die_with_parent(parent: int) -> None:
             pass  # the watchdog below still applies
     if os.getppid() != parent:  # the parent died before prctl took effect
         os._exit(1)
-    gc.freeze()  # what the worker has imported lives as long as it: no collection need walk it
 
     def watch() -> None:
         while os.getppid() == parent:
