@@ -27,6 +27,14 @@ at 10 levels, runs/10 replicates each, seeds from the experiment's root seed. Dr
 2. ``mesa.batch_run`` (full factorial over assertiveness x seed, a DataCollector read at the end);
 3. a plain serial loop over ``HedgingModel(...).run()``.
 
+**Reference** (``--reference DIR``): per-CPU-second figures move with the machine (the same code ran
+2.5x faster on one machine of this workplace than on another), so a goal set in runs per CPU-second
+on one machine is checked on another against a yardstick run on both: the plain loop of the
+hedgesim source tree in DIR (e.g. ``git archive a477c15 | tar -x -C DIR``, the code the goal of
+issue 11 was measured on: 1.3 runs per CPU-s there), run here in a child process (best of 5 runs
+after one to warm up). The table then gives each design's rate in multiples of it and the goal
+scaled to this machine.
+
 Wall-clock time with ``time.perf_counter``, once each (not a timed test: numbers move with the
 machine's load). The first two compute the same outcomes; the loop computes them too.
 """
@@ -35,7 +43,9 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import os
 import pstats
+import subprocess
 import sys
 import tempfile
 import textwrap
@@ -217,13 +227,38 @@ def plain_loop(runs: pd.DataFrame, experiment: Experiment, check: int) -> tuple[
     return (time.process_time() - cpu) / check, check
 
 
+#: issue 11's goal for every sweep, in runs per CPU-s, and the plain loop's rate on the machine and
+#: code it was measured on (the commit before 32e0d13, a477c15)
+GOAL_RUNS_PER_CPU_S = 500
+GOAL_REFERENCE_LOOP = 1.3
+_REFERENCE_LOOP = """
+import time
+from sim import HedgingModel
+HedgingModel("historical_2013_2024", seed=0).run()
+seconds = []
+for seed in range(1, 6):
+    start = time.process_time()
+    HedgingModel("historical_2013_2024", seed=seed).run()
+    seconds.append(time.process_time() - start)
+print(1 / min(seconds))
+"""
+
+
+def reference_loop(tree: Path) -> float:
+    """Runs per CPU-s of the plain loop of the source tree ``tree``, on this machine."""
+    env = {**os.environ, "PYTHONPATH": str(tree.resolve())}
+    out = subprocess.run([sys.executable, "-c", _REFERENCE_LOOP], env=env, cwd=tempfile.gettempdir(),
+                         capture_output=True, text=True, check=True)
+    return float(out.stdout.split()[-1])
+
+
 DRIVERS = {"sobol1": ("Sobol', 1 replicate per point", (1, False)),
            "sobol4": ("Sobol', 4 replicates per point", (4, False)),
            "control": ("Sobol', 1 replicate per point, ranges 1e-9 wide at the defaults", (1, True)),
            "mc": ("Monte Carlo (1 point)", (None, False))}
 
 
-def designs(runs: int, check: int, rounds: int, which: list[str]) -> None:
+def designs(runs: int, check: int, rounds: int, which: list[str], reference: Path | None = None) -> None:
     print(f"{design_runs(runs, 1)} runs x 144 months of {SCENARIO} per driver; numpy {np.__version__}, "
           f"mesa {mesa.__version__}; CPU seconds of this process, best of {rounds} interleaved rounds")
     drivers = [DRIVERS[k] for k in which if k != "mc"] + [DRIVERS["mc"]]
@@ -257,6 +292,15 @@ def designs(runs: int, check: int, rounds: int, which: list[str]) -> None:
     print("\nall rounds, CPU s: " + "; ".join(f"{label}: {', '.join(f'{c:.1f}' for c in cpu[label])}"
                                              for label, _ in drivers))
     print(f"results checked identical: {check} runs of each design recomputed alone, every outcome equal")
+    if reference is not None:
+        loop = reference_loop(reference)
+        print(f"\nreference: the plain loop of {reference} runs {loop:.2f} runs per CPU-s here "
+              f"({GOAL_REFERENCE_LOOP} where the goal was set): the goal of {GOAL_RUNS_PER_CPU_S} runs per "
+              f"CPU-s is {GOAL_RUNS_PER_CPU_S * loop / GOAL_REFERENCE_LOOP:.0f} on this machine")
+        for label, _ in drivers:
+            rate = runs / min(cpu[label])
+            print(f"- {label}: {rate / loop:.0f} x the reference loop (goal "
+                  f"{GOAL_RUNS_PER_CPU_S / GOAL_REFERENCE_LOOP:.0f} x)")
 
 
 # ------------------------------------------------------------------------------------------ drivers
@@ -287,11 +331,13 @@ def main() -> None:
                         help="instead: the sweep runner against mesa.batch_run and the loop (wall time)")
     parser.add_argument("--workers", type=int, default=2, help="with --drivers")
     parser.add_argument("--profile", action="store_true", help="also profile one run")
+    parser.add_argument("--reference", type=Path,
+                        help="a hedgesim source tree whose plain loop is the yardstick (see above)")
     args = parser.parse_args()
     if args.drivers:
         drivers(args.runs, args.workers)
     else:
-        designs(args.runs, args.check, args.rounds, args.which.split(","))
+        designs(args.runs, args.check, args.rounds, args.which.split(","), args.reference)
     if args.profile:
         profile_one_run()
 
