@@ -16,10 +16,11 @@ Kernels use IEEE arithmetic only (numba's default: no fast-math, no fused multip
 error model, so that ``0 / 0`` is NaN as in numpy, not a ``ZeroDivisionError``), so they give the
 same bits as the numpy expressions they replaced. ``exp`` stays in numpy, whose results can differ
 from numba's in the last bit (1 value in 2,000,000 on [-1, 0] on this machine). ``log`` is compiled
-in one kernel, the choice's Gumbel noise (:func:`sim.philox.gumbels`): numba calls the C library's
-``log``, as numpy does on CPUs without AVX-512, and the two agreed on all of 150,000,000 values over
-the whole float range on this machine; tests/test_philox.py checks the noise against numpy's on
-every machine the tests run on.
+in one kernel, the choice's Gumbel noise (:func:`sim.philox.gumbels`, the only implementation of
+it): numba calls the C library's ``log``, as numpy does on CPUs without AVX-512 (the two agreed on
+all of 150,000,000 values over the whole float range on such a machine); with AVX-512 numpy uses its
+own vectorised ``log``, which differs in the last bit for some values, so the noise is never
+computed by numpy (tests/test_philox.py checks it against numpy's to a few units in the last place).
 
 numba is imported here, and this module only by code that runs a model, so that ``hedgesim --help``
 and the scenario tools do not pay for it (~0.5 s).

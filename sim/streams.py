@@ -165,14 +165,18 @@ class Stream:
 
         return loc + scale * self._draw(size, where, ndtri, compact)
 
-    def gumbel(self, size: int | tuple[int, ...], where: np.ndarray | None = None) -> np.ndarray:
-        """Standard Gumbel, ``-log(-log(u))`` of a uniform on (0, 1)."""
-        return self._draw(size, where, lambda u: -np.log(-np.log(u)))
+    def gumbel(self, size: int | tuple[int, ...]) -> np.ndarray:
+        """Standard Gumbel, ``-log(-log(u))`` of a uniform on (0, 1): :meth:`gumbel_where` with every
+        element needed (one implementation: numpy's ``log`` and the C library's, which the compiled
+        noise uses, differ in the last bit on CPUs with AVX-512)."""
+        shape = (size,) if isinstance(size, int | np.integer) else tuple(size)
+        return self.gumbel_where(np.ones(shape, dtype=bool))
 
     def gumbel_where(self, needed: np.ndarray) -> np.ndarray:
-        """The numbers of :meth:`gumbel` over ``needed.shape`` (every replicate draws), computed
-        only where ``needed`` is True and NaN elsewhere, which costs nothing (compiled,
-        :func:`sim.philox.gumbels`): a choice needs noise only on the moves it may make."""
+        """Standard Gumbel numbers over ``needed.shape`` (every replicate draws), computed only
+        where ``needed`` is True and NaN elsewhere, which costs nothing (compiled,
+        :func:`sim.philox.gumbels`): a choice needs noise only on the moves it may make. A needed
+        element is the same number whichever others are needed."""
         from sim.philox import gumbels
 
         needed = np.asarray(needed, dtype=bool)

@@ -116,9 +116,9 @@ def test_a_run_compiles_its_kernels_where_no_cache_directory_can_be_written():
 
 
 def test_gumbel_noise_where_needed_is_the_full_draws_numbers_bit_for_bit():
-    """A choice computes noise only on the moves it may make (compiled, its own ``log``): those
-    numbers are the full draw's, bit for bit; the others are NaN; and the next draw of the stream
-    is the same as after a full draw (the counters advanced alike)."""
+    """A choice computes noise only on the moves it may make: those numbers are the full draw's,
+    bit for bit; the others are NaN; and the next draw of the stream is the same as after a full
+    draw (the counters advanced alike)."""
     R, M = 60, 13
     needed = np.random.default_rng(0).random((R, M)) < 0.4
     needed[0], needed[1] = False, True  # a replicate with no possible move, one with every move
@@ -129,3 +129,18 @@ def test_gumbel_noise_where_needed_is_the_full_draws_numbers_bit_for_bit():
     assert np.isnan(got[~needed]).all()
     nxt = [s.of(Purpose.MOVE_CHOICE, "china").gumbel((R, 2)) for s in (full_streams, where_streams)]
     assert (nxt[0].view(np.uint64) == nxt[1].view(np.uint64)).all()
+
+
+def test_gumbel_noise_is_minus_log_minus_log_of_the_open_uniforms():
+    """The compiled noise is -log(-log(u)) of the stream's open-interval uniforms: numpy's own
+    expression gives the same numbers to the last bit or two (numpy's ``log`` is the C library's
+    on CPUs without AVX-512, its own vectorised one with it)."""
+    R, M = 50, 40
+    noise = ReplicateStreams(list(range(R)), lambda: 4).of(Purpose.MOVE_CHOICE, "china").gumbel((R, M))
+    stream = ReplicateStreams(list(range(R)), lambda: 4).of(Purpose.MOVE_CHOICE, "china")
+    u = stream._draw((R, M), None, transform=lambda x: x)  # a transform: the open interval (0, 1)
+    assert np.all((u > 0) & (u < 1))
+    expected = -np.log(-np.log(u))
+    assert np.all(np.abs(noise - expected) <= 4 * np.spacing(np.abs(expected)))
+
+
