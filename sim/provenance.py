@@ -1,4 +1,5 @@
-"""Which code produced a result: the git commit of the checkout hedgesim runs from, if any.
+"""Which code produced a result: the git commit of the checkout hedgesim runs from, if any, and
+the CPU extensions numpy computes with.
 
 Recorded in meta.json and experiment.json beside the versions and hashes, so a figure can be traced to
 the exact source. Only the checkout that holds this very package counts (an editable install or a
@@ -11,6 +12,8 @@ import shutil
 import subprocess
 from functools import cache
 from pathlib import Path
+
+import numpy as np
 
 PACKAGE_ROOT = Path(__file__).resolve().parents[1]  # the directory holding ``sim``
 
@@ -43,3 +46,17 @@ def git_state() -> dict[str, str | bool] | None:
     if commit is None or status is None:
         return None
     return {"commit": commit, "dirty": bool(status)}
+
+
+@cache
+def numpy_simd() -> list[str] | None:
+    """The SIMD extensions numpy found on this CPU and dispatches to (``numpy.show_config``), or
+    ``None`` where numpy does not say. With AVX-512 (``X86_V4``, ``AVX512_*``) numpy's ``exp`` and
+    ``log`` are its own vectorised ones, which differ from the C library's in the last bit for some
+    values: the same seed's monthly series then differ by ~1e-15 relative in a few values (README,
+    "Running scenarios"). Recorded beside every result so such a difference can be traced."""
+    try:
+        found = np.show_config(mode="dicts")["SIMD Extensions"]["found"]
+    except (TypeError, KeyError, ValueError):
+        return None
+    return [str(x) for x in found]

@@ -23,7 +23,7 @@ import pandas as pd
 from sim.metrics import require_finite
 from sim.model import HedgingModel
 from sim.outputs import RUN_LAYOUT, check_dir_target, write_dir
-from sim.provenance import RESULTS_VERSION, git_state
+from sim.provenance import RESULTS_VERSION, git_state, numpy_simd
 from sim.scenario.loader import content_hash
 from sim.scenario.schema import Scenario
 
@@ -85,6 +85,7 @@ def metadata(result: RunResult, argv: list[str] | None = None) -> dict:
         "results_version": RESULTS_VERSION,
         "mesa_version": mesa.__version__,
         "numpy_version": np.__version__,
+        "numpy_simd": numpy_simd(),
         "python_version": platform.python_version(),
         "git": git_state(),  # {"commit", "dirty"} when run from a checkout, else null
         "started_at": datetime.now(UTC).isoformat(timespec="seconds"),

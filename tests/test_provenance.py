@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from sim import provenance
@@ -73,3 +74,15 @@ def test_experiment_json_records_it() -> None:
     experiment, design, _, base_hash = prepare("demo")
     provenance.git_state.cache_clear()
     assert sweep_metadata(experiment, base_hash, design, ["hedgesim"])["git"] == provenance.git_state()
+
+
+def test_numpy_simd_is_what_numpy_found_on_this_cpu() -> None:
+    """The extensions numpy dispatches to on this CPU (with AVX-512 its exp and log are its own),
+    recorded beside the run and the sweep."""
+    found = provenance.numpy_simd()
+    assert found == np.show_config(mode="dicts")["SIMD Extensions"]["found"]
+    assert all(isinstance(x, str) for x in found)
+    result = run_scenario(load_scenario("four_nos_relaxed").model_copy(update={"months": 2}), seed=1)
+    assert metadata(result, argv=["hedgesim"])["numpy_simd"] == found
+    experiment, design, _, base_hash = prepare("demo")
+    assert sweep_metadata(experiment, base_hash, design, ["hedgesim"])["numpy_simd"] == found

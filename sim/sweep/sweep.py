@@ -30,7 +30,7 @@ from sim.outputs import (
     staging,
     write_marker,
 )
-from sim.provenance import RESULTS_VERSION, git_state
+from sim.provenance import RESULTS_VERSION, git_state, numpy_simd
 from sim.runner import safe_name
 from sim.scenario.loader import Problem, ScenarioError, content_hash
 from sim.sweep.design import DesignMatrix, build_design
@@ -92,6 +92,7 @@ def metadata(experiment: Experiment, base_hash: str, design: DesignMatrix,
         "results_version": RESULTS_VERSION,
         "mesa_version": mesa.__version__,
         "numpy_version": np.__version__,
+        "numpy_simd": numpy_simd(),
         "pandas_version": pd.__version__,
         "python_version": platform.python_version(),
         "git": git_state(),  # {"commit", "dirty"} when run from a checkout, else null
