@@ -150,7 +150,8 @@ def _rules_line(rules: pd.DataFrame, runs: int) -> str:
     """The binding report in one line: each rule's choice probability moved and expected forbidden
     moves prevented, per run (rules.csv has them per replicate)."""
     per_rule = rules.groupby("rule")[["moved", "prevented"]].sum() / runs
-    per_rule = per_rule[per_rule["moved"] > 0].sort_values("moved", ascending=False)
+    per_rule = per_rule[per_rule["moved"] > 0]
+    per_rule = per_rule.sort_values("moved", ascending=False, kind="stable")  # ties stay by rule id
     parts = [f"{rid} {row.moved:.2f}" + (f" (prevents {row.prevented:.2f})" if row.prevented > 0 else "")
              for rid, row in per_rule.iterrows()]
     return "  rules, probability moved per run (expected forbidden moves prevented): " + (

@@ -112,7 +112,8 @@ def write_all(results: Results, indices: pd.DataFrame | None, out: Path,
 
 
 def _sorted(rows: pd.DataFrame, key: str) -> pd.DataFrame:
-    return rows.assign(_k=rows[key].fillna(-np.inf)).sort_values("_k", ascending=False).drop(columns="_k")
+    return (rows.assign(_k=rows[key].fillna(-np.inf)).sort_values("_k", ascending=False, kind="stable")
+            .drop(columns="_k"))
 
 
 def sensitivity_bars(indices: pd.DataFrame, method: Method, results: Results) -> plt.Figure:

@@ -146,17 +146,21 @@ def report(results_dir: Path, command: str) -> str:
         "|---|---:|---|---|",
     ]
     strong = indices[indices["signal"] >= SIGNAL]
-    best = strong.sort_values("signal", ascending=False).drop_duplicates("parameter")
+    # largest first, ties by name, stable: numpy's default sort orders ties otherwise on CPUs with
+    # AVX-512, and mu* ties often (the statistics are discrete)
+    best = strong.sort_values(["signal", "parameter", "outcome"], ascending=[False, True, True],
+                              kind="stable").drop_duplicates("parameter")
     for _, row in best.iterrows():
-        which = ", ".join(strong[strong["parameter"] == row["parameter"]]
-                          .sort_values("signal", ascending=False)["outcome"])
+        mine = strong[strong["parameter"] == row["parameter"]]
+        mine = mine.sort_values(["signal", "outcome"], ascending=[False, True], kind="stable")
+        which = ", ".join(mine["outcome"])
         lines.append(f"| `{row['parameter']}` | {row['signal']:.1f} | {row['outcome']} | {which} |")
     screened = sorted(set(indices["parameter"]) - set(best["parameter"]))
     lines += ["", f"{len(best)} of {params} coefficients matter for at least one outcome; "
               f"{len(screened)} stay below {SIGNAL:g}x the noise floor for every outcome (candidates to "
               "keep at their defaults in calibration; listed at the end).", ""]
     for outcome, group in indices.groupby("outcome", sort=False):
-        top = group.sort_values("mu_star", ascending=False).head(TOP)
+        top = group.sort_values(["mu_star", "parameter"], ascending=[False, True], kind="stable").head(TOP)
         lines += [f"## {outcome}", "", f"Noise floor {floor[outcome]:.3g}.", "",
                   "| coefficient | μ* | μ* conf. | μ | σ | μ* / floor |", "|---|---:|---:|---:|---:|---:|"]
         lines += [f"| `{r['parameter']}` | {r['mu_star']:.4g} | {r['mu_star_conf']:.2g} | {r['mu']:.3g} "
