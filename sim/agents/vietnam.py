@@ -414,20 +414,26 @@ class Vietnam(StateAgent):
                 + [(a, VIETNAM) for a in SELF_MOVES])
 
     def available(self, world: World) -> np.ndarray:
-        m, t, k = self.menu, self.menu.targets, self.k
-        crisis = world.in_crisis[:, None]
-        upgrade_open = (world.offer_months[:, t] > 0) & (world.tier[:, t] < TOP_TIER)
-        can_seek = (world.offer_months[:, t] == 0) & (world.tier[:, t] < TOP_TIER)
-        return ~((m.is_(Action.STAND_FIRM, Action.CONCEDE, Action.USE_FORCE, Action.LEGAL_PROTEST)
-                  & ~crisis)
-                 | (m.is_(Action.UPGRADE_PARTNERSHIP) & ~upgrade_open)
-                 | (m.is_(Action.SEEK_UPGRADE) & ~can_seek)
-                 | (m.is_(Action.JOIN_COMMUNITY) & ~(world.community_offer[:, None] > 0))
-                 | (m.is_(Action.DEFENSE_TIES) & (world.defense[:, t] >= SATURATED))
-                 | (m.is_(Action.SIDE_AGAINST_THIRD)
-                    & (world.red_line[:, None] >= k.red_line_memory[:, None]))
-                 | (m.is_(Action.FORM_ALLIANCE, Action.HOST_FOREIGN_BASE)
-                    & (world.defense[:, t] >= k.alliance_depth[:, None])))
+        """``(R, M)``: the moves Vietnam can make this month. A move is limited only by the condition
+        of its own action (crisis moves need a crisis, an upgrade an open offer, ...), so each
+        condition is computed over its own columns of the menu."""
+        m, k = self.menu, self.k
+        ok = np.ones((world.replicates, len(m)), dtype=bool)
+        crisis_moves = m.columns(Action.STAND_FIRM, Action.CONCEDE, Action.USE_FORCE, Action.LEGAL_PROTEST)
+        ok[:, crisis_moves] = world.in_crisis[:, None]
+        cols = m.columns(Action.UPGRADE_PARTNERSHIP)  # takes an open offer
+        t = m.targets[cols]
+        ok[:, cols] = (world.offer_months[:, t] > 0) & (world.tier[:, t] < TOP_TIER)
+        cols = m.columns(Action.SEEK_UPGRADE)  # takes none pending
+        t = m.targets[cols]
+        ok[:, cols] = (world.offer_months[:, t] == 0) & (world.tier[:, t] < TOP_TIER)
+        ok[:, m.columns(Action.JOIN_COMMUNITY)] = world.community_offer[:, None] > 0
+        cols = m.columns(Action.DEFENSE_TIES)
+        ok[:, cols] = ~(world.defense[:, m.targets[cols]] >= SATURATED)
+        ok[:, m.columns(Action.SIDE_AGAINST_THIRD)] = ~(world.red_line[:, None] >= k.red_line_memory[:, None])
+        cols = m.columns(Action.FORM_ALLIANCE, Action.HOST_FOREIGN_BASE)
+        ok[:, cols] = ~(world.defense[:, m.targets[cols]] >= k.alliance_depth[:, None])
+        return ok
 
     def weights(self, world: World) -> np.ndarray:
         """Goal weights ``(R, 5)`` after Kuik's regime switches."""

@@ -62,7 +62,7 @@ class Menu:
 
     actions: np.ndarray  # (M,) int
     targets: np.ndarray  # (M,) int, index into World.countries
-    _masks: dict[tuple[Action, ...], np.ndarray] = field(default_factory=dict, repr=False, compare=False)
+    _masks: dict[tuple, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def build(cls, items: list[tuple[Action, int]]) -> Menu:
@@ -77,6 +77,16 @@ class Menu:
             mask.setflags(write=False)
             self._masks[actions] = mask
         return mask
+
+    def columns(self, *actions: Action) -> np.ndarray:
+        """The indices of the candidates that are any of ``actions`` (:meth:`is_`'s True cells)."""
+        key = ("columns", *actions)
+        cols = self._masks.get(key)
+        if cols is None:
+            cols = np.flatnonzero(self.is_(*actions))
+            cols.setflags(write=False)
+            self._masks[key] = cols
+        return cols
 
     def __len__(self) -> int:
         return len(self.actions)
