@@ -100,6 +100,11 @@ class Context:
     actor: int
     menu: Menu
 
+    def blank(self, dtype: type = float) -> np.ndarray:
+        """``(R, M)`` zeros (False for ``bool``): a rule fills only the columns of the moves it
+        concerns (:meth:`Menu.columns`), which costs a pass over those columns, not the menu."""
+        return np.zeros((self.world.replicates, len(self.menu)), dtype=dtype)
+
 
 class Rule:
     """Base class. Subclasses set the class attributes and override ``forbid`` and/or ``reweight``."""

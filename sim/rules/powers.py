@@ -35,12 +35,13 @@ class ChinaRedLines(Rule):
         rival_defense = (w.rivalry * w.defense)[:, 2:].max(axis=1, initial=0.0)  # (R,)
         crossed = np.maximum(w.red_line, (rival_defense > k.defense_threshold).astype(float))
         parity = ((w.tier[:, 2:] >= w.tier[:, [CHINA]]) * w.rivalry[:, 2:]).max(axis=1, initial=0.0)
-        coercion = ctx.menu.is_(Action.GRAY_ZONE_INCIDENT, Action.ESCALATE, Action.THREATEN_FORCE,
-                                  Action.ECONOMIC_PUNISHMENT)
-        warning = ctx.menu.is_(Action.WARNING)
+        coercion = ctx.menu.columns(Action.GRAY_ZONE_INCIDENT, Action.ESCALATE, Action.THREATEN_FORCE,
+                                    Action.ECONOMIC_PUNISHMENT)
         weight = k.weight[:, None]
-        return (np.where(coercion, weight * crossed[:, None], 0.0)
-                + np.where(warning, weight * (crossed + k.parity_warning * parity)[:, None], 0.0))
+        out = ctx.blank()
+        out[:, coercion] = weight * crossed[:, None]
+        out[:, ctx.menu.columns(Action.WARNING)] = weight * (crossed + k.parity_warning * parity)[:, None]
+        return out
 
 
 class SanctionsPressureParams(RuleParams):

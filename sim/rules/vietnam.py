@@ -87,12 +87,16 @@ class OneDepend(Rule):
     def forbid(self, ctx: Context) -> np.ndarray:
         w, k = ctx.world, self.k
         cap = k.base_cap + (1 - k.base_cap) * self._excess(w)  # (R,)
-        depth = w.defense[:, ctx.menu.targets]  # (R, M)
-        return ctx.menu.is_(Action.DEFENSE_TIES) & (depth >= cap[:, None])
+        ties = ctx.menu.columns(Action.DEFENSE_TIES)
+        out = ctx.blank(bool)
+        out[:, ties] = w.defense[:, ctx.menu.targets[ties]] >= cap[:, None]  # each tie's depth
+        return out
 
     def reweight(self, ctx: Context) -> np.ndarray:
+        out = ctx.blank()
         bonus = self.k.weight[:, None] * self._excess(ctx.world)[:, None]
-        return np.where(ctx.menu.is_(Action.DEFENSE_TIES), bonus, 0.0)
+        out[:, ctx.menu.columns(Action.DEFENSE_TIES)] = bonus
+        return out
 
 
 class ChinaFirstParams(RuleParams):
@@ -118,16 +122,21 @@ class ChinaFirst(Rule):
 
     def forbid(self, ctx: Context) -> np.ndarray:
         w = ctx.world
-        china_tier = w.tier[:, CHINA][:, None]
-        new_tier = np.maximum(w.tier[:, ctx.menu.targets] + 1, w.offer_tier[:, ctx.menu.targets])
-        return ctx.menu.is_(Action.UPGRADE_PARTNERSHIP, Action.SEEK_UPGRADE) & (new_tier > china_tier)
+        upgrades = ctx.menu.columns(Action.UPGRADE_PARTNERSHIP, Action.SEEK_UPGRADE)
+        t = ctx.menu.targets[upgrades]
+        new_tier = np.maximum(w.tier[:, t] + 1, w.offer_tier[:, t])
+        out = ctx.blank(bool)
+        out[:, upgrades] = new_tier > w.tier[:, CHINA][:, None]
+        return out
 
     def reweight(self, ctx: Context) -> np.ndarray:
         w, k = ctx.world, self.k
         lateness = w.debt_age / k.assurance_within_months
         value = w.assurance_debt * (k.debt_weight + k.urgency * lateness)  # (R,)
-        toward_china = ctx.menu.is_(*ASSURANCE_ACTIONS) & (ctx.menu.targets == CHINA)
-        return np.where(toward_china, value[:, None], 0.0)
+        assurance = ctx.menu.columns(*ASSURANCE_ACTIONS)
+        out = ctx.blank()
+        out[:, assurance[ctx.menu.targets[assurance] == CHINA]] = value[:, None]
+        return out
 
 
 class NotAgainstThirdParams(RuleParams):
@@ -147,12 +156,13 @@ class NotAgainstThirdCountry(Rule):
     Params = NotAgainstThirdParams
 
     def reweight(self, ctx: Context) -> np.ndarray:
-        w = ctx.world
-        deepening = ctx.menu.is_(Action.DEFENSE_TIES, Action.UPGRADE_PARTNERSHIP, Action.SEEK_UPGRADE)
-        k = self.k
-        cost = (k.weight[:, None] * w.rivalry[:, ctx.menu.targets]
+        w, k = ctx.world, self.k
+        deepening = ctx.menu.columns(Action.DEFENSE_TIES, Action.UPGRADE_PARTNERSHIP, Action.SEEK_UPGRADE)
+        cost = (k.weight[:, None] * w.rivalry[:, ctx.menu.targets[deepening]]
                 * (k.suspicion_base[:, None] + w.china_suspicion[:, None]))
-        return np.where(deepening, -cost, 0.0)
+        out = ctx.blank()
+        out[:, deepening] = -cost
+        return out
 
 
 class RefuseSensitiveParams(RuleParams):
@@ -199,10 +209,12 @@ class RegimeSecurity(Rule):
         w, k = ctx.world, self.k
         s = k.sensitivity[:, None]
         fear = w.regime_insecurity[:, None]
-        western = ctx.menu.is_(Action.UPGRADE_PARTNERSHIP, Action.SEEK_UPGRADE, Action.DEFENSE_TIES)
-        cost = s * fear * w.democracy_promotion[:, ctx.menu.targets] * k.western_cost[:, None]
-        bonding = ctx.menu.is_(Action.IDEOLOGICAL_BONDING)
-        return np.where(western, -cost, 0.0) + np.where(bonding, s * fear * k.bonding[:, None], 0.0)
+        western = ctx.menu.columns(Action.UPGRADE_PARTNERSHIP, Action.SEEK_UPGRADE, Action.DEFENSE_TIES)
+        cost = s * fear * w.democracy_promotion[:, ctx.menu.targets[western]] * k.western_cost[:, None]
+        out = ctx.blank()
+        out[:, western] = -cost
+        out[:, ctx.menu.columns(Action.IDEOLOGICAL_BONDING)] = s * fear * k.bonding[:, None]
+        return out
 
 
 class CooperateStruggleParams(RuleParams):
@@ -226,8 +238,10 @@ class CooperateAndStruggle(Rule):
     def reweight(self, ctx: Context) -> np.ndarray:
         w, k = ctx.world, self.k
         crisis = w.in_crisis[:, None]
-        struggle = ctx.menu.is_(Action.LEGAL_PROTEST, Action.STAND_FIRM)
-        cooperate = ctx.menu.is_(Action.PARTY_VISIT, Action.IDEOLOGICAL_BONDING)
-        return crisis * (np.where(struggle, k.struggle[:, None] * (k.severity_base[:, None]
-                                                                   + w.crisis_severity[:, None]), 0.0)
-                         + np.where(cooperate, k.cooperate[:, None], 0.0))
+        struggle = ctx.menu.columns(Action.LEGAL_PROTEST, Action.STAND_FIRM)
+        cooperate = ctx.menu.columns(Action.PARTY_VISIT, Action.IDEOLOGICAL_BONDING)
+        out = ctx.blank()
+        severity = k.severity_base[:, None] + w.crisis_severity[:, None]
+        out[:, struggle] = crisis * (k.struggle[:, None] * severity)
+        out[:, cooperate] = crisis * k.cooperate[:, None]
+        return out
