@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.compiled import kernel
+from sim.compiled import inlined_kernel, kernel
 
 ROUNDS = 10
 # Philox4x32 constants (Salmon et al. 2011, table 2; Random123's philox.h).
@@ -21,7 +21,7 @@ _ONE = np.uint64(1)
 _TWO_53, _TWO_52 = 2.0**53, 2.0**52
 
 
-@kernel
+@inlined_kernel
 def _block(c0, c1, c2, c3, k0, k1):  # pragma: no cover - compiled (numba runs it, coverage cannot see it)
     """The four output words of counter ``(c0, c1, c2, c3)`` under key ``(k0, k1)``."""
     for _ in range(ROUNDS):
@@ -53,23 +53,30 @@ def philox4x32(counter: np.ndarray, key: np.ndarray) -> np.ndarray:
 
 @kernel
 def uniforms(key, rows, counts, label, word, n, open_interval):  # pragma: no cover - compiled
-    """``(len(rows), n)`` uniform numbers for replicates ``rows``, each element from its own counter.
+    """``(len(rows), n)`` uniform numbers for the distinct replicates ``rows``, each element from
+    its own counter.
 
     Element ``j`` of a row comes from block ``j // 2`` with counter ``(j // 2, counts[r], label,
     word)`` under the row's key ``key[:, r]``: words ``(c0, c1)`` give its even elements, ``(c2, c3)``
     its odd ones, 53 bits each (27 of the first word, 26 of the second, as numpy's ``random``). A
     number is ``bits / 2**53`` on [0, 1), or with ``open_interval`` ``(bits // 2 + 1/2) / 2**52`` on
     (0, 1) (52 bits and a half: no rounding reaches 0 or 1). ``counts[r]`` (the draws this row made
-    before, the counter's second word) is advanced by one for every row drawn.
+    before, the counter's second word) is advanced by one for every row drawn. The words of a pair
+    of elements are made for all the rows at once (:func:`words`, vectorised).
     """
     out = np.empty((rows.shape[0], n))
+    drawn = counts[rows]
+    keys = np.empty((2, rows.shape[0]), dtype=np.uint64)
+    keys[0], keys[1] = key[0][rows], key[1][rows]
+    first, second = np.empty(rows.shape[0], dtype=np.uint64), np.empty(rows.shape[0], dtype=np.uint64)
+    for j in range(0, n, 2):
+        words(j, drawn, label, word, keys, first, second)
+        for i in range(rows.shape[0]):
+            out[i, j] = _open(first[i]) if open_interval else first[i] / _TWO_53
+            if j + 1 < n:
+                out[i, j + 1] = _open(second[i]) if open_interval else second[i] / _TWO_53
     for i in range(rows.shape[0]):
-        r = rows[i]
-        for j in range(0, n, 2):
-            pair = _pair(j, counts[r], label, word, key[0, r], key[1, r])
-            for h in range(min(2, n - j)):
-                out[i, j + h] = _open(pair[h]) if open_interval else pair[h] / _TWO_53
-        counts[r] += _ONE
+        counts[rows[i]] += _ONE
     return out
 
 
@@ -78,24 +85,41 @@ def gumbels(key, counts, label, word, needed):  # pragma: no cover - compiled
     """``(R, n)`` standard Gumbel numbers ``-log(-log(u))`` of the open-interval uniforms
     :func:`uniforms` gives every row (same counters), computed only where ``needed`` ``(R, n)`` is
     True and NaN elsewhere: each element has its own counter, so a needed one is the same number
-    whichever others are needed. Every row's ``counts[r]`` is advanced by one. ``log`` is the C
-    library's, as numpy's is on CPUs without AVX-512 (sim/compiled.py)."""
+    whichever others are needed. Every row's ``counts[r]`` is advanced by one. The Philox words of
+    a pair of elements are made for every row at once (:func:`words`, vectorised), the two
+    ``log``\\s only where needed. ``log`` is the C library's, as numpy's is on CPUs without
+    AVX-512 (sim/compiled.py)."""
     R, n = needed.shape
     out = np.full((R, n), np.nan)
+    first, second = np.empty(R, dtype=np.uint64), np.empty(R, dtype=np.uint64)
+    for j in range(0, n, 2):
+        words(j, counts, label, word, key, first, second)
+        for r in range(R):
+            if needed[r, j]:
+                out[r, j] = _gumbel(_open(first[r]))
+            if j + 1 < n and needed[r, j + 1]:
+                out[r, j + 1] = _gumbel(_open(second[r]))
     for r in range(R):
-        for j in range(0, n, 2):
-            wanted = needed[r, j] or (j + 1 < n and needed[r, j + 1])
-            if not wanted:
-                continue
-            pair = _pair(j, counts[r], label, word, key[0, r], key[1, r])
-            for h in range(min(2, n - j)):
-                if needed[r, j + h]:
-                    out[r, j + h] = -np.log(-np.log(_open(pair[h])))
         counts[r] += _ONE
     return out
 
 
 @kernel
+def words(j, counts, label, word, key, first, second):  # pragma: no cover - compiled
+    """Elements ``j`` and ``j + 1`` (``j`` even) of every row's draw as 53-bit numbers, into
+    ``first`` and ``second`` ``(R,)`` (:func:`_pair` of each row's counter and key; one loop
+    without branches, which the compiler vectorises)."""
+    for r in range(counts.shape[0]):
+        first[r], second[r] = _pair(j, counts[r], label, word, key[0, r], key[1, r])
+
+
+@kernel
+def _gumbel(u):  # pragma: no cover - compiled
+    """The standard Gumbel number of a uniform ``u`` on (0, 1): ``-log(-log(u))``."""
+    return -np.log(-np.log(u))
+
+
+@inlined_kernel
 def _pair(j, count, label, word, k0, k1):  # pragma: no cover - compiled
     """The 53-bit numbers of elements ``j`` and ``j + 1`` (``j`` even): block ``j // 2``'s words
     ``(c0, c1)`` and ``(c2, c3)``, 27 bits of the first and 26 of the second."""
@@ -104,7 +128,7 @@ def _pair(j, count, label, word, k0, k1):  # pragma: no cover - compiled
             ((c2 >> np.uint64(5)) << np.uint64(26)) | (c3 >> np.uint64(6)))
 
 
-@kernel
+@inlined_kernel
 def _open(bits):  # pragma: no cover - compiled
     """A 53-bit number as a uniform on the open (0, 1): ``(bits // 2 + 1/2) / 2**52``."""
     return ((bits >> _ONE) + 0.5) / _TWO_52
