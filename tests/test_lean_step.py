@@ -64,11 +64,12 @@ def test_gains_kernel_equals_the_table_term_by_term(model):
 
 
 def test_gain_cells_kernel_on_a_hand_written_table():
-    """Two replicates, three factors; cell 1 = 2 f0 + 3, cell 3 = 0.5 f1 f2; the others 0."""
+    """Two replicates, three factors; cell 1 = 2 f0 + 3, cell 3 = 0.5 f1 f2; the others 0. A
+    replicate per column of the factor table and of the coefficients."""
     from sim.agents.vietnam import _gain_cells
 
-    table = np.array([[1.0, 2.0, 4.0], [10.0, -1.0, 3.0]])
-    coefficients = np.array([[2.0, 3.0, 0.5], [2.0, 3.0, 0.5]])
+    table = np.array([[1.0, 2.0, 4.0], [10.0, -1.0, 3.0]]).T.copy()  # (factors, replicates)
+    coefficients = np.array([[2.0, 3.0, 0.5], [2.0, 3.0, 0.5]]).T.copy()  # (terms, replicates)
     factors = np.array([[0, -1], [-1, -1], [1, 2]])
     got = _gain_cells(table, coefficients, factors, np.array([1, 0, 2]), np.array([0, 2, 3]), np.array([1, 3]), 5)
     np.testing.assert_array_equal(got, [[0.0, 5.0, 0.0, 4.0, 0.0], [0.0, 23.0, 0.0, -1.5, 0.0]])

@@ -305,7 +305,7 @@ class GainsKernel:
     """:data:`GAINS` compiled for a menu: ``kernel(factors)`` is ``(R, E, 5)``, what each of the
     menu ``entries`` does for each goal. Every (entry, goal) is the sum of its row's terms
     ``coefficient x factor x ...``, computed by the compiled :func:`_gain_cells` from one
-    ``(R, factors)`` table, only for the (entry, goal) cells the table has a row for.
+    ``(factors, R)`` table, only for the (entry, goal) cells the table has a row for.
 
     The arithmetic is each row's own, in its order: a term is ``((c * f1) * f2) * f3``, a cell sums
     its terms left to right from the first, and the cell is added to zero. So the gains equal, bit for
@@ -340,15 +340,15 @@ class GainsKernel:
         depth = max(len(factors) for _, factors in DRIVERS.values())
         #: (entry x goal) of each cell; cell c's terms are ``ends[c]:ends[c + 1]``
         self.cells, self.ends = np.array(cells, dtype=np.intp), np.array(ends, dtype=np.intp)
-        self.coefficients = np.ascontiguousarray(np.stack([c for c, _ in terms], axis=1))  # (R, T)
+        self.coefficients = np.ascontiguousarray(np.stack([c for c, _ in terms]))  # (T, R)
         self.factors = np.array([at + [-1] * (depth - len(at)) for _, at in terms], dtype=np.intp)
         self.depth = np.array([len(at) for _, at in terms], dtype=np.intp)
 
     def stacked(self, factors: dict[str, np.ndarray]) -> np.ndarray:
-        """``(R, K)``: every factor as columns (a per-country one n columns)."""
-        out = np.empty((self.coefficients.shape[0], self.columns))
+        """``(K, R)``: every factor as rows (a per-country one n rows), a replicate per column."""
+        out = np.empty((self.columns, self.coefficients.shape[1]))
         for (name, width), start in zip(self.widths.items(), self.starts, strict=True):
-            out[:, start:start + width] = factors[name]  # broadcast: a per-replicate factor fills its column
+            out[start:start + width] = np.atleast_2d(factors[name]).T  # broadcast over what it shares
         return out
 
     def __call__(self, factors: dict[str, np.ndarray]) -> np.ndarray:
@@ -360,18 +360,28 @@ class GainsKernel:
 @kernel
 def _gain_cells(table, coefficients, factors, depth, ends, cells, width):  # pragma: no cover - compiled
     """``(R, width)``: cell ``cells[c]`` of row r is the sum of its terms ``ends[c]:ends[c + 1]``, left
-    to right, added to zero; term t is ``coefficients[r, t]`` times ``table[r, factors[t, j]]`` for
-    ``j < depth[t]``, in that order. Cells without terms are 0."""
-    out = np.zeros((table.shape[0], width))
-    for r in range(table.shape[0]):
-        for c in range(cells.shape[0]):
-            total = 0.0
-            for t in range(ends[c], ends[c + 1]):
-                term = coefficients[r, t]
-                for j in range(depth[t]):
-                    term = term * table[r, factors[t, j]]
-                total = term if t == ends[c] else total + term
-            out[r, cells[c]] = 0.0 + total
+    to right, added to zero; term t is ``coefficients[t, r]`` times ``table[factors[t, j], r]`` for
+    ``j < depth[t]``, in that order. Cells without terms are 0. Each step runs over all the
+    replicates at once (a replicate per column of ``table`` ``(K, R)`` and ``coefficients``
+    ``(T, R)``: loops the compiler vectorises), each replicate's arithmetic in its own order."""
+    R = table.shape[1]
+    out = np.zeros((R, width))
+    total, term = np.empty(R), np.empty(R)
+    for c in range(cells.shape[0]):
+        for t in range(ends[c], ends[c + 1]):
+            term[:] = coefficients[t]
+            for j in range(depth[t]):
+                factor = table[factors[t, j]]
+                for r in range(R):
+                    term[r] = term[r] * factor[r]
+            if t == ends[c]:
+                total[:] = term
+            else:
+                for r in range(R):
+                    total[r] = total[r] + term[r]
+        cell = cells[c]
+        for r in range(R):
+            out[r, cell] = 0.0 + total[r]
     return out
 
 
