@@ -225,20 +225,28 @@ def choose(scores: np.ndarray, temperature: float | np.ndarray, k: int,
 def _top_k(scores, temperature, noise, k):  # pragma: no cover - compiled
     """``(R, k)``: each row's ``k`` largest keys ``scores / temperature + noise`` (``-inf`` where the
     score is not finite), largest first, ties to the lower index (a stable sort); a slot is -1 where
-    its key is not finite (fewer than ``k`` candidates allowed)."""
+    its key is not finite (fewer than ``k`` candidates allowed). Each step runs over all the rows at
+    once, move by move (loops the compiler vectorises)."""
     R, M = scores.shape
-    keys = np.empty(M)
+    keys = np.empty((M, R))
+    for m in range(M):
+        for r in range(R):
+            finite = np.isfinite(scores[r, m])
+            keys[m, r] = scores[r, m] / temperature[r] + noise[r, m] if finite else -np.inf
     out = np.empty((R, k), dtype=np.int64)
-    for r in range(R):
+    best, top = np.empty(R, dtype=np.int64), np.empty(R)
+    for j in range(k):
+        best[:] = -1
+        top[:] = np.nan
         for m in range(M):
-            keys[m] = scores[r, m] / temperature[r] + noise[r, m] if np.isfinite(scores[r, m]) else -np.inf
-        for j in range(k):
-            best = -1
-            for m in range(M):
-                if keys[m] == keys[m] and (best < 0 or keys[m] > keys[best]):  # NaN: taken
-                    best = m
-            out[r, j] = best if np.isfinite(keys[best]) else -1
-            keys[best] = np.nan
+            for r in range(R):
+                key = keys[m, r]
+                if key == key and (best[r] < 0 or key > top[r]):  # NaN: taken
+                    best[r], top[r] = m, key
+        for r in range(R):
+            out[r, j] = best[r] if best[r] >= 0 and np.isfinite(top[r]) else -1
+            if best[r] >= 0:
+                keys[best[r], r] = np.nan
     return out
 
 
