@@ -455,22 +455,25 @@ def test_a_large_design_is_planned_as_arrays_not_scenarios(tmp_path, short_scena
 def test_block_size_follows_the_cost_model_and_the_memory_budget():
     fixed_share = runner.BLOCK_FIXED_CPU_S / runner.SPEED_BLOCK / runner.RUN_CPU_S
     assert fixed_share <= runner.FIXED_SHARE < runner.BLOCK_FIXED_CPU_S / (runner.SPEED_BLOCK - 1) / runner.RUN_CPU_S
-    assert runner.SPEED_BLOCK == 3_977
-    assert runner.block_size(100_000, 144, 15, workers=2) == 3_847, "50,000 runs a worker: 13 equal blocks"
-    assert runner.block_size(4_000, 144, 15, workers=1) == 4_000, "one block, not 3,977 and 23"
-    assert runner.block_size(6_000, 144, 15, workers=1) == 3_000, "two equal blocks, not 3,977 and 2,023"
+    assert runner.SPEED_BLOCK == 6_125
+    assert runner.block_size(100_000, 144, 15, workers=2) == 6_250, "50,000 runs a worker: 8 equal blocks"
+    assert runner.block_size(6_200, 144, 15, workers=1) == 6_200, "one block, not 6,125 and 75"
+    assert runner.block_size(12_000, 144, 15, workers=1) == 6_000, "two equal blocks, not 6,125 and 5,875"
     for runs in range(runner.SPEED_BLOCK, 20 * runner.SPEED_BLOCK, 97):
-        size = runner.block_size(runs, 144, 15, workers=1)
+        size = runner.block_size(runs, 144, 5, workers=1)  # 5 series: the memory budget does not bind
         assert 2 / 3 * runner.SPEED_BLOCK <= size <= 3 / 2 * runner.SPEED_BLOCK, runs
         assert runs % size == 0 or runs % size >= size - -(-runs // size), "equal blocks, the last short by at most a run per block"
     assert runner.block_size(1_000, 144, 60, workers=2) == 500, "every worker gets work"
     assert runner.block_size(1_000, 144, 60, workers=1, own_pool=False) == 125, "Dask: 8 tasks"
     per_run = 144 * 60 * 8 + runner.RUN_STATE_BYTES  # every series recorded: the memory budget binds
-    assert runner.block_size(100_000, 144, 60, workers=1) == runner.BLOCK_MEMORY_BYTES // per_run == 2_864
-    assert runner.block_size(100_000, 600, 400, workers=1) == 256 * 2**20 // (600 * 400 * 8 + runner.RUN_STATE_BYTES)
+    assert runner.BLOCK_MEMORY_BYTES // per_run == 2_864
+    assert runner.block_size(100_000, 144, 60, workers=1) == 2_858, "35 equal blocks, each within the budget"
+    assert runner.block_size(9_000, 144, 15, workers=1) == 4_500, "6,413 fit: two equal blocks, not 6,413 and 2,587"
+    assert runner.block_size(100_000, 600, 400, workers=1) <= 256 * 2**20 // (600 * 400 * 8 + runner.RUN_STATE_BYTES)
     # the stored series, returned as a table, count too: the default outcomes' 15, recorded and stored
     stored = 144 * (15 * 8 + 15 * 8 + runner.STORED_ROW_BYTES) + runner.RUN_STATE_BYTES
-    assert runner.block_size(100_000, 144, 15, workers=2, stored=15) == runner.BLOCK_MEMORY_BYTES // stored == 2_003
+    assert runner.BLOCK_MEMORY_BYTES // stored == 2_003
+    assert runner.block_size(100_000, 144, 15, workers=2, stored=15) == 2_000, "25 equal blocks a worker"
 
 
 def test_a_task_that_cannot_be_pickled_fails_at_once_with_one_clear_error(short_scenario):

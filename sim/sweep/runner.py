@@ -238,11 +238,13 @@ def _series_rows(model: HedgingModel, values: np.ndarray, columns: list[str], id
 #: interleaved rounds, least-squares line (``python benchmarks/bench_lockstep.py --fit --sizes
 #: 300,1000,2000,4000,6000,8000 --rounds 2``; README, "Speed"): ``BLOCK_FIXED_CPU_S + runs *
 #: RUN_CPU_S``. Both scale with the months; their ratio (how many runs amortise the fixed cost) does
-#: not. A run costs less the larger the block up to a few thousand runs (2.2 ms at 1,000, 1.8 at
-#: 4,000-8,000), so the size this chooses, ~4,000, is also about the fastest measured.
-BLOCK_FIXED_CPU_S = 0.68
-RUN_CPU_S = 0.00171
-#: the fixed cost may add at most this share to a run's cost: blocks of about 3,977 runs
+#: not. Re-fitted after the vectorised kernels (commit f5843a6, an AMD EPYC machine: 0.69, 1.29,
+#: 2.07, 3.84, 5.30 and 6.87 CPU-s); a run costs less the larger the block up to several thousand
+#: runs (1.29 ms at 1,000, 1.04 at 2,000, 0.86 at 8,000), so the size this chooses, ~6,000, is
+#: also about the fastest measured. It was 0.68 CPU-s + 1.71 ms (blocks of ~4,000) before.
+BLOCK_FIXED_CPU_S = 0.49
+RUN_CPU_S = 0.00080
+#: the fixed cost may add at most this share to a run's cost: blocks of about 6,125 runs
 #: (:func:`block_size` cuts a worker's runs into the nearest whole number of them)
 FIXED_SHARE = 0.10
 SPEED_BLOCK = int(np.ceil(BLOCK_FIXED_CPU_S / (FIXED_SHARE * RUN_CPU_S)))
@@ -269,15 +271,17 @@ def block_size(runs: int, months: int, columns: int, workers: int, own_pool: boo
     no more than fit ``BLOCK_MEMORY_BYTES`` (``columns`` recorded, ``stored`` of them stored), and
     small enough that every worker gets work (a local pool: at least one block per worker; another
     executor: ``FOREIGN_TASKS`` blocks). A worker's share of the runs is cut into the nearest whole
-    number of blocks of ``SPEED_BLOCK``, of equal size, so that no small last block pays the fixed
-    cost for a few runs (4,000 runs: one block, not 3,977 and 23); blocks stay within 2/3 and 3/2
-    of ``SPEED_BLOCK``, where a run costs about the least (README, "Speed")."""
+    number of blocks of ``SPEED_BLOCK``, or more where the memory budget binds, of equal size, so
+    that no small last block pays the fixed cost for a few runs (6,200 runs: one block, not 6,125
+    and 75); unless memory binds, blocks stay within 2/3 and 3/2 of ``SPEED_BLOCK``, where a run
+    costs about the least (README, "Speed")."""
     per_run = months * (columns * 8 + (stored * 8 + STORED_ROW_BYTES if stored else 0)) + RUN_STATE_BYTES
     by_memory = max(1, BLOCK_MEMORY_BYTES // per_run)
     share = workers if own_pool else FOREIGN_TASKS
     spread = -(-runs // max(1, share)) if share > 1 else runs
     blocks = max(1, int(spread / SPEED_BLOCK + 0.5))
-    return int(max(1, min(-(-spread // blocks), by_memory)))
+    blocks = max(blocks, -(-spread // by_memory))  # as many more as the memory budget needs
+    return int(max(1, -(-spread // blocks)))
 
 
 # ------------------------------------------------------------------------------------------ executing
