@@ -20,7 +20,8 @@ in one kernel, the choice's Gumbel noise (:func:`sim.philox.gumbels`, the only i
 it): numba calls the C library's ``log``, as numpy does on CPUs without AVX-512 (the two agreed on
 all of 150,000,000 values over the whole float range on such a machine); with AVX-512 numpy uses its
 own vectorised ``log``, which differs in the last bit for some values, so the noise is never
-computed by numpy (tests/test_philox.py checks it against numpy's to a few units in the last place).
+computed by numpy (tests/test_philox.py checks it against Python's ``math.log``, the C library's,
+bit for bit). numba would use Intel's SVML instead where the ``icc_rt`` package is installed.
 
 numba is imported here, and this module only by code that runs a model, so that ``hedgesim --help``
 and the scenario tools do not pay for it (~0.5 s).
@@ -47,7 +48,9 @@ def kernel(func: F) -> F:
 def inlined_kernel(func: F) -> F:
     """A small kernel that the kernels of its own file take in whole where they call it (numba's
     ``inline="always"``): a loop over replicates that calls it is then one loop the compiler can
-    vectorise (the Philox rounds, :func:`sim.philox.words`: ~8x faster with AVX-512)."""
+    vectorise (the Philox rounds, :func:`sim.philox.words`: ~8x faster with AVX-512). Only kernels
+    of its own file may call it, as for every kernel: numba's disk cache of a caller watches the
+    caller's file only, so it would keep an inlined copy from another file after that file changed."""
     return _compiled(func, inline="always")
 
 

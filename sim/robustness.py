@@ -60,7 +60,7 @@ from sim.streams import child_seed
 from sim.sweep.analysis import noise_notes, sensitivity, with_noise_floor
 from sim.sweep.design import DUMMY, METHODS, salib_problem
 from sim.sweep.experiment import Design, Method
-from sim.sweep.screening import calibrated
+from sim.sweep.screening import calibrated, strongest_first
 from sim.validation import (
     AS_SET,
     CONTRASTS,
@@ -348,15 +348,8 @@ def select(morris: pd.DataFrame, top: int, cap: int) -> list[str]:
     the dummy's floor; their union by strongest signal (mu* / floor), at most ``cap``."""
     above = morris[(morris["parameter"] != DUMMY) & (morris["below_noise_floor"] == False)]  # noqa: E712
     above = above.assign(signal=above["mu_star"] / above["noise_floor"].replace(0, np.nan))
-    best = _strongest_first(above, "signal").groupby("outcome", sort=False).head(top)
-    return list(dict.fromkeys(_strongest_first(best, "signal")["parameter"]))[:cap]
-
-
-def _strongest_first(table: pd.DataFrame, column: str) -> pd.DataFrame:
-    """``table`` by ``column``, largest first, ties by parameter name: the same order on every
-    machine (numpy's default sort orders ties otherwise on CPUs with AVX-512, where it uses
-    another algorithm, and Morris's mu* ties often: its statistics are discrete)."""
-    return table.sort_values([column, "parameter"], ascending=[False, True], kind="stable")
+    best = strongest_first(above, "signal", "parameter").groupby("outcome", sort=False).head(top)
+    return list(dict.fromkeys(strongest_first(best, "signal", "parameter")["parameter"]))[:cap]
 
 
 def total_order_floor(indices: pd.DataFrame) -> pd.DataFrame:
@@ -423,7 +416,7 @@ def knife_edges(stats: Sequence[Statistic], defaults: pd.DataFrame, default_runs
                       for p in by_bin.columns for q, v in by_bin[p].items()]
         mine = sobol[(sobol["outcome"] == s.key) & (sobol["parameter"] != DUMMY)]
         strong = mine[mine["ST"].notna() & (mine["below_noise_floor"] == False)]  # noqa: E712
-        strong = _strongest_first(strong, "ST")
+        strong = strongest_first(strong, "ST", "parameter")
         rows.append({"statistic": s.key, "pattern": s.pattern, "kind": s.kind.value, "label": s.label,
                      "expected": s.expected, "value_at_defaults": pooled_values[s.key],
                      "holds_at_defaults": at_default, "holds_share_defaults": noise,
@@ -660,7 +653,7 @@ def report(out: Path, doc: Path = DOC) -> str:
         floor = group["noise_floor"].iloc[0]
         above = group[(group["parameter"] != DUMMY) & (group["below_noise_floor"] == False)]  # noqa: E712
         scale, unit = (floor, "") if floor > 0 else (1.0, "μ* ")
-        above = _strongest_first(above.assign(signal=above["mu_star"] / scale), "signal")
+        above = strongest_first(above.assign(signal=above["mu_star"] / scale), "signal", "parameter")
         best = zip(above["parameter"][:5], above["signal"][:5], strict=True)
         named = ", ".join(f"`{_short(p)}` {unit}{s:.3g}" for p, s in best)
         more = f" and {len(above) - 5} more" if len(above) > 5 else ""
@@ -718,7 +711,7 @@ def _sobol_tables(sobol: pd.DataFrame, stats: pd.DataFrame) -> list[str]:
         floor = group["noise_floor"].iloc[0]
         out += [f"Noise floor (dummy ST + half-width): {_num(floor)}.", "",
                 "| coefficient | ST | ± | S1 | ± | |", "|---|---:|---:|---:|---:|---|"]
-        for _, g in _strongest_first(group, "ST").iterrows():
+        for _, g in strongest_first(group, "ST", "parameter").iterrows():
             flag = "dummy (the floor)" if g["parameter"] == DUMMY else (
                 "below the floor" if g["below_noise_floor"] else "")
             out.append(f"| `{g['parameter']}` | {_num(g['ST'])} | {_num(g['ST_conf'])} | {_num(g['S1'])} "

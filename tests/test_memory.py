@@ -82,14 +82,40 @@ def test_the_sweeps_chunk_leaves_no_model_behind(short, monkeypatch):
     task = ChunkTask(blocks, (short, short), 2,
                      {"mean_tension": Outcome(series="tension_china", reduce=Reducer.MEAN)}, ("tension_china",),
                      ("agents.china.assertiveness",))
+    enabled, frozen = gc.isenabled(), gc.get_freeze_count()
     gc.disable()  # the chunk frees each block itself: a worker's collector seldom runs a full pass
     try:
         runs, series = run_chunk(task)
         assert len(built) == 2
         assert [r() for r in built] == [None, None]
+        assert gc.get_freeze_count() == frozen, "what the chunk froze is thawed"
     finally:
-        gc.enable()
+        if enabled:
+            gc.enable()
     assert len(runs) == 3 and len(series) == 3 * short.months
+
+
+def test_a_chunk_leaves_what_others_froze_frozen_even_when_it_fails(short, monkeypatch):
+    """A caller's own gc.freeze (before forking, say) is not thawed by a chunk, and a chunk that
+    fails thaws what it froze."""
+    def failing(*args, **kwargs):
+        raise RuntimeError("a block failed")
+
+    task = ChunkTask((Block(np.array([0]), np.array([0]), np.array([11]), np.zeros((1, 0))),), (short,), 1,
+                     {"mean_tension": Outcome(series="tension_china", reduce=Reducer.MEAN)}, (), ())
+    monkeypatch.setattr(runner, "HedgingModel", failing)
+    assert gc.get_freeze_count() == 0
+    with pytest.raises(RuntimeError, match="a block failed"):
+        run_chunk(task)
+    assert gc.get_freeze_count() == 0
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        with pytest.raises(RuntimeError):
+            run_chunk(task)
+        assert gc.get_freeze_count() == frozen
+    finally:
+        gc.unfreeze()
 
 
 def test_the_registry_does_not_grow_with_runs(short):

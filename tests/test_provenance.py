@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from sim import provenance
@@ -76,13 +76,12 @@ def test_experiment_json_records_it() -> None:
     assert sweep_metadata(experiment, base_hash, design, ["hedgesim"])["git"] == provenance.git_state()
 
 
-def test_numpy_simd_is_what_numpy_found_on_this_cpu() -> None:
+def test_numpy_simd_is_recorded_beside_the_run_and_the_sweep() -> None:
     """The extensions numpy dispatches to on this CPU (with AVX-512 its exp and log are its own),
-    recorded beside the run and the sweep."""
+    recorded beside the run and the sweep, as JSON lists of names."""
     found = provenance.numpy_simd()
-    assert found == np.show_config(mode="dicts")["SIMD Extensions"]["found"]
-    assert all(isinstance(x, str) for x in found)
+    assert found and all(isinstance(x, str) and x for x in found)
     result = run_scenario(load_scenario("four_nos_relaxed").model_copy(update={"months": 2}), seed=1)
-    assert metadata(result, argv=["hedgesim"])["numpy_simd"] == found
+    assert json.loads(json.dumps(metadata(result, argv=["hedgesim"])))["numpy_simd"] == list(found)
     experiment, design, _, base_hash = prepare("demo")
     assert sweep_metadata(experiment, base_hash, design, ["hedgesim"])["numpy_simd"] == found

@@ -197,3 +197,81 @@ def test_every_vietnam_rule_has_a_behaviour_test():
     tested = {"one_depend", "china_first", "not_against_third_country", "refuse_security_sensitive",
               "regime_security", "cooperate_and_struggle"}
     assert set(VIETNAM_RULES) == tested, "a new Vietnam rule needs its own on/off test here"
+
+
+# --- each rule's mask and bonus, as defined over the whole menu ----------------------------------
+def _as_defined(rule_id: str, ctx, k) -> tuple[object, object]:
+    """``(forbid, reweight)`` of a rule written as its definition reads: each term over the whole
+    menu, masked to the moves it concerns. The rules compute only those columns (faster); the
+    values must be these (a zero bonus may be -0.0 where this gives +0.0: scores only add it)."""
+    import numpy as np
+
+    from sim.actions import ASSURANCE_ACTIONS
+    from sim.state import CHINA
+
+    w, m, t = ctx.world, ctx.menu, ctx.menu.targets
+    if rule_id == "one_depend":
+        excess = np.clip((w.threat - k.threat_threshold) / np.maximum(1e-9, 1 - k.threat_threshold), 0, 1)
+        cap = k.base_cap + (1 - k.base_cap) * excess
+        return (m.is_(Action.DEFENSE_TIES) & (w.defense[:, t] >= cap[:, None]),
+                np.where(m.is_(Action.DEFENSE_TIES), k.weight[:, None] * excess[:, None], 0.0))
+    if rule_id == "china_first":
+        new_tier = np.maximum(w.tier[:, t] + 1, w.offer_tier[:, t])
+        value = w.assurance_debt * (k.debt_weight + k.urgency * w.debt_age / k.assurance_within_months)
+        return (m.is_(Action.UPGRADE_PARTNERSHIP, Action.SEEK_UPGRADE) & (new_tier > w.tier[:, CHINA][:, None]),
+                np.where(m.is_(*ASSURANCE_ACTIONS) & (t == CHINA), value[:, None], 0.0))
+    if rule_id == "not_against_third_country":
+        cost = k.weight[:, None] * w.rivalry[:, t] * (k.suspicion_base[:, None] + w.china_suspicion[:, None])
+        deepening = m.is_(Action.DEFENSE_TIES, Action.UPGRADE_PARTNERSHIP, Action.SEEK_UPGRADE)
+        return None, np.where(deepening, -cost, 0.0)
+    if rule_id == "regime_security":
+        s, fear = k.sensitivity[:, None], w.regime_insecurity[:, None]
+        cost = s * fear * w.democracy_promotion[:, t] * k.western_cost[:, None]
+        western = m.is_(Action.UPGRADE_PARTNERSHIP, Action.SEEK_UPGRADE, Action.DEFENSE_TIES)
+        return None, (np.where(western, -cost, 0.0)
+                      + np.where(m.is_(Action.IDEOLOGICAL_BONDING), s * fear * k.bonding[:, None], 0.0))
+    if rule_id == "cooperate_and_struggle":
+        struggle = k.struggle[:, None] * (k.severity_base[:, None] + w.crisis_severity[:, None])
+        return None, w.in_crisis[:, None] * (
+            np.where(m.is_(Action.LEGAL_PROTEST, Action.STAND_FIRM), struggle, 0.0)
+            + np.where(m.is_(Action.PARTY_VISIT, Action.IDEOLOGICAL_BONDING), k.cooperate[:, None], 0.0))
+    assert rule_id == "china_red_lines"
+    rival_defense = (w.rivalry * w.defense)[:, 2:].max(axis=1, initial=0.0)
+    crossed = np.maximum(w.red_line, (rival_defense > k.defense_threshold).astype(float))
+    parity = ((w.tier[:, 2:] >= w.tier[:, [CHINA]]) * w.rivalry[:, 2:]).max(axis=1, initial=0.0)
+    coercion = m.is_(Action.GRAY_ZONE_INCIDENT, Action.ESCALATE, Action.THREATEN_FORCE, Action.ECONOMIC_PUNISHMENT)
+    return None, (np.where(coercion, k.weight[:, None] * crossed[:, None], 0.0)
+                  + np.where(m.is_(Action.WARNING), k.weight[:, None] * (crossed + k.parity_warning * parity)[:, None],
+                             0.0))
+
+
+@pytest.mark.parametrize("rule_id", ["one_depend", "china_first", "not_against_third_country", "regime_security",
+                                     "cooperate_and_struggle", "china_red_lines"])
+def test_a_rule_fills_the_columns_of_its_moves_as_its_definition_does(rule_id):
+    """On the replay's world after 30 months and on worlds scrambled with NaNs, zeros and values past
+    the thresholds, the rule's mask and bonus equal its definition over the whole menu."""
+    import numpy as np
+
+    from sim.rules.base import Context
+
+    model = HedgingModel("historical_2013_2024", seed=5, replicates=60, record_actions=False)
+    for _ in range(30):
+        model.step()
+    agent = model.china if rule_id == "china_red_lines" else model.vietnam
+    rule = next(r for r in agent.rules if r.id == rule_id)
+    w, rng = model.world, np.random.default_rng(7)
+    for trial in range(12):
+        if trial:
+            for name in ("threat", "regime_insecurity", "china_suspicion", "crisis_severity", "assurance_debt",
+                         "debt_age", "red_line", "defense", "rivalry", "democracy_promotion", "tier", "offer_tier"):
+                values = getattr(w, name)
+                values[:] = rng.choice([0.0, 0.3, 0.7, 1.0, 2.0, 3.0, np.nan], values.shape)
+            w.in_crisis[:] = rng.random(w.replicates) < 0.5
+        ctx = Context(w, agent.index, agent.menu)
+        forbid, reweight = _as_defined(rule_id, ctx, rule.k)
+        got_forbid, got_reweight = rule.forbid(ctx), rule.reweight(ctx)
+        if forbid is None:
+            assert got_forbid is None
+        else:
+            np.testing.assert_array_equal(got_forbid, forbid)
+        np.testing.assert_array_equal(got_reweight, reweight)  # NaN where NaN; -0.0 equals +0.0

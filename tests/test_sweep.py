@@ -459,8 +459,9 @@ def test_block_size_follows_the_cost_model_and_the_memory_budget():
     assert runner.block_size(100_000, 144, 15, workers=2) == 6_250, "50,000 runs a worker: 8 equal blocks"
     assert runner.block_size(6_200, 144, 15, workers=1) == 6_200, "one block, not 6,125 and 75"
     assert runner.block_size(12_000, 144, 15, workers=1) == 6_000, "two equal blocks, not 6,125 and 5,875"
+    assert runner.BLOCK_MEMORY_BYTES // (144 * 8 + runner.RUN_STATE_BYTES) > 3 / 2 * runner.SPEED_BLOCK
     for runs in range(runner.SPEED_BLOCK, 20 * runner.SPEED_BLOCK, 97):
-        size = runner.block_size(runs, 144, 5, workers=1)  # 5 series: the memory budget does not bind
+        size = runner.block_size(runs, 144, 1, workers=1)  # 1 series: the memory budget does not bind
         assert 2 / 3 * runner.SPEED_BLOCK <= size <= 3 / 2 * runner.SPEED_BLOCK, runs
         assert runs % size == 0 or runs % size >= size - -(-runs // size), "equal blocks, the last short by at most a run per block"
     assert runner.block_size(1_000, 144, 60, workers=2) == 500, "every worker gets work"

@@ -338,8 +338,9 @@ class GainsKernel:
                     terms.append((getattr(coefs, driver), at))
                 ends.append(len(terms))
         depth = max(len(factors) for _, factors in DRIVERS.values())
-        #: (entry x goal) of each cell; cell c's terms are ``ends[c]:ends[c + 1]``
+        #: (entry x goal) of each cell; cell c's terms are ``ends[c]:ends[c + 1]``, at least one
         self.cells, self.ends = np.array(cells, dtype=np.intp), np.array(ends, dtype=np.intp)
+        assert (np.diff(self.ends) > 0).all(), "a cell without terms: the kernel sums at least one"
         self.coefficients = np.ascontiguousarray(np.stack([c for c, _ in terms]))  # (T, R)
         self.factors = np.array([at + [-1] * (depth - len(at)) for _, at in terms], dtype=np.intp)
         self.depth = np.array([len(at) for _, at in terms], dtype=np.intp)
@@ -359,11 +360,12 @@ class GainsKernel:
 
 @kernel
 def _gain_cells(table, coefficients, factors, depth, ends, cells, width):  # pragma: no cover - compiled
-    """``(R, width)``: cell ``cells[c]`` of row r is the sum of its terms ``ends[c]:ends[c + 1]``, left
-    to right, added to zero; term t is ``coefficients[t, r]`` times ``table[factors[t, j], r]`` for
-    ``j < depth[t]``, in that order. Cells without terms are 0. Each step runs over all the
-    replicates at once (a replicate per column of ``table`` ``(K, R)`` and ``coefficients``
-    ``(T, R)``: loops the compiler vectorises), each replicate's arithmetic in its own order."""
+    """``(R, width)``: cell ``cells[c]`` of row r is the sum of its terms ``ends[c]:ends[c + 1]`` (at
+    least one), left to right, added to zero; term t is ``coefficients[t, r]`` times
+    ``table[factors[t, j], r]`` for ``j < depth[t]``, in that order. Other columns are 0. Each step
+    runs over all the replicates at once (a replicate per column of ``table`` ``(K, R)`` and
+    ``coefficients`` ``(T, R)``: loops the compiler vectorises), each replicate's arithmetic in its
+    own order."""
     R = table.shape[1]
     out = np.zeros((R, width))
     total, term = np.empty(R), np.empty(R)

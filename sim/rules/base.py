@@ -62,7 +62,8 @@ class Menu:
 
     actions: np.ndarray  # (M,) int
     targets: np.ndarray  # (M,) int, index into World.countries
-    _masks: dict[tuple, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
+    _masks: dict[tuple[Action, ...], np.ndarray] = field(default_factory=dict, repr=False, compare=False)
+    _columns: dict[tuple[Action, ...], np.ndarray] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def build(cls, items: list[tuple[Action, int]]) -> Menu:
@@ -80,12 +81,11 @@ class Menu:
 
     def columns(self, *actions: Action) -> np.ndarray:
         """The indices of the candidates that are any of ``actions`` (:meth:`is_`'s True cells)."""
-        key = ("columns", *actions)
-        cols = self._masks.get(key)
+        cols = self._columns.get(actions)
         if cols is None:
             cols = np.flatnonzero(self.is_(*actions))
             cols.setflags(write=False)
-            self._masks[key] = cols
+            self._columns[actions] = cols
         return cols
 
     def __len__(self) -> int:

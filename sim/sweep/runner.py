@@ -173,8 +173,12 @@ def run_chunk(task: ChunkTask) -> tuple[pd.DataFrame, pd.DataFrame]:
     # A model and its agents refer to each other, so only the cyclic garbage collector frees a
     # finished block, and in a worker's large, long-lived heap it seldom runs a full pass: a worker
     # grew by a block (30-60 MB) with each one. Each block is collected as it ends, and what the
-    # process held before the chunk is frozen out of those collections' walk (0.1 s each otherwise).
-    gc.freeze()
+    # process held before the chunk is frozen out of those collections' walk (0.1 s each otherwise),
+    # unless something froze objects already (a caller's own gc.freeze, another chunk in a thread):
+    # then nothing is frozen or thawed here.
+    freezing = gc.get_freeze_count() == 0
+    if freezing:
+        gc.freeze()
     try:
         for block, scenario in zip(task.blocks, task.scenarios, strict=True):
             block_runs, block_series = _run_block(task, block, scenario, report, read)
@@ -182,7 +186,8 @@ def run_chunk(task: ChunkTask) -> tuple[pd.DataFrame, pd.DataFrame]:
             series.append(block_series)
             gc.collect()
     finally:
-        gc.unfreeze()
+        if freezing:
+            gc.unfreeze()
     return pd.concat(runs, ignore_index=True), pd.concat(series, ignore_index=True)
 
 
@@ -240,8 +245,8 @@ def _series_rows(model: HedgingModel, values: np.ndarray, columns: list[str], id
 #: RUN_CPU_S``. Both scale with the months; their ratio (how many runs amortise the fixed cost) does
 #: not. Re-fitted after the vectorised kernels (commit f5843a6, an AMD EPYC machine: 0.69, 1.29,
 #: 2.07, 3.84, 5.30 and 6.87 CPU-s); a run costs less the larger the block up to several thousand
-#: runs (1.29 ms at 1,000, 1.04 at 2,000, 0.86 at 8,000), so the size this chooses, ~6,000, is
-#: also about the fastest measured. It was 0.68 CPU-s + 1.71 ms (blocks of ~4,000) before.
+#: runs (1.29 ms at 1,000, 1.04 at 2,000, 0.88 at 6,000, 0.86 at 8,000): the size this chooses,
+#: ~6,000, is within 3 % of the fastest measured. It was 0.68 CPU-s + 1.71 ms (~4,000) before.
 BLOCK_FIXED_CPU_S = 0.49
 RUN_CPU_S = 0.00080
 #: the fixed cost may add at most this share to a run's cost: blocks of about 6,125 runs

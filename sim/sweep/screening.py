@@ -146,13 +146,10 @@ def report(results_dir: Path, command: str) -> str:
         "|---|---:|---|---|",
     ]
     strong = indices[indices["signal"] >= SIGNAL]
-    # largest first, ties by name, stable: numpy's default sort orders ties otherwise on CPUs with
-    # AVX-512, and mu* ties often (the statistics are discrete)
-    best = strong.sort_values(["signal", "parameter", "outcome"], ascending=[False, True, True],
-                              kind="stable").drop_duplicates("parameter")
+    best = strongest_first(strong, "signal", "parameter", "outcome").drop_duplicates("parameter")
     for _, row in best.iterrows():
         mine = strong[strong["parameter"] == row["parameter"]]
-        mine = mine.sort_values(["signal", "outcome"], ascending=[False, True], kind="stable")
+        mine = strongest_first(mine, "signal", "outcome")
         which = ", ".join(mine["outcome"])
         lines.append(f"| `{row['parameter']}` | {row['signal']:.1f} | {row['outcome']} | {which} |")
     screened = sorted(set(indices["parameter"]) - set(best["parameter"]))
@@ -160,7 +157,7 @@ def report(results_dir: Path, command: str) -> str:
               f"{len(screened)} stay below {SIGNAL:g}x the noise floor for every outcome (candidates to "
               "keep at their defaults in calibration; listed at the end).", ""]
     for outcome, group in indices.groupby("outcome", sort=False):
-        top = group.sort_values(["mu_star", "parameter"], ascending=[False, True], kind="stable").head(TOP)
+        top = strongest_first(group, "mu_star", "parameter").head(TOP)
         lines += [f"## {outcome}", "", f"Noise floor {floor[outcome]:.3g}.", "",
                   "| coefficient | μ* | μ* conf. | μ | σ | μ* / floor |", "|---|---:|---:|---:|---:|---:|"]
         lines += [f"| `{r['parameter']}` | {r['mu_star']:.4g} | {r['mu_star_conf']:.2g} | {r['mu']:.3g} "
@@ -190,3 +187,10 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def strongest_first(table: pd.DataFrame, column: str, *ties: str) -> pd.DataFrame:
+    """``table`` by ``column``, largest first, ties by the ``ties`` columns in order (a name): the
+    same order on every machine. numpy's default sort, which orders ties by its algorithm, uses
+    another one on CPUs with AVX-512, and mu* and ST of discrete statistics tie often."""
+    return table.sort_values([column, *ties], ascending=[False] + [True] * len(ties))
