@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from sim.scenario.schema import Scenario
 
 VIETNAM, CHINA = 0, 1
+ALL = slice(None)  #: every replicate: the rows of the per-replicate arrays a computation may take
 
 #: crisis ladder rungs (DESIGN.md, "Crisis ladder")
 LADDER = ("none", "presence", "standoff", "water cannon or ramming",

@@ -15,11 +15,10 @@ from sim.coefficients import coef, count
 from sim.decision import bernoulli, logistic
 from sim.dynamics import open_offer
 from sim.scenario.schema import Frozen, Latitude, Longitude, Tier
-from sim.state import VIETNAM, World
+from sim.state import ALL, VIETNAM, World
 from sim.streams import Purpose
 
 TOP_TIER = int(Tier.COMPREHENSIVE_STRATEGIC)  # the highest tier a partner other than China reaches
-ALL = slice(None)  # every replicate (rows of the per-replicate arrays)
 
 
 class PartnerUtility(Frozen):

@@ -27,7 +27,7 @@ from sim.effects import apply_moves
 from sim.rules.base import Menu
 from sim.rules.binding import answer_effect
 from sim.scenario.schema import Country, Frozen, Tier
-from sim.state import CHINA, USE_OF_FORCE_RUNG, VIETNAM, World
+from sim.state import ALL, CHINA, USE_OF_FORCE_RUNG, VIETNAM, World
 from sim.streams import Purpose
 
 
@@ -447,19 +447,20 @@ class Vietnam(StateAgent):
         ok[:, cols] = ~(world.defense[:, m.targets[cols]] >= k.alliance_depth[:, None])
         return ok
 
-    def weights(self, world: World) -> np.ndarray:
-        """Goal weights ``(R, 5)`` after Kuik's regime switches."""
-        k, sw = self.k, self.k.regime
-        w = self._base_weights.copy()
+    def weights(self, world: World, rows: np.ndarray | slice = ALL) -> np.ndarray:
+        """Goal weights ``(R, 5)`` after Kuik's regime switches (``rows``: only these replicates'
+        rows, each its replicate's own)."""
+        k, sw, r = self.k, self.k.regime, rows
+        w = self._base_weights[r].copy()
         us = world.index(Country.UNITED_STATES.value)
-        us_reliability = world.commitment[:, us] * (sw.us_reliability_base + world.trust[:, us])
-        accommodate = us_reliability < k.us_reliability_threshold
-        balance = world.threat > k.china_threat_threshold
-        w[:, Goal.STABILITY] *= (np.where(accommodate, sw.accommodate_stability, 1.0)
-                                 * np.where(balance, sw.balance_stability, 1.0))
-        w[:, Goal.SECURITY] *= (np.where(balance, sw.balance_security, 1.0)
-                                * np.where(accommodate, sw.accommodate_security, 1.0))
-        w[:, Goal.PROSPERITY] *= 1.0 + world.shock_severity * (world.economic_shock > 0)
+        us_reliability = world.commitment[r, us] * (sw.us_reliability_base[r] + world.trust[r, us])
+        accommodate = us_reliability < k.us_reliability_threshold[r]
+        balance = world.threat[r] > k.china_threat_threshold[r]
+        w[:, Goal.STABILITY] *= (np.where(accommodate, sw.accommodate_stability[r], 1.0)
+                                 * np.where(balance, sw.balance_stability[r], 1.0))
+        w[:, Goal.SECURITY] *= (np.where(balance, sw.balance_security[r], 1.0)
+                                * np.where(accommodate, sw.accommodate_security[r], 1.0))
+        w[:, Goal.PROSPERITY] *= 1.0 + world.shock_severity[r] * (world.economic_shock[r] > 0)
         return w
 
     def balancing(self, world: World) -> np.ndarray:
@@ -533,12 +534,12 @@ class Vietnam(StateAgent):
         """
         rows = np.flatnonzero(proposed)
         by_kind = np.arange(len(AgreementKind))
-        w = self.weights(world)
-        benefit, cost = self.agreement_terms(world, by_kind)
-        value = benefit - cost * world.threat[:, None] * w[:, [Goal.SECURITY]]  # (R, kinds)
-        bonuses = [(rule.id, b[rows][:, kinds]) for rule in self.rules_in_force()
-                   if (b := rule.agreement_bonus(world, by_kind, cost)) is not None]
-        value = value[rows][:, kinds] + sum((b for _, b in bonuses), np.zeros((len(rows), len(kinds))))
+        w = self.weights(world, rows)
+        benefit, cost = self.agreement_terms(world, by_kind, rows)
+        value = benefit - cost * world.threat[rows, None] * w[:, [Goal.SECURITY]]  # (n, kinds)
+        bonuses = [(rule.id, b[:, kinds]) for rule in self.rules_in_force()
+                   if (b := rule.agreement_bonus(world, by_kind, cost, rows)) is not None]
+        value = value[:, kinds] + sum((b for _, b in bonuses), np.zeros((len(rows), len(kinds))))
         streams = self.model.streams
         shape = (world.replicates, len(kinds))
         merit = self.k.package.merit_sd[rows, None] * streams.of(Purpose.PACKAGE_MERIT).normal(
@@ -554,19 +555,20 @@ class Vietnam(StateAgent):
         out[rows] = signed
         return out
 
-    def agreement_terms(self, world: World, kinds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def agreement_terms(self, world: World, kinds: np.ndarray,
+                        rows: np.ndarray | slice = ALL) -> tuple[np.ndarray, np.ndarray]:
         """``(R, A)`` each agreement's benefit (its kind's, times the weight of the goal it serves;
-        a symbolic one also pays assurance debt) and its security cost per unit of threat."""
-        w, pk = self.weights(world), self.k.package
-        R = world.replicates
-        benefit, cost = np.zeros((R, len(kinds))), np.zeros((R, len(kinds)))
+        a symbolic one also pays assurance debt) and its security cost per unit of threat
+        (``rows``: only these replicates' rows)."""
+        w, pk, r = self.weights(world, rows), self.k.package, rows
+        benefit, cost = np.zeros((len(w), len(kinds))), np.zeros((len(w), len(kinds)))
         for kind, spec in AGREEMENTS.items():
             row = getattr(pk, kind.name.lower())
-            gain = row.benefit + (pk.symbolic_debt * world.assurance_debt
-                                  if kind is AgreementKind.SYMBOLIC else 0.0)
+            gain = row.benefit[r] + (pk.symbolic_debt[r] * world.assurance_debt[r]
+                                     if kind is AgreementKind.SYMBOLIC else 0.0)
             mask = kinds == kind
             benefit += np.where(mask, (gain * w[:, spec.goal])[:, None], 0.0)
-            cost += np.where(mask, row.security_cost[:, None], 0.0)
+            cost += np.where(mask, row.security_cost[r][:, None], 0.0)
         return benefit, cost
 
     def _sign(self, world: World, kinds: np.ndarray, signed: np.ndarray, rows: np.ndarray,

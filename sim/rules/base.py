@@ -18,7 +18,7 @@ from sim.actions import INDEX, Action
 from sim.calendar import Month, coerce_month
 from sim.coefficients import Arrays, Varied, compile_block, structure_table
 from sim.scenario.schema import Frozen
-from sim.state import World
+from sim.state import ALL, World
 from sim.suggest import suggest
 
 
@@ -141,10 +141,11 @@ class Rule:
         """``(R, M)`` utility added to each candidate; ``None`` if it changes nothing."""
         return None
 
-    def agreement_bonus(self, world: World, kinds: np.ndarray,
-                        security_cost: np.ndarray) -> np.ndarray | None:
+    def agreement_bonus(self, world: World, kinds: np.ndarray, security_cost: np.ndarray,
+                        rows: np.ndarray | slice = ALL) -> np.ndarray | None:
         """Utility added to each proposed agreement ``(R, A)`` of a package; ``kinds`` is (A,),
-        ``security_cost`` (R, A) each agreement's security cost per unit of threat."""
+        ``security_cost`` (R, A) each agreement's security cost per unit of threat; ``rows``: only
+        these replicates' rows (``security_cost`` is theirs)."""
         return None
 
     @classmethod

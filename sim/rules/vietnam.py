@@ -9,7 +9,7 @@ from sim.actions import ASSURANCE_ACTIONS, Action
 from sim.coefficients import coef, count
 from sim.rules.base import Context, Rule, RuleParams, register
 from sim.scenario.schema import Country
-from sim.state import CHINA, World
+from sim.state import ALL, CHINA, World
 
 
 class _FourNo(Rule):
@@ -182,9 +182,10 @@ class RefuseSecuritySensitive(Rule):
     source = "[VOA2023] (~10 of 45 refused, incl. critical minerals); [Grossman2023] (rare earths)"
     Params = RefuseSensitiveParams
 
-    def agreement_bonus(self, world: World, kinds: np.ndarray, security_cost: np.ndarray) -> np.ndarray:
-        k = self.k
-        return -k.weight[:, None] * security_cost * (k.threat_base[:, None] + world.threat[:, None])
+    def agreement_bonus(self, world: World, kinds: np.ndarray, security_cost: np.ndarray,
+                        rows: np.ndarray | slice = ALL) -> np.ndarray:
+        k, r = self.k, rows
+        return -k.weight[r, None] * security_cost * (k.threat_base[r, None] + world.threat[r, None])
 
 
 class RegimeSecurityParams(RuleParams):
