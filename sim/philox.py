@@ -72,9 +72,9 @@ def uniforms(key, rows, counts, label, word, n, open_interval):  # pragma: no co
     for j in range(0, n, 2):
         words(j, drawn, label, word, keys, first, second)
         for i in range(rows.shape[0]):
-            out[i, j] = _open(first[i]) if open_interval else first[i] / _TWO_53
+            out[i, j] = _uniform(first[i], open_interval)
             if j + 1 < n:
-                out[i, j + 1] = _open(second[i]) if open_interval else second[i] / _TWO_53
+                out[i, j + 1] = _uniform(second[i], open_interval)
     for i in range(rows.shape[0]):
         counts[rows[i]] += _ONE
     return out
@@ -126,6 +126,13 @@ def _pair(j, count, label, word, k0, k1):  # pragma: no cover - compiled
     c0, c1, c2, c3 = _block(np.uint64(j // 2), count, label, word, k0, k1)
     return (((c0 >> np.uint64(5)) << np.uint64(26)) | (c1 >> np.uint64(6)),
             ((c2 >> np.uint64(5)) << np.uint64(26)) | (c3 >> np.uint64(6)))
+
+
+@inlined_kernel
+def _uniform(bits, open_interval):  # pragma: no cover - compiled
+    """A 53-bit number as a uniform on [0, 1), ``bits / 2**53``, or with ``open_interval`` on (0, 1)
+    (:func:`_open`)."""
+    return _open(bits) if open_interval else bits / _TWO_53
 
 
 @inlined_kernel

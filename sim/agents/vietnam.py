@@ -535,7 +535,7 @@ class Vietnam(StateAgent):
         rows = np.flatnonzero(proposed)
         by_kind = np.arange(len(AgreementKind))
         w = self.weights(world, rows)
-        benefit, cost = self.agreement_terms(world, by_kind, rows)
+        benefit, cost = self.agreement_terms(world, by_kind, rows, w)
         value = benefit - cost * world.threat[rows, None] * w[:, [Goal.SECURITY]]  # (n, kinds)
         bonuses = [(rule.id, b[:, kinds]) for rule in self.rules_in_force()
                    if (b := rule.agreement_bonus(world, by_kind, cost, rows)) is not None]
@@ -555,12 +555,14 @@ class Vietnam(StateAgent):
         out[rows] = signed
         return out
 
-    def agreement_terms(self, world: World, kinds: np.ndarray,
-                        rows: np.ndarray | slice = ALL) -> tuple[np.ndarray, np.ndarray]:
+    def agreement_terms(self, world: World, kinds: np.ndarray, rows: np.ndarray | slice = ALL,
+                        weights: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """``(R, A)`` each agreement's benefit (its kind's, times the weight of the goal it serves;
         a symbolic one also pays assurance debt) and its security cost per unit of threat
-        (``rows``: only these replicates' rows)."""
-        w, pk, r = self.weights(world, rows), self.k.package, rows
+        (``rows``: only these replicates' rows; ``weights``: their :meth:`weights`, where the
+        caller has them already)."""
+        w = self.weights(world, rows) if weights is None else weights
+        pk, r = self.k.package, rows
         benefit, cost = np.zeros((len(w), len(kinds))), np.zeros((len(w), len(kinds)))
         for kind, spec in AGREEMENTS.items():
             row = getattr(pk, kind.name.lower())
