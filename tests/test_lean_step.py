@@ -75,6 +75,35 @@ def test_gain_cells_kernel_on_a_hand_written_table():
     np.testing.assert_array_equal(got, [[0.0, 5.0, 0.0, 4.0, 0.0], [0.0, 23.0, 0.0, -1.5, 0.0]])
 
 
+def test_utilities_are_the_gains_weighted_as_einsum_weighs_them(model):
+    """The utilities were first ``einsum("rmg,rg->rm", gains, weights)``: the fused kernel gives the
+    same bits, on gains whose coefficients and drivers differ per replicate and per partner, and
+    under weights of many sizes and signs (a zero among them)."""
+    v, w = model.vietnam, model.world
+    gains = term_by_term(v, w)
+    rng = np.random.default_rng(5)
+    for weights in (v.weights(w), rng.normal(0, 3, (R, len(Goal))), np.zeros((R, len(Goal)))):
+        got, conceding = v._weigh(w, weights)
+        expected = np.einsum("rmg,rg->rm", gains, weights)
+        assert got.view(np.int64).tolist() == expected.view(np.int64).tolist()
+        np.testing.assert_array_equal(conceding, gains[:, v._concede, :])
+    np.testing.assert_array_equal(v.utilities(w), np.einsum("rmg,rg->rm", gains, v.weights(w)))
+
+
+def test_weigh_adds_five_terms_in_einsum_s_order():
+    """Two lanes, ``(p0 + p2) + p4`` and ``p1 + p3``, added to zero: on terms where the order shows
+    (a left-to-right sum gives another number), the kernel gives einsum's."""
+    from sim.agents.vietnam import _weigh
+
+    p = [1.0, 1e16, 1.0, -1e16, 0.0]
+    assert _weigh(*p) == np.einsum("i,i->", np.array(p), np.ones(5)) == 2.0  # (1 + 1) + 0 + (1e16 - 1e16)
+    assert sum(p) == 0.0  # left to right, the ones are lost beside 1e16
+    rng = np.random.default_rng(9)
+    for _ in range(200):
+        terms = rng.normal(0, 1, 5) * 10.0 ** rng.integers(-8, 9, 5)
+        assert _weigh(*terms) == np.einsum("i,i->", terms, np.ones(5))
+
+
 def test_concession_terms_read_the_same_gains(model):
     v, w = model.vietnam, model.world
     i = int(np.flatnonzero(v.menu.is_(Action.CONCEDE))[0])

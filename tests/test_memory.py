@@ -318,3 +318,30 @@ def test_a_header_not_laid_out_as_written_is_read_whole_and_a_damaged_one_named(
     (tmp_path / "experiment.json").write_text(json.dumps({"experiment": 1}, indent=2))
     with pytest.raises(UnreadableOutputError, match="missing experiment_hash, total_runs, design"):
         store.header()
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_the_collector_is_paused_while_a_block_runs_and_left_as_it_was(short, monkeypatch, enabled):
+    """A block runs with the cyclic collector paused (its months make no cycles worth a walk);
+    the collector is left as the caller had it, also when a block fails."""
+    seen: list[bool] = []
+
+    def noting(*args, **kwargs):
+        seen.append(gc.isenabled())
+        return HedgingModel(*args, **kwargs)
+
+    task = ChunkTask((Block(np.array([0]), np.array([0]), np.array([11]), np.zeros((1, 0))),), (short,), 1,
+                     {"mean_tension": Outcome(series="tension_china", reduce=Reducer.MEAN)}, (), ())
+    monkeypatch.setattr(runner, "HedgingModel", noting)
+    was = gc.isenabled()
+    (gc.enable if enabled else gc.disable)()
+    try:
+        run_chunk(task)
+        assert seen == [False]
+        assert gc.isenabled() is enabled
+        monkeypatch.setattr(runner, "HedgingModel", lambda *a, **k: 1 / 0)
+        with pytest.raises(ZeroDivisionError):
+            run_chunk(task)
+        assert gc.isenabled() is enabled
+    finally:
+        (gc.enable if was else gc.disable)()

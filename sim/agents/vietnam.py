@@ -20,7 +20,7 @@ from pydantic import Field
 from sim.actions import ACTIONS, INDEX, Action, AgreementKind
 from sim.agents.base import StateAgent, register_agent
 from sim.coefficients import CALIBRATED, Arrays, coef, count, signed_range, table
-from sim.compiled import kernel
+from sim.compiled import inlined_kernel, kernel
 from sim.decision import bernoulli, logistic, softmax
 from sim.dynamics import end_crisis, trade_anchor
 from sim.effects import apply_moves
@@ -357,39 +357,87 @@ class GainsKernel:
                         self.cells, self.entries * len(Goal))
         return g.reshape(g.shape[0], self.entries, len(Goal))
 
+    def weighted(self, factors: dict[str, np.ndarray], weights: np.ndarray,
+                 keep: int) -> tuple[np.ndarray, np.ndarray]:
+        """``(R, E)`` each entry's gains weighted by the goals' ``weights`` ``(R, 5)``, which is
+        ``np.einsum("rmg,rg->rm", gains, weights)`` of :meth:`__call__`'s gains bit for bit
+        (:func:`_weigh`), and ``(R, 5)`` the gains of entry ``keep``: in one pass, without the
+        ``(R, E, 5)`` table of gains."""
+        return _weighted_cells(self.stacked(factors), self.coefficients, self.factors, self.depth,
+                               self.ends, self.cells, self.entries, np.ascontiguousarray(weights.T), keep)
+
 
 @kernel
 def _gain_cells(table, coefficients, factors, depth, ends, cells, width):  # pragma: no cover - compiled
-    """``(R, width)``: cell ``cells[c]`` of row r is the sum of its terms ``ends[c]:ends[c + 1]`` (at
-    least one), left to right, added to zero; term t is ``coefficients[t, r]`` times
-    ``table[factors[t, j], r]`` for ``j < depth[t]``, in that order. Other columns are 0. Each step
-    runs over all the replicates at once (a replicate per column of ``table`` ``(K, R)`` and
-    ``coefficients`` ``(T, R)``: loops the compiler vectorises), each replicate's arithmetic in its
-    own order."""
+    """``(R, width)``: cell ``cells[c]`` of row r is its :func:`_cell` added to zero; other columns
+    are 0. Each step runs over all the replicates at once (a replicate per column of ``table``
+    ``(K, R)`` and ``coefficients`` ``(T, R)``: loops the compiler vectorises), each replicate's
+    arithmetic in its own order."""
     R = table.shape[1]
     out = np.zeros((R, width))
     total, term = np.empty(R), np.empty(R)
     for c in range(cells.shape[0]):
-        for t in range(ends[c], ends[c + 1]):
-            term[:] = coefficients[t]
-            for j in range(depth[t]):
-                factor = table[factors[t, j]]
-                for r in range(R):
-                    term[r] = term[r] * factor[r]
-            if t == ends[c]:
-                total[:] = term
-            else:
-                for r in range(R):
-                    total[r] = total[r] + term[r]
+        _cell(table, coefficients, factors, depth, ends[c], ends[c + 1], term, total)
         cell = cells[c]
         for r in range(R):
             out[r, cell] = 0.0 + total[r]
     return out
 
 
-def _weighted(gains: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """``(R, M)``: each move's gains ``(R, M, 5)`` weighted by the goals' weights ``(R, 5)``."""
-    return np.einsum("rmg,rg->rm", gains, weights)
+@kernel
+def _weighted_cells(table, coefficients, factors, depth, ends, cells, entries, weights,
+                    keep):  # pragma: no cover - compiled
+    """``(R, entries)``: each entry's five gains (its cells as :func:`_gain_cells` gives them, 0 for
+    a goal without one) weighted by ``weights`` ``(5, R)`` and summed as :func:`_weigh` does; and
+    ``(R, 5)`` the gains of entry ``keep``. ``cells`` are in (entry, goal) order, as
+    :class:`GainsKernel` lists them."""
+    R, goals = table.shape[1], weights.shape[0]
+    out, kept = np.empty((R, entries)), np.zeros((R, goals))
+    gains, total, term = np.empty((goals, R)), np.empty(R), np.empty(R)
+    c = 0
+    for e in range(entries):
+        gains[:] = 0.0
+        while c < cells.shape[0] and cells[c] // goals == e:
+            _cell(table, coefficients, factors, depth, ends[c], ends[c + 1], term, total)
+            goal = cells[c] % goals
+            for r in range(R):
+                gains[goal, r] = 0.0 + total[r]
+            c += 1
+        for r in range(R):
+            out[r, e] = _weigh(gains[0, r] * weights[0, r], gains[1, r] * weights[1, r],
+                               gains[2, r] * weights[2, r], gains[3, r] * weights[3, r],
+                               gains[4, r] * weights[4, r])
+        if e == keep:
+            kept[:] = gains.T
+    return out, kept
+
+
+@inlined_kernel
+def _cell(table, coefficients, factors, depth, first, end, term, total):  # pragma: no cover - compiled
+    """Into ``total`` ``(R,)``: the sum of terms ``first:end`` (at least one), left to right; term t
+    is ``coefficients[t, r]`` times ``table[factors[t, j], r]`` for ``j < depth[t]``, in that order."""
+    R = table.shape[1]
+    for t in range(first, end):
+        term[:] = coefficients[t]
+        for j in range(depth[t]):
+            factor = table[factors[t, j]]
+            for r in range(R):
+                term[r] = term[r] * factor[r]
+        if t == first:
+            total[:] = term
+        else:
+            for r in range(R):
+                total[r] = total[r] + term[r]
+
+
+@inlined_kernel
+def _weigh(p0, p1, p2, p3, p4):  # pragma: no cover - compiled
+    """The sum of a move's five weighted gains as numpy's ``einsum("rmg,rg->rm")`` adds them (its
+    vectorised dot product of 5 terms on two lanes, numpy/_core/src/multiarray/einsum_sumprod.c.src,
+    ``sum_of_products_contig_contig_outstride0_two``, x86-64 baseline: a multiply, then an add):
+    lanes ``(p0 + p2) + p4`` and ``p1 + p3``, their sum added to zero. The model's numbers were
+    first computed with ``einsum``; this keeps them bit for bit (tests/test_lean_step.py)."""
+    return 0.0 + (((p0 + p2) + p4) + (p1 + p3))
 
 
 @register_agent
@@ -475,7 +523,11 @@ class Vietnam(StateAgent):
         return self._gains(_factors(world, self.balancing(world)))
 
     def utilities(self, world: World) -> np.ndarray:
-        return _weighted(self.gains(world), self.weights(world))
+        return self._weigh(world, self.weights(world))[0]
+
+    def _weigh(self, world: World, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The utilities ``(R, M)`` under goal ``weights`` ``(R, 5)``, and conceding's gains ``(R, 5)``."""
+        return self._gains.weighted(_factors(world, self.balancing(world)), weights, self._concede)
 
     def after_moves(self, world: World, actions: np.ndarray, targets: np.ndarray) -> None:
         r = np.arange(world.replicates)
@@ -509,16 +561,20 @@ class Vietnam(StateAgent):
     def decide(self, world: World):  # noqa: ANN201
         """Weigh the month's world once: the utilities of the choice, and what conceding was worth
         when it was made (remembered for the crisis record)."""
-        gains, weights = self.gains(world), self.weights(world)
-        self._terms_before_move = self._concession(gains, weights)
-        return super().decide(world, _weighted(gains, weights))
+        weights = self.weights(world)
+        utilities, conceding = self._weigh(world, weights)
+        self._terms_before_move = self._concession(conceding, weights)
+        return super().decide(world, utilities)
 
     def concession_terms(self, world: World) -> dict[str, np.ndarray]:
         """``goal -> (R,)``: what conceding is worth to each goal, weighted (the terms of the choice)."""
-        return self._concession(self.gains(world), self.weights(world))
+        weights = self.weights(world)
+        return self._concession(self._weigh(world, weights)[1], weights)
 
-    def _concession(self, gains: np.ndarray, weights: np.ndarray) -> dict[str, np.ndarray]:
-        weighted = gains[:, self._concede, :] * weights
+    @staticmethod
+    def _concession(gains: np.ndarray, weights: np.ndarray) -> dict[str, np.ndarray]:
+        """``goal -> (R,)``: conceding's gains ``(R, 5)`` weighted."""
+        weighted = gains * weights
         return {goal.name.lower(): weighted[:, goal] for goal in Goal}
 
     # --- a Chinese package of agreements (DESIGN.md, "Status anxiety") ------------------------------
