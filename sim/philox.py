@@ -86,13 +86,20 @@ def gumbels(key, counts, label, word, needed):  # pragma: no cover - compiled
     :func:`uniforms` gives every row (same counters), computed only where ``needed`` ``(R, n)`` is
     True and NaN elsewhere: each element has its own counter, so a needed one is the same number
     whichever others are needed. Every row's ``counts[r]`` is advanced by one. The Philox words of
-    a pair of elements are made for every row at once (:func:`words`, vectorised), the two
-    ``log``\\s only where needed. ``log`` is the C library's, as numpy's is on CPUs without
-    AVX-512 (sim/compiled.py)."""
+    a pair of elements are made for every row at once (:func:`words`, vectorised), and not at all
+    for a pair no row needs (a move no replicate may make this month); the two ``log``\\s only
+    where needed. ``log`` is the C library's, as numpy's is on CPUs without AVX-512
+    (sim/compiled.py)."""
     R, n = needed.shape
     out = np.full((R, n), np.nan)
     first, second = np.empty(R, dtype=np.uint64), np.empty(R, dtype=np.uint64)
+    wanted = np.zeros(n, dtype=np.bool_)
+    for r in range(R):
+        for j in range(n):
+            wanted[j] = wanted[j] | needed[r, j]
     for j in range(0, n, 2):
+        if not (wanted[j] or (j + 1 < n and wanted[j + 1])):
+            continue
         words(j, counts, label, word, key, first, second)
         for r in range(R):
             if needed[r, j]:

@@ -38,6 +38,20 @@ def without_offers(scenario: Scenario) -> Scenario:
     return scenario.model_copy(update={"events": type(scenario.events)(events)})
 
 
+def test_a_partner_values_the_moves_on_its_menu_and_only_those():
+    """Each partner's utilities are its menu's values, move by move; a move off every partner's
+    list of values is refused by name, not valued at zero."""
+    model = _model()
+    for partner in model.others:
+        values = partner.values(model.world)
+        assert set(values) == set(partner.MOVES)
+        got = partner.utilities(model.world)
+        for m, i in enumerate(partner.menu.actions):
+            np.testing.assert_array_equal(got[:, m], values[partner.action_of(i)])
+    with pytest.raises(ValueError, match="no value for use_force"):
+        model.others[0].value_of(Action.USE_FORCE, model.world)
+
+
 # ----------------------------------------------------------------- partners offer by their interest
 @pytest.mark.parametrize("quantity, rises", [
     ("rivalry", True),        # a rival of China values Vietnam more

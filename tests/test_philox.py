@@ -117,12 +117,13 @@ def test_a_run_compiles_its_kernels_where_no_cache_directory_can_be_written():
 
 
 def test_gumbel_noise_where_needed_is_the_full_draws_numbers_bit_for_bit():
-    """A choice computes noise only on the moves it may make: those numbers are the full draw's,
-    bit for bit; the others are NaN; and the next draw of the stream is the same as after a full
+    """A choice computes noise only on the moves it may make (none for a pair of moves no replicate
+    may make): those numbers are the full draw's, bit for bit; the others are NaN; and the next draw of the stream is the same as after a full
     draw (the counters advanced alike)."""
     R, M = 60, 13
     needed = np.random.default_rng(0).random((R, M)) < 0.4
     needed[0], needed[1] = False, True  # a replicate with no possible move, one with every move
+    needed[:, 4:6] = needed[:, M - 1] = False  # moves no replicate may make: a pair, the last alone
     full_streams, where_streams = (ReplicateStreams(list(range(R)), lambda: 3) for _ in range(2))
     full = full_streams.of(Purpose.MOVE_CHOICE, "china").gumbel((R, M))
     got = where_streams.of(Purpose.MOVE_CHOICE, "china").gumbel_where(needed)

@@ -107,25 +107,35 @@ class Partner(StateAgent):
         return ~(self.menu.is_(Action.UPGRADE_OFFER) & offer_open[:, None])
 
     def values(self, world: World) -> dict[Action, np.ndarray]:
-        """Value of each move, shape ``(R,)``: commitment drives engagement, threat invites help."""
+        """Value of each move on the menu, shape ``(R,)``: commitment drives engagement, threat
+        invites help (:meth:`value_of`)."""
+        return {action: self.value_of(action, world) for action in self.MOVES}
+
+    def value_of(self, action: Action, world: World) -> np.ndarray:
+        """Value of one move, shape ``(R,)``."""
         me, k, u = self.index, self.k, self.k.utility
         commit, threat = world.commitment[:, me], world.threat
-        return {
-            Action.UPGRADE_OFFER: sum(self.upgrade_interest(world).values()),
-            Action.ODA: u.oda_commitment * commit + u.oda_interdependence * world.interdependence[:, me]
-            - u.oda_cost,
-            Action.COAST_GUARD_AID: (u.coast_guard_scale * commit * threat
-                                     * (u.coast_guard_rivalry_base + k.rivalry_with_china)
-                                     - u.coast_guard_cost),
-            Action.ARMS_SALE: (world.arms_supplier[:, me] * world.reliability[:, me]
-                               * (u.arms_threat_base + threat) - u.arms_cost),
-            Action.MARITIME_AID: (u.maritime_scale * commit * threat
-                                  * (u.maritime_rivalry_base + k.rivalry_with_china) - u.maritime_cost),
-            Action.DEMOCRACY_PROMOTION: world.democracy_promotion[:, me] - u.democracy_cost,
-            Action.SANCTIONS_PRESSURE: np.zeros(world.replicates),
-            Action.IDEOLOGICAL_SOLIDARITY: u.solidarity_trust * world.trust[:, me] - u.solidarity_cost,
-            Action.HOLD: np.zeros(world.replicates),
-        }
+        if action is Action.UPGRADE_OFFER:
+            return sum(self.upgrade_interest(world).values())
+        if action is Action.ODA:
+            return (u.oda_commitment * commit + u.oda_interdependence * world.interdependence[:, me]
+                    - u.oda_cost)
+        if action is Action.COAST_GUARD_AID:
+            return (u.coast_guard_scale * commit * threat
+                    * (u.coast_guard_rivalry_base + k.rivalry_with_china) - u.coast_guard_cost)
+        if action is Action.ARMS_SALE:
+            return (world.arms_supplier[:, me] * world.reliability[:, me] * (u.arms_threat_base + threat)
+                    - u.arms_cost)
+        if action is Action.MARITIME_AID:
+            return (u.maritime_scale * commit * threat * (u.maritime_rivalry_base + k.rivalry_with_china)
+                    - u.maritime_cost)
+        if action is Action.DEMOCRACY_PROMOTION:
+            return world.democracy_promotion[:, me] - u.democracy_cost
+        if action is Action.IDEOLOGICAL_SOLIDARITY:
+            return u.solidarity_trust * world.trust[:, me] - u.solidarity_cost
+        if action in (Action.SANCTIONS_PRESSURE, Action.HOLD):
+            return np.zeros(world.replicates)
+        raise ValueError(f"{type(self).__name__} has no value for {action.value}")
 
     def upgrade_interest(self, world: World, rows: np.ndarray | slice = ALL) -> dict[str, np.ndarray]:
         """``term -> (R,)``: what a higher tier with Vietnam is worth to this partner — Vietnam's
@@ -158,10 +168,9 @@ class Partner(StateAgent):
         return agreed
 
     def utilities(self, world: World) -> np.ndarray:
-        values = self.values(world)
         out = np.empty((world.replicates, len(self.menu)))
         for m, i in enumerate(self.menu.actions):
-            out[:, m] = values[self.action_of(i)]  # one value, or one per replicate
+            out[:, m] = self.value_of(self.action_of(i), world)
         return out
 
     def after_moves(self, world: World, actions: np.ndarray, targets: np.ndarray) -> None:
