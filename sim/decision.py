@@ -31,7 +31,10 @@ def softmax(scores: np.ndarray, temperature: float | np.ndarray) -> np.ndarray:
 
 def per_row(temperature: float | np.ndarray, rows: int) -> np.ndarray:
     """A temperature (one value, or one per replicate ``(R, 1)``) as a contiguous ``(rows,)`` array."""
-    return np.ascontiguousarray(np.broadcast_to(np.asarray(temperature, dtype=float), (rows, 1)).reshape(-1))
+    t = np.asarray(temperature, dtype=float)
+    if t.shape == (rows, 1):  # one per replicate, as the agents give it: no broadcast to build
+        return np.ascontiguousarray(t[:, 0])
+    return np.ascontiguousarray(np.broadcast_to(t, (rows, 1)).reshape(-1))
 
 
 @kernel

@@ -194,8 +194,7 @@ def open_offer(world: World, partner: int, where: np.ndarray, tier: np.ndarray |
     """Put an upgrade to ``tier`` on the table for ``offer_open_months`` where ``where`` is True."""
     if partner == CHINA or not where.any():
         return
-    tier = np.minimum(np.broadcast_to(np.asarray(tier, dtype=float), where.shape),
-                      int(Tier.COMPREHENSIVE_STRATEGIC))
+    tier = np.minimum(np.asarray(tier, dtype=float), int(Tier.COMPREHENSIVE_STRATEGIC))  # (R,) or one
     months = world.k.dynamics.offer_open_months
     world.offer_months[:, partner] = np.where(where, months, world.offer_months[:, partner])
     world.offer_tier[:, partner] = np.where(where, tier, world.offer_tier[:, partner])

@@ -49,8 +49,11 @@ def apply_moves(world: World, actor: int, actions: np.ndarray, targets: np.ndarr
     if not (actions >= 0).any():
         return
     w = world
-    _apply_rows(_KINDS, _PLACES, _COLUMNS, actor, actions, np.asarray(targets, dtype=np.int64),
-                np.ascontiguousarray(np.broadcast_to(np.asarray(scale, dtype=float), actions.shape)),
+    scale = np.asarray(scale, dtype=float)
+    if scale.shape != actions.shape:  # one factor for all: as an (R,) array for the kernel
+        scale = np.full(actions.shape, scale) if scale.ndim == 0 else np.broadcast_to(scale, actions.shape)
+    scale = np.ascontiguousarray(scale)
+    _apply_rows(_KINDS, _PLACES, _COLUMNS, actor, actions, np.asarray(targets, dtype=np.int64), scale,
                 w.k.effects, w.trust, w.tension, w.interdependence, w.defense, w.tier, w.offer_tier,
                 w.arms_supplier, w.sanctioned_months, w.threat, w.regime_insecurity, w.capability,
                 w.assurance_debt, w.china_suspicion, w.reputation_cost, w.escalation, w.assurance_acts,

@@ -252,8 +252,10 @@ class China(StateAgent):
                                          - u.punishment_interdependence * interdep - u.punishment_cost),
             Action.HOLD: np.zeros(world.replicates),
         }
-        return np.stack([np.broadcast_to(values[self.action_of(i)], (world.replicates,))
-                         for i in m.actions], axis=1)
+        out = np.empty((world.replicates, len(m)))
+        for j, i in enumerate(m.actions):
+            out[:, j] = values[self.action_of(i)]  # one value, or one per replicate
+        return out
 
     def after_moves(self, world: World, actions: np.ndarray, targets: np.ndarray) -> None:
         k, L, u = self.k, self.k.ladder, self.k.utility
