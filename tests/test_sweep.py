@@ -138,6 +138,31 @@ def test_reducers_and_windows():
     np.testing.assert_allclose(reduce_outcomes(values, ["x"], start, {"o": window})["o"], [2, 20])
 
 
+@pytest.mark.parametrize("reducer", list(Reducer))
+def test_an_outcome_does_not_hold_its_window_of_months_alive(reducer):
+    """Each outcome owns its (R,) values: a view into its (R, months) window would keep the window
+    in memory as long as the runs table (~1 KB a run per such outcome, in a worker's peak)."""
+    values = np.arange(24.0).reshape(12, 2, 1)
+    got = reduce_outcomes(values, ["x"], Month(2025, 1), {"o": Outcome(series="x", reduce=reducer)})["o"]
+    assert got.base is None and got.shape == (2,)
+
+
+def test_the_stored_series_are_a_row_per_run_and_month_in_run_order():
+    """A block's (months, R, columns) values become rows run by run, month by month, with the
+    kept columns in the order asked, and the run, step and date first."""
+    class Recorded:
+        def recorded_dates(self) -> list[str]:
+            return ["2025-01", "2025-02", "2025-03"]
+
+    values = np.arange(3 * 2 * 4, dtype=float).reshape(3, 2, 4)  # month m, run r, column c: 8m + 4r + c
+    got = runner._series_rows(Recorded(), values, ["a", "b", "c", "d"], np.array([7, 9]), ("c", "a"))
+    assert list(got.columns) == ["run", "step", "date", "c", "a"]
+    assert got["run"].tolist() == [7, 7, 7, 9, 9, 9] and got["step"].tolist() == [1, 2, 3] * 2
+    assert got["date"].tolist() == ["2025-01", "2025-02", "2025-03"] * 2
+    assert got["c"].tolist() == [2.0, 10.0, 18.0, 6.0, 14.0, 22.0]
+    assert got["a"].tolist() == [0.0, 8.0, 16.0, 4.0, 12.0, 20.0]
+
+
 # ------------------------------------------------------------------------------------------ running
 def test_serial_parallel_and_chunking_give_identical_tables(tmp_path, short_scenario):
     exp = experiment_file(tmp_path, short_scenario, TINY)
@@ -473,8 +498,8 @@ def test_block_size_follows_the_cost_model_and_the_memory_budget():
     assert runner.block_size(100_000, 600, 400, workers=1) <= 256 * 2**20 // (600 * 400 * 8 + runner.RUN_STATE_BYTES)
     # the stored series, returned as a table, count too: the default outcomes' 15, recorded and stored
     stored = 144 * (15 * 8 + 15 * 8 + runner.STORED_ROW_BYTES) + runner.RUN_STATE_BYTES
-    assert runner.BLOCK_MEMORY_BYTES // stored == 2_003
-    assert runner.block_size(100_000, 144, 15, workers=2, stored=15) == 2_000, "25 equal blocks a worker"
+    assert runner.BLOCK_MEMORY_BYTES // stored == 3_155
+    assert runner.block_size(100_000, 144, 15, workers=2, stored=15) == 3_125, "16 equal blocks a worker"
 
 
 def test_a_task_that_cannot_be_pickled_fails_at_once_with_one_clear_error(short_scenario):

@@ -19,8 +19,8 @@ REDUCERS: dict[Reducer, Callable[[np.ndarray], np.ndarray]] = {
     Reducer.MEDIAN: lambda x: np.median(x, axis=1),
     Reducer.MIN: lambda x: x.min(axis=1),
     Reducer.MAX: lambda x: x.max(axis=1),
-    Reducer.FIRST: lambda x: x[:, 0],
-    Reducer.LAST: lambda x: x[:, -1],
+    Reducer.FIRST: lambda x: x[:, 0].copy(),  # not a view: it would hold the whole window alive
+    Reducer.LAST: lambda x: x[:, -1].copy(),
     Reducer.SUM: lambda x: x.sum(axis=1),
     Reducer.STD: lambda x: x.std(axis=1),
     Reducer.ANY: lambda x: (x != 0).any(axis=1).astype(float),

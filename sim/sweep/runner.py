@@ -196,6 +196,8 @@ def run_chunk(task: ChunkTask) -> tuple[pd.DataFrame, pd.DataFrame]:
     finally:
         if freezing:
             gc.unfreeze()
+    if len(runs) == 1:  # one block (a sweep's usual chunk): its tables as they are, not a copy
+        return runs[0], series[0]
     return pd.concat(runs, ignore_index=True), pd.concat(series, ignore_index=True)
 
 
@@ -235,13 +237,19 @@ def run_chunk_bytes(payload: bytes) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 def _series_rows(model: HedgingModel, values: np.ndarray, columns: list[str], ids: np.ndarray,
                  keep: tuple[str, ...]) -> pd.DataFrame:
+    """The stored series, a row per run and month: the kept columns of ``values`` ``(months, R,
+    columns)`` copied once, run by run, into one block the table holds as it is (no copy per
+    column, none to consolidate them), then the run, step and date."""
     months, reps = values.shape[0], values.shape[1]
-    dates = model.recorded_dates()
-    table: dict[str, Any] = {"run": np.repeat(ids, months), "step": np.tile(np.arange(1, months + 1), reps),
-                             "date": np.tile(dates, reps)}
-    for name in keep:
-        table[name] = values[:, :, columns.index(name)].T.reshape(-1)
-    return pd.DataFrame(table)
+    kept = np.empty((reps, months, len(keep)))
+    for j, name in enumerate(keep):
+        kept[:, :, j] = values[:, :, columns.index(name)].T
+    table = pd.DataFrame(kept.reshape(reps * months, len(keep)), columns=list(keep), copy=False)
+    dates = pd.Series(model.recorded_dates(), dtype="str")  # each month's date made once, then repeated
+    table.insert(0, "date", dates.take(np.tile(np.arange(months), reps)).array)
+    table.insert(0, "step", np.tile(np.arange(1, months + 1), reps))
+    table.insert(0, "run", np.repeat(ids, months))
+    return table
 
 
 # ------------------------------------------------------------------------------------------ block size
@@ -269,10 +277,12 @@ BLOCK_MEMORY_BYTES = 256 * 2**20
 #: 4,000 runs of the replay recording 15 series was 41 and 39 KB per run, of which the series are 17 KB
 RUN_STATE_BYTES = 24 * 2**10
 #: a stored month of a run beyond its values: its run, step and date, and the copies made while the
-#: table is assembled and sent to the sweep (pandas, pickle). Fitted to a worker's peak memory over
-#: ``run_chunk`` and pickling its result: 137 and 129 KB per run for blocks of 1,000 and 4,000 runs
-#: of the replay recording and storing the default outcomes' 15 series
-STORED_ROW_BYTES = 520
+#: table is sent to the sweep (pickle). Fitted to a worker's peak resident memory over ``run_chunk``
+#: and pickling its result as the pool does (protocol 4), above what it held before: 82.3, 81.6 and
+#: 81.5 KB per run for blocks of 1,000, 2,000 and 4,000 runs of the replay recording and storing the
+#: default outcomes' 15 series (the formula gives 83 KB). It was 520 (134 KB a run) while the table
+#: was assembled column by column and outcomes held their windows alive (96-103 KB measured).
+STORED_ROW_BYTES = 180
 #: tasks to give an executor whose size is unknown (Dask), when there are too few runs to fill
 #: blocks of SPEED_BLOCK
 FOREIGN_TASKS = 8
