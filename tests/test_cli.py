@@ -190,3 +190,23 @@ def test_an_out_under_a_file_is_a_clear_error_and_no_plots_is_reported_honestly(
     assert "Traceback" not in capsys.readouterr().err
     assert main(["run", "south_china_sea_flareup", "--out", str(tmp_path / "np"), "--no-plots"]) == 0
     assert "plots" not in capsys.readouterr().out.splitlines()[-1]
+
+
+def test_no_module_defines_anything_after_its_main_guard() -> None:
+    """``python -m sim.x`` runs ``main()`` at the ``if __name__ == "__main__":`` guard: a function
+    defined below it does not exist yet when ``main`` calls it (``python -m sim.sweep.screening
+    report`` failed so, with a NameError on ``strongest_first``)."""
+    import ast
+    from pathlib import Path
+
+    import sim
+
+    late = []
+    for path in Path(sim.__file__).parent.rglob("*.py"):
+        body = ast.parse(path.read_text(encoding="utf-8")).body
+        guards = [i for i, node in enumerate(body) if isinstance(node, ast.If)
+                  and "__main__" in ast.unparse(node.test)]
+        if guards:
+            late += [f"{path.name}:{node.lineno}" for node in body[guards[0] + 1:]
+                     if isinstance(node, ast.FunctionDef | ast.ClassDef | ast.Assign)]
+    assert late == []

@@ -60,3 +60,4 @@ def test_mesa_chart_component_plots_the_columns() -> None:
     series = model.series()
     for column in ("hedging_index", "tension_china"):
         np.testing.assert_allclose(drawn[column], series[column].to_numpy())
+

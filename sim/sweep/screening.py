@@ -167,6 +167,13 @@ def report(results_dir: Path, command: str) -> str:
     return "\n".join(lines)
 
 
+def strongest_first(table: pd.DataFrame, column: str, *ties: str) -> pd.DataFrame:
+    """``table`` by ``column``, largest first, ties by the ``ties`` columns in order (a name): the
+    same order on every machine. numpy's default sort, which orders ties by its algorithm, uses
+    another one on CPUs with AVX-512, and mu* and ST of discrete statistics tie often."""
+    return table.sort_values([column, *ties], ascending=[False] + [True] * len(ties))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="what", required=True)
@@ -187,10 +194,3 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
-
-
-def strongest_first(table: pd.DataFrame, column: str, *ties: str) -> pd.DataFrame:
-    """``table`` by ``column``, largest first, ties by the ``ties`` columns in order (a name): the
-    same order on every machine. numpy's default sort, which orders ties by its algorithm, uses
-    another one on CPUs with AVX-512, and mu* and ST of discrete statistics tie often."""
-    return table.sort_values([column, *ties], ascending=[False] + [True] * len(ties))
