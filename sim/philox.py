@@ -80,18 +80,21 @@ def uniforms(key, rows, counts, label, word, n, open_interval):  # pragma: no co
     return out
 
 
+#: what :func:`open_where` puts where no number is needed: a number in (0, 1), so that ``log`` of
+#: the whole array stays on numpy's fast path (NaN there would make it ~2x slower)
+PLACEHOLDER = 0.5
+
+
 @kernel
-def gumbels(key, counts, label, word, needed):  # pragma: no cover - compiled
-    """``(R, n)`` standard Gumbel numbers ``-log(-log(u))`` of the open-interval uniforms
-    :func:`uniforms` gives every row (same counters), computed only where ``needed`` ``(R, n)`` is
-    True and NaN elsewhere: each element has its own counter, so a needed one is the same number
-    whichever others are needed. Every row's ``counts[r]`` is advanced by one. The Philox words of
-    a pair of elements are made for every row at once (:func:`words`, vectorised), and not at all
-    for a pair no row needs (a move no replicate may make this month); the two ``log``\\s only
-    where needed. ``log`` is the C library's, as numpy's is on CPUs without AVX-512
-    (sim/compiled.py)."""
+def open_where(key, counts, label, word, needed):  # pragma: no cover - compiled
+    """``(R, n)`` the open-interval uniforms :func:`uniforms` gives every row (same counters) where
+    ``needed`` ``(R, n)`` is True, :data:`PLACEHOLDER` elsewhere: each element has its own counter,
+    so a needed one is the same number whichever others are needed. Every row's ``counts[r]`` is
+    advanced by one. The Philox words of a pair of elements are made for every row at once
+    (:func:`words`, vectorised), and not at all for a pair no row needs (a move no replicate may
+    make this month)."""
     R, n = needed.shape
-    out = np.full((R, n), np.nan)
+    out = np.full((R, n), PLACEHOLDER)
     first, second = np.empty(R, dtype=np.uint64), np.empty(R, dtype=np.uint64)
     wanted = np.zeros(n, dtype=np.bool_)
     for r in range(R):
@@ -103,11 +106,23 @@ def gumbels(key, counts, label, word, needed):  # pragma: no cover - compiled
         words(j, counts, label, word, key, first, second)
         for r in range(R):
             if needed[r, j]:
-                out[r, j] = _gumbel(_open(first[r]))
+                out[r, j] = _open(first[r])
             if j + 1 < n and needed[r, j + 1]:
-                out[r, j + 1] = _gumbel(_open(second[r]))
+                out[r, j + 1] = _open(second[r])
     for r in range(R):
         counts[r] += _ONE
+    return out
+
+
+@kernel
+def gumbels(u):  # pragma: no cover - compiled
+    """The standard Gumbel numbers ``-log(-log(u))`` of uniforms ``u`` ``(R, n)`` on (0, 1), with
+    the C library's ``log``: the same bits on every CPU numpy runs on (numpy's own vectorised
+    ``log``, used on CPUs with AVX-512, differs from it in the last bit for ~0.3 % of values)."""
+    out = np.empty_like(u)
+    for r in range(u.shape[0]):
+        for j in range(u.shape[1]):
+            out[r, j] = -np.log(-np.log(u[r, j]))
     return out
 
 
@@ -118,12 +133,6 @@ def words(j, counts, label, word, key, first, second):  # pragma: no cover - com
     without branches, which the compiler vectorises)."""
     for r in range(counts.shape[0]):
         first[r], second[r] = _pair(j, counts[r], label, word, key[0, r], key[1, r])
-
-
-@kernel
-def _gumbel(u):  # pragma: no cover - compiled
-    """The standard Gumbel number of a uniform ``u`` on (0, 1): ``-log(-log(u))``."""
-    return -np.log(-np.log(u))
 
 
 @inlined_kernel

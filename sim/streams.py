@@ -166,26 +166,30 @@ class Stream:
         return loc + scale * self._draw(size, where, ndtri, compact)
 
     def gumbel(self, size: int | tuple[int, ...]) -> np.ndarray:
-        """Standard Gumbel, ``-log(-log(u))`` of a uniform on (0, 1): :meth:`gumbel_where` with every
-        element needed (one implementation: numpy's ``log`` and the C library's, which the compiled
-        noise uses, differ in the last bit on CPUs with AVX-512)."""
-        shape = (size,) if isinstance(size, int | np.integer) else tuple(size)
-        return self.gumbel_where(np.ones(shape, dtype=bool))
-
-    def gumbel_where(self, needed: np.ndarray) -> np.ndarray:
-        """Standard Gumbel numbers over ``needed.shape`` (every replicate draws), computed only
-        where ``needed`` is True and NaN elsewhere, which costs nothing (compiled,
-        :func:`sim.philox.gumbels`): a choice needs noise only on the moves it may make. A needed
-        element is the same number whichever others are needed."""
+        """Standard Gumbel, ``-log(-log(u))`` of each uniform of :meth:`open_where` with every element
+        needed, with the C library's ``log`` (:func:`sim.philox.gumbels`): the noise whose top-k
+        :func:`sim.decision.choose` takes."""
         from sim.philox import gumbels
+
+        shape = (size,) if isinstance(size, int | np.integer) else tuple(size)
+        u = self.open_where(np.ones(shape, dtype=bool))
+        return gumbels(u.reshape(shape[0], -1)).reshape(shape)
+
+    def open_where(self, needed: np.ndarray) -> np.ndarray:
+        """Uniform numbers on the open (0, 1) over ``needed.shape`` (every replicate draws), computed
+        only where ``needed`` is True, which costs nothing elsewhere (compiled,
+        :func:`sim.philox.open_where`; :data:`sim.philox.PLACEHOLDER` there): a choice needs noise
+        only on the moves it may make. A needed element is the same number whichever others are
+        needed."""
+        from sim.philox import open_where
 
         needed = np.asarray(needed, dtype=bool)
         if needed.ndim < 1 or needed.shape[0] != self.streams.replicates:
             raise ValueError(f"leading axis of {needed.shape} != {self.streams.replicates} replicates")
         month, counts = self.streams.occurrences(self.purpose, self.label)
         flat = np.ascontiguousarray(needed.reshape(needed.shape[0], -1))
-        noise = gumbels(self.streams.keys, counts, np.uint64(self.label), self._word(month), flat)
-        return noise.reshape(needed.shape)
+        u = open_where(self.streams.keys, counts, np.uint64(self.label), self._word(month), flat)
+        return u.reshape(needed.shape)
 
 
 def _per_row(x: np.ndarray, ndim: int) -> np.ndarray:

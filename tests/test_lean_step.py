@@ -295,6 +295,59 @@ def test_choice_kernel_equals_its_definition_bit_for_bit(k):
     assert (got[0] == -1).all() and (got[1, 2:] == -1).all()
 
 
+def test_a_choice_whose_keys_nearly_tie_is_made_on_the_c_librarys_noise():
+    """Keys made from numpy's ``log`` decide a row only where they are clearly apart; rows whose
+    deciding keys are within the tolerance are flagged and chosen again on the C library's noise,
+    so the picks equal the exact keys' (here: two keys a few units in the last place apart, either
+    order, and one exactly tied)."""
+    from sim.decision import KEY_TOLERANCE, _top_k, choose
+    from sim.streams import Purpose, ReplicateStreams
+
+    R, M, k = 300, 6, 2
+    noise = ReplicateStreams(list(range(R)), lambda: 2).of(Purpose.MOVE_CHOICE).gumbel((R, M))
+    scores = np.random.default_rng(1).normal(0, 1, (R, M))
+    near = np.arange(0, R, 2)  # every other row: move 1's key a few ulps from move 0's, above or below
+    key0 = scores[near, 0] + noise[near, 0]
+    scores[near, 1] = key0 - noise[near, 1] + np.random.default_rng(2).integers(-3, 4, len(near)) * 4e-16
+    scores[near, 2:] = -10.0  # so that moves 0 and 1 are the two picks, their order decided by the tie
+    _, unsure = _top_k(scores, np.ones(R), noise, k)
+    assert unsure[near].all() and not unsure[1::2].any()
+    _, clear = _top_k(np.array([[0.0, 1.0]]), np.ones(1), np.array([[0.0, -200 * KEY_TOLERANCE]]), 1)
+    assert not clear[0]
+    got = choose(scores, 1.0, k, ReplicateStreams(list(range(R)), lambda: 2).of(Purpose.MOVE_CHOICE))
+    np.testing.assert_array_equal(got, choose_as_defined(scores, 1.0, k, noise))
+
+
+def test_the_choice_is_the_c_librarys_whatever_numpys_log_gives_within_one_ulp(monkeypatch):
+    """numpy's ``log`` replaced by one that is off by one unit in the last place, up or down at
+    random (the most tests/test_philox.py allows): the picks are still those of the exact noise,
+    near-ties included (the rows flagged are chosen again on the C library's)."""
+    from sim.decision import choose
+    from sim.philox import gumbels
+    from sim.streams import Purpose, ReplicateStreams
+
+    R, M, k = 400, 7, 3
+    streams = ReplicateStreams(list(range(R)), lambda: 5)
+    noise = streams.of(Purpose.MOVE_CHOICE).gumbel((R, M))
+    scores = np.random.default_rng(3).normal(0, 1, (R, M))
+    scores[::2, 1] = scores[::2, 0] + noise[::2, 0] - noise[::2, 1]  # moves 0 and 1 tie exactly
+    gumbels(np.full((1, 1), 0.5))  # compiled before numpy's log is replaced
+    exact_log, rng = np.log, np.random.default_rng(4)
+
+    def off_by_one_ulp(x, out=None):
+        y = exact_log(x)
+        y = np.nextafter(y, np.where(rng.random(y.shape) < 0.5, -np.inf, np.inf))
+        if out is None:
+            return y
+        out[...] = y
+        return out
+
+    monkeypatch.setattr(np, "log", off_by_one_ulp)
+    got = choose(scores, 1.0, k, ReplicateStreams(list(range(R)), lambda: 5).of(Purpose.MOVE_CHOICE))
+    monkeypatch.undo()
+    np.testing.assert_array_equal(got, choose_as_defined(scores, 1.0, k, noise))
+
+
 def test_top_terms_ranks_each_replicate_by_size_ties_in_order():
     from sim.crises import top_terms
 

@@ -116,21 +116,37 @@ def test_a_run_compiles_its_kernels_where_no_cache_directory_can_be_written():
     assert float(done.stdout) == 0.582977333231238
 
 
-def test_gumbel_noise_where_needed_is_the_full_draws_numbers_bit_for_bit():
-    """A choice computes noise only on the moves it may make (none for a pair of moves no replicate
-    may make): those numbers are the full draw's, bit for bit; the others are NaN; and the next draw of the stream is the same as after a full
-    draw (the counters advanced alike)."""
+def test_a_choices_uniforms_where_needed_are_the_full_draws_numbers_bit_for_bit():
+    """A choice draws uniforms only on the moves it may make (no Philox words for a pair of moves no
+    replicate may make): those numbers are the full draw's, bit for bit; the others are the
+    placeholder; and the next draw of the stream is the same as after a full draw (the counters
+    advanced alike)."""
+    from sim.philox import PLACEHOLDER
+
     R, M = 60, 13
     needed = np.random.default_rng(0).random((R, M)) < 0.4
     needed[0], needed[1] = False, True  # a replicate with no possible move, one with every move
     needed[:, 4:6] = needed[:, M - 1] = False  # moves no replicate may make: a pair, the last alone
     full_streams, where_streams = (ReplicateStreams(list(range(R)), lambda: 3) for _ in range(2))
-    full = full_streams.of(Purpose.MOVE_CHOICE, "china").gumbel((R, M))
-    got = where_streams.of(Purpose.MOVE_CHOICE, "china").gumbel_where(needed)
+    full = full_streams.of(Purpose.MOVE_CHOICE, "china").open_where(np.ones((R, M), dtype=bool))
+    got = where_streams.of(Purpose.MOVE_CHOICE, "china").open_where(needed)
     assert (got[needed].view(np.uint64) == full[needed].view(np.uint64)).all()
-    assert np.isnan(got[~needed]).all()
+    assert (got[~needed] == PLACEHOLDER).all()
     nxt = [s.of(Purpose.MOVE_CHOICE, "china").gumbel((R, 2)) for s in (full_streams, where_streams)]
     assert (nxt[0].view(np.uint64) == nxt[1].view(np.uint64)).all()
+
+
+def test_numpys_log_is_within_one_unit_in_the_last_place_of_the_c_librarys():
+    """What :data:`sim.decision.KEY_TOLERANCE` rests on: on the uniforms a choice draws, and on
+    ``-log(u)``, numpy's ``log`` (vectorised with AVX-512) is the C library's (``math.log``) or next
+    to it."""
+    u = ReplicateStreams(list(range(200)), lambda: 9).of(Purpose.MOVE_CHOICE).open_where(
+        np.ones((200, 1000), dtype=bool)).ravel()
+    u = np.concatenate([u, [2.0**-53, 0.5 - 2.0**-54, 1 - 2.0**-53]])
+    for x in (u, -np.log(u)):
+        exact = np.array([math.log(v) for v in x])
+        ulps = np.abs(np.log(x).view(np.int64) - exact.view(np.int64))
+        assert ulps.max() <= 1
 
 
 def test_gumbel_noise_is_minus_log_minus_log_of_the_open_uniforms():
