@@ -64,15 +64,33 @@ def test_gains_kernel_equals_the_table_term_by_term(model):
 
 
 def test_gain_cells_kernel_on_a_hand_written_table():
-    """Two replicates, three factors; cell 1 = 2 f0 + 3, cell 3 = 0.5 f1 f2; the others 0. A
-    replicate per column of the factor table and of the coefficients."""
+    """Two replicates, three factors; cell 1 = 2 f0 + 3, cell 3 = c f1 f2 (c: 0.5, then 0.25); the
+    others 0. A replicate per column of the factor table and of the coefficients; a coefficient the
+    same in both replicates is read once where flagged constant, with the same result."""
     from sim.agents.vietnam import _gain_cells
 
     table = np.array([[1.0, 2.0, 4.0], [10.0, -1.0, 3.0]]).T.copy()  # (factors, replicates)
-    coefficients = np.array([[2.0, 3.0, 0.5], [2.0, 3.0, 0.5]]).T.copy()  # (terms, replicates)
+    coefficients = np.array([[2.0, 3.0, 0.5], [2.0, 3.0, 0.25]]).T.copy()  # (terms, replicates)
     factors = np.array([[0, -1], [-1, -1], [1, 2]])
-    got = _gain_cells(table, coefficients, factors, np.array([1, 0, 2]), np.array([0, 2, 3]), np.array([1, 3]), 5)
-    np.testing.assert_array_equal(got, [[0.0, 5.0, 0.0, 4.0, 0.0], [0.0, 23.0, 0.0, -1.5, 0.0]])
+    expected = [[0.0, 5.0, 0.0, 4.0, 0.0], [0.0, 23.0, 0.0, -0.75, 0.0]]
+    for constant in ([True, True, False], [False, False, False]):
+        got = _gain_cells(table, coefficients, np.array(constant), factors, np.array([1, 0, 2]),
+                          np.array([0, 2, 3]), np.array([1, 3]), 5)
+        np.testing.assert_array_equal(got, expected)
+
+
+def test_a_gains_kernel_flags_exactly_the_coefficients_every_replicate_shares(model):
+    """Outside a design every gains coefficient is the same in every replicate (read once); one
+    coefficient set per replicate unflags exactly its terms (one per menu entry of its move); the
+    fixture's, every coefficient drawn per replicate, unflags them all."""
+    assert not model.vietnam._gains.constant.any()
+    scenario = load_scenario("historical_2013_2024")
+    assert HedgingModel(scenario, seeds=[1, 2, 3]).vietnam._gains.constant.all()
+    (move, goal), row = next(iter(GAINS.items()))
+    driver, value = next(iter(row.items()))
+    path = f"agents.vietnam.gains.{move.value}.{goal.name.lower()}.{driver}"
+    one = HedgingModel(scenario, seeds=[1, 2, 3], varying={path: np.linspace(*signed_range(value), 3)})
+    assert (~one.vietnam._gains.constant).sum() == one.vietnam.menu.is_(move).sum() > 0
 
 
 def test_utilities_are_the_gains_weighted_as_einsum_weighs_them(model):

@@ -342,6 +342,9 @@ class GainsKernel:
         self.cells, self.ends = np.array(cells, dtype=np.intp), np.array(ends, dtype=np.intp)
         assert (np.diff(self.ends) > 0).all(), "a cell without terms: the kernel sums at least one"
         self.coefficients = np.ascontiguousarray(np.stack([c for c, _ in terms]))  # (T, R)
+        #: (T,) whether a term's coefficient is the same in every replicate (all of them outside a
+        #: design that varies the gains): the kernels then read one number, not a row of R
+        self.constant = (self.coefficients == self.coefficients[:, :1]).all(axis=1)
         self.factors = np.array([at + [-1] * (depth - len(at)) for _, at in terms], dtype=np.intp)
         self.depth = np.array([len(at) for _, at in terms], dtype=np.intp)
 
@@ -353,8 +356,8 @@ class GainsKernel:
         return out
 
     def __call__(self, factors: dict[str, np.ndarray]) -> np.ndarray:
-        g = _gain_cells(self.stacked(factors), self.coefficients, self.factors, self.depth, self.ends,
-                        self.cells, self.entries * len(Goal))
+        g = _gain_cells(self.stacked(factors), self.coefficients, self.constant, self.factors, self.depth,
+                        self.ends, self.cells, self.entries * len(Goal))
         return g.reshape(g.shape[0], self.entries, len(Goal))
 
     def weighted(self, factors: dict[str, np.ndarray], weights: np.ndarray,
@@ -363,12 +366,12 @@ class GainsKernel:
         ``np.einsum("rmg,rg->rm", gains, weights)`` of :meth:`__call__`'s gains bit for bit
         (:func:`_weigh`), and ``(R, 5)`` the gains of entry ``keep``: in one pass, without the
         ``(R, E, 5)`` table of gains."""
-        return _weighted_cells(self.stacked(factors), self.coefficients, self.factors, self.depth,
-                               self.ends, self.cells, self.entries, np.ascontiguousarray(weights.T), keep)
+        return _weighted_cells(self.stacked(factors), self.coefficients, self.constant, self.factors,
+                               self.depth, self.ends, self.cells, self.entries, np.ascontiguousarray(weights.T), keep)
 
 
 @kernel
-def _gain_cells(table, coefficients, factors, depth, ends, cells, width):  # pragma: no cover - compiled
+def _gain_cells(table, coefficients, constant, factors, depth, ends, cells, width):  # pragma: no cover - compiled
     """``(R, width)``: cell ``cells[c]`` of row r is its :func:`_cell` added to zero; other columns
     are 0. Each step runs over all the replicates at once (a replicate per column of ``table``
     ``(K, R)`` and ``coefficients`` ``(T, R)``: loops the compiler vectorises), each replicate's
@@ -377,7 +380,7 @@ def _gain_cells(table, coefficients, factors, depth, ends, cells, width):  # pra
     out = np.zeros((R, width))
     total, term = np.empty(R), np.empty(R)
     for c in range(cells.shape[0]):
-        _cell(table, coefficients, factors, depth, ends[c], ends[c + 1], term, total)
+        _cell(table, coefficients, constant, factors, depth, ends[c], ends[c + 1], term, total)
         cell = cells[c]
         for r in range(R):
             out[r, cell] = 0.0 + total[r]
@@ -385,7 +388,7 @@ def _gain_cells(table, coefficients, factors, depth, ends, cells, width):  # pra
 
 
 @kernel
-def _weighted_cells(table, coefficients, factors, depth, ends, cells, entries, weights,
+def _weighted_cells(table, coefficients, constant, factors, depth, ends, cells, entries, weights,
                     keep):  # pragma: no cover - compiled
     """``(R, entries)``: each entry's five gains (its cells as :func:`_gain_cells` gives them, 0 for
     a goal without one) weighted by ``weights`` ``(5, R)`` and summed as :func:`_weigh` does; and
@@ -398,7 +401,7 @@ def _weighted_cells(table, coefficients, factors, depth, ends, cells, entries, w
     for e in range(entries):
         gains[:] = 0.0
         while c < cells.shape[0] and cells[c] // goals == e:
-            _cell(table, coefficients, factors, depth, ends[c], ends[c + 1], term, total)
+            _cell(table, coefficients, constant, factors, depth, ends[c], ends[c + 1], term, total)
             goal = cells[c] % goals
             for r in range(R):
                 gains[goal, r] = 0.0 + total[r]
@@ -413,12 +416,17 @@ def _weighted_cells(table, coefficients, factors, depth, ends, cells, entries, w
 
 
 @inlined_kernel
-def _cell(table, coefficients, factors, depth, first, end, term, total):  # pragma: no cover - compiled
+def _cell(table, coefficients, constant, factors, depth, first, end, term, total):  # pragma: no cover
     """Into ``total`` ``(R,)``: the sum of terms ``first:end`` (at least one), left to right; term t
-    is ``coefficients[t, r]`` times ``table[factors[t, j], r]`` for ``j < depth[t]``, in that order."""
+    is ``coefficients[t, r]`` times ``table[factors[t, j], r]`` for ``j < depth[t]``, in that order.
+    Where ``constant[t]``, ``coefficients[t, 0]`` is read once for every replicate (the same number:
+    the kernel then reads one row of R less, which is what bounds it)."""
     R = table.shape[1]
     for t in range(first, end):
-        term[:] = coefficients[t]
+        if constant[t]:
+            term[:] = coefficients[t, 0]
+        else:
+            term[:] = coefficients[t]
         for j in range(depth[t]):
             factor = table[factors[t, j]]
             for r in range(R):
