@@ -95,6 +95,23 @@ def test_the_sweeps_chunk_leaves_no_model_behind(short, monkeypatch):
     assert len(runs) == 3 and len(series) == 3 * short.months
 
 
+def test_a_workers_tables_come_back_as_protocol_5_bytes_equal_to_the_chunks(short):
+    """A pool worker returns its chunk's tables pickled with protocol 5 (its data written straight
+    into the stream: a worker's peak was pickling them with the pool's protocol 4); the sweep reads
+    back the very tables run in-process, schema included."""
+    import pickle
+
+    import pandas as pd
+
+    task = ChunkTask((Block(np.array([0, 1]), np.array([0, 1]), np.array([21, 22]), np.zeros((2, 0))),),
+                     (short,), 2, {"mean_tension": Outcome(series="tension_china", reduce=Reducer.MEAN)},
+                     ("tension_china",), ())
+    sent = runner.run_chunk_bytes(pickle.dumps(task))
+    assert sent[:2] == b"\x80\x05"  # the PROTO opcode, protocol 5
+    for got, expected in zip(runner.received(sent), run_chunk(task), strict=True):
+        pd.testing.assert_frame_equal(got, expected, check_exact=True)
+
+
 def test_a_chunk_leaves_what_others_froze_frozen_even_when_it_fails(short, monkeypatch):
     """A caller's own gc.freeze (before forking, say) is not thawed by a chunk, and a chunk that
     fails thaws what it froze."""

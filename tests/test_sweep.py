@@ -480,10 +480,10 @@ def test_a_large_design_is_planned_as_arrays_not_scenarios(tmp_path, short_scena
 def test_block_size_follows_the_cost_model_and_the_memory_budget():
     fixed_share = runner.BLOCK_FIXED_CPU_S / runner.SPEED_BLOCK / runner.RUN_CPU_S
     assert fixed_share <= runner.FIXED_SHARE < runner.BLOCK_FIXED_CPU_S / (runner.SPEED_BLOCK - 1) / runner.RUN_CPU_S
-    assert runner.SPEED_BLOCK == 6_125
-    assert runner.block_size(100_000, 144, 15, workers=2) == 6_250, "50,000 runs a worker: 8 equal blocks"
-    assert runner.block_size(6_200, 144, 15, workers=1) == 6_200, "one block, not 6,125 and 75"
-    assert runner.block_size(12_000, 144, 15, workers=1) == 6_000, "two equal blocks, not 6,125 and 5,875"
+    assert runner.SPEED_BLOCK == 4_844
+    assert runner.block_size(100_000, 144, 15, workers=2) == 5_000, "50,000 runs a worker: 10 equal blocks"
+    assert runner.block_size(5_000, 144, 15, workers=1) == 5_000, "one block, not 4,844 and 156"
+    assert runner.block_size(10_000, 144, 15, workers=1) == 5_000, "two equal blocks, not 4,844, 4,844 and 312"
     assert runner.BLOCK_MEMORY_BYTES // (144 * 8 + runner.RUN_STATE_BYTES) > 3 / 2 * runner.SPEED_BLOCK
     for runs in range(runner.SPEED_BLOCK, 20 * runner.SPEED_BLOCK, 97):
         size = runner.block_size(runs, 144, 1, workers=1)  # 1 series: the memory budget does not bind
@@ -492,14 +492,14 @@ def test_block_size_follows_the_cost_model_and_the_memory_budget():
     assert runner.block_size(1_000, 144, 60, workers=2) == 500, "every worker gets work"
     assert runner.block_size(1_000, 144, 60, workers=1, own_pool=False) == 125, "Dask: 8 tasks"
     per_run = 144 * 60 * 8 + runner.RUN_STATE_BYTES  # every series recorded: the memory budget binds
-    assert runner.BLOCK_MEMORY_BYTES // per_run == 2_864
-    assert runner.block_size(100_000, 144, 60, workers=1) == 2_858, "35 equal blocks, each within the budget"
-    assert runner.block_size(9_000, 144, 15, workers=1) == 4_500, "6,413 fit: two equal blocks, not 6,413 and 2,587"
-    assert runner.block_size(100_000, 600, 400, workers=1) <= 256 * 2**20 // (600 * 400 * 8 + runner.RUN_STATE_BYTES)
+    assert runner.BLOCK_MEMORY_BYTES // per_run == 4_297
+    assert runner.block_size(100_000, 144, 60, workers=1) == 4_167, "24 equal blocks, each within the budget"
+    assert runner.block_size(100_000, 600, 400, workers=1) <= runner.BLOCK_MEMORY_BYTES // (600 * 400 * 8 + runner.RUN_STATE_BYTES)
     # the stored series, returned as a table, count too: the default outcomes' 15, recorded and stored
     stored = 144 * (15 * 8 + 15 * 8 + runner.STORED_ROW_BYTES) + runner.RUN_STATE_BYTES
-    assert runner.BLOCK_MEMORY_BYTES // stored == 3_155
-    assert runner.block_size(100_000, 144, 15, workers=2, stored=15) == 3_125, "16 equal blocks a worker"
+    assert runner.BLOCK_MEMORY_BYTES // stored == 5_641
+    assert runner.block_size(100_000, 144, 15, workers=2, stored=15) == 5_000, "10 equal blocks a worker"
+    assert runner.block_size(6_500, 144, 15, workers=1, stored=15) == 3_250, "5,641 fit: two equal blocks, not 5,641 and 859"
 
 
 def test_a_task_that_cannot_be_pickled_fails_at_once_with_one_clear_error(short_scenario):

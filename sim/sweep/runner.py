@@ -230,9 +230,20 @@ def needs_rule_report(outcomes: dict[str, Outcome], store_series: Sequence[str])
     return bool(set(series_read(outcomes, store_series)) & set(RULE_SERIES))
 
 
-def run_chunk_bytes(payload: bytes) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """:func:`run_chunk` of a task pickled by the parent (see :func:`execute`)."""
-    return run_chunk(pickle.loads(payload))
+def run_chunk_bytes(payload: bytes) -> bytes:
+    """:func:`run_chunk` of a task pickled by the parent (see :func:`submit`), its tables pickled
+    here with protocol 5 (read by :func:`received`). A pool pickles what a task returns with
+    protocol 4, which copies each column's data once more on its way into the stream: a worker's
+    peak memory was pickling its result, 2.5x the tables (tracemalloc, blocks of 2,000 runs: 68 KB
+    a run, against 53 KB while the tables are built). Protocol 5 writes the data straight into the
+    stream (45 KB a run), the tables are dropped before the pool pickles these bytes (45 KB), so
+    the peak is the tables' building."""
+    return pickle.dumps(run_chunk(pickle.loads(payload)), protocol=5)
+
+
+def received(result: tuple[pd.DataFrame, pd.DataFrame] | bytes) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A chunk's tables as :func:`run_chunk` returned them, or as :func:`run_chunk_bytes` sent them."""
+    return pickle.loads(result) if isinstance(result, bytes) else result
 
 
 def _series_rows(model: HedgingModel, values: np.ndarray, columns: list[str], ids: np.ndarray,
@@ -259,30 +270,32 @@ def _series_rows(model: HedgingModel, values: np.ndarray, columns: list[str], id
 #: interleaved rounds, least-squares line (``python benchmarks/bench_lockstep.py --fit --sizes
 #: 300,1000,2000,4000,6000,8000 --rounds 2``; README, "Speed"): ``BLOCK_FIXED_CPU_S + runs *
 #: RUN_CPU_S``. Both scale with the months; their ratio (how many runs amortise the fixed cost) does
-#: not. Re-fitted after the vectorised kernels (commit f5843a6, an AMD EPYC machine: 0.69, 1.29,
-#: 2.07, 3.84, 5.30 and 6.87 CPU-s); a run costs less the larger the block up to several thousand
-#: runs (1.29 ms at 1,000, 1.04 at 2,000, 0.88 at 6,000, 0.86 at 8,000): the size this chooses,
-#: ~6,000, is within 3 % of the fastest measured. It was 0.68 CPU-s + 1.71 ms (~4,000) before.
-BLOCK_FIXED_CPU_S = 0.49
-RUN_CPU_S = 0.00080
-#: the fixed cost may add at most this share to a run's cost: blocks of about 6,125 runs
+#: not. Re-fitted in the tenth session (an AMD EPYC machine: 0.54, 1.04, 1.65, 2.70, 3.88 and 5.73
+#: CPU-s): a run costs least in blocks of 4,000-6,000 runs (0.68 and 0.65 ms; 0.83 at 2,000, 0.72
+#: at 8,000), and the size this chooses, ~4,800, is among them. It was 0.49 CPU-s + 0.80 ms
+#: (~6,125) after the vectorised kernels (f5843a6), 0.68 CPU-s + 1.71 ms (~4,000) before.
+BLOCK_FIXED_CPU_S = 0.31
+RUN_CPU_S = 0.00064
+#: the fixed cost may add at most this share to a run's cost: blocks of about 4,850 runs
 #: (:func:`block_size` cuts a worker's runs into the nearest whole number of them)
 FIXED_SHARE = 0.10
 SPEED_BLOCK = int(np.ceil(BLOCK_FIXED_CPU_S / (FIXED_SHARE * RUN_CPU_S)))
 #: memory a block may take in a worker: per run, the monthly series it records (months x columns
 #: x 8 bytes), what it holds beside them (RUN_STATE_BYTES), and the series it stores as the table
-#: returned to the sweep (months x (stored columns x 8 + STORED_ROW_BYTES))
-BLOCK_MEMORY_BYTES = 256 * 2**20
+#: returned to the sweep (months x (stored columns x 8 + STORED_ROW_BYTES)). 384 MiB lets a sweep
+#: of the default outcomes run blocks of the speed this chooses (~5,600 runs fit); it was 256 MiB
+#: while a worker pickled its tables with protocol 4 (~3,200 fit).
+BLOCK_MEMORY_BYTES = 384 * 2**20
 #: a run's world, coefficients and a month's temporaries: peak memory of model blocks of 1,000 and
 #: 4,000 runs of the replay recording 15 series was 41 and 39 KB per run, of which the series are 17 KB
 RUN_STATE_BYTES = 24 * 2**10
 #: a stored month of a run beyond its values: its run, step and date, and the copies made while the
-#: table is sent to the sweep (pickle). Fitted to a worker's peak resident memory over ``run_chunk``
-#: and pickling its result as the pool does (protocol 4), above what it held before: 82.3, 81.6 and
-#: 81.5 KB per run for blocks of 1,000, 2,000 and 4,000 runs of the replay recording and storing the
-#: default outcomes' 15 series (the formula gives 83 KB). It was 520 (134 KB a run) while the table
-#: was assembled column by column and outcomes held their windows alive (96-103 KB measured).
-STORED_ROW_BYTES = 180
+#: table is built and sent to the sweep. Fitted to a pool worker's peak resident memory over
+#: :func:`run_chunk_bytes` and the pool's pickling of its bytes, above what it held before: 70.3 and
+#: 68.3 KB per run for blocks of 2,000 and 4,000 runs of the replay recording and storing the default
+#: outcomes' 15 series (the formula gives 69.7 KB). It was 180 (83 KB a run) while the tables were
+#: pickled with protocol 4 (82.6 and 81.6 KB measured), and 520 before that.
+STORED_ROW_BYTES = 85
 #: tasks to give an executor whose size is unknown (Dask), when there are too few runs to fill
 #: blocks of SPEED_BLOCK
 FOREIGN_TASKS = 8
@@ -404,7 +417,7 @@ def execute(tasks: Iterable[ChunkTask], executor: Executor,
         while pending:
             finished = next(as_completed(pending))
             task = pending.pop(finished)
-            on_result(task, *finished.result())
+            on_result(task, *received(finished.result()))
             following = next(queue, None)
             if following is not None:
                 pending[submit(executor, following)] = following
