@@ -275,3 +275,41 @@ def test_a_rule_fills_the_columns_of_its_moves_as_its_definition_does(rule_id):
         else:
             np.testing.assert_array_equal(got_forbid, forbid)
         np.testing.assert_array_equal(got_reweight, reweight)  # NaN where NaN; -0.0 equals +0.0
+
+
+def test_an_agent_scores_its_rules_forbids_and_bonuses_in_order(monkeypatch):
+    """Three hand-made rules on Vietnam's menu: a bonus is added to every score in the rules' order;
+    a move any rule forbids scores -inf, whichever rule forbade it and whatever bonus came after;
+    each rule's forbid mask is reported on the possible moves only."""
+    import numpy as np
+
+    from sim.agents.base import StateAgent
+
+    class Stub:
+        def __init__(self, id_, forbid=None, bonus=None):
+            self.id, self._forbid, self._bonus = id_, forbid, bonus
+
+        def forbid(self, ctx):
+            return self._forbid
+
+        def reweight(self, ctx):
+            return self._bonus
+
+    model = HedgingModel(load_scenario("historical_2013_2024"), seeds=[1, 2])
+    v = model.vietnam
+    utilities = v.utilities(model.world)
+    R, M = utilities.shape
+    first, second = np.zeros((R, M), dtype=bool), np.zeros((R, M), dtype=bool)
+    first[:, 0], second[:, 1] = True, True
+    one, two = np.full((R, M), 0.1), np.zeros((R, M))
+    two[:, :2] = 0.2
+    rules = [Stub("a", first, one), Stub("b", None, two), Stub("c", second, None)]
+    monkeypatch.setattr(StateAgent, "rules_in_force", lambda self: rules)
+    s = v.score(model.world, utilities)
+    base = np.where(v.available(model.world), utilities, -np.inf)
+    expected = (base + 0.1) + two
+    expected[:, :2] = -np.inf
+    np.testing.assert_array_equal(s.base, base)
+    np.testing.assert_array_equal(s.final, expected)
+    assert [rid for rid, _ in s.forbidden_by] == ["a", "c"] and [rid for rid, _ in s.reweighted_by] == ["a", "b"]
+    np.testing.assert_array_equal(s.forbidden_by[0][1], first & np.isfinite(base))

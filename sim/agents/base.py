@@ -121,17 +121,20 @@ class StateAgent(mesa.Agent):
         base = np.where(self.available(world), utilities, -np.inf)
         scores = base.copy()  # changed in place below: the same values as a new array per rule
         possible = np.isfinite(base)
+        forbidden: np.ndarray | None = None  # what any rule forbids
         forbidden_by: list[tuple[str, np.ndarray]] = []
         reweighted_by: list[tuple[str, np.ndarray]] = []
         for rule in self.rules_in_force():
             mask = rule.forbid(ctx)
             if mask is not None:
                 forbidden_by.append((rule.id, mask & possible))
-                np.copyto(scores, -np.inf, where=mask)
+                forbidden = mask if forbidden is None else forbidden | mask
             bonus = rule.reweight(ctx)
             if bonus is not None:
                 reweighted_by.append((rule.id, bonus))
                 scores += bonus
+        if forbidden is not None:  # once, after the bonuses: -inf plus a (finite) bonus is -inf
+            np.copyto(scores, -np.inf, where=forbidden)
         return Scores(base, scores, forbidden_by, reweighted_by)
 
     def decide_scores(self, world: World) -> np.ndarray:
