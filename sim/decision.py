@@ -234,38 +234,40 @@ def choose(scores: np.ndarray, temperature: float | np.ndarray, k: int,
     from sim.philox import gumbels
 
     scores = np.asarray(scores, dtype=float)
-    u = stream.open_where(np.isfinite(scores))  # a move that cannot be made needs no noise
-    rows = np.ascontiguousarray(scores.reshape(-1, scores.shape[-1]))
-    u = u.reshape(rows.shape)
-    temperature = per_row(temperature, rows.shape[0])
-    k = min(k, rows.shape[1])
+    by_move = np.ascontiguousarray(scores.reshape(-1, scores.shape[-1]).T)  # (M, R): a replicate per column
+    possible = np.isfinite(by_move)  # a move that cannot be made needs no noise
+    u = stream.open_where(possible.T.reshape(scores.shape)).reshape(-1, by_move.shape[0]).T  # (M, R), no copy
+    temperature = per_row(temperature, by_move.shape[1])
+    k = min(k, by_move.shape[0])
     noise = np.log(u)  # -log(-log(u)) in place: numpy's vectorised log
     np.negative(noise, out=noise)
     np.log(noise, out=noise)
     np.negative(noise, out=noise)
-    picks, unsure = _top_k(rows, temperature, noise, k)
+    picks, unsure = _top_k(by_move, temperature, noise, k)
     if unsure.any():
         again = np.flatnonzero(unsure)
-        picks[again] = _top_k(rows[again], temperature[again], gumbels(u[again]), k)[0]
+        exact = gumbels(np.ascontiguousarray(u[:, again]))  # elementwise: any layout
+        picks[again] = _top_k(np.ascontiguousarray(by_move[:, again]), temperature[again], exact, k)[0]
     return picks.reshape(scores.shape[:-1] + (picks.shape[-1],))
 
 
 @kernel
 def _top_k(scores, temperature, noise, k):  # pragma: no cover - compiled
-    """``(R, k)``: each row's ``k`` largest keys ``scores / temperature + noise`` (``-inf`` where the
-    score is not finite), largest first, ties to the lower index (a stable sort); a slot is -1 where
-    its key is not finite (fewer than ``k`` candidates allowed). Each step runs over all the rows at
-    once, move by move (loops the compiler vectorises).
+    """``(R, k)``: each replicate's ``k`` largest keys ``scores / temperature + noise`` (``-inf``
+    where the score is not finite), largest first, ties to the lower index (a stable sort); a slot is
+    -1 where its key is not finite (fewer than ``k`` candidates allowed). ``scores`` and ``noise``
+    are ``(M, R)``, a replicate per column, so that each step runs over all the replicates at once,
+    move by move (loops the compiler vectorises).
 
     And ``(R,)`` whether a row's picks could change if each key moved by up to
     :data:`KEY_TOLERANCE` ``* (64 + |key|)``: a pick's key is within that of the next pick's, or the
     last pick's of the largest key left (two infinite keys: always)."""
-    R, M = scores.shape  # k <= M
+    M, R = scores.shape  # k <= M
     keys = np.empty((M, R))
     for m in range(M):
         for r in range(R):
-            finite = np.isfinite(scores[r, m])
-            keys[m, r] = scores[r, m] / temperature[r] + noise[r, m] if finite else -np.inf
+            finite = np.isfinite(scores[m, r])
+            keys[m, r] = scores[m, r] / temperature[r] + noise[m, r] if finite else -np.inf
     out = np.empty((R, k), dtype=np.int64)
     unsure = np.zeros(R, dtype=np.bool_)
     best, top, before = np.empty(R, dtype=np.int64), np.empty(R), np.empty(R)

@@ -87,28 +87,31 @@ PLACEHOLDER = 0.5
 
 @kernel
 def open_where(key, counts, label, word, needed):  # pragma: no cover - compiled
-    """``(R, n)`` the open-interval uniforms :func:`uniforms` gives every row (same counters) where
-    ``needed`` ``(R, n)`` is True, :data:`PLACEHOLDER` elsewhere: each element has its own counter,
-    so a needed one is the same number whichever others are needed. Every row's ``counts[r]`` is
-    advanced by one. The Philox words of a pair of elements are made for every row at once
-    (:func:`words`, vectorised), and not at all for a pair no row needs (a move no replicate may
-    make this month)."""
-    R, n = needed.shape
-    out = np.full((R, n), PLACEHOLDER)
+    """``(n, R)``: element ``j`` of each row's draw, the open-interval uniform :func:`uniforms` gives
+    it (same counters), where ``needed`` ``(n, R)`` (an element per row, a replicate per column) is
+    True, :data:`PLACEHOLDER` elsewhere: each element has its own counter, so a needed one is the
+    same number whichever others are needed. Every row's ``counts[r]`` is advanced by one. The
+    Philox words of a pair of elements are made for every replicate at once (:func:`words`,
+    vectorised), and not at all for a pair no replicate needs (a move no replicate may make this
+    month); laid out a replicate per column, they are stored contiguously."""
+    n, R = needed.shape
+    out = np.full((n, R), PLACEHOLDER)
     first, second = np.empty(R, dtype=np.uint64), np.empty(R, dtype=np.uint64)
-    wanted = np.zeros(n, dtype=np.bool_)
-    for r in range(R):
-        for j in range(n):
-            wanted[j] = wanted[j] | needed[r, j]
     for j in range(0, n, 2):
-        if not (wanted[j] or (j + 1 < n and wanted[j + 1])):
+        wanted = False
+        for i in range(j, min(j + 2, n)):
+            for r in range(R):
+                wanted = wanted or needed[i, r]
+        if not wanted:
             continue
         words(j, counts, label, word, key, first, second)
         for r in range(R):
-            if needed[r, j]:
-                out[r, j] = _open(first[r])
-            if j + 1 < n and needed[r, j + 1]:
-                out[r, j + 1] = _open(second[r])
+            if needed[j, r]:
+                out[j, r] = _open(first[r])
+        if j + 1 < n:
+            for r in range(R):
+                if needed[j + 1, r]:
+                    out[j + 1, r] = _open(second[r])
     for r in range(R):
         counts[r] += _ONE
     return out
@@ -116,7 +119,7 @@ def open_where(key, counts, label, word, needed):  # pragma: no cover - compiled
 
 @kernel
 def gumbels(u):  # pragma: no cover - compiled
-    """The standard Gumbel numbers ``-log(-log(u))`` of uniforms ``u`` ``(R, n)`` on (0, 1), with
+    """The standard Gumbel numbers ``-log(-log(u))`` of uniforms ``u`` (2-D, any layout) on (0, 1), with
     the C library's ``log``: the same bits on every CPU numpy runs on (numpy's own vectorised
     ``log``, used on CPUs with AVX-512, differs from it in the last bit for ~0.3 % of values)."""
     out = np.empty_like(u)

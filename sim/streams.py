@@ -180,16 +180,18 @@ class Stream:
         only where ``needed`` is True, which costs nothing elsewhere (compiled,
         :func:`sim.philox.open_where`; :data:`sim.philox.PLACEHOLDER` there): a choice needs noise
         only on the moves it may make. A needed element is the same number whichever others are
-        needed."""
+        needed. The kernel works a replicate per column: given ``needed`` laid out so (the transpose
+        of a C-contiguous ``(n, R)`` array, as :func:`sim.decision.choose` gives it), nothing is
+        copied, and the numbers come back laid out the same way."""
         from sim.philox import open_where
 
         needed = np.asarray(needed, dtype=bool)
         if needed.ndim < 1 or needed.shape[0] != self.streams.replicates:
             raise ValueError(f"leading axis of {needed.shape} != {self.streams.replicates} replicates")
         month, counts = self.streams.occurrences(self.purpose, self.label)
-        flat = np.ascontiguousarray(needed.reshape(needed.shape[0], -1))
-        u = open_where(self.streams.keys, counts, np.uint64(self.label), self._word(month), flat)
-        return u.reshape(needed.shape)
+        by_column = np.ascontiguousarray(needed.reshape(needed.shape[0], -1).T)  # (n, R)
+        u = open_where(self.streams.keys, counts, np.uint64(self.label), self._word(month), by_column)
+        return u.T.reshape(needed.shape)
 
 
 def _per_row(x: np.ndarray, ndim: int) -> np.ndarray:

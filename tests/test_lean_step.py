@@ -329,11 +329,11 @@ def test_a_choice_whose_keys_nearly_tie_is_made_on_the_c_librarys_noise():
     scores[near, 1] = key0 - noise[near, 1] + np.random.default_rng(2).integers(-3, 4, len(near)) * 4e-16
     scores[near, 2:] = -10.0  # so that moves 0 and 1 lead, their order decided by the tie
     for k in (1, 2):  # the tie between the only pick and the rest; between the two picks
-        _, unsure = _top_k(scores, np.ones(R), noise, k)
+        _, unsure = _top_k(np.ascontiguousarray(scores.T), np.ones(R), np.ascontiguousarray(noise.T), k)
         assert unsure[near].all() and not unsure[1::2].any()
         got = choose(scores, 1.0, k, ReplicateStreams(list(range(R)), lambda: 2).of(Purpose.MOVE_CHOICE))
         np.testing.assert_array_equal(got, choose_as_defined(scores, 1.0, k, noise))
-    _, clear = _top_k(np.array([[0.0, 1.0]]), np.ones(1), np.array([[0.0, -200 * KEY_TOLERANCE]]), 1)
+    _, clear = _top_k(np.array([[0.0], [1.0]]), np.ones(1), np.array([[0.0], [-200 * KEY_TOLERANCE]]), 1)
     assert not clear[0]
 
 
