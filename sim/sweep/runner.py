@@ -417,7 +417,12 @@ def execute(tasks: Iterable[ChunkTask], executor: Executor,
         while pending:
             finished = next(as_completed(pending))
             task = pending.pop(finished)
-            on_result(task, *received(finished.result()))
+            result = finished.result()
+            del finished  # the future held the result: a worker's bytes go as soon as they are read
+            runs, series = received(result)
+            del result
+            on_result(task, runs, series)
+            del runs, series
             following = next(queue, None)
             if following is not None:
                 pending[submit(executor, following)] = following
