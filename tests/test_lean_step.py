@@ -403,3 +403,24 @@ def test_the_command_line_starts_without_the_model_stack():
     code = "import sim.compare; from sim.compare import Comparison; import sim; print(callable(sim.compare))"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True).stdout.strip() == "True", "sim.compare is the function, as before"
+
+
+def test_chinas_decision_weighs_the_utilities_it_would_compute_afresh(model):
+    """China's decision computes the standing costs, the gain of pressing and the withdrawal terms
+    once and shares them between its moves and the crisis record: the scores it chose on are its
+    utilities of the month computed afresh, bit for bit, and the terms it kept are its withdrawal
+    terms of that world."""
+    china, w = model.china, model.world
+    kept = w.in_crisis.copy(), w.escalation.copy()
+    try:
+        w.in_crisis[::2], w.escalation[::2] = True, 2.0  # crises open in half the replicates
+        fresh = china.utilities(w)
+        withdrawal = china.withdrawal_terms(w)
+        china.decide(w)
+        expected = np.where(china.available(w), fresh, -np.inf)
+        np.testing.assert_array_equal(china.last_deliberation.scores.base, expected)
+        assert china._terms_before_move.keys() == withdrawal.keys()
+        for name, value in withdrawal.items():
+            np.testing.assert_array_equal(china._terms_before_move[name], value)
+    finally:
+        w.in_crisis[:], w.escalation[:] = kept

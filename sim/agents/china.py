@@ -176,13 +176,15 @@ class China(StateAgent):
             "vietnam_assurance": L.cost_assurance * np.minimum(world.assurance_in_crisis, L.assurance_cap),
         }
 
-    def cost_at(self, world: World, rung: np.ndarray) -> np.ndarray:
-        """``(R,)``: a month's pressure at ``rung`` costs the standing costs x (1 + risk x rung^2)."""
-        return sum(self.standing_costs(world).values()) * (1.0 + self.k.ladder.risk * rung ** 2)
+    def cost_at(self, world: World, rung: np.ndarray, costs: dict[str, np.ndarray] | None = None) -> np.ndarray:
+        """``(R,)``: a month's pressure at ``rung`` costs the standing costs x (1 + risk x rung^2)
+        (``costs``: :meth:`standing_costs` of this world where the caller has them)."""
+        costs = self.standing_costs(world) if costs is None else costs
+        return sum(costs.values()) * (1.0 + self.k.ladder.risk * rung ** 2)
 
-    def cost_of_pressing(self, world: World) -> np.ndarray:
+    def cost_of_pressing(self, world: World, costs: dict[str, np.ndarray] | None = None) -> np.ndarray:
         """``(R,)``: what one more rung would cost Beijing (DESIGN.md, "Crisis ladder")."""
-        return self.cost_at(world, world.escalation + 1)
+        return self.cost_at(world, world.escalation + 1, costs)
 
     def gain_of_pressing(self, world: World) -> np.ndarray:
         """``(R,)``: what keeping up pressure gains: assertiveness, defiance to answer, the stakes."""
@@ -190,35 +192,43 @@ class China(StateAgent):
         return (L.gain_assertiveness * self.k.assertiveness + L.gain_defiance * world.stood_firm
                 + L.gain_severity * world.crisis_severity)
 
-    def threat_terms(self, world: World) -> dict[str, np.ndarray]:
+    def threat_terms(self, world: World, costs: dict[str, np.ndarray] | None = None,
+                     gain: np.ndarray | None = None) -> dict[str, np.ndarray]:
         """``name -> (R,)``: the signed terms of a direct threat of force, which lifts the crisis to
         :data:`~sim.state.THREAT_RUNG` at once (compellence, [Schelling1966]; Jul 2017 and Mar 2018,
         [Hayton2017]; [Hayton2018]). The gain of pressing, plus the leverage of the threat — what
         Vietnam stands to lose (its interdependence with China) with nobody behind it (1 - US
         commitment) — against the standing costs times the threat's own price, ``threat_cost``
         (words that may be tested, [Fearon1994]). The threat is not priced as a month at its rung:
-        the rung's risk is what holding it costs afterwards (:meth:`withdrawal_terms`)."""
+        the rung's risk is what holding it costs afterwards (:meth:`withdrawal_terms`). ``costs``,
+        ``gain``: :meth:`standing_costs` and :meth:`gain_of_pressing` of this world, where the
+        caller has them."""
         us = world.index(Country.UNITED_STATES.value)
         leverage = world.interdependence[:, CHINA] * (1.0 - world.commitment[:, us])
-        return {"gain_of_pressing": self.gain_of_pressing(world),
+        costs = self.standing_costs(world) if costs is None else costs
+        return {"gain_of_pressing": self.gain_of_pressing(world) if gain is None else gain,
                 "leverage": self.k.ladder.gain_threat * leverage,
-                "threat_cost": -self.k.ladder.threat_cost * sum(self.standing_costs(world).values())}
+                "threat_cost": -self.k.ladder.threat_cost * sum(costs.values())}
 
-    def withdrawal_terms(self, world: World) -> dict[str, np.ndarray]:
+    def withdrawal_terms(self, world: World, costs: dict[str, np.ndarray] | None = None,
+                         gain: np.ndarray | None = None) -> dict[str, np.ndarray]:
         """``name -> (R,)``: the signed terms of withdrawing (positive: for withdrawing) — the costs of
         holding the current rung another month, against the gain of pressing and the face lost.
         Withdrawing ends the crisis from any rung: the rig or the survey ship goes home (HD-981,
-        Jul 2014; Haiyang Dizhi 8, Oct 2019; [Diplomat2023]), there is no walk down the ladder."""
+        Jul 2014; Haiyang Dizhi 8, Oct 2019; [Diplomat2023]), there is no walk down the ladder.
+        ``costs``, ``gain``: as for :meth:`threat_terms`."""
         risk = 1.0 + self.k.ladder.risk * world.escalation ** 2
-        terms = {name: cost * risk for name, cost in self.standing_costs(world).items()}
-        terms["gain_of_pressing"] = -self.gain_of_pressing(world)
+        costs = self.standing_costs(world) if costs is None else costs
+        terms = {name: cost * risk for name, cost in costs.items()}
+        terms["gain_of_pressing"] = -(self.gain_of_pressing(world) if gain is None else gain)
         terms["face"] = -self.k.ladder.restraint_assertiveness * self.k.assertiveness
         return terms
 
-    def incident_terms(self, world: World) -> dict[str, np.ndarray]:
+    def incident_terms(self, world: World, anxiety: np.ndarray | None = None) -> dict[str, np.ndarray]:
         """``name -> (R,)``: the signed terms of starting a gray-zone incident this month: motive
         (assertiveness, suspicion, status anxiety), opportunity (a retreating US, Vietnam's defense
-        ties with rivals) against costs (interdependence, reputation, a pending summit or offer)."""
+        ties with rivals) against costs (interdependence, reputation, a pending summit or offer).
+        ``anxiety``: :meth:`status_anxiety` of this world, where the caller has it."""
         k, u = self.k, self.k.utility
         us = world.index(Country.UNITED_STATES.value)
         ties = (world.defense[:, 2:] * world.rivalry[:, 2:]).sum(axis=1)
@@ -226,7 +236,7 @@ class China(StateAgent):
         return {
             "assertiveness": u.incident_assertiveness * k.assertiveness,
             "suspicion": u.incident_suspicion * world.china_suspicion,
-            "status_anxiety": u.incident_anxiety * self.status_anxiety(world),
+            "status_anxiety": u.incident_anxiety * (self.status_anxiety(world) if anxiety is None else anxiety),
             "us_retreat": u.incident_us_gap * (1.0 - world.commitment[:, us]),
             "defense_ties": u.incident_ties * ties,
             "interdependence": -u.incident_interdependence * world.interdependence[:, CHINA],
@@ -235,18 +245,26 @@ class China(StateAgent):
             "base": -u.incident_cost * np.ones(world.replicates),
         }
 
-    def utilities(self, world: World) -> np.ndarray:
+    def utilities(self, world: World, withdrawal: dict[str, np.ndarray] | None = None,
+                  costs: dict[str, np.ndarray] | None = None, gain: np.ndarray | None = None) -> np.ndarray:
+        """``(R, M)``: each move's value. The standing costs, the gain of pressing and the status
+        anxiety several moves share are computed once (``withdrawal``, ``costs``, ``gain``: the
+        month's :meth:`withdrawal_terms` and what they were made of, where the caller has them)."""
         k, u, m = self.k, self.k.utility, self.menu
         a = k.assertiveness
         suspicion, interdep = world.china_suspicion, world.interdependence[:, CHINA]
+        costs = self.standing_costs(world) if costs is None else costs
+        gain = self.gain_of_pressing(world) if gain is None else gain
+        withdrawal = self.withdrawal_terms(world, costs, gain) if withdrawal is None else withdrawal
+        anxiety = self.status_anxiety(world)
         values = {
-            Action.GRAY_ZONE_INCIDENT: sum(self.incident_terms(world).values()),
-            Action.ESCALATE: self.gain_of_pressing(world) - self.cost_of_pressing(world),
-            Action.THREATEN_FORCE: sum(self.threat_terms(world).values()),
-            Action.DE_ESCALATE: sum(self.withdrawal_terms(world).values()),
+            Action.GRAY_ZONE_INCIDENT: sum(self.incident_terms(world, anxiety).values()),
+            Action.ESCALATE: gain - self.cost_of_pressing(world, costs),
+            Action.THREATEN_FORCE: sum(self.threat_terms(world, costs, gain).values()),
+            Action.DE_ESCALATE: sum(withdrawal.values()),
             Action.INDUCEMENT: (u.inducement_suspicion * suspicion + u.inducement_restraint * (1 - a)
                                 - u.inducement_cost),
-            Action.PROPOSE_PACKAGE: u.package_anxiety * self.status_anxiety(world) - u.package_cost,
+            Action.PROPOSE_PACKAGE: u.package_anxiety * anxiety - u.package_cost,
             Action.WARNING: u.warning_suspicion * suspicion - u.warning_cost,
             Action.ECONOMIC_PUNISHMENT: (u.punishment_suspicion * suspicion * a
                                          - u.punishment_interdependence * interdep - u.punishment_cost),
@@ -280,8 +298,9 @@ class China(StateAgent):
 
     def decide(self, world: World):  # noqa: ANN201
         """Remember the withdrawal terms the month's choice was made on (for the crisis record)."""
-        self._terms_before_move = self.withdrawal_terms(world)
-        return super().decide(world)
+        costs, gain = self.standing_costs(world), self.gain_of_pressing(world)
+        self._terms_before_move = self.withdrawal_terms(world, costs, gain)
+        return super().decide(world, self.utilities(world, self._terms_before_move, costs, gain))
 
     def package_kinds(self) -> np.ndarray:
         """The tags of a package's agreements, in proportions set by the scenario ([VOA2023])."""
