@@ -87,11 +87,23 @@ def trade_anchor(world: World) -> np.ndarray:
     """``(R, n)`` the interdependence each relation settles at: a gravity weight of the partner's
     economic size over its distance from Vietnam, saturating below 1. China's lead as the largest
     economic partner follows from its size and proximity, not from a starting value; trade deals
-    and economic punishment move interdependence around this anchor."""
+    and economic punishment move interdependence around this anchor.
+
+    Sizes and distances do not change in a run, and the coefficients never do, so the anchor (a
+    power and an exponential of every relation, needed twice a month) is kept on the world, read-only,
+    and made again only when ``economy`` or ``distance`` differ from what it was made of (compared
+    at every call: a notebook may set them)."""
+    kept = world.__dict__.get("_trade_anchor")  # not a field of World: copies make their own
+    if (kept is not None and np.array_equal(kept[0], world.economy)
+            and np.array_equal(kept[1], world.distance)):
+        return kept[2]
     d = world.k.dynamics
     elasticity = per_replicate(d.distance_elasticity, world.distance)
     reach = (np.maximum(world.distance, 1.0) / 1000.0) ** -elasticity
-    return 1.0 - np.exp(-per_replicate(d.trade_scale, world.economy) * world.economy * reach)
+    anchor = 1.0 - np.exp(-per_replicate(d.trade_scale, world.economy) * world.economy * reach)
+    anchor.setflags(write=False)
+    world.__dict__["_trade_anchor"] = (world.economy.copy(), world.distance.copy(), anchor)
+    return anchor
 
 
 def remember_coercion(world: World, severity: np.ndarray) -> None:

@@ -156,6 +156,23 @@ def test_the_gravity_anchor_follows_size_over_distance():
     assert moved[1, us] < moved[0, us] and moved[1, CHINA] < moved[0, CHINA]
 
 
+def test_the_gravity_anchor_is_kept_only_while_sizes_and_distances_stay():
+    """The anchor is made once and kept, read-only, while economy and distance are as they were;
+    set either in place (as a notebook may) and the next call makes it again, equal to a fresh
+    world's."""
+    w = _model().world
+    first = trade_anchor(w)
+    assert trade_anchor(w) is first and not first.flags.writeable
+    with pytest.raises(ValueError):
+        first[0, CHINA] = 0.0
+    for name in ("economy", "distance"):
+        getattr(w, name)[0, CHINA] *= 1.5
+        again = trade_anchor(w)
+        assert again is not first
+        np.testing.assert_array_equal(again, trade_anchor(w.copy()))
+        first = again
+
+
 def test_chinas_lead_emerges_from_its_weight_not_from_its_start_value():
     model = _model({"agents.china.interdependence": 0.05})
     w, base = model.world, model.baseline

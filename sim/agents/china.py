@@ -176,7 +176,8 @@ class China(StateAgent):
             "vietnam_assurance": L.cost_assurance * np.minimum(world.assurance_in_crisis, L.assurance_cap),
         }
 
-    def cost_at(self, world: World, rung: np.ndarray, costs: dict[str, np.ndarray] | None = None) -> np.ndarray:
+    def cost_at(self, world: World, rung: np.ndarray,
+                costs: dict[str, np.ndarray] | None = None) -> np.ndarray:
         """``(R,)``: a month's pressure at ``rung`` costs the standing costs x (1 + risk x rung^2)
         (``costs``: :meth:`standing_costs` of this world where the caller has them)."""
         costs = self.standing_costs(world) if costs is None else costs
@@ -236,7 +237,8 @@ class China(StateAgent):
         return {
             "assertiveness": u.incident_assertiveness * k.assertiveness,
             "suspicion": u.incident_suspicion * world.china_suspicion,
-            "status_anxiety": u.incident_anxiety * (self.status_anxiety(world) if anxiety is None else anxiety),
+            "status_anxiety": u.incident_anxiety * (self.status_anxiety(world) if anxiety is None
+                                                    else anxiety),
             "us_retreat": u.incident_us_gap * (1.0 - world.commitment[:, us]),
             "defense_ties": u.incident_ties * ties,
             "interdependence": -u.incident_interdependence * world.interdependence[:, CHINA],

@@ -367,11 +367,12 @@ class GainsKernel:
         (:func:`_weigh`), and ``(R, 5)`` the gains of entry ``keep``: in one pass, without the
         ``(R, E, 5)`` table of gains."""
         return _weighted_cells(self.stacked(factors), self.coefficients, self.constant, self.factors,
-                               self.depth, self.ends, self.cells, self.entries, np.ascontiguousarray(weights.T), keep)
+                               self.depth, self.ends, self.cells, self.entries,
+                               np.ascontiguousarray(weights.T), keep)
 
 
 @kernel
-def _gain_cells(table, coefficients, constant, factors, depth, ends, cells, width):  # pragma: no cover - compiled
+def _gain_cells(table, coefficients, constant, factors, depth, ends, cells, width):  # pragma: no cover
     """``(R, width)``: cell ``cells[c]`` of row r is its :func:`_cell` added to zero; other columns
     are 0. Each step runs over all the replicates at once (a replicate per column of ``table``
     ``(K, R)`` and ``coefficients`` ``(T, R)``: loops the compiler vectorises), each replicate's
