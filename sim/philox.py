@@ -98,11 +98,7 @@ def open_where(key, counts, label, word, needed):  # pragma: no cover - compiled
     out = np.full((n, R), PLACEHOLDER)
     first, second = np.empty(R, dtype=np.uint64), np.empty(R, dtype=np.uint64)
     for j in range(0, n, 2):
-        wanted = False
-        for i in range(j, min(j + 2, n)):
-            for r in range(R):
-                wanted = wanted or needed[i, r]
-        if not wanted:
+        if not (needed[j].any() or (j + 1 < n and needed[j + 1].any())):
             continue
         words(j, counts, label, word, key, first, second)
         for r in range(R):
