@@ -104,7 +104,9 @@ class Partner(StateAgent):
     def available(self, world: World) -> np.ndarray:
         me = self.index
         offer_open = (world.offer_months[:, me] > 0) | (world.tier[:, me] >= 3)
-        return ~(self.menu.is_(Action.UPGRADE_OFFER) & offer_open[:, None])
+        out = np.ones((world.replicates, len(self.menu)), dtype=bool)
+        out[:, self.menu.columns(Action.UPGRADE_OFFER)] = ~offer_open[:, None]
+        return out
 
     def values(self, world: World) -> dict[Action, np.ndarray]:
         """Value of each move on the menu, shape ``(R,)``: commitment drives engagement, threat

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from sim.actions import Action
 from sim.coefficients import coef
 from sim.rules.base import Context, Rule, RuleParams, register
 from sim.scenario.schema import Country
-from sim.state import CHINA
+from sim.state import CHINA, World
 
 
 class RedLinesParams(RuleParams):
@@ -32,9 +34,10 @@ class ChinaRedLines(Rule):
 
     def reweight(self, ctx: Context) -> np.ndarray:
         w, k = ctx.world, self.k
-        rival_defense = (w.rivalry * w.defense)[:, 2:].max(axis=1, initial=0.0)  # (R,)
+        rival_defense = _largest_over_rivals(w, lambda c: w.rivalry[:, c] * w.defense[:, c])
         crossed = np.maximum(w.red_line, (rival_defense > k.defense_threshold).astype(float))
-        parity = ((w.tier[:, 2:] >= w.tier[:, [CHINA]]) * w.rivalry[:, 2:]).max(axis=1, initial=0.0)
+        china_tier = w.tier[:, CHINA]
+        parity = _largest_over_rivals(w, lambda c: (w.tier[:, c] >= china_tier) * w.rivalry[:, c])
         coercion = ctx.menu.columns(Action.GRAY_ZONE_INCIDENT, Action.ESCALATE, Action.THREATEN_FORCE,
                                     Action.ECONOMIC_PUNISHMENT)
         weight = k.weight[:, None]
@@ -42,6 +45,16 @@ class ChinaRedLines(Rule):
         out[:, coercion] = weight * crossed[:, None]
         out[:, ctx.menu.columns(Action.WARNING)] = weight * (crossed + k.parity_warning * parity)[:, None]
         return out
+
+
+def _largest_over_rivals(world: World, value: Callable[[int], np.ndarray]) -> np.ndarray:
+    """``(R,)``: the largest ``value(c)`` over the states other than Vietnam and China, and 0 if
+    none is larger. One pass per state: numpy's ``max(axis=1)`` over so few columns walks each
+    replicate's row on its own, four times slower."""
+    out = np.zeros(world.replicates)
+    for c in range(CHINA + 1, len(world.countries)):
+        np.maximum(out, value(c), out=out)
+    return out
 
 
 class SanctionsPressureParams(RuleParams):
