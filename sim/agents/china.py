@@ -152,12 +152,16 @@ class China(StateAgent):
         return [(a, VIETNAM) for a in MOVES]
 
     def available(self, world: World) -> np.ndarray:
-        m = self.menu
-        crisis = world.in_crisis[:, None]
-        return ~((m.is_(Action.ESCALATE, Action.DE_ESCALATE) & ~crisis)
-                 | (m.is_(Action.THREATEN_FORCE) & ~(crisis & (world.escalation < THREAT_RUNG)[:, None]))
-                 | (m.is_(Action.GRAY_ZONE_INCIDENT) & crisis)
-                 | (m.is_(Action.PROPOSE_PACKAGE) & (world.package_cooldown[:, None] > 0)))
+        """Escalating or calming a crisis only in one, a threat of force only below
+        ``THREAT_RUNG`` of it, a new incident only outside one, a package only after its cooldown.
+        Set column by column: a ``(R, 1) & (M,)`` broadcast walks each replicate's row on its own."""
+        m, crisis = self.menu, world.in_crisis
+        ok = np.ones((world.replicates, len(m)), dtype=bool)
+        ok[:, m.columns(Action.ESCALATE, Action.DE_ESCALATE)] = crisis[:, None]
+        ok[:, m.columns(Action.THREATEN_FORCE)] = (crisis & (world.escalation < THREAT_RUNG))[:, None]
+        ok[:, m.columns(Action.GRAY_ZONE_INCIDENT)] = ~crisis[:, None]
+        ok[:, m.columns(Action.PROPOSE_PACKAGE)] = ~(world.package_cooldown > 0)[:, None]
+        return ok
 
     def status_anxiety(self, world: World) -> np.ndarray:
         """``(R,)``: rivals at or above China's tier, weighted by rivalry, plus suspicion."""

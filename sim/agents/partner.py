@@ -153,7 +153,7 @@ class Partner(StateAgent):
             "trade": u.offer_trade[r] * world.interdependence[r, me],
             "readiness": u.offer_readiness[r] * k.offer_propensity[r],
             "tier_held": -u.offer_tier[r] * world.tier[r, me] / TOP_TIER,
-            "cost": -u.offer_cost[r] * np.ones(world.threat[r].shape),
+            "cost": -u.offer_cost[r],
         }
 
     def answer_request(self, world: World, asked: np.ndarray) -> np.ndarray:
