@@ -279,6 +279,35 @@ def test_rows_written_in_batches_are_laid_out_as_json_dumps_would(tmp_path_facto
         assert json.dumps(header) == json.dumps(expected)
 
 
+_cell = st.none() | st.booleans() | st.integers() | st.floats() | st.text()
+
+
+@st.composite
+def _tables(draw: st.DrawFn) -> list[list]:
+    """Batches of rows in the shape a design or a sample takes: records with the same keys, or
+    lists of the same length, each column of one type or mixed, now and then a nested value."""
+    width = draw(st.integers(1, 4))
+    key = st.text() | st.sampled_from(["%", "%s", "100% sure", "ü"])
+    keys = draw(st.none() | st.lists(key, min_size=width, max_size=width, unique=True))
+    column = st.sampled_from([st.floats(), st.integers(), st.text(), _cell, _json])
+    cells = [draw(column) for _ in range(width)]
+    rows = st.tuples(*cells).map(lambda t: list(t) if keys is None else dict(zip(keys, t, strict=True)))
+    return draw(st.lists(st.lists(rows, max_size=4), min_size=1, max_size=3))
+
+
+@settings(max_examples=80, deadline=None)
+@given(_tables(), _tables())
+def test_tables_written_column_by_column_are_laid_out_as_json_dumps_would(tmp_path_factory, design, sample):
+    """A batch of records with the same keys, or of lists of the same length, is laid out from one
+    template filled column by column; the text is json.dumps(indent=2)'s all the same: NaN,
+    infinities, '%' and unicode in keys and values, nested values, columns of mixed types."""
+    meta = {"design": design, "sample": sample}
+    whole = {k: [row for batch in v for row in batch] for k, v in meta.items()}
+    folder = tmp_path_factory.mktemp("json")
+    ResultStore(folder).write_metadata({k: JsonRows(lambda v=v: iter(v)) for k, v in meta.items()})
+    assert (folder / "experiment.json").read_text() == json.dumps(whole, indent=2, default=str) + "\n"
+
+
 def _is_batches(value: object) -> bool:
     return isinstance(value, list) and bool(value) and all(isinstance(b, list) for b in value)
 

@@ -34,6 +34,7 @@ from typing import Any, TextIO
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from sim.outputs import (
@@ -195,7 +196,8 @@ class ResultStore:
         """The run ids of one part, and why it cannot be trusted (None when it can)."""
         try:
             ids = pq.read_table(self.runs_dir / name).column("run").to_pylist()
-            series_ids = set(pq.read_table(self.series_dir / name, columns=["run"]).column("run").to_pylist())
+            series_runs = pq.read_table(self.series_dir / name, columns=["run"]).column("run")
+            series_ids = set(pc.unique(series_runs).to_pylist())  # a run's months: one id, once
         except FileNotFoundError:
             return [], "its series part is missing"
         except (OSError, ValueError, KeyError, pa.ArrowException) as exc:
@@ -326,10 +328,48 @@ def _write_rows(rows: JsonRows, fp: TextIO) -> None:
     """A top-level JSON array, one element at a time, laid out as ``json.dumps(indent=2)`` would."""
     empty = True
     for batch in rows.batches():
-        for row in batch:
-            fp.write(("[" if empty else ",") + "\n    " + _dumps(row, level=2))
+        for text in _rows_text(batch, level=2):
+            fp.write(("[" if empty else ",") + "\n    " + text)
             empty = False
     fp.write("[]" if empty else "\n  ]")
+
+
+def _rows_text(batch: list[Any], level: int) -> list[str]:
+    """Each row of ``batch`` as :func:`_dumps` lays it out ``level`` levels deep. A batch of
+    records with the same keys (a design's points) or of lists of the same length (a sample's rows)
+    is laid out from one template, filled column by column, each column's values formatted by one
+    function mapped over it: ~8x faster than row by row, where a Sobol' design's experiment.json
+    took ~5 % of its sweep."""
+    template = _row_template(batch, level)
+    if template is None:
+        return [_dumps(row, level) for row in batch]
+    cells = batch if type(batch[0]) is list else [row.values() for row in batch]
+    columns = [_cells_text(column, level + 1) for column in zip(*cells)]
+    return [template % values for values in zip(*columns)]
+
+
+def _row_template(batch: list[Any], level: int) -> str | None:
+    """A ``%``-template of the rows of ``batch``, one ``%s`` per cell, when they are all records
+    with the same string keys or all lists of the same length (else None)."""
+    if not batch or not batch[0]:
+        return None
+    first, pad, close = batch[0], "\n" + "  " * (level + 1), "\n" + "  " * level
+    if type(first) is list and all(type(row) is list and len(row) == len(first) for row in batch):
+        return "[" + ",".join([pad + "%s"] * len(first)) + close + "]"
+    if type(first) is dict and all(type(k) is str for k in first):
+        keys = list(first)
+        if all(type(row) is dict and list(row) == keys for row in batch):
+            fields = (pad + _string(k).replace("%", "%%") + ": %s" for k in keys)
+            return "{" + ",".join(fields) + close + "}"
+    return None
+
+
+def _cells_text(column: tuple[Any, ...], level: int) -> list[str]:
+    """Each value of one column of a batch, as :func:`_dumps` lays it out ``level`` levels deep."""
+    kinds = set(map(type, column))
+    if len(kinds) == 1 and (text := _SCALAR.get(kinds.pop())) is not None:
+        return list(map(text, column))
+    return [_dumps(value, level) for value in column]
 
 
 def _dumps(value: Any, level: int) -> str:
