@@ -282,6 +282,20 @@ def test_resume_quarantines_bad_parts_and_runs_their_runs_again(experiment, tmp_
     pd.testing.assert_frame_equal(ResultStore(out).series(), ResultStore(full).series())
 
 
+def test_a_part_whose_series_holds_other_runs_or_is_gone_is_quarantined(experiment, tmp_path, capsys):
+    """A runs part is trusted only with the series part of the same runs beside it."""
+    out = tmp_path / "res"
+    assert sweep(experiment, out) == 0
+    series = out / "series"
+    shutil.copy(series / _part(out, 2).name, series / _part(out, 0).name)  # run 2's months as run 0's
+    (series / _part(out, 1).name).unlink()
+    capsys.readouterr()
+    assert sweep(experiment, out, "--resume") == 0
+    printed = capsys.readouterr().out
+    assert f"quarantined runs/{_part(out, 0).name}: its series part holds other runs" in printed, printed
+    assert "its series part is missing" in printed and "6 of 6 runs" in printed, printed
+
+
 def test_analyze_never_counts_a_run_twice_nor_reads_a_broken_part(experiment, tmp_path, capsys):
     out = tmp_path / "res"
     assert sweep(experiment, out) == 0
