@@ -338,8 +338,8 @@ def _rows_text(batch: list[Any], level: int) -> list[str]:
     """Each row of ``batch`` as :func:`_dumps` lays it out ``level`` levels deep. A batch of
     records with the same keys (a design's points) or of lists of the same length (a sample's rows)
     is laid out from one template, filled column by column, each column's values formatted by one
-    function mapped over it: ~8x faster than row by row, where a Sobol' design's experiment.json
-    took ~5 % of its sweep."""
+    function mapped over it. An 8,192-point Sobol' design's experiment.json took 0.147 CPU-s row by
+    row (~2.5 % of its sweep) and takes 0.105 so, most of it each float's ``repr``."""
     template = _row_template(batch, level)
     if template is None:
         return [_dumps(row, level) for row in batch]
