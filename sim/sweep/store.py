@@ -344,8 +344,8 @@ def _rows_text(batch: list[Any], level: int) -> list[str]:
     if template is None:
         return [_dumps(row, level) for row in batch]
     cells = batch if type(batch[0]) is list else [row.values() for row in batch]
-    columns = [_cells_text(column, level + 1) for column in zip(*cells)]
-    return [template % values for values in zip(*columns)]
+    columns = [_cells_text(column, level + 1) for column in zip(*cells, strict=True)]
+    return [template % values for values in zip(*columns, strict=True)]
 
 
 def _row_template(batch: list[Any], level: int) -> str | None:
