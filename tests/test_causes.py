@@ -241,6 +241,38 @@ def test_china_may_threaten_only_in_a_crisis_below_the_threat_rung():
     assert model.china.available(w)[:, i].tolist() == [False, True, False]
 
 
+def test_each_of_chinas_moves_is_open_only_under_its_own_condition():
+    """Replicates: no crisis, a crisis at rung 2, one at the threat rung; a package cooling down in
+    the last two. Escalating and calming need a crisis, an incident needs none, a package its
+    cooldown over; every other move is always open."""
+    model = _model(replicates=3)
+    w, china = model.world, model.china
+    w.escalation[:] = [0, 2, THREAT_RUNG]
+    w.package_cooldown[:] = [0, 3, 1]
+    open_ = china.available(w)
+
+    def column(*actions: Action) -> list[list[bool]]:
+        return open_[:, china.menu.columns(*actions)].T.tolist()
+
+    assert column(Action.ESCALATE, Action.DE_ESCALATE) == [[False, True, True]] * 2
+    assert column(Action.GRAY_ZONE_INCIDENT) == [[True, False, False]]
+    assert column(Action.PROPOSE_PACKAGE) == [[True, False, False]]
+    conditioned = china.menu.is_(Action.ESCALATE, Action.DE_ESCALATE, Action.GRAY_ZONE_INCIDENT,
+                                 Action.PROPOSE_PACKAGE, Action.THREATEN_FORCE)
+    assert open_[:, ~conditioned].all()
+
+
+def test_a_partner_offers_a_higher_tier_only_with_none_open_and_below_the_top():
+    """Replicates: nothing open at tier 2, an offer open, the top tier held."""
+    model = _model(replicates=3)
+    w, japan = model.world, next(a for a in model.others if a.name == "japan")
+    w.tier[:, japan.index] = [2, 2, 3]
+    w.offer_months[:, japan.index] = [0, 4, 0]
+    open_ = japan.available(w)
+    assert open_[:, japan.menu.columns(Action.UPGRADE_OFFER)].T.tolist() == [[True, False, False]]
+    assert open_[:, ~japan.menu.is_(Action.UPGRADE_OFFER)].all()
+
+
 def test_a_threat_lifts_the_crisis_to_the_threat_rung_and_vietnam_concedes_more():
     model = _model()
     w = model.world
