@@ -208,5 +208,5 @@ def open_offer(world: World, partner: int, where: np.ndarray, tier: np.ndarray |
         return
     tier = np.minimum(np.asarray(tier, dtype=float), int(Tier.COMPREHENSIVE_STRATEGIC))  # (R,) or one
     months = world.k.dynamics.offer_open_months
-    world.offer_months[:, partner] = np.where(where, months, world.offer_months[:, partner])
-    world.offer_tier[:, partner] = np.where(where, tier, world.offer_tier[:, partner])
+    np.copyto(world.offer_months[:, partner], months, where=where)  # a column: a view, set in place
+    np.copyto(world.offer_tier[:, partner], tier, where=where)
